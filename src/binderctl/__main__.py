@@ -1,0 +1,3 @@
+from binderctl.cli import main
+
+raise SystemExit(main())

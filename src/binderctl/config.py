@@ -1,0 +1,401 @@
+"""The TOML configuration: one file, one or more members, every value validated.
+
+A bad file gives one ``ConfigError`` naming the file, the key, what was wrong and what
+is allowed; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from binderctl import parsing
+from binderctl.errors import ConfigError
+from binderctl.paths import default_config_path
+
+DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
+ENDPOINT_ENV = "BINDERCTL_HCLOUD_ENDPOINT"
+DEFAULT_K3S_VERSION = "v1.31.4+k3s1"
+
+# RAM in GB of the Hetzner server types, for the max_pods rule of thumb (1.75 x GB).
+SERVER_TYPE_MEMORY_GB: dict[str, int] = {
+    "cx22": 4, "cx32": 8, "cx42": 16, "cx52": 32,
+    "cpx11": 2, "cpx21": 4, "cpx31": 8, "cpx41": 16, "cpx51": 32,
+    "cax11": 4, "cax21": 8, "cax31": 16, "cax41": 32,
+    "ccx13": 8, "ccx23": 16, "ccx33": 32, "ccx43": 64, "ccx53": 128, "ccx63": 192,
+}  # fmt: skip
+
+# Public list prices (EUR per month, net) of a node comparable to a ccx63, labelled as such.
+DEFAULT_COMPARISONS: dict[str, Decimal] = {
+    "AWS m6a.12xlarge on-demand (list price, eu-central-1)": Decimal("2050.00"),
+    "DigitalOcean CPU-optimized 48 vCPU / 96 GB (list price)": Decimal("1008.00"),
+}
+
+
+def default_max_pods(server_type: str) -> int | None:
+    memory = SERVER_TYPE_MEMORY_GB.get(server_type)
+    return None if memory is None else int(memory * 1.75)
+
+
+@dataclass(frozen=True)
+class MemberConfig:
+    name: str
+    binder_host: str
+    hub_host: str
+    ssh_allowed_cidrs: tuple[str, ...]
+    api_allowed_cidrs: tuple[str, ...]
+    location: str = "nbg1"
+    server_type: str = "ccx63"
+    image: str = "ubuntu-24.04"
+    ssh_key: Path = Path("~/.ssh/id_ed25519")
+    ssh_port: int = 22
+    https_port: int = 443
+    allow_world_access: bool = False
+    k3s_version: str = DEFAULT_K3S_VERSION
+    max_pods: int = 336
+    image_gc_high_percent: int = 40
+    image_gc_low_percent: int = 20
+    launch_quota: int | None = 100
+    budget_cap_eur: Decimal = Decimal("300")
+    hcloud_endpoint: str = DEFAULT_ENDPOINT
+    letsencrypt_email: str = ""
+    registry_url: str = ""
+    registry_username: str = ""
+    tls_ca_bundle: Path | None = None
+    readonly: bool = False
+    session_memory_guarantee: str = "450M"
+    session_memory_limit: str = "2G"
+    session_cpu_limit: float = 1.0
+    cull_timeout_seconds: int = 600
+    cull_max_age_seconds: int = 21600
+    comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
+
+    @property
+    def ssh_key_path(self) -> Path:
+        return self.ssh_key.expanduser()
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"managed-by": "binderctl", "binderctl/member": self.name}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    members: dict[str, MemberConfig]
+
+    def member(self, name: str | None) -> MemberConfig:
+        if name is not None:
+            if name not in self.members:
+                known = ", ".join(sorted(self.members)) or "none"
+                raise ConfigError(
+                    f"{self.path}: no member named {name!r}; members in this file: {known}"
+                )
+            return self.members[name]
+        if len(self.members) == 1:
+            return next(iter(self.members.values()))
+        if not self.members:
+            raise ConfigError(
+                f"{self.path}: no [members.<name>] table; add one "
+                "(`binderctl config init` writes a commented template)"
+            )
+        raise ConfigError(
+            f"{self.path} describes several members ({', '.join(sorted(self.members))}); "
+            "pick one with --member NAME"
+        )
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is out of range; allowed: {low} to {high}")
+        return value
+
+    return parse
+
+
+def _cidrs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(
+            'expected a non-empty list of CIDRs, like ["203.0.113.0/24", "2001:db8::/32"]'
+        )
+    result = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ValueError(f"item {index}: expected a CIDR string")
+        try:
+            result.append(parsing.parse_cidr(item))
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+    return tuple(result)
+
+
+def _pattern(regex: str, allowed: str) -> Callable[[Any], str]:
+    compiled = re.compile(regex)
+
+    def parse(value: Any) -> str:
+        text = _str(value)
+        if not compiled.fullmatch(text):
+            raise ValueError(f"{text[:60]!r} is not allowed; expected {allowed}")
+        return text
+
+    return parse
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("expected an amount in EUR, like 300 or 299.50")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{str(value)[:40]!r} is not an amount; expected like 300 or 299.50") from None
+    if not amount.is_finite() or amount <= 0 or amount > Decimal("1000000"):
+        raise ValueError(f"{value} is out of range; expected an amount above 0 EUR")
+    return amount
+
+
+def _comparisons(value: Any) -> dict[str, Decimal]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table of "provider name" = monthly EUR amount')
+    return {str(k): _money(v) for k, v in value.items()}
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("expected a duration like 10m or 6h")
+    return parsing.parse_duration(str(value))
+
+
+def _float_range(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number from {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is out of range; allowed: {low} to {high}")
+        return float(value)
+
+    return parse
+
+
+def _quota(value: Any) -> int | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return parsing.parse_quota(value)
+    raise ValueError("expected a whole number >= 0 (0 = maintenance) or 'none'")
+
+
+def _path(value: Any) -> Path:
+    text = _str(value)
+    if not text or "\x00" in text:
+        raise ValueError("expected a file path")
+    return Path(text)
+
+
+def _url(value: Any) -> str:
+    text = _str(value)
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
+        raise ValueError(f"{text[:60]!r} is not a URL; expected like https://api.hetzner.cloud/v1")
+    return text.rstrip("/")
+
+
+_SIZE = _pattern(r"\d+(\.\d+)?[KMGT]i?", "a size like 450M or 2G")
+
+# key -> (parser, description of the key for the template's comments)
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "binder_host": parsing.parse_hostname,
+    "hub_host": parsing.parse_hostname,
+    "location": _pattern(r"[a-z]{2,4}\d{0,2}", "a Hetzner location name such as nbg1, fsn1, hel1"),
+    "server_type": _pattern(r"[a-z]{2,4}\d{1,3}", "a Hetzner server type name such as ccx63"),
+    "image": _pattern(r"[a-z0-9][a-z0-9.-]{1,62}", "an image name such as ubuntu-24.04"),
+    "ssh_key": _path,
+    "ssh_port": _int_range(1, 65535),
+    "https_port": _int_range(1, 65535),
+    "allow_world_access": _bool,
+    "ssh_allowed_cidrs": _cidrs,
+    "api_allowed_cidrs": _cidrs,
+    "k3s_version": _pattern(r"v\d+\.\d+\.\d+\+k3s\d+", "a k3s release such as v1.31.4+k3s1"),
+    "max_pods": _int_range(10, 2000),
+    "image_gc_high_percent": _int_range(1, 100),
+    "image_gc_low_percent": _int_range(0, 99),
+    "launch_quota": _quota,
+    "budget_cap_eur": _money,
+    "hcloud_endpoint": _url,
+    "letsencrypt_email": _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address"),
+    "registry_url": _url,
+    "registry_username": _str,
+    "tls_ca_bundle": _path,
+    "readonly": _bool,
+    "session_memory_guarantee": _SIZE,
+    "session_memory_limit": _SIZE,
+    "session_cpu_limit": _float_range(0.01, 64),
+    "cull_timeout": _duration,
+    "cull_max_age": _duration,
+    "comparisons": _comparisons,
+}
+_RENAMED = {"cull_timeout": "cull_timeout_seconds", "cull_max_age": "cull_max_age_seconds"}
+_REQUIRED = ("binder_host", "ssh_allowed_cidrs")
+
+
+def _fail(path: Path, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{path}: {key}: {problem}")
+
+
+def _member(path: Path, name: str, table: Any) -> MemberConfig:
+    prefix = f"members.{name}"
+    try:
+        parsing.parse_member_name(name)
+    except ValueError as exc:
+        raise _fail(path, prefix, str(exc)) from None
+    if not isinstance(table, dict):
+        raise _fail(path, prefix, "expected a table ([members.NAME])")
+    unknown = sorted(set(table) - set(_PARSERS))
+    if unknown:
+        raise _fail(
+            path,
+            f"{prefix}.{unknown[0]}",
+            f"unknown key; allowed keys: {', '.join(sorted(_PARSERS))}",
+        )
+    for key in _REQUIRED:
+        if key not in table:
+            raise _fail(path, f"{prefix}.{key}", "missing; this key is required")
+    values: dict[str, Any] = {"name": name}
+    for key, raw in table.items():
+        try:
+            values[_RENAMED.get(key, key)] = _PARSERS[key](raw)
+        except ValueError as exc:
+            raise _fail(path, f"{prefix}.{key}", str(exc)) from None
+    values.setdefault("hub_host", f"hub.{values['binder_host']}")
+    values.setdefault("api_allowed_cidrs", values["ssh_allowed_cidrs"])
+    endpoint = os.environ.get(ENDPOINT_ENV)
+    if endpoint:
+        try:
+            values["hcloud_endpoint"] = _url(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{ENDPOINT_ENV}: {exc}") from None
+    server_type = values.get("server_type", "ccx63")
+    if "max_pods" not in values:
+        derived = default_max_pods(server_type)
+        if derived is None:
+            raise _fail(
+                path,
+                f"{prefix}.max_pods",
+                f"cannot derive a default for server type {server_type!r}; set max_pods "
+                "(rule of thumb: 1.75 x the server's RAM in GB)",
+            )
+        values["max_pods"] = derived
+    high = values.get("image_gc_high_percent", 40)
+    low = values.get("image_gc_low_percent", 20)
+    if low >= high:
+        raise _fail(
+            path,
+            f"{prefix}.image_gc_low_percent",
+            f"{low} must be below image_gc_high_percent ({high})",
+        )
+    if not values.get("allow_world_access", False):
+        for key in ("ssh_allowed_cidrs", "api_allowed_cidrs"):
+            if any(parsing.is_world(c) for c in values[key]):
+                port = "22 (SSH)" if key.startswith("ssh") else "6443 (Kubernetes API)"
+                raise _fail(
+                    path,
+                    f"{prefix}.{key}",
+                    f"opens port {port} to the whole internet; list your team's networks, "
+                    "or set allow_world_access = true to do this deliberately",
+                )
+    return MemberConfig(**values)
+
+
+def parse_config(path: Path, text: str) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"members"})
+    if unknown:
+        raise _fail(path, unknown[0], "unknown top-level key; allowed: [members.<name>] tables")
+    members_table = data.get("members", {})
+    if not isinstance(members_table, dict):
+        raise _fail(path, "members", "expected tables like [members.<name>]")
+    members = {name: _member(path, name, table) for name, table in members_table.items()}
+    return Config(path=path, members=members)
+
+
+def load_config(path: Path | None = None) -> Config:
+    target = path or default_config_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{target}: no configuration file; create one with `binderctl config init`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{target}: cannot read the configuration: {exc}") from None
+    return parse_config(target, text)
+
+
+TEMPLATE = """\
+# binderctl configuration. One [members.<name>] table per federation member;
+# `binderctl --member NAME` picks one (the only one is the default).
+# Check it with `binderctl config check`.
+
+[members.{name}]
+# Public hostnames: create DNS A records for both and their wildcards.
+binder_host = "{binder_host}"
+# hub_host = "hub.{binder_host}"
+
+# Who may reach SSH (22) and the Kubernetes API (6443). 0.0.0.0/0 is refused
+# unless allow_world_access = true.
+ssh_allowed_cidrs = ["203.0.113.0/24"]
+# api_allowed_cidrs = ["203.0.113.0/24"]   # default: same as ssh_allowed_cidrs
+
+# Hetzner Cloud server.
+location = "nbg1"
+server_type = "ccx63"
+image = "ubuntu-24.04"
+ssh_key = "~/.ssh/id_ed25519"       # private key; the public key is <path>.pub
+
+# k3s and the kubelet.
+k3s_version = "{k3s_version}"
+# max_pods = 336                     # default: 1.75 x the server type's RAM in GB
+image_gc_high_percent = 40
+image_gc_low_percent = 20
+
+# BinderHub.
+launch_quota = 100                   # sessions at once; 0 = maintenance, "none" = no limit
+letsencrypt_email = "ops@example.org"
+# registry_url = "https://registry.example.org"   # default: an in-cluster registry
+# session_memory_limit = "2G"
+# cull_timeout = "10m"
+# cull_max_age = "6h"
+
+# Money.
+budget_cap_eur = 300
+# [members.{name}.comparisons]       # other providers' monthly price for a like node
+# "AWS m6a.12xlarge" = 2050
+
+# Safety.
+readonly = false
+# hcloud_endpoint = "https://api.hetzner.cloud/v1"   # or BINDERCTL_HCLOUD_ENDPOINT
+"""
+
+
+def render_template(name: str = "mymember", binder_host: str = "mymember.mybinder.org") -> str:
+    return TEMPLATE.format(name=name, binder_host=binder_host, k3s_version=DEFAULT_K3S_VERSION)

@@ -1,0 +1,1 @@
+"""A Kubernetes API server emulator and the object store behind it."""

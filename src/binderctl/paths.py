@@ -1,0 +1,103 @@
+"""Where binderctl keeps its files, and how it writes private ones.
+
+``BINDERCTL_HOME`` moves the data, state and cache dirs under one folder (the demo
+uses it so it never touches the operator's real files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+APP = "binderctl"
+HOME_ENV = "BINDERCTL_HOME"
+CONFIG_ENV = "BINDERCTL_CONFIG"
+
+
+def _home() -> Path | None:
+    value = os.environ.get(HOME_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def _platform_dir(kind: str) -> Path:
+    import platformdirs
+
+    getter = {
+        "config": platformdirs.user_config_path,
+        "data": platformdirs.user_data_path,
+        "state": platformdirs.user_state_path,
+        "cache": platformdirs.user_cache_path,
+    }[kind]
+    return Path(getter(APP))
+
+
+def app_dir(kind: str) -> Path:
+    """The directory for ``kind`` (config, data, state or cache), not created."""
+    home = _home()
+    if home is not None:
+        return home / kind
+    return _platform_dir(kind)
+
+
+def default_config_path() -> Path:
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return app_dir("config") / "config.toml"
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700 for the dirs binderctl creates."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    return path
+
+
+def member_dir(kind: str, member: str) -> Path:
+    return private_dir(app_dir(kind) / member)
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write ``data`` atomically to ``path``; the file is 0600 from its creation."""
+    private_dir(path.parent)
+    raw = data.encode() if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def append_private(path: Path) -> Iterator[int]:
+    """Open ``path`` for appending (0600 from creation) and yield the raw descriptor."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def assets_dir() -> Path:
+    """The packaged assets (cloud-init template, stylesheets, chart values)."""
+    packaged = Path(__file__).parent / "assets"
+    if packaged.is_dir():
+        return packaged
+    # Editable installs and source checkouts keep assets/ at the repository root.
+    return Path(__file__).resolve().parents[2] / "assets"
