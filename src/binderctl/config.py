@@ -168,7 +168,9 @@ def _money(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{str(value)[:40]!r} is not an amount; expected like 300 or 299.50") from None
+        raise ValueError(
+            f"{str(value)[:40]!r} is not an amount; expected like 300 or 299.50"
+        ) from None
     if not amount.is_finite() or amount <= 0 or amount > Decimal("1000000"):
         raise ValueError(f"{value} is out of range; expected an amount above 0 EUR")
     return amount

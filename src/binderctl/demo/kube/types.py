@@ -17,7 +17,9 @@ DEPLOYMENTS = ResourceType(
 REPLICASETS = ResourceType(
     "apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), categories=("all",)
 )
-DAEMONSETS = ResourceType("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), categories=("all",))
+DAEMONSETS = ResourceType(
+    "apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), categories=("all",)
+)
 JOBS = ResourceType("batch", "v1", "Job", "jobs", True, categories=("all",))
 EVENTS_V1 = ResourceType("events.k8s.io", "v1", "Event", "events", True, ("ev",))
 HELMCHARTS = ResourceType("helm.cattle.io", "v1", "HelmChart", "helmcharts", True)
