@@ -1,0 +1,106 @@
+"""Plain dataclasses passed between the service layer and its two faces (TUI, CLI).
+
+Times are POSIX timestamps (float seconds); sizes are bytes; CPU is in cores.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+ComponentName = Literal["hub", "binder", "proxy", "dind"]
+COMPONENTS: tuple[ComponentName, ...] = ("hub", "binder", "proxy", "dind")
+
+
+@dataclass(frozen=True)
+class Session:
+    pod: str
+    namespace: str
+    user: str
+    repo: str
+    ref: str
+    started: float  # pod creation time
+    phase: str
+    cpu: float | None = None
+    memory: int | None = None
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
+class Build:
+    pod: str
+    namespace: str
+    repo: str
+    ref: str
+    phase: str
+    started: float
+    stuck: bool = False
+
+
+@dataclass(frozen=True)
+class Component:
+    name: ComponentName
+    ready: int
+    desired: int
+    restarts: int
+    started: float | None  # oldest running pod's start
+    image: str
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    cpu_capacity: float
+    memory_capacity: int
+    cpu_allocatable: float
+    memory_allocatable: int
+    pods_max: int
+    pods_used: int
+    cpu_usage: float | None
+    memory_usage: int | None
+    disk_capacity: int | None
+    disk_usage: int | None
+    conditions: dict[str, str]  # type -> "True"/"False"/"Unknown"
+    cordoned: bool
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    service: str
+    ok: bool
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool | None  # None: not reachable
+    checks: tuple[HealthCheck, ...] = ()
+    versions: dict[str, object] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class WarningEvent:
+    time: float
+    namespace: str
+    object: str  # kind/name
+    reason: str
+    message: str
+    count: int = 1
+
+
+@dataclass
+class History:
+    """Bounded samples for plots: one tuple (time, value) per sample."""
+
+    limit: int = 720
+    node_cpu: deque[tuple[float, float]] = field(default_factory=deque)
+    node_memory: deque[tuple[float, float]] = field(default_factory=deque)
+    node_disk: deque[tuple[float, float]] = field(default_factory=deque)
+    pods: deque[tuple[float, float]] = field(default_factory=deque)
+    sessions: deque[tuple[float, float]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        for name in ("node_cpu", "node_memory", "node_disk", "pods", "sessions"):
+            setattr(self, name, deque(getattr(self, name), maxlen=self.limit))
