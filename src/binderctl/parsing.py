@@ -6,8 +6,11 @@ wrong and what is allowed. The config loader and the CLI share them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import re
+from decimal import Decimal
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -124,3 +127,40 @@ def parse_positive_int(text: str | int, *, name: str, low: int = 1, high: int = 
     if not low <= value <= high:
         raise ValueError(f"{name} must be from {low} to {high}, got {value}")
     return value
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]i?)?")
+_SIZE_FACTORS = {
+    **{unit: 1000**power for power, unit in enumerate("KMGT", start=1)},
+    **{f"{unit}i": 1024**power for power, unit in enumerate("KMGT", start=1)},
+}
+
+
+def parse_size(text: str) -> int:
+    """A Kubernetes quantity of bytes: ``450M`` (decimal), ``2Gi`` (binary) or plain bytes."""
+    match = _SIZE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{_shown(text)} is not a size; expected like 450M, 2G or 512Mi")
+    number, unit = match.groups()
+    return int(Decimal(number) * _SIZE_FACTORS.get(unit or "", 1))
+
+
+_SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                  "ecdsa-sha2-nistp521")  # fmt: skip
+
+
+def ssh_fingerprint(public_key: str) -> str:
+    """The MD5 fingerprint Hetzner shows for an OpenSSH public key (``aa:bb:...``)."""
+    parts = public_key.split()
+    allowed = f"an OpenSSH public key line ({', '.join(_SSH_KEY_TYPES)})"
+    if len(parts) < 2 or parts[0] not in _SSH_KEY_TYPES:
+        raise ValueError(f"not {allowed}")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        raise ValueError(f"the key data is not base64; expected {allowed}") from None
+    length = int.from_bytes(blob[:4], "big")
+    if blob[4 : 4 + length] != parts[0].encode():
+        raise ValueError(f"the key data does not match its type {parts[0]}")
+    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, 32, 2))
