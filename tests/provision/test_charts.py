@@ -63,3 +63,9 @@ def test_cluster_issuer_carries_the_contact_email() -> None:
 
 def test_rendering_is_stable() -> None:
     assert charts.helm_charts(member()) == charts.helm_charts(member())
+
+
+def test_image_builder_is_dind_the_current_way() -> None:
+    values = values_of(charts.helm_charts(member())[-1])
+    assert values["imageBuilderType"] == "dind"
+    assert "dind" not in values or "enabled" not in values["dind"]

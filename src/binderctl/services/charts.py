@@ -110,7 +110,7 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
         },
         "service": {"type": "ClusterIP"},
         "ingress": _tls_ingress(member.binder_host, "binder-tls"),
-        "dind": {"enabled": True},
+        "imageBuilderType": "dind",
         "jupyterhub": {
             "ingress": _tls_ingress(member.hub_host, "hub-tls"),
             "proxy": {"service": {"type": "ClusterIP"}},

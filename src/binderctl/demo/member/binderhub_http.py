@@ -1,0 +1,117 @@
+"""BinderHub's and JupyterHub's own HTTP endpoints behind the member's ingress.
+
+Routed by Host header like traefik: the binder host serves ``/health`` and ``/versions``
+(BinderHub's ``KubernetesHealthHandler`` and ``VersionHandler``), the hub host serves
+``/hub/api/health``. Answers follow the simulated state: no ready binder pod means
+traefik's 503, a hub that is down fails the "JupyterHub API" check.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any, Protocol
+
+from aiohttp import web
+
+
+class BinderHubState(Protocol):
+    binder_host: str
+    hub_host: str
+
+    def binder_up(self) -> bool: ...
+
+    def hub_api_up(self) -> bool: ...
+
+    def registry_up(self) -> bool: ...
+
+    def pod_counts(self) -> tuple[int, int]:
+        """(user pods, build pods) in the release namespace."""
+        ...
+
+    def quota(self) -> int | None: ...
+
+    def versions(self) -> dict[str, Any]: ...
+
+    def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
+        """BinderHub logs its checks (and a warning for unhealthy services)."""
+        ...
+
+
+def health(state: BinderHubState) -> tuple[bool, list[dict[str, Any]]]:
+    """``HealthHandler.check_all``: overall and the checks, in BinderHub's order."""
+    users, builds = state.pod_counts()
+    quota = state.quota()
+    total = users + builds
+    results: list[dict[str, Any]] = [
+        {"service": "Docker registry", "ok": state.registry_up()},
+        {"service": "JupyterHub API", "ok": state.hub_api_up()},
+        {
+            "service": "Pod quota",
+            "total_pods": total,
+            "build_pods": builds,
+            "user_pods": users,
+            "quota": quota,
+            "ok": total <= quota if quota is not None else True,
+            "_ignore_failure": True,
+        },
+    ]
+    overall = all(r["ok"] for r in results if not r.get("_ignore_failure", False))
+    return overall, results
+
+
+def _unavailable() -> web.Response:
+    return web.Response(status=503, text="no available server")
+
+
+class BinderHubApp:
+    def __init__(self, state: BinderHubState) -> None:
+        self.state = state
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._route)
+        return app
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").rsplit(":", 1)[0].lower()
+        if host == self.state.binder_host:
+            if not self.state.binder_up():
+                return _unavailable()
+            if request.path == "/health" and request.method in ("GET", "HEAD"):
+                ok, results = health(self.state)
+                self.state.health_checked(results, ok)
+                body = "" if request.method == "HEAD" else json.dumps(
+                    {"ok": ok, "checks": results})  # fmt: skip
+                return web.Response(
+                    status=200 if ok else 503, text=body, content_type="application/json"
+                )
+            if request.path == "/versions" and request.method == "GET":
+                return web.Response(
+                    text=json.dumps(self.state.versions()),
+                    content_type="application/json",
+                    headers={"Access-Control-Allow-Origin": "*"},
+                )
+        elif host == self.state.hub_host:
+            if request.path in ("/hub/api/health", "/hub/health"):
+                if not self.state.hub_api_up():
+                    return _unavailable()
+                return web.Response(status=200)
+        else:
+            return web.Response(status=404, text="404 page not found\n")
+        return web.Response(status=404, text="404: Not Found")
+
+    async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> int:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
+        await site.start()
+        self.port = int(self._runner.addresses[-1][1])
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

@@ -1,0 +1,481 @@
+"""What ``helm upgrade --install`` of each chart the member uses would create.
+
+Names, labels, selectors, images and container arguments follow the real charts:
+BinderHub (``helm-chart/binderhub/templates``) with its zero-to-jupyterhub 4.2.0
+dependency, cert-manager, docker-registry, and the traefik chart k3s bundles.
+Only the objects an operator's console looks at are rendered (no RBAC, network
+policies or PodDisruptionBudgets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.store import Obj, ResourceType
+
+Rendered = list[tuple[ResourceType, Obj]]
+
+Z2JH_VERSION = "4.2.0"
+HUB_IMAGE = f"quay.io/jupyterhub/k8s-hub:{Z2JH_VERSION}"
+CHP_IMAGE = "quay.io/jupyterhub/configurable-http-proxy:4.6.3"
+BINDERHUB_IMAGE = "quay.io/jupyterhub/k8s-binderhub"
+DIND_IMAGE = "docker.io/library/docker:28.3.3-dind"
+REPO2DOCKER_IMAGE = "quay.io/jupyterhub/repo2docker:2024.07.0"
+CERT_MANAGER_VERSION = "v1.16.2"
+REGISTRY_IMAGE = "registry:2.8.1"
+TRAEFIK_CHART = "27.0.201_up27.0.2"
+TRAEFIK_IMAGE = "rancher/mirrored-library-traefik:2.11.10"
+KLIPPER_LB_IMAGE = "rancher/klipper-lb:v0.4.9"
+KLIPPER_HELM_IMAGE = "rancher/klipper-helm:v0.9.3-build20241008"
+
+
+class ChartError(Exception):
+    """``helm upgrade --install`` fails with this message (the install Job fails)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    namespace: str
+    chart: str  # chart name: binderhub, cert-manager, docker-registry, traefik, traefik-crd
+    version: str
+    values: dict[str, Any]
+
+
+def chart_name(spec: dict[str, Any]) -> str:
+    """The chart's name from a HelmChart spec (k3s's own charts are .tgz URLs)."""
+    chart = str(spec.get("chart", ""))
+    base = chart.rsplit("/", 1)[-1]
+    if base.endswith(".tgz"):
+        for known in ("traefik-crd", "traefik"):
+            if base.startswith(known + "-"):
+                return known
+    return chart
+
+
+def get(values: dict[str, Any], path: str, default: Any = None) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def container(name: str, image: str, **extra: Any) -> Obj:
+    return {"name": name, "image": image, "imagePullPolicy": "IfNotPresent", **extra}
+
+
+def deployment(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    pod_labels: dict[str, str],
+    containers: list[Obj],
+    *,
+    replicas: int = 1,
+    annotations: dict[str, str] | None = None,
+    pod_spec: dict[str, Any] | None = None,
+) -> tuple[ResourceType, Obj]:
+    template: Obj = {
+        "metadata": {"labels": pod_labels, **({"annotations": annotations} if annotations else {})},
+        "spec": {"containers": containers, **(pod_spec or {})},
+    }
+    return types.DEPLOYMENTS, {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": selector}, "template": template},
+    }
+
+
+def daemonset(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    pod_labels: dict[str, str],
+    containers: list[Obj],
+    pod_spec: dict[str, Any] | None = None,
+) -> tuple[ResourceType, Obj]:
+    return types.DAEMONSETS, {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {"containers": containers, **(pod_spec or {})},
+            },
+        },
+    }
+
+
+def service(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    ports: list[Obj],
+    type_: str = "ClusterIP",
+) -> tuple[ResourceType, Obj]:
+    return types.SERVICES, {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"type": type_, "selector": selector, "ports": ports},
+    }
+
+
+def port(name: str, number: int, target: int | str) -> Obj:
+    return {"name": name, "port": number, "targetPort": target, "protocol": "TCP"}
+
+
+# -- BinderHub with zero-to-jupyterhub --------------------------------------------------
+def _z2jh_labels(component: str, release: str) -> dict[str, str]:
+    chart = f"jupyterhub-{Z2JH_VERSION}"
+    return {
+        "component": component,
+        "app.kubernetes.io/component": component,
+        "app": "jupyterhub",
+        "release": release,
+        "chart": chart,
+        "heritage": "Helm",
+        "app.kubernetes.io/name": "jupyterhub",
+        "app.kubernetes.io/instance": release,
+        "helm.sh/chart": chart,
+        "app.kubernetes.io/managed-by": "Helm",
+    }
+
+
+def _z2jh_match(component: str, release: str) -> dict[str, str]:
+    return {"component": component, "app": "jupyterhub", "release": release}
+
+
+def _z2jh_pod(component: str, release: str, *access: str) -> dict[str, str]:
+    labels = {
+        **_z2jh_match(component, release),
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/name": "jupyterhub",
+        "app.kubernetes.io/instance": release,
+    }
+    labels.update({f"hub.jupyter.org/network-access-{a}": "true" for a in access})
+    return labels
+
+
+def _breaking_changes(values: dict[str, Any]) -> None:
+    """The chart's NOTES.txt fails the install on options it no longer accepts."""
+    if isinstance(values.get("dind"), dict) and "enabled" in values["dind"]:
+        raise ChartError(
+            "execution error at (binderhub/templates/NOTES.txt:208:4): \n\n"
+            "#################################################################################\n"
+            "######   BREAKING: The config values passed contained no longer accepted    #####\n"
+            "######             options. See the messages below for more details.        #####\n"
+            "#################################################################################"
+            "\n\nCHANGED:\n\ndind:\n  enabled: true\n\nmust as of version 0.3.0 be replace by"
+            "\n\nimageBuilderType: dind"
+        )
+
+
+def binder_image(release: Release) -> str:
+    name = get(release.values, "image.name", BINDERHUB_IMAGE)
+    tag = get(release.values, "image.tag", release.version)
+    return f"{name}:{tag}"
+
+
+def binderhub(release: Release) -> Rendered:
+    values, r, ns = release.values, release.name, release.namespace
+    _breaking_changes(values)
+    checksum = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    binder_labels = {"app": "binder", "component": "binder", "release": r}
+    binder_pod = {**binder_labels, "name": "binder", "heritage": "Helm"}
+    objects: Rendered = [
+        deployment(
+            "binder",
+            ns,
+            binder_labels,
+            binder_labels,
+            binder_pod,
+            [
+                container(
+                    "binder",
+                    binder_image(release),
+                    args=["--config", "/etc/binderhub/config/binderhub_config.py"],
+                    ports=[{"containerPort": 8585, "name": "binder"}],
+                    env=[
+                        {
+                            "name": "BUILD_NAMESPACE",
+                            "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+                        },
+                        {
+                            "name": "JUPYTERHUB_API_TOKEN",
+                            "valueFrom": {
+                                "secretKeyRef": {
+                                    "name": "hub",
+                                    "key": "hub.services.binder.apiToken",
+                                }
+                            },
+                        },
+                    ],
+                    resources={"requests": {"cpu": "200m", "memory": "512Mi"}},
+                    readinessProbe={
+                        "httpGet": {"path": "/versions", "port": "binder"},
+                        "initialDelaySeconds": 0,
+                        "periodSeconds": 5,
+                    },
+                )
+            ],
+            replicas=int(get(values, "replicas", 1)),
+            annotations={"checksum/config": checksum},
+            pod_spec={"serviceAccountName": "binderhub"},
+        ),
+        deployment(
+            "hub",
+            ns,
+            _z2jh_labels("hub", r),
+            _z2jh_match("hub", r),
+            _z2jh_pod("hub", r, "proxy-api", "proxy-http", "singleuser"),
+            [
+                container(
+                    "hub",
+                    HUB_IMAGE,
+                    args=[
+                        "jupyterhub",
+                        "--config",
+                        "/usr/local/etc/jupyterhub/jupyterhub_config.py",
+                        "--upgrade-db",
+                    ],
+                    ports=[{"containerPort": 8081, "name": "http"}],
+                    readinessProbe={"httpGet": {"path": "/hub/health", "port": "http"}},
+                )
+            ],
+            annotations={"checksum/config-map": checksum},
+            pod_spec={"serviceAccountName": "hub"},
+        ),
+        deployment(
+            "proxy",
+            ns,
+            _z2jh_labels("proxy", r),
+            _z2jh_match("proxy", r),
+            _z2jh_pod("proxy", r, "hub", "singleuser"),
+            [
+                container(
+                    "chp",
+                    CHP_IMAGE,
+                    command=[
+                        "configurable-http-proxy",
+                        "--ip=",
+                        "--api-ip=",
+                        "--api-port=8001",
+                        "--default-target=http://hub:$(HUB_SERVICE_PORT)",
+                        "--error-target=http://hub:$(HUB_SERVICE_PORT)/hub/error",
+                        "--port=8000",
+                    ],
+                    ports=[
+                        {"containerPort": 8000, "name": "http"},
+                        {"containerPort": 8001, "name": "api"},
+                    ],
+                )
+            ],
+        ),
+        service(
+            "binder",
+            ns,
+            get(values, "service.labels", {}) or {},
+            binder_pod,
+            [port("", 80, 8585)],
+            get(values, "service.type", "LoadBalancer"),
+        ),
+        service(
+            "hub", ns, _z2jh_labels("hub", r), _z2jh_match("hub", r), [port("hub", 8081, "http")]
+        ),
+        service(
+            "proxy-api",
+            ns,
+            _z2jh_labels("proxy-api", r),
+            _z2jh_match("proxy", r),
+            [port("", 8001, "api")],
+        ),
+        service(
+            "proxy-public",
+            ns,
+            _z2jh_labels("proxy-public", r),
+            _z2jh_match("proxy", r),
+            [port("http", 80, "http")],
+            get(values, "jupyterhub.proxy.service.type", "LoadBalancer"),
+        ),
+    ]
+    if get(values, "imageBuilderType", "host") == "dind":
+        name = f"{r}-dind"
+        socket_dir = get(values, "dind.hostSocketDir", "/var/run/dind")
+        image = get(values, "dind.daemonset.image.name", "docker.io/library/docker")
+        tag = get(values, "dind.daemonset.image.tag", DIND_IMAGE.rsplit(":", 1)[1])
+        objects.append(
+            daemonset(
+                name,
+                ns,
+                {},
+                {"name": name},
+                {
+                    "name": name,
+                    "app": "binder",
+                    "component": "image-builder",
+                    "release": r,
+                    "heritage": "Helm",
+                },
+                [
+                    container(
+                        "dind",
+                        f"{image}:{tag}",
+                        args=[
+                            "dockerd",
+                            "--storage-driver=overlay2",
+                            f"-H unix://{socket_dir}/docker.sock",
+                        ],
+                        securityContext={"privileged": True},
+                    )
+                ],
+                pod_spec={
+                    "initContainers": [
+                        container("filesystem", f"{image}:{tag}", command=["sh", "-c"])
+                    ],
+                    "terminationGracePeriodSeconds": 30,
+                },
+            )
+        )
+    return objects
+
+
+def cert_manager(release: Release) -> Rendered:
+    ns, version = release.namespace, release.version
+    objects: Rendered = []
+    for component, name, image in (
+        ("controller", "cert-manager", "cert-manager-controller"),
+        ("cainjector", "cert-manager-cainjector", "cert-manager-cainjector"),
+        ("webhook", "cert-manager-webhook", "cert-manager-webhook"),
+    ):
+        app = name.removeprefix("cert-manager-") if name != "cert-manager" else "cert-manager"
+        match = {
+            "app.kubernetes.io/name": app,
+            "app.kubernetes.io/instance": release.name,
+            "app.kubernetes.io/component": component,
+        }
+        labels = {
+            "app": app,
+            **match,
+            "app.kubernetes.io/version": version,
+            "app.kubernetes.io/managed-by": "Helm",
+            "helm.sh/chart": f"cert-manager-{version}",
+        }
+        objects.append(
+            deployment(
+                name, ns, labels, match, labels,
+                [container(f"cert-manager-{component}", f"quay.io/jetstack/{image}:{version}")],
+            )
+        )  # fmt: skip
+    return objects
+
+
+def docker_registry(release: Release) -> Rendered:
+    name = f"{release.name}-docker-registry"
+    labels = {
+        "app": "docker-registry",
+        "chart": f"docker-registry-{release.version}",
+        "release": release.name,
+        "heritage": "Helm",
+    }
+    match = {"app": "docker-registry", "release": release.name}
+    node_port = get(release.values, "service.nodePort")
+    registry_port = port("http-5000", 5000, 5000) | ({"nodePort": node_port} if node_port else {})
+    return [
+        deployment(
+            name, release.namespace, labels, match, match,
+            [container("docker-registry", REGISTRY_IMAGE, ports=[{"containerPort": 5000}])],
+        ),
+        service(
+            name, release.namespace, labels, match, [registry_port],
+            get(release.values, "service.type", "ClusterIP"),
+        ),
+    ]  # fmt: skip
+
+
+def traefik(release: Release) -> Rendered:
+    chart = f"traefik-{TRAEFIK_CHART}"
+    match = {
+        "app.kubernetes.io/name": "traefik",
+        "app.kubernetes.io/instance": f"traefik-{release.namespace}",
+    }
+    labels = {**match, "helm.sh/chart": chart, "app.kubernetes.io/managed-by": "Helm"}
+    ports = [port("web", 80, "web"), port("websecure", 443, "websecure")]
+    svclb = f"svclb-traefik-{hashlib.sha256(b'traefik').hexdigest()[:8]}"
+    lb_labels = {
+        "svccontroller.k3s.cattle.io/svcname": "traefik",
+        "svccontroller.k3s.cattle.io/svcnamespace": release.namespace,
+    }
+    lb_pod = {"app": svclb, **lb_labels}
+    return [
+        deployment(
+            "traefik",
+            release.namespace,
+            labels,
+            match,
+            labels,
+            [
+                container(
+                    "traefik",
+                    TRAEFIK_IMAGE,
+                    args=[
+                        "--entryPoints.web.address=:8000/tcp",
+                        "--entryPoints.websecure.address=:8443/tcp",
+                    ],
+                    ports=[
+                        {"containerPort": 8000, "name": "web"},
+                        {"containerPort": 8443, "name": "websecure"},
+                    ],
+                )
+            ],
+            pod_spec={"priorityClassName": "system-cluster-critical"},
+        ),
+        service("traefik", release.namespace, labels, match, ports, "LoadBalancer"),
+        daemonset(
+            svclb,
+            release.namespace,
+            {**lb_labels, "objectset.rio.cattle.io/owner-name": "traefik"},
+            {"app": svclb},
+            lb_pod,
+            [
+                container(
+                    f"lb-tcp-{p}", KLIPPER_LB_IMAGE, ports=[{"containerPort": p, "hostPort": p}]
+                )
+                for p in (80, 443)
+            ],
+            pod_spec={"serviceAccountName": "svclb", "automountServiceAccountToken": False},
+        ),
+    ]
+
+
+RENDERERS = {
+    "binderhub": binderhub,
+    "cert-manager": cert_manager,
+    "docker-registry": docker_registry,
+    "traefik": traefik,
+    "traefik-crd": lambda release: [],
+}
+
+
+def render(release: Release) -> Rendered:
+    renderer = RENDERERS.get(release.chart)
+    if renderer is None:
+        raise ChartError(f'chart "{release.chart}" version "{release.version}" not found')
+    return renderer(release)
+
+
+def images(release: Release) -> set[str]:
+    """The images a release's pods use (every one of them exists in its registry)."""
+    found: set[str] = set()
+    for rt, obj in render(release):
+        if rt in (types.DEPLOYMENTS, types.DAEMONSETS):
+            spec = obj["spec"]["template"]["spec"]
+            for c in [*spec.get("initContainers", []), *spec["containers"]]:
+                found.add(c["image"])
+    return found

@@ -1,0 +1,431 @@
+"""``Member``: one k3s node running BinderHub, simulated on the emulator's asyncio loop.
+
+Everything it does is a timer on one ``Timeline`` in simulated time; ``run`` keeps the
+timeline in step with a ``SimClock`` (``speed`` times real time), ``advance`` moves it
+by hand (tests). Given the same seed and the same API writes at the same simulated
+times, two members do exactly the same things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods
+from binderctl.demo.kube import types
+from binderctl.demo.kube.events import rfc3339
+from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member import charts, prestart, programs, system
+from binderctl.demo.member.builds import BUILD_LABEL, Builds
+from binderctl.demo.member.charts import Release, get
+from binderctl.demo.member.clock import SimClock
+from binderctl.demo.member.events import EventRecorder
+from binderctl.demo.member.hardware import Hardware
+from binderctl.demo.member.helm import CHART_LABEL, HelmController, values_of
+from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
+from binderctl.demo.member.logs import LogBook
+from binderctl.demo.member.metrics import Metrics
+from binderctl.demo.member.objects import Writer
+from binderctl.demo.member.repos import RepoCatalog
+from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
+from binderctl.demo.member.timeline import Timeline
+
+RELEASE = "binderhub"
+RELEASE_NAMESPACE = "binderhub"
+BINDERHUB_VERSION = "1.0.0-0.dev.git.3983.h383374de"
+IN_CLUSTER_REGISTRY = "localhost:30500/"
+MAX_STEP = 1.0  # longest real-time sleep of the run loop
+
+
+@dataclass(frozen=True)
+class MemberOptions:
+    node_name: str = "demo"
+    node_ip: str = "127.0.0.1"
+    server_type: str = "ccx63"
+    max_pods: int | None = None  # default: 1.75 x the server type's RAM in GB
+    k3s_version: str = DEFAULT_K3S_VERSION
+    binder_host: str = "binder.example.org"
+    hub_host: str = "hub.binder.example.org"
+    launches_per_minute: float = 6.0
+    sessions: int = 0  # sessions already running at the start (needs ``up``)
+    up: bool = True  # BinderHub installed before the start
+    quota: int | None = 100  # the launch quota of the default chart
+    charts: tuple[Obj, ...] = ()  # HelmChart objects installed before the start
+    cull_timeout: float = 600.0
+    cull_every: float = 660.0
+    cull_max_age: float = 21600.0
+    image_gc_high_percent: int = 85
+    image_gc_low_percent: int = 80
+    extra_images: frozenset[str] = field(default_factory=frozenset)
+
+
+def binderhub_chart(quota: int | None, image_prefix: str = IN_CLUSTER_REGISTRY + "binder-",
+                    **values: Any) -> Obj:  # fmt: skip
+    """A ``binderhub`` HelmChart like the one binderctl applies."""
+    content = {
+        "config": {
+            "BinderHub": {"use_registry": True, "image_prefix": image_prefix},
+            "LaunchQuota": {"total_quota": quota},
+        },
+        "imageBuilderType": "dind",
+        "service": {"type": "ClusterIP"},
+        "jupyterhub": {"proxy": {"service": {"type": "ClusterIP"}}},
+        **values,
+    }
+    return {
+        "apiVersion": "helm.cattle.io/v1",
+        "kind": "HelmChart",
+        "metadata": {"name": RELEASE, "namespace": "kube-system"},
+        "spec": {
+            "repo": "https://jupyterhub.github.io/helm-chart/",
+            "chart": "binderhub",
+            "version": BINDERHUB_VERSION,
+            "targetNamespace": RELEASE_NAMESPACE,
+            "createNamespace": True,
+            "valuesContent": yaml.safe_dump(content, sort_keys=True),
+        },
+    }
+
+
+def registry_chart() -> Obj:
+    return {
+        "apiVersion": "helm.cattle.io/v1",
+        "kind": "HelmChart",
+        "metadata": {"name": "registry", "namespace": "kube-system"},
+        "spec": {
+            "repo": "https://helm.twun.io",
+            "chart": "docker-registry",
+            "version": "2.2.3",
+            "targetNamespace": "registry",
+            "createNamespace": True,
+            "valuesContent": yaml.safe_dump({"service": {"type": "NodePort", "nodePort": 30500}}),
+        },
+    }
+
+
+def quota_of(values: dict[str, Any]) -> int | None:
+    """``LaunchQuota.total_quota``, or the deprecated ``BinderHub.pod_quota``."""
+    for path in ("config.LaunchQuota.total_quota", "config.BinderHub.pod_quota"):
+        quota = get(values, path, "missing")
+        if quota != "missing":
+            return None if quota is None else int(quota)
+    return None
+
+
+class _Program:
+    """Workload of a long-running program (add-ons, BinderHub's components)."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+
+    def plan(self, pod: Obj) -> Plan:
+        return Plan(ready_after=self.member.rng.uniform(1.0, 5.0))
+
+    def started(self, pod: Obj, container: str) -> None:
+        meta = pod["metadata"]
+        program = programs.program(container)
+        logs = self.member.logs
+        if program.chatter is not None:
+            logs.chatter(meta["namespace"], meta["name"], container, program.rate, program.chatter)
+        logs.write_many(meta["namespace"], meta["name"], container, program.startup(
+            self.member.clock.wall(self.member.timeline.now)))  # fmt: skip
+        if _component(pod) == "proxy":
+            self.member.hub.proxy_started(meta["name"])
+
+    def ready(self, pod: Obj) -> None:
+        name, hub = pod["metadata"]["name"], self.member.hub
+        component = _component(pod)
+        if component == "hub":
+            hub.hub_ready(name)
+        elif component == "binder":
+            hub.binder_ready(name)
+        elif component == "image-builder":
+            self.member.builds.dind_pods.add(name)
+
+    def exited(self, pod: Obj, container: str, code: int) -> None:
+        return None
+
+    def rejected(self, pod: Obj, reason: str) -> None:
+        return None
+
+    def removed(self, pod: Obj) -> None:
+        name, hub = pod["metadata"]["name"], self.member.hub
+        component = _component(pod)
+        if component == "hub":
+            hub.hub_gone(name)
+        elif component == "binder":
+            hub.binder_gone(name)
+        elif component == "proxy":
+            hub.proxy_gone(name)
+        elif component == "image-builder":
+            self.member.builds.dind_gone(name)
+
+
+def _component(pod: Obj) -> str | None:
+    labels = pod["metadata"].get("labels") or {}
+    if labels.get("release") != RELEASE and labels.get("app.kubernetes.io/instance") != RELEASE:
+        return None
+    return labels.get("component")
+
+
+class Member:
+    def __init__(
+        self,
+        store: Store,
+        options: MemberOptions | None = None,
+        *,
+        seed: int = 0,
+        clock: SimClock | None = None,
+    ) -> None:
+        self.options = options = options or MemberOptions()
+        for rt in types.ALL:
+            if store.type_for(rt.group, rt.plural) is None:
+                store.register(rt)
+        self.store = store
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = clock or SimClock()
+        self.timeline = Timeline()
+        self.logs = LogBook(self.timeline, self.clock, seed)
+        self.events = EventRecorder(store, self.timeline, self.clock)
+        self.writer = Writer(store, self._fork(), self.wall_now)
+        self.max_pods = options.max_pods or default_max_pods(options.server_type) or 110
+        self.known_images: set[str] = set(system.IMAGES) | set(options.extra_images) | {
+            charts.HUB_IMAGE, charts.CHP_IMAGE, charts.DIND_IMAGE, charts.REPO2DOCKER_IMAGE,
+            charts.TRAEFIK_IMAGE, charts.KLIPPER_LB_IMAGE, charts.KLIPPER_HELM_IMAGE,
+            charts.REGISTRY_IMAGE,
+        }  # fmt: skip
+        self.kubelet = Kubelet(
+            store,
+            self.timeline,
+            self.clock,
+            self.events,
+            self.logs,
+            self._fork(),
+            node_name=options.node_name,
+            node_ip=options.node_ip,
+            hardware=Hardware.of(options.server_type),
+            max_pods=self.max_pods,
+            k3s_version=options.k3s_version,
+            image_size=self._image_size,
+            workload_for=self._workload_for,
+            image_gc_high_percent=options.image_gc_high_percent,
+            image_gc_low_percent=options.image_gc_low_percent,
+        )
+        self.settings = Settings(
+            namespace=RELEASE_NAMESPACE,
+            release=RELEASE,
+            binder_host=options.binder_host,
+            hub_host=options.hub_host,
+            image_prefix=IN_CLUSTER_REGISTRY + "binder-",
+            quota=options.quota,
+            cull_timeout=options.cull_timeout,
+            cull_every=options.cull_every,
+            cull_max_age=options.cull_max_age,
+        )
+        self.hub = Hub(
+            store, self.writer, self.timeline, self.logs, self.kubelet, self._fork(),
+            RepoCatalog(self._fork()), self.settings, self.clock.wall,
+        )  # fmt: skip
+        self.builds = Builds(
+            self.writer, self.timeline, self.logs, self.kubelet, self.hub, self._fork(),
+            RELEASE_NAMESPACE,
+        )  # fmt: skip
+        self.hub.build = self.builds.request
+        self.helm = HelmController(
+            store, self.writer, self.timeline, self.events, self.logs,
+            self._installed, self._chart_changed, options.node_ip,
+        )  # fmt: skip
+        self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
+        self._program = _Program(self)
+        self.values: dict[str, Any] = {}
+        self.binderhub_version = BINDERHUB_VERSION
+        self.faults = Faults()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._boot()
+
+    def _fork(self) -> random.Random:
+        return random.Random(self.rng.getrandbits(64))
+
+    def wall_now(self) -> float:
+        return self.clock.wall(self.timeline.now)
+
+    def stamp(self) -> str:
+        return rfc3339(self.wall_now())
+
+    # -- start -------------------------------------------------------------------------
+    def _boot(self) -> None:
+        options = self.options
+        self.kubelet.register()
+        self.helm.attach()
+        for ns in system.namespaces():
+            if self.store.find(types.NAMESPACES, None, ns["metadata"]["name"]) is None:
+                self.writer.create(types.NAMESPACES, ns)
+        add_ons = system.add_ons()
+        for rt, obj in add_ons:
+            self.writer.apply(rt, obj)
+        rendered = list(add_ons)
+        charts_now = list(system.bundled_charts())
+        if options.up:
+            charts_now += options.charts or (registry_chart(), binderhub_chart(options.quota))
+        for chart in charts_now:
+            release = self.helm.install_now(chart)
+            if release is not None:
+                rendered += charts.render(release)
+        if options.up:
+            self._prestart(rendered)
+            for pod in self.hub.existing(options.sessions, options.node_name):
+                self.writer.create(types.PODS, pod)
+        self.hub.start_arrivals(options.launches_per_minute)
+        self.hub.start_culler()
+        self.builds.start_cleaner()
+
+    def _prestart(self, rendered: charts.Rendered) -> None:
+        rng, node = self._fork(), self.options.node_name
+        for rt, obj in rendered:
+            meta = obj["metadata"]
+            stored = self.store.find(rt, meta.get("namespace"), meta["name"])
+            if rt is types.DEPLOYMENTS and stored is not None:
+                prestart.deployment_pods(self.writer, stored, node, rng)
+            elif rt is types.DAEMONSETS and stored is not None:
+                prestart.daemonset_pod(self.writer, stored, node, rng)
+
+    def _installed(self, release: Release) -> None:
+        self.known_images |= charts.images(Release(release.name, release.namespace,
+                                                   release.chart, release.version, {}))  # fmt: skip
+        if release.chart == "binderhub":
+            self._apply_values(release.values)
+
+    def _chart_changed(self, chart: Obj) -> None:
+        meta = chart["metadata"]
+        if meta["name"] != RELEASE:
+            return
+        with contextlib.suppress(charts.ChartError):
+            self._apply_values(values_of(chart))
+
+    def _apply_values(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.settings.quota = quota_of(values)
+        prefix = get(values, "config.BinderHub.image_prefix")
+        if prefix:
+            self.settings.image_prefix = prefix
+        self.builds.dind = get(values, "imageBuilderType", "host") == "dind"
+
+    # -- pods and what they do ---------------------------------------------------------
+    def _workload_for(self, pod: Obj) -> Workload:
+        labels = pod["metadata"].get("labels") or {}
+        if labels.get("component") == "singleuser-server":
+            return self.hub
+        if labels.get("component") == BUILD_LABEL:
+            return self.builds
+        if CHART_LABEL in labels:
+            return self.helm
+        return self._program
+
+    def _image_size(self, image: str) -> int | None:
+        if image in self.hub.registry:
+            return self.hub.registry[image]
+        if image in self.known_images:
+            return 50_000_000 + sum(map(ord, image)) * 100_000
+        return None
+
+    # -- running -----------------------------------------------------------------------
+    def advance(self, seconds: float) -> int:
+        """Run everything due in the next ``seconds`` of simulated time (tests)."""
+        return self.timeline.run_until(self.timeline.now + seconds)
+
+    def start(self) -> None:
+        """Follow the clock on the running loop (call from the loop)."""
+        if self._task is None:
+            self.timeline.on_schedule = self._wake.set
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self.timeline.run_until(max(self.timeline.now, self.clock.elapsed()))
+            due = self.timeline.next_due()
+            delay = MAX_STEP
+            if due is not None:
+                delay = min(MAX_STEP, max(0.0, self.clock.real_seconds(due - self.clock.elapsed())))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+            self.timeline.on_schedule = None
+
+    # -- what other parts of the demo world ask --------------------------------------
+    def prune_images(self) -> int:
+        """``k3s crictl rmi --prune`` on the node: bytes freed."""
+        return self.kubelet.prune_images()
+
+    def disk_usage(self) -> tuple[int, int]:
+        """(used, total) bytes of the node's root filesystem."""
+        return self.kubelet.disk.used, self.kubelet.disk.capacity
+
+    def flood_logs(self, namespace: str, pod: str, container: str, per_second: float) -> None:
+        self.logs.flood(namespace, pod, container, per_second)
+
+    # -- BinderHubState (for binderhub_http) -------------------------------------------
+    @property
+    def binder_host(self) -> str:
+        return self.options.binder_host
+
+    @property
+    def hub_host(self) -> str:
+        return self.options.hub_host
+
+    def binder_up(self) -> bool:
+        return self.hub.binder_up
+
+    def hub_api_up(self) -> bool:
+        return self.hub.hub_up and self.hub.proxy_up
+
+    def registry_up(self) -> bool:
+        if self.faults.registry_down:
+            return False
+        if not self.settings.image_prefix.startswith(IN_CLUSTER_REGISTRY):
+            return True
+        return any(
+            run.phase == "Running" and run.ready and run.namespace == "registry"
+            for run in self.kubelet.runs.values()
+        )
+
+    def pod_counts(self) -> tuple[int, int]:
+        return self.hub.count_pods(SESSION_LABELS), self.hub.count_pods({"component": BUILD_LABEL})
+
+    def quota(self) -> int | None:
+        return self.settings.quota
+
+    def versions(self) -> dict[str, Any]:
+        return {
+            "builder_info": {"build_image": charts.REPO2DOCKER_IMAGE},
+            "binderhub": self.binderhub_version,
+            "builder": charts.REPO2DOCKER_IMAGE,
+        }
+
+    def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
+        hub = self.hub
+        hub.binder_log("I", "health:152", "Checking registry status")
+        hub.binder_log("I", "health:222", f"Getting pod statistics for {RELEASE_NAMESPACE}")
+        if not ok:
+            unhealthy = [r for r in results if not r["ok"]]
+            hub.binder_log("W", "health:196", f"Unhealthy services: {unhealthy}")
+
+
+@dataclass
+class Faults:
+    """Knobs tests turn: ``registry_down`` fails BinderHub's "Docker registry" check."""
+
+    registry_down: bool = False

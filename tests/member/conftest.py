@@ -1,0 +1,3 @@
+from memberkit import make_member
+
+__all__ = ["make_member"]

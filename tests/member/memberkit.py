@@ -1,0 +1,47 @@
+"""Helpers for member tests: members on a bare Store, driven by ``advance`` (simulated
+time, no waiting), and ways to look at what they wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member.clock import SimClock
+from binderctl.demo.member.simulation import Member, MemberOptions
+
+EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def make_member() -> Callable[..., Member]:
+    def make(seed: int = 7, speed: float = 1000.0, **options: Any) -> Member:
+        options.setdefault("launches_per_minute", 0.0)
+        clock = SimClock(speed, epoch=EPOCH, source=lambda: 0.0)
+        return Member(Store(), MemberOptions(**options), seed=seed, clock=clock)
+
+    return make
+
+
+def session_pods(member: Member) -> list[Obj]:
+    return [
+        p
+        for p in member.store.list(types.PODS, "binderhub")
+        if (p["metadata"].get("labels") or {}).get("component") == "singleuser-server"
+    ]
+
+
+def pod_named(member: Member, prefix: str, namespace: str = "binderhub") -> Obj:
+    pods = [p for p in member.store.list(types.PODS, namespace)
+            if p["metadata"]["name"].startswith(prefix)]  # fmt: skip
+    assert len(pods) == 1, [p["metadata"]["name"] for p in pods]
+    return pods[0]
+
+
+def log_text(member: Member, pod: Obj, container: str) -> str:
+    meta = pod["metadata"]
+    lines = member.logs.lines(meta["namespace"], meta["name"], container, False)
+    return "\n".join(line.text for line in lines)

@@ -1,0 +1,54 @@
+"""Container logs: believable lines, follow, previous, flood."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from memberkit import log_text, pod_named, session_pods
+
+from binderctl.demo.member.simulation import Member
+
+
+def test_programs_print_what_they_print(make_member: Callable[..., Member]) -> None:
+    member = make_member(sessions=2, cull_timeout=10**6, cull_max_age=10**6)
+    member.advance(1)
+    hub = log_text(member, pod_named(member, "hub-"), "hub")
+    assert "JupyterHub app:3354] Running JupyterHub version 5.3.0" in hub
+    chp = log_text(member, pod_named(member, "proxy-"), "chp")
+    assert "[ConfigProxy] \x1b[32minfo\x1b[39m: Proxy API at http://*:8001/api/routes" in chp
+    dind = log_text(member, pod_named(member, "binderhub-dind-"), "dind")
+    assert 'level=info msg="API listen on /var/run/dind/docker.sock"' in dind
+    session = session_pods(member)[0]
+    notebook = log_text(member, session, "notebook")
+    assert "ServerApp] Jupyter Server 2.15.0 is running at:" in notebook
+    before = notebook.count("\n")
+    member.advance(3600)
+    assert log_text(member, session, "notebook").count("\n") > before + 20
+
+
+async def test_follow_gets_new_lines(make_member: Callable[..., Member]) -> None:
+    member = make_member(sessions=1)
+    member.advance(1)
+    meta = session_pods(member)[0]["metadata"]
+    stream = member.logs.follow(meta["namespace"], meta["name"], "notebook")
+    member.advance(600)
+    first = await asyncio.wait_for(anext(stream), 5)
+    assert "ServerApp]" in first.text
+    member.logs.stop(meta["namespace"], meta["name"], "notebook")
+    rest = [line async for line in stream]
+    assert all("ServerApp]" in line.text for line in rest)
+
+
+def test_flood_and_previous(make_member: Callable[..., Member]) -> None:
+    member = make_member()
+    member.advance(1)
+    proxy = pod_named(member, "proxy-")["metadata"]["name"]
+    member.flood_logs("binderhub", proxy, "chp", 50_000)
+    member.advance(1000 * 0.2)  # 0.2 s of real time at speed 1000
+    lines = member.logs.lines("binderhub", proxy, "chp", False)
+    assert sum("flood line" in line.text for line in lines) >= 5000
+    member.logs.start("binderhub", proxy, "chp")
+    previous = member.logs.lines("binderhub", proxy, "chp", True)
+    assert any("flood line" in line.text for line in previous)
+    assert list(member.logs.lines("binderhub", proxy, "chp", False)) == []

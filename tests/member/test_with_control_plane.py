@@ -1,0 +1,156 @@
+"""The member with the emulator's control plane (scheduler, controllers) on one loop.
+
+Both run on the test's event loop at ``SPEED`` times real time; tests wait for states,
+never for durations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from memberkit import log_text, pod_named, session_pods
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.controllers.plane import ControlPlane
+from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member.clock import SimClock
+from binderctl.demo.member.simulation import Member, MemberOptions
+
+SPEED = 400.0
+Running = Callable[..., Any]
+
+
+async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (result := check()):
+            await asyncio.sleep(0.01)
+        return result
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Callable[..., Any]]:
+    started: list[tuple[Member, ControlPlane]] = []
+
+    async def start(**options: Any) -> Member:
+        options.setdefault("launches_per_minute", 0.0)
+        store = Store()
+        member = Member(store, MemberOptions(**options), seed=3, clock=SimClock(SPEED))
+        plane = ControlPlane(store, speed=SPEED)
+        await plane.start()
+        member.start()
+        started.append((member, plane))
+        await until(lambda: member.hub.binder_up and member.hub.hub_up and member.hub.proxy_up)
+        return member
+
+    yield start
+    for member, plane in started:
+        await member.stop()
+        await plane.stop()
+
+
+def _events(member: Member, reason: str, prefix: str) -> list[Obj]:
+    return [
+        e
+        for e in member.store.list(types.EVENTS)
+        if e["reason"] == reason and e["involvedObject"]["name"].startswith(prefix)
+    ]
+
+
+def _running_sessions(member: Member) -> list[Obj]:
+    return [p for p in session_pods(member) if p["status"].get("phase") == "Running"]
+
+
+async def test_launch_builds_then_runs_a_session(running: Running) -> None:
+    member = await running(quota=50)
+    member.hub.arrive()
+    await until(lambda: _running_sessions(member))
+    pod = _running_sessions(member)[0]
+    assert pod["status"]["conditions"]
+    assert any(c["type"] == "PodScheduled" for c in pod["status"]["conditions"])
+    hub = log_text(member, pod_named(member, "hub-"), "hub")
+    assert "Attempting to create pod jupyter-" in hub
+    binder = log_text(member, pod_named(member, "binder-"), "binder")
+    assert "Started build build-" in binder
+    await until(lambda: "Launched https://github.com/" in log_text(
+        member, pod_named(member, "binder-"), "binder"))  # fmt: skip
+    assert _events(member, "Pulling", "jupyter-")
+    assert _events(member, "Started", "jupyter-")
+
+
+async def test_cordoned_node_leaves_sessions_pending(running: Running) -> None:
+    member = await running(quota=50)
+    member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True))
+    member.hub.registry.update({image: 1 for image in _images(member)})
+    member.hub.arrive()
+    await until(lambda: _events(member, "FailedScheduling", "jupyter-"))
+    assert [p["status"]["phase"] for p in session_pods(member)] == ["Pending"]
+    event = _events(member, "FailedScheduling", "jupyter-")[0]
+    assert event["type"] == "Warning"
+    assert "unschedulable" in event["message"]
+
+
+def _images(member: Member) -> list[str]:
+    from binderctl.demo.member import naming
+
+    prefix = member.settings.image_prefix
+    return [
+        naming.image_name(prefix, repo.build_slug, ref)
+        for repo in member.hub.catalog.repos
+        for ref in repo.refs
+    ]
+
+
+async def test_deleting_dind_frees_a_hung_build(running: Running) -> None:
+    member = await running(quota=50)
+    member.builds.force_outcome = "hang"
+    member.hub.arrive()
+    await until(lambda: member.builds.hung())
+    build = member.builds.hung()[0]
+    dind = pod_named(member, "binderhub-dind-")["metadata"]["name"]
+    member.writer.delete(types.PODS, "binderhub", dind, grace=None)
+    await until(lambda: not member.builds.hung())
+    assert build.image in member.hub.registry
+    await until(lambda: member.store.find(types.PODS, "binderhub", build.name) is None)
+    await until(lambda: [p for p in member.store.list(types.PODS, "binderhub")
+                         if p["metadata"]["name"].startswith("binderhub-dind-")
+                         and p["status"].get("phase") == "Running"])  # fmt: skip
+
+
+async def test_proxy_restart_drops_and_restores_connections(running: Running) -> None:
+    member = await running(sessions=5, cull_timeout=10**6, cull_max_age=10**6)
+    old = pod_named(member, "proxy-")["metadata"]["name"]
+
+    def restart(deployment: Obj) -> None:
+        template = deployment["spec"]["template"]["metadata"]
+        template.setdefault("annotations", {})["kubectl.kubernetes.io/restartedAt"] = "now"
+
+    member.store.mutate(types.DEPLOYMENTS, "binderhub", "proxy", restart)
+    await until(lambda: member.hub.proxy_pod not in (None, old))
+    session = session_pods(member)[0]
+    await until(lambda: "Restoring connection for" in log_text(member, session, "notebook"))
+    notebook = log_text(member, session, "notebook")
+    assert notebook.index("Starting buffering for") < notebook.index("Restoring connection for")
+    hub = log_text(member, pod_named(member, "hub-"), "hub")
+    assert "Adding missing route for /user/" in hub
+
+
+async def test_a_chart_that_cannot_install_never_becomes_ready(running: Running) -> None:
+    member = await running()
+    member.writer.create(
+        types.HELMCHARTS,
+        {
+            "metadata": {"name": "broken", "namespace": "kube-system"},
+            "spec": {"repo": "https://charts.example.org", "chart": "no-such-chart"},
+        },
+    )
+    await until(lambda: _events(member, "BackOff", "helm-install-broken-"))
+    job = member.store.get(types.JOBS, "kube-system", "helm-install-broken")
+    assert not (job.get("status") or {}).get("succeeded")
+    chart = member.store.get(types.HELMCHARTS, "kube-system", "broken")
+    assert chart["status"]["jobName"] == "helm-install-broken"
+    pod = pod_named(member, "helm-install-broken-", "kube-system")
+    assert "INSTALLATION FAILED" in log_text(member, pod, "helm") or pod["status"][
+        "containerStatuses"][0]["restartCount"] >= 0  # fmt: skip
