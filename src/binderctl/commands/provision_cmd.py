@@ -1,0 +1,82 @@
+"""`binderctl --provision [--member M] [--dry-run] [--yes] [-o json] [--demo]`.
+
+Progress on stderr (live on a terminal, one line per step otherwise), the summary on
+stdout (one JSON document with ``-o json``). On a terminal it shows the plan and asks
+before creating anything, unless ``--yes``; from a script the flag itself is the intent.
+Interrupted (Ctrl-C, exit 130) or failed (exit 1) runs resume where they stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from binderctl.commands import Context
+from binderctl.commands.render import ProgressPrinter, plan_text, summary_text
+from binderctl.errors import UsageError
+
+
+def run_provision(ctx: Context) -> int:
+    if ctx.option("command") is not None:
+        raise UsageError(
+            "--provision runs on its own; it cannot be combined with a command",
+            hint="run `binderctl --provision` and the command separately",
+        )
+    if ctx.option("demo"):
+        from binderctl.demo.world import in_process_world
+
+        with in_process_world() as world:
+            ctx.info(f"demo world in {world.directory} (removed when this run ends)")
+            return _provision(ctx)
+    return _provision(ctx)
+
+
+def _provision(ctx: Context) -> int:
+    from binderctl.commands.confirm import terminal_confirm
+    from binderctl.services import provision as pipeline
+    from binderctl.services.actions import Action, ActionRunner, Prepared, Progress
+    from binderctl.services.hetzner import HetznerService
+
+    member = ctx.member
+    hetzner = HetznerService.for_member(member)
+    if ctx.option("dry_run"):
+        items = pipeline.plan(member, hetzner)
+        if ctx.json_output:
+            ctx.emit_json({"member": member.name, "plan": [i.to_json() for i in items]})
+        else:
+            print(plan_text(items))
+        return 0
+
+    asking = sys.stdin.isatty() and not ctx.assume_yes
+    printer = ProgressPrinter()
+    summaries: list[pipeline.Summary] = []
+
+    def execute(progress: Progress) -> str:
+        summary = pipeline.provision(member, hetzner, printer)
+        summaries.append(summary)
+        return f"server {summary.server_name} (id {summary.server_id}) at {summary.ipv4}"
+
+    def prepare() -> Prepared:
+        items = pipeline.plan(member, hetzner) if asking else []
+        changes = any(item.action != "keep" for item in items)
+        return Prepared(f"creates or changes\n{plan_text(items)}" if changes else "", execute)
+
+    ask = terminal_confirm(assume_yes=False)
+
+    def confirmed(action: Action, prepared: Prepared) -> bool:
+        return not prepared.details or ask(action, prepared)
+
+    runner = ActionRunner(member, readonly=ctx.readonly, confirm=confirmed, progress=ctx.info)
+    blast_radius = (
+        f"Creates resources that Hetzner bills until they are deleted: a {member.server_type} "
+        f"server in {member.location}, a primary IPv4, a firewall and an SSH key."
+    )
+    try:
+        runner.run(Action("provision", f"member {member.name}", blast_radius, prepare))
+    finally:
+        printer.close()
+    summary = summaries[0]
+    if ctx.json_output:
+        ctx.emit_json(summary.to_json())
+    else:
+        print(summary_text(summary))
+    return 0

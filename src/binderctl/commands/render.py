@@ -1,0 +1,103 @@
+"""The headless face of long operations: progress on stderr, plans and summaries.
+
+On a terminal the running step is redrawn live (spinner and elapsed time) and each
+finished step leaves one line; elsewhere (pipes, CI logs) only the finished lines are
+printed, one per step.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, TextIO
+
+from binderctl.formatting import inert, table
+
+if TYPE_CHECKING:
+    from binderctl.services.hetzner import PlanItem
+    from binderctl.services.provision import ProgressEvent, Summary
+
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_WORDS = {"done": "done", "skipped": "ok", "failed": "FAILED"}
+_MARKS = {"done": "✓", "skipped": "✓", "failed": "✗"}
+
+
+class ProgressPrinter:
+    """A ``ProgressEvent`` listener; ``close()`` it when the operation ends."""
+
+    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self._lock = threading.Lock()
+        self._running: tuple[str, float] | None = None
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.state == "running":
+            if self.live:
+                self._start(event.title)
+            return
+        if event.state == "pending":
+            return
+        self._end()
+        mark = f"{_MARKS[event.state]} " if self.live else ""
+        line = (
+            f"{mark}{event.title:<14} {_WORDS[event.state]:<6} "
+            f"{inert(event.message, 160)} ({event.elapsed:.1f}s)"
+        )
+        self._write(line + "\n")
+
+    def close(self) -> None:
+        self._end()
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def _start(self, title: str) -> None:
+        self._end()
+        self._running = (title, time.monotonic())
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        frame = 0
+        while self._running is not None and not self._stop.is_set():
+            title, started = self._running
+            spinner = _SPINNER[frame % len(_SPINNER)]
+            self._write(f"\r\x1b[2K{spinner} {title:<14} {time.monotonic() - started:5.1f}s")
+            frame += 1
+            self._stop.wait(0.1)
+
+    def _end(self) -> None:
+        if self._ticker is None:
+            return
+        self._stop.set()
+        self._ticker.join()
+        self._ticker = None
+        self._running = None
+        self._write("\r\x1b[2K")
+
+
+def plan_text(items: list[PlanItem]) -> str:
+    rows = [[i.action, i.kind, inert(i.name, 60), inert(i.detail, 100)] for i in items]
+    return table(["ACTION", "RESOURCE", "NAME", "DETAIL"], rows)
+
+
+def summary_text(summary: Summary) -> str:
+    lines = [f"Member {summary.member} is provisioned."]
+    if summary.server_id is not None:
+        lines.append(
+            f"  server  {summary.server_name} (id {summary.server_id}), IPv4 {summary.ipv4}"
+        )
+    if summary.dns:
+        lines.append("  DNS     create these A records:")
+        width = max(len(name) for name, _, _ in summary.dns)
+        lines += [
+            f"            {name:<{width}}  {kind}  {value}" for name, kind, value in summary.dns
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The service layer shared by the console and the headless commands (no Textual, no printing)."""

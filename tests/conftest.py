@@ -1,0 +1,21 @@
+"""Project-wide fixtures (each area keeps its own in tests/<area>/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from binderctl.demo.world import DemoWorld
+
+
+@pytest.fixture
+def demo_world(tmp_path: Path) -> Iterator[DemoWorld]:
+    """A demo world started in-process, in ``tmp_path / "demo"``, with quick actions.
+
+    ``demo_world.env`` points binderctl (as a subprocess) and hcloud clients at it;
+    ``demo_world.hetzner.faults`` holds the emulator's knobs.
+    """
+    with DemoWorld(tmp_path / "demo", action_seconds=0.2, backoff=0.01) as world:
+        yield world
