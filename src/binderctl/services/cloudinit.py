@@ -1,0 +1,73 @@
+"""The cloud-init user data that turns a fresh Ubuntu server into a k3s node for a member."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from string import Template
+
+from binderctl.config import MemberConfig
+from binderctl.errors import ConfigError
+from binderctl.paths import assets_dir
+
+TEMPLATE_NAME = "cloud-init.yaml"
+# Hetzner's limit on a server's user_data.
+MAX_USER_DATA_BYTES = 32 * 1024
+INOTIFY_MAX_USER_INSTANCES = 8192
+INOTIFY_MAX_USER_WATCHES = 524288
+KUBECONFIG_MODE = "0600"
+# k3s reads the kubelet drop-in directory from this minor on; older ones need the flags.
+KUBELET_DROPIN_SINCE = (1, 32)
+
+_VERSION = re.compile(r"v(\d+)\.(\d+)\.\d+\+k3s\d+")
+
+
+def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
+    """The ``k3s server`` flags for ``INSTALL_K3S_EXEC``."""
+    flags = ["server", "--tls-san", public_ip, "--write-kubeconfig-mode", KUBECONFIG_MODE]
+    match = _VERSION.fullmatch(member.k3s_version)
+    if match is None:
+        raise ConfigError(
+            f"k3s_version {member.k3s_version!r} is not a k3s release; expected like v1.31.4+k3s1"
+        )
+    if (int(match.group(1)), int(match.group(2))) < KUBELET_DROPIN_SINCE:
+        flags += [
+            f"--kubelet-arg=max-pods={member.max_pods}",
+            f"--kubelet-arg=image-gc-high-threshold={member.image_gc_high_percent}",
+            f"--kubelet-arg=image-gc-low-threshold={member.image_gc_low_percent}",
+        ]
+    return flags
+
+
+def check_user_data_size(user_data: str) -> None:
+    size = len(user_data.encode())
+    if size > MAX_USER_DATA_BYTES:
+        raise ConfigError(
+            f"the rendered cloud-init user data is {size} bytes; Hetzner accepts at most "
+            f"{MAX_USER_DATA_BYTES} bytes (32 KiB)"
+        )
+
+
+def render_cloud_init(member: MemberConfig, public_ip: str) -> str:
+    """The ``#cloud-config`` user data for ``member``'s server at ``public_ip``."""
+    try:
+        address = str(ipaddress.ip_address(public_ip))
+    except ValueError:
+        raise ConfigError(
+            f"{public_ip[:60]!r} is not an IP address; the server's public IPv4 is needed"
+        ) from None
+    template = Template((assets_dir() / TEMPLATE_NAME).read_text(encoding="utf-8"))
+    exec_flags = " ".join(k3s_server_flags(member, address))
+    user_data = template.substitute(
+        member=member.name,
+        inotify_instances=INOTIFY_MAX_USER_INSTANCES,
+        inotify_watches=INOTIFY_MAX_USER_WATCHES,
+        max_pods=member.max_pods,
+        image_gc_high=member.image_gc_high_percent,
+        image_gc_low=member.image_gc_low_percent,
+        install_version=json.dumps(f"INSTALL_K3S_VERSION={member.k3s_version}"),
+        install_exec=json.dumps(f"INSTALL_K3S_EXEC={exec_flags}"),
+    )
+    check_user_data_size(user_data)
+    return user_data
