@@ -32,13 +32,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from binderctl.auth import TOKEN_ENV, Secret
 from binderctl.config import ENDPOINT_ENV
+from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
+from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
+from binderctl.demo.kube import tls
 from binderctl.demo.runtime import LoopThread
 from binderctl.paths import CONFIG_ENV, HOME_ENV, private_dir, write_private
 from binderctl.services.hetzner import BACKOFF_ENV
 
 MEMBER = "demo"
 BINDER_HOST = "demo.binder.test"
+HUB_HOST = f"hub.{BINDER_HOST}"
+SSH_PORT = 2222
+HTTPS_PORT = 8443
 # Keeps `binderctl auth login` in a demo shell away from the user's real keyring.
 KEYRING_ENV = "PYTHON_KEYRING_BACKEND"
 NO_KEYRING = "keyring.backends.fail.Keyring"
@@ -51,7 +57,14 @@ def random_network() -> ipaddress.IPv4Network:
 
 class DemoWorld:
     def __init__(
-        self, directory: Path | None = None, *, action_seconds: float = 1.0, backoff: float = 0.1
+        self,
+        directory: Path | None = None,
+        *,
+        action_seconds: float = 1.0,
+        backoff: float = 0.1,
+        speed: float = 1.0,
+        seed: int = 0,
+        launches_per_minute: float = 6.0,
     ) -> None:
         self._temporary = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="binderctl-demo-"))
@@ -63,6 +76,10 @@ class DemoWorld:
         self._hetzner: HetznerEmulator | None = None
         self._token = Secret(secrets.token_hex(32), "demo world")
         self._cleanups: list[Callable[[], None]] = []
+        self.speed = speed
+        self.seed = seed
+        self.launches_per_minute = launches_per_minute
+        self.fleet: Fleet | None = None
 
     def __repr__(self) -> str:
         return f"DemoWorld(directory={str(self.directory)!r}, network={str(self.network)!r})"
@@ -74,6 +91,14 @@ class DemoWorld:
     @property
     def key_path(self) -> Path:
         return self.directory / "id_ed25519"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.directory / "ingress-ca.pem"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.home / "data" / MEMBER / "kubeconfig"
 
     @property
     def home(self) -> Path:
@@ -106,8 +131,56 @@ class DemoWorld:
         )
         self.add_endpoint("Hetzner Cloud API", self._hetzner.start())
         self.add_cleanup(self._hetzner.stop)
+        self._start_fleet()
         self._write_config()
         return self
+
+    def _start_fleet(self) -> None:
+        ingress = tls.generate(names=[BINDER_HOST, HUB_HOST])
+        write_private(self.ca_path, ingress.server_ca)
+        settings = ClusterSettings(
+            binder_host=BINDER_HOST,
+            hub_host=HUB_HOST,
+            https_port=HTTPS_PORT,
+            ingress=ingress,
+            seed=self.seed,
+            speed=self.speed,
+            launches_per_minute=self.launches_per_minute,
+        )
+        fleet = Fleet(self.hetzner, ClusterFactory(settings), SSH_PORT)
+        self.fleet = fleet
+        runtime = self.runtime
+        assert runtime is not None
+        self.add_cleanup(lambda: runtime.run(fleet.stop()))
+
+    def cluster(self) -> EmulatedK3s:
+        """The k3s cluster of the member's node (once provisioning has started k3s)."""
+        from binderctl.config import load_config
+        from binderctl.services.hetzner import resource_name
+
+        assert self.fleet is not None
+        name = resource_name(load_config(self.config_path).member(MEMBER))
+        cluster = self.fleet.clusters.clusters.get(name)
+        if cluster is None:
+            raise RuntimeError("the demo member has no k3s cluster yet: provision it first")
+        return cluster
+
+    def provision(self, on_event: Callable[[Any], None] | None = None, sessions: int = 0) -> Any:
+        """Bring the member up through the real pipeline, then start ``sessions`` sessions."""
+        from binderctl.config import load_config
+        from binderctl.services import provision
+        from binderctl.services.hetzner import HetznerService
+
+        with self.environment():
+            member = load_config(self.config_path).member(MEMBER)
+            summary = provision.provision(
+                member, HetznerService.for_member(member), on_event or (lambda event: None)
+            )
+        if sessions:
+            cluster = self.cluster()
+            assert self.runtime is not None
+            self.runtime.run(_start_sessions(cluster, sessions))
+        return summary
 
     def stop(self) -> None:
         while self._cleanups:
@@ -152,8 +225,10 @@ class DemoWorld:
             "server_type": "ccx63",
             "image": "ubuntu-24.04",
             "ssh_key": str(self.key_path),
-            "ssh_port": 2222,
-            "https_port": 8443,
+            "hub_host": HUB_HOST,
+            "ssh_port": SSH_PORT,
+            "https_port": HTTPS_PORT,
+            "tls_ca_bundle": str(self.ca_path),
             "letsencrypt_email": f"ops@{BINDER_HOST}",
             "hcloud_endpoint": self.hetzner.url,
         }
@@ -173,6 +248,7 @@ class DemoWorld:
             HOME_ENV: str(self.home),
             BACKOFF_ENV: str(self.backoff),
             KEYRING_ENV: NO_KEYRING,
+            "KUBECONFIG": str(self.kubeconfig_path),
         }
 
     def shell_snippet(self) -> str:
@@ -191,6 +267,10 @@ class DemoWorld:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+async def _start_sessions(cluster: EmulatedK3s, count: int) -> None:
+    cluster.member.add_sessions(count)
 
 
 @contextmanager

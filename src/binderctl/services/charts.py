@@ -6,12 +6,15 @@ inside the cluster with a ``helm-install-<name>`` Job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from binderctl.config import MemberConfig
+
+if TYPE_CHECKING:
+    from binderctl.services.kube import Kube
 
 GROUP = "helm.cattle.io"
 VERSION = "v1"
@@ -169,30 +172,31 @@ def target_namespaces(member: MemberConfig) -> list[str]:
     return [chart["spec"]["targetNamespace"] for chart in helm_charts(member)]
 
 
-def apply_charts(api_client: Any, member: MemberConfig) -> dict[str, str]:
-    """Create or update each HelmChart; returns name -> created, updated or unchanged."""
-    from kubernetes.client import CustomObjectsApi
-    from kubernetes.client.exceptions import ApiException
+def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
+    """Create or update each HelmChart; returns name -> created, updated or unchanged.
 
-    api = CustomObjectsApi(api_client)
+    ``quota`` overrides the config's launch quota (a drained member stays drained).
+    """
+    from binderctl.services.kube import HELMCHARTS, MERGE_PATCH, KubeError
+
     outcome: dict[str, str] = {}
-    for chart in helm_charts(member):
+    for chart in helm_charts(member if quota is None else replace(member, launch_quota=quota)):
         name = chart["metadata"]["name"]
         try:
-            current = api.get_namespaced_custom_object(
-                GROUP, VERSION, CHART_NAMESPACE, PLURAL, name
-            )
-        except ApiException as exc:
+            current = kube.get(HELMCHARTS, name, CHART_NAMESPACE)
+        except KubeError as exc:
             if exc.status != 404:
                 raise
-            api.create_namespaced_custom_object(GROUP, VERSION, CHART_NAMESPACE, PLURAL, chart)
+            kube.post(HELMCHARTS, chart, namespace=CHART_NAMESPACE)
             outcome[name] = "created"
             continue
-        if current.get("spec", {}) == {**current.get("spec", {}), **chart["spec"]}:
+        spec = current.get("spec") or {}
+        if {key: spec.get(key) for key in chart["spec"]} == chart["spec"]:
             outcome[name] = "unchanged"
             continue
-        api.patch_namespaced_custom_object(
-            GROUP, VERSION, CHART_NAMESPACE, PLURAL, name, {"spec": chart["spec"]}
-        )
+        kube.patch(
+            HELMCHARTS, name, {"spec": chart["spec"]}, namespace=CHART_NAMESPACE,
+            content_type=MERGE_PATCH,
+        )  # fmt: skip
         outcome[name] = "updated"
     return outcome

@@ -5,8 +5,8 @@ recorded in the member's state dir (``provision.json``, 0600, no secrets), so an
 interrupted run resumes: a step recorded as done is only verified (read-only) and is
 run again only if what it did no longer holds.
 
-The step list is ``STEPS``; later stages (SSH, k3s, kubeconfig, charts, rollout, health)
-join by appending ``Step`` objects to it.
+The step list is ``STEPS``: Hetzner resources, then the node (SSH, cloud-init and k3s,
+kubeconfig) and the cluster (charts, rollout, BinderHub health).
 """
 
 from __future__ import annotations
@@ -23,12 +23,20 @@ from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
+from binderctl.services import charts, rollout
+from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem, dns_records
+from binderctl.services.kube import NODES, Kube, client_cert_expiry
+from binderctl.services.node import Node, check_ssh_key, kubeconfig_path
+from binderctl.services.rotation import read_drain_record
 
 STATE_FILE = "provision.json"
+DEFAULT_TIMEOUT = 900.0
 # Stands in for the server's IPv4 when sizing the cloud-init user data in a plan.
 PLACEHOLDER_IPV4 = "203.0.113.255"
+RENEW_BEFORE_SECONDS = 30 * 86400  # refetch a kubeconfig whose certificate expires sooner
+HEALTH_POLL_SECONDS = 1.0
 StepState = Literal["pending", "running", "done", "skipped", "failed"]
 
 
@@ -50,10 +58,14 @@ class StepResult:
 class Run:
     """What the steps of one run share: the member, its services, earlier results."""
 
-    def __init__(self, member: MemberConfig, hetzner: HetznerService) -> None:
+    def __init__(
+        self, member: MemberConfig, hetzner: HetznerService, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.member = member
         self.hetzner = hetzner
+        self.timeout = timeout  # the longest wait of any one step
         self.results: dict[str, StepResult] = {}
+        self.progress: Callable[[str], None] = lambda message: None
 
     def value(self, step: str, key: str) -> Any:
         return self.results[step].data[key]
@@ -106,7 +118,8 @@ def _verified(found: Found | None) -> StepResult | None:
 
 
 def _check(run: Run) -> StepResult:
-    return StepResult(run.hetzner.check_server_type())
+    key = check_ssh_key(run.member)
+    return StepResult(f"{run.hetzner.check_server_type()}; SSH key {key.fingerprint}")
 
 
 def _server(run: Run) -> StepResult:
@@ -124,6 +137,103 @@ def _server(run: Run) -> StepResult:
 def _server_verified(run: Run) -> StepResult | None:
     return _verified(
         run.hetzner.server_status(run.value("firewall", "id"), run.value("primary-ip", "id"))
+    )
+
+
+def _node(run: Run) -> Node:
+    return Node(run.member, run.value("server", "ipv4"))
+
+
+def _ssh(run: Run) -> StepResult:
+    node = _node(run)
+    return StepResult(node.wait_for_ssh(run.timeout))
+
+
+def _k3s(run: Run) -> StepResult:
+    node = _node(run)
+    cloud_init = node.wait_for_cloud_init(run.timeout)
+    node.wait_for_k3s(run.timeout)
+    return StepResult(f"{cloud_init}; k3s active")
+
+
+def _k3s_verified(run: Run) -> StepResult | None:
+    node = _node(run)
+    if node.run("systemctl is-active k3s", check=False, timeout=30).exit_status != 0:
+        return None
+    return StepResult("k3s active")
+
+
+def _kubeconfig(run: Run) -> StepResult:
+    fetched = _node(run).fetch_kubeconfig()
+    expires = fetched.expires.isoformat(timespec="seconds")
+    return StepResult(
+        f"{fetched.path} (client certificate expires {fetched.expires:%Y-%m-%d})",
+        {"path": str(fetched.path), "expires": expires},
+    )
+
+
+def _kubeconfig_verified(run: Run) -> StepResult | None:
+    path = kubeconfig_path(run.member)
+    expiry = client_cert_expiry(path) if path.exists() else None
+    if expiry is None or expiry - time.time() < RENEW_BEFORE_SECONDS:
+        return None
+    with Kube(run.member) as kube:
+        kube.list(NODES)
+    expires = datetime.fromtimestamp(expiry, UTC)
+    return StepResult(
+        f"{path} (client certificate expires {expires:%Y-%m-%d})",
+        {"path": str(path), "expires": expires.isoformat(timespec="seconds")},
+    )
+
+
+def _charts_quota(member: MemberConfig) -> tuple[int | None, str]:
+    record = read_drain_record(member.name)
+    if record is None:
+        return None, ""
+    return 0, " (member is drained: launch quota kept at 0; `binderctl resume` restores it)"
+
+
+def _charts(run: Run) -> StepResult:
+    quota, note = _charts_quota(run.member)
+    with Kube(run.member) as kube:
+        outcome = charts.apply_charts(kube, run.member, quota)
+    words = ", ".join(f"{name} {state}" for name, state in outcome.items())
+    return StepResult(words + note, {"charts": outcome})
+
+
+def _rollout(run: Run) -> StepResult:
+    with Kube(run.member) as kube:
+        state = rollout.wait_for_rollout(kube, run.member, run.timeout, run.progress)
+    return StepResult(f"{len(state.ready)} deployments and daemonsets ready")
+
+
+def _rollout_verified(run: Run) -> StepResult | None:
+    with Kube(run.member) as kube:
+        state = rollout.readiness(kube, run.member)
+    return (
+        StepResult(f"{len(state.ready)} deployments and daemonsets ready") if state.done else None
+    )
+
+
+def _health(run: Run) -> StepResult:
+    deadline = time.monotonic() + run.timeout
+    while True:
+        health = fetch_health(run.member, run.value("server", "ipv4"))
+        if health.ok:
+            break
+        problem = health.error or ", ".join(c.service for c in health.checks if not c.ok)
+        if time.monotonic() >= deadline:
+            raise BinderctlError(
+                f"BinderHub is not healthy after {int(run.timeout)}s: {problem}",
+                hint="see `binderctl status` and `binderctl logs binder`",
+            )
+        run.progress(f"waiting for /health: {problem}")
+        time.sleep(HEALTH_POLL_SECONDS)
+    checks = {c.service: "ok" if c.ok else "failing" for c in health.checks}
+    version = health.versions.get("binderhub", "?")
+    return StepResult(
+        f"{len(checks)} checks ok, BinderHub {version}",
+        {"checks": checks, "versions": health.versions},
     )
 
 
@@ -148,6 +258,12 @@ STEPS: list[Step] = [
         lambda run: _verified(run.hetzner.primary_ip_status()),
     ),
     Step("server", "Server", _server, _server_verified),
+    Step("ssh", "SSH", _ssh, _ssh),
+    Step("k3s", "cloud-init, k3s", _k3s, _k3s_verified),
+    Step("kubeconfig", "Kubeconfig", _kubeconfig, _kubeconfig_verified),
+    Step("charts", "Charts", _charts, lambda run: None),
+    Step("rollout", "Rollout", _rollout, _rollout_verified),
+    Step("health", "BinderHub health", _health, lambda run: None),
 ]
 
 
@@ -183,12 +299,22 @@ class Summary:
     ipv4: str | None
     dns: list[tuple[str, str, str]]
     steps: list[dict[str, Any]]
+    kubeconfig: str | None = None
+    certificate_expires: str | None = None
+    health: dict[str, str] = field(default_factory=dict)  # check -> ok / failing
+    versions: dict[str, Any] = field(default_factory=dict)
+    federation: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "member": self.member,
             "server": {"id": self.server_id, "name": self.server_name, "ipv4": self.ipv4},
             "dns": [{"name": n, "type": t, "value": v} for n, t, v in self.dns],
+            "kubeconfig": self.kubeconfig,
+            "certificate_expires": self.certificate_expires,
+            "health": self.health,
+            "versions": self.versions,
+            "federation": self.federation,
             "steps": self.steps,
         }
 
@@ -201,12 +327,14 @@ def provision(
     hetzner: HetznerService,
     on_event: Listener,
     steps: list[Step] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Summary:
     """Run the steps in order; raise on the first failure (recorded, so a rerun resumes)."""
     steps = STEPS if steps is None else steps
     state = load_state(member)
     records: dict[str, dict[str, Any]] = state["steps"]
-    run = Run(member, hetzner)
+    run = Run(member, hetzner, timeout)
     for step in steps:
         on_event(ProgressEvent(step.name, step.title, "pending"))
     for step in steps:
@@ -214,6 +342,9 @@ def provision(
         was_done = record.get("state") == "done"
         started = time.monotonic()
         on_event(ProgressEvent(step.name, step.title, "running"))
+        run.progress = lambda message, step=step, started=started: on_event(
+            ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
+        )
         record.update(state="running", started=datetime.now(UTC).isoformat(timespec="seconds"))
         _save(member, state)
         try:
@@ -247,9 +378,17 @@ def _failure(exc: BaseException) -> str:
     return exc.message if isinstance(exc, BinderctlError) else f"{type(exc).__name__}: {exc}"
 
 
+def federation_entry(member: MemberConfig) -> dict[str, str]:
+    """What the federation redirector needs to list this member."""
+    url = f"https://{member.binder_host}"
+    return {"url": url, "health": f"{url}/health", "versions": f"{url}/versions"}
+
+
 def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]]) -> Summary:
     server = run.results.get("server")
     ipv4 = server.data.get("ipv4") if server else None
+    kubeconfig = run.results.get("kubeconfig")
+    health = run.results.get("health")
     return Summary(
         member=member.name,
         server_id=server.data.get("id") if server else None,
@@ -265,6 +404,11 @@ def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]])
             }
             for name, r in records.items()
         ],
+        kubeconfig=kubeconfig.data.get("path") if kubeconfig else None,
+        certificate_expires=kubeconfig.data.get("expires") if kubeconfig else None,
+        health=health.data.get("checks", {}) if health else {},
+        versions=health.data.get("versions", {}) if health else {},
+        federation=federation_entry(member) if health else {},
     )
 
 

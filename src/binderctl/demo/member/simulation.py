@@ -374,6 +374,11 @@ class Member:
         """(used, total) bytes of the node's root filesystem."""
         return self.kubelet.disk.used, self.kubelet.disk.capacity
 
+    def add_sessions(self, count: int) -> None:
+        """Sessions that were already running: a busy member, as the operator finds it."""
+        for pod in self.hub.existing(count, self.options.node_name):
+            self.writer.create(types.PODS, pod)
+
     def flood_logs(self, namespace: str, pod: str, container: str, per_second: float) -> None:
         self.logs.flood(namespace, pod, container, per_second)
 
