@@ -1,6 +1,9 @@
-"""`binderctl demo [--dir DIR] [--env-file F]`: serve the demo world until Ctrl-C.
+"""`binderctl demo [--empty] [--sessions N] [--dir DIR] [--env-file F]`: serve the demo
+world until Ctrl-C.
 
-Prints the endpoints and a shell snippet that points binderctl and hcloud clients at the
+Without ``--empty`` the member is first brought up through the real provisioning
+pipeline (progress on stderr), then ``--sessions N`` sessions are started. Prints the
+endpoints and a shell snippet that points binderctl, kubectl and hcloud clients at the
 world (``--env-file F`` writes it to F, 0600). Exit 0 after a clean shutdown.
 """
 
@@ -28,7 +31,19 @@ def _demo(ctx: Context) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with DemoWorld(Path(directory).expanduser() if directory else None) as world:
+    folder = Path(directory).expanduser() if directory else None
+    with DemoWorld(
+        folder, speed=ctx.option("speed"), seed=ctx.option("seed"), sessions=ctx.option("sessions")
+    ) as world:
+        if not ctx.option("empty"):
+            from binderctl.commands.render import ProgressPrinter
+
+            ctx.info("provisioning the demo member through the real pipeline...")
+            printer = ProgressPrinter()
+            try:
+                world.provision(printer)
+            finally:
+                printer.close()
         if env_file:
             write_private(Path(env_file).expanduser(), world.shell_snippet())
         if ctx.json_output:
@@ -69,7 +84,7 @@ def _describe(world: DemoWorld, env_file: str | None) -> None:
     else:
         print("In another shell, paste:")
         print(world.shell_snippet(), end="")
-    print("then try: binderctl --provision --yes")
+    print("then try: binderctl status, binderctl sessions, kubectl get pods -A, binderctl")
     print(flush=True)
 
 
@@ -79,3 +94,49 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--dir", metavar="DIR", help="the demo's folder (default: a temporary one, removed after)"
     )
     parser.add_argument("--env-file", metavar="F", help="also write the shell snippet to F (0600)")
+    parser.add_argument(
+        "--empty",
+        action="store_true",
+        help="start with nothing provisioned (then run `binderctl --provision` against it)",
+    )
+    parser.add_argument(
+        "--sessions",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="sessions already running on the member at the start (0 to 5000)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=DEFAULT_SPEED,
+        metavar="X",
+        help=f"simulated time runs X times faster (default {DEFAULT_SPEED:g})",
+    )
+    parser.add_argument(
+        "--seed", type=_count, default=0, metavar="N", help="random seed (same seed, same world)"
+    )
+
+
+DEFAULT_SPEED = 5.0
+
+
+def _count(text: str) -> int:
+    from binderctl.parsing import parse_positive_int
+
+    try:
+        return parse_positive_int(text, name="the value", low=0, high=5000)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is not a number; expected 0.1 to 100"
+        ) from None
+    if not 0.1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value:g} is out of range; expected 0.1 to 100")
+    return value

@@ -45,6 +45,7 @@ BINDER_HOST = "demo.binder.test"
 HUB_HOST = f"hub.{BINDER_HOST}"
 SSH_PORT = 2222
 HTTPS_PORT = 8443
+DEFAULT_QUOTA = 100
 # Keeps `binderctl auth login` in a demo shell away from the user's real keyring.
 KEYRING_ENV = "PYTHON_KEYRING_BACKEND"
 NO_KEYRING = "keyring.backends.fail.Keyring"
@@ -65,6 +66,7 @@ class DemoWorld:
         speed: float = 1.0,
         seed: int = 0,
         launches_per_minute: float = 6.0,
+        sessions: int = 0,
     ) -> None:
         self._temporary = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="binderctl-demo-"))
@@ -79,6 +81,7 @@ class DemoWorld:
         self.speed = speed
         self.seed = seed
         self.launches_per_minute = launches_per_minute
+        self.sessions = sessions
         self.fleet: Fleet | None = None
 
     def __repr__(self) -> str:
@@ -165,8 +168,8 @@ class DemoWorld:
             raise RuntimeError("the demo member has no k3s cluster yet: provision it first")
         return cluster
 
-    def provision(self, on_event: Callable[[Any], None] | None = None, sessions: int = 0) -> Any:
-        """Bring the member up through the real pipeline, then start ``sessions`` sessions."""
+    def provision(self, on_event: Callable[[Any], None] | None = None) -> Any:
+        """Bring the member up through the real pipeline, then start the world's sessions."""
         from binderctl.config import load_config
         from binderctl.services import provision
         from binderctl.services.hetzner import HetznerService
@@ -176,10 +179,10 @@ class DemoWorld:
             summary = provision.provision(
                 member, HetznerService.for_member(member), on_event or (lambda event: None)
             )
-        if sessions:
+        if self.sessions:
             cluster = self.cluster()
             assert self.runtime is not None
-            self.runtime.run(_start_sessions(cluster, sessions))
+            self.runtime.run(_start_sessions(cluster, self.sessions))
         return summary
 
     def stop(self) -> None:
@@ -231,7 +234,15 @@ class DemoWorld:
             "tls_ca_bundle": str(self.ca_path),
             "letsencrypt_email": f"ops@{BINDER_HOST}",
             "hcloud_endpoint": self.hetzner.url,
+            **self._sized_for_sessions(),
         }
+
+    def _sized_for_sessions(self) -> dict[str, int]:
+        """A busy demo member gets a quota and pod limit that fit its sessions."""
+        if self.sessions <= DEFAULT_QUOTA // 2:
+            return {}
+        quota = self.sessions + self.sessions // 5
+        return {"launch_quota": quota, "max_pods": quota + 60}
 
     def _write_config(self) -> None:
         document = {"members": {MEMBER: self.member_config()}}
