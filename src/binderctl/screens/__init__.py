@@ -1,0 +1,1 @@
+"""Console screens (Textual), one module each; keys and screens are listed in keymap."""

@@ -1,0 +1,52 @@
+"""Image builds; stuck ones are marked and can be deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from binderctl.formatting import age
+from binderctl.models import Build
+from binderctl.screens.table import TableScreen
+from binderctl.widgets.live_table import CellValue, Column, Row
+
+
+def build_row(build: Build, now: float) -> Row:
+    state = "STUCK" if build.stuck else ""
+    return (
+        CellValue(build.repo, build.repo),
+        CellValue(build.ref, build.ref),
+        CellValue(build.phase, build.phase),
+        CellValue(age(now - build.started), -build.started),
+        CellValue(state, build.stuck, "bold red" if build.stuck else ""),
+        CellValue(build.pod, build.pod, "dim"),
+    )
+
+
+class BuildsScreen(TableScreen):
+    KINDS = frozenset({"build", "clock"})
+    NOUN = "builds"
+    COLUMNS = (
+        Column("repo", "Repository", 40),
+        Column("ref", "Ref", 12),
+        Column("phase", "Phase", 9),
+        Column("age", "Age", 6),
+        Column("stuck", "Stuck", 5),
+        Column("pod", "Pod", 30),
+    )
+    SORT_BY = "age"
+
+    def table_rows(self) -> Iterable[tuple[str, Row, str]]:
+        model = self.console.model
+        if model is None:
+            return
+        now = self.console.clock()
+        for pod, build in model.builds.items():
+            stuck = "stuck" if build.stuck else ""
+            yield (
+                pod,
+                build_row(build, now),
+                f"{pod} {build.repo} {build.ref} {build.phase} {stuck}",
+            )
+
+    def action_delete(self) -> None:
+        self.console.request_action("delete-builds", None)

@@ -1,0 +1,209 @@
+"""The first screen: is the node full, are the pieces up, is anything on fire?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Static
+
+from binderctl.formatting import age, inert, size
+from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
+from binderctl.screens.base import ALL_KINDS, ConsoleScreen
+from binderctl.screens.events import event_row
+from binderctl.widgets.live_table import CellValue, Column, LiveTable
+from binderctl.widgets.metric import Metric
+
+if TYPE_CHECKING:
+    from binderctl.services.cluster import ClusterState
+
+HOUR = 3600.0
+LATEST_WARNINGS = 6
+CERT_WARN_SECONDS = 30 * 86400
+
+
+def _fraction(used: float | None, total: float | None) -> float | None:
+    if used is None or not total:
+        return None
+    return used / total
+
+
+def _values(samples: Iterable[tuple[float, float]]) -> list[float]:
+    return [value for _, value in samples]
+
+
+def component_row(component: Component, now: float) -> tuple[CellValue, ...]:
+    ok = component.ready >= component.desired > 0
+    started = None if component.started is None else now - component.started
+    return (
+        CellValue(component.name, component.name, "bold"),
+        CellValue(
+            f"{component.ready}/{component.desired}", component.ready, "green" if ok else "red"
+        ),
+        CellValue(
+            str(component.restarts), component.restarts, "yellow" if component.restarts else ""
+        ),
+        CellValue(age(started), started),
+        CellValue(component.image, component.image, "dim"),
+    )
+
+
+def activity(state: ClusterState, now: float) -> Text:
+    stuck = sum(1 for b in state.builds.values() if b.stuck)
+    recent_builds = sum(1 for b in state.builds.values() if b.started >= now - HOUR)
+    return Text.assemble(
+        ("Sessions running  ", "bold"),
+        f"{state.sessions_running}\n",
+        ("Launches, last hour  ", "bold"),
+        f"{state.launches_last_hour}\n",
+        ("Builds running  ", "bold"),
+        f"{len(state.builds)}",
+        (f"  ({stuck} stuck)", "bold red") if stuck else "",
+        "\n",
+        ("Builds started, last hour  ", "bold"),
+        f"{recent_builds}",
+    )
+
+
+def health_table(health: Health | None) -> Table | Text:
+    if health is None:
+        return Text("no answer from /health yet", style="dim")
+    if health.ok is None:
+        return Text(f"/health unreachable: {inert(health.error or '', 200)}", style="bold red")
+    table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, overflow="ellipsis")
+    for check in health.checks:
+        mark = Text("✔ OK", style="green") if check.ok else Text("✘ FAIL", style="bold red")
+        table.add_row(mark, Text(inert(check.service, 60)))
+    version = health.versions.get("binderhub")
+    if version is not None:
+        table.add_row(Text("version", style="dim"), Text(inert(str(version), 60), style="dim"))
+    return table
+
+
+def warnings_text(warnings: Sequence[WarningEvent], now: float) -> Text:
+    if not warnings:
+        return Text("no warnings", style="green")
+    latest = sorted(warnings, key=lambda e: e.time, reverse=True)[:LATEST_WARNINGS]
+    lines = []
+    for event in latest:
+        when, reason, obj, _, message = event_row(event, now)
+        lines.append(
+            Text.assemble(
+                (f"{when.text:>5} ", "dim"),
+                (f"{inert(reason.text, 18):<18} ", reason.style),
+                (f"{inert(obj.text, 40)}  ", ""),
+                (inert(message.text, 120), "dim"),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+    return Text("\n").join(lines)
+
+
+def cert_text(expiry: float | None, now: float) -> Text:
+    if expiry is None:
+        return Text("kubeconfig client certificate: unknown", style="dim")
+    left = expiry - now
+    if left <= 0:
+        return Text("kubeconfig client certificate EXPIRED: run renew-certs", style="bold red")
+    style = "bold yellow" if left < CERT_WARN_SECONDS else ""
+    return Text(f"kubeconfig client certificate expires in {age(left)}", style=style)
+
+
+class DashboardScreen(ConsoleScreen):
+    KINDS = ALL_KINDS - {"rotation", "budget"}
+
+    def compose_body(self) -> ComposeResult:
+        with Grid(id="dashboard"):
+            with Vertical(classes="panel", id="node-panel") as node:
+                node.border_title = "Node"
+                yield Metric("CPU", id="cpu")
+                yield Metric("Memory", id="memory")
+                yield Metric("Disk", id="disk")
+                yield Metric("Pods", id="pods")
+                yield Static(id="node-state", markup=False)
+            with Vertical(classes="panel", id="activity-panel") as panel:
+                panel.border_title = "Activity"
+                yield Static(id="activity", markup=False)
+                yield Static(id="cert", markup=False)
+            with Vertical(classes="panel", id="components-panel") as panel:
+                panel.border_title = "Components"
+                yield LiveTable(
+                    (
+                        Column("name", "Name", 7),
+                        Column("ready", "Ready", 5),
+                        Column("restarts", "Restarts", 8),
+                        Column("age", "Age", 6),
+                        Column("image", "Image", 36),
+                    ),
+                    sort_by="name",
+                    id="components",
+                    show_cursor=False,
+                )
+            with Vertical(classes="panel", id="health-panel") as panel:
+                panel.border_title = "Health checks"
+                yield Static(id="health")
+            with Vertical(classes="panel", id="warnings-panel") as panel:
+                panel.border_title = "Latest warnings"
+                yield Static(id="warnings")
+
+    def render_model(self) -> None:
+        model = self.console.model
+        now = self.console.clock()
+        self.query_one("#cert", Static).update(cert_text(self.console.cert_expiry, now))
+        if model is None:
+            error = self.console.connect_error
+            if error:
+                self.query_one("#activity", Static).update(
+                    Text(f"Not connected: {inert(error, 300)}", style="bold red")
+                )
+            return
+        self._render_node(model.node, self.console.history)
+        self.query_one("#activity", Static).update(activity(model, now))
+        self.query_one("#components", LiveTable).sync(
+            {c.name: component_row(c, now) for c in model.components.values()}
+        )
+        self.query_one("#health", Static).update(health_table(model.health))
+        self.query_one("#warnings", Static).update(warnings_text(model.warnings, now))
+
+    def _render_node(self, node: NodeStatus | None, history: History) -> None:
+        if node is None:
+            return
+        cpu = self.query_one("#cpu", Metric)
+        memory = self.query_one("#memory", Metric)
+        disk = self.query_one("#disk", Metric)
+        pods = self.query_one("#pods", Metric)
+        cpu_used = "-" if node.cpu_usage is None else f"{node.cpu_usage:.1f}"
+        cpu.show(
+            _fraction(node.cpu_usage, node.cpu_allocatable),
+            f"{cpu_used} of {node.cpu_allocatable:g} cores",
+            _values(history.node_cpu),
+        )
+        memory.show(
+            _fraction(node.memory_usage, node.memory_allocatable),
+            f"{size(node.memory_usage)} of {size(node.memory_allocatable)}",
+            _values(history.node_memory),
+        )
+        disk.show(
+            _fraction(node.disk_usage, node.disk_capacity),
+            f"{size(node.disk_usage)} of {size(node.disk_capacity)}",
+            _values(history.node_disk),
+        )
+        pods.show(
+            _fraction(node.pods_used, node.pods_max),
+            f"{node.pods_used} of {node.pods_max} (max_pods)",
+            _values(history.pods),
+        )
+        bad = [k for k, v in node.conditions.items() if (v == "True") != (k == "Ready")]
+        state = Text.assemble(
+            (f"{inert(node.name, 40)}  ", "bold"),
+            ("cordoned  ", "bold yellow") if node.cordoned else "",
+            (f"conditions: {', '.join(bad)}", "bold red") if bad else ("conditions OK", "green"),
+        )
+        self.query_one("#node-state", Static).update(state)

@@ -1,0 +1,81 @@
+"""`?`: every key and command, generated from the keymap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from binderctl.screens import keymap
+
+# Keys handled by the widgets themselves rather than by a binding of ours.
+WIDGET_KEYS = (
+    ("enter", "details of the selected row"),
+    ("↑ ↓ pgup pgdn home end", "move"),
+    ("ctrl+p", "command palette: every screen and action"),
+)
+
+
+def _key(binding: Binding) -> str:
+    return binding.key_display or binding.key
+
+
+def _section(title: str, rows: Iterable[tuple[str, str]]) -> Table:
+    table = Table(
+        title=title, title_justify="left", title_style="bold", show_header=False, box=None
+    )
+    table.add_column(style="bold cyan", width=24, no_wrap=True)
+    table.add_column(ratio=1)
+    for key, text in rows:
+        table.add_row(key, text)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog-box help"):
+            yield Static(
+                _section(
+                    "Screens",
+                    ((s.key, f"{s.title}: {s.help}  (:{s.name})") for s in keymap.SCREENS),
+                )
+            )
+            yield Static(
+                _section(
+                    "Actions (hidden in read-only mode; each asks first)",
+                    (
+                        (
+                            a.key or "palette, :",
+                            f"{a.title}: {a.help}  (:{' '.join([a.name, *a.targets[:1]])})",
+                        )
+                        for a in keymap.ACTIONS
+                    ),
+                )
+            )
+            yield Static(
+                _section(
+                    "Everywhere",
+                    [
+                        *(
+                            (_key(b), b.description)
+                            for b in keymap.GLOBAL_BINDINGS
+                            if b.group is None and not b.action.startswith("app.act(")
+                        ),
+                        *WIDGET_KEYS,
+                    ],
+                )
+            )
+            yield Static(
+                _section("Tables", ((_key(b), b.description) for b in keymap.TABLE_BINDINGS))
+            )
+            yield Static(_section("Logs", ((_key(b), b.description) for b in keymap.LOG_BINDINGS)))

@@ -1,0 +1,245 @@
+"""Create or edit the member's config, see the plan, run the pipeline and watch each step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Static
+
+from binderctl.config import Config, MemberConfig
+from binderctl.errors import BinderctlError
+from binderctl.paths import write_private
+from binderctl.screens.base import ConsoleScreen
+from binderctl.services.kube import kubeconfig_path
+from binderctl.widgets.cells import plain
+from binderctl.widgets.config_form import ConfigForm, config_text, member_values, read_document
+
+if TYPE_CHECKING:
+    from binderctl.services.hetzner import PlanItem
+    from binderctl.services.provision import ProgressEvent, Summary
+
+STATE_STYLE = {
+    "pending": ("·", "dim"),
+    "running": ("▶", "bold cyan"),
+    "done": ("✔", "green"),
+    "skipped": ("↷", "dim"),
+    "failed": ("✘", "bold red"),
+}
+
+
+class ProvisionScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save config"),
+        Binding("ctrl+l", "plan", "Plan"),
+        Binding("ctrl+r", "provision", "Provision"),
+    ]
+
+    @property
+    def config_path(self) -> Path:
+        return self.console.config_path
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="provision-layout"):
+            with Vertical(id="provision-form", classes="panel") as form:
+                form.border_title = "Member configuration"
+                yield ConfigForm(member_values(self.console.member), id="form")
+                with Horizontal(id="provision-buttons"):
+                    yield Button("Save", id="save")
+                    yield Button("Plan", id="plan", variant="primary")
+                    yield Button(
+                        "Provision",
+                        id="provision",
+                        variant="warning",
+                        disabled=self.console.readonly,
+                    )
+            with Vertical(id="provision-run", classes="panel") as run:
+                run.border_title = "Pipeline"
+                yield Static(id="provision-status", markup=False)
+                yield DataTable(id="steps", cursor_type="none", zebra_stripes=True)
+                yield Static(id="provision-summary")
+
+    def on_mount(self) -> None:
+        steps = self.query_one("#steps", DataTable)
+        steps.add_column("", key="state", width=1)
+        steps.add_column("Step", key="step", width=22)
+        steps.add_column("Time", key="elapsed", width=7)
+        steps.add_column("Message", key="message")
+        self._status("Edit the configuration, then Plan (dry run) or Provision.")
+        if self.console.demo:
+            self.action_provision()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "provision" and self.console.readonly)
+
+    def _status(self, message: str, style: str = "") -> None:
+        self.query_one("#provision-status", Static).update(plain(message, style, limit=400))
+
+    def _validated(self) -> Config | None:
+        from binderctl.widgets.config_form import validate
+
+        form = self.query_one(ConfigForm)
+        try:
+            document = read_document(self.config_path)
+        except BinderctlError as exc:
+            self._status(str(exc), "bold red")
+            return None
+        config, field, message = validate(self.config_path, form.values, document)
+        form.show_error(field, message)
+        if config is None:
+            self._status(f"Not valid: {message}", "bold red")
+        return config
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"save": self.action_save, "plan": self.action_plan}
+        actions.get(event.button.id or "", self.action_provision)()
+
+    def action_save(self) -> None:
+        if self._validated() is None:
+            return
+        form = self.query_one(ConfigForm)
+        text = config_text(form.values, read_document(self.config_path))
+        try:
+            write_private(self.config_path, text)
+        except OSError as exc:
+            self._status(f"cannot write {self.config_path}: {exc}", "bold red")
+            return
+        self._status(f"Saved {self.config_path}.", "green")
+
+    def action_plan(self) -> None:
+        config = self._validated()
+        if config is not None:
+            self._plan(config)
+
+    def action_provision(self) -> None:
+        config = self._validated()
+        if config is not None:
+            self._provision(config)
+
+    @work(thread=True, exclusive=True, group="provision")
+    def _plan(self, config: Config) -> None:
+        self.console.services_ready.wait()
+        from binderctl.services import provision as pipeline
+        from binderctl.services.hetzner import HetznerService
+
+        member = config.member(self._member_name())
+        self.app.call_from_thread(self._status, "Planning (dry run: nothing is changed)…")
+        try:
+            items = pipeline.plan(member, HetznerService.for_member(member))
+        except BinderctlError as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._show_plan, items)
+
+    @work(thread=True, exclusive=True, group="provision")
+    def _provision(self, config: Config) -> None:
+        self.console.services_ready.wait()
+        from binderctl.services import provision as pipeline
+        from binderctl.services.actions import Action, ActionRunner, Prepared
+        from binderctl.services.hetzner import HetznerService
+
+        member = config.member(self._member_name())
+        summaries: list[pipeline.Summary] = []
+
+        def on_event(event: pipeline.ProgressEvent) -> None:
+            self.app.call_from_thread(self.show_step, event)
+
+        def prepare() -> Prepared:
+            hetzner = HetznerService.for_member(member)
+            items = pipeline.plan(member, hetzner)
+            details = "; ".join(f"{i.action} {i.kind} {i.name}" for i in items)
+
+            def execute(progress: object) -> str:
+                summaries.append(pipeline.provision(member, hetzner, on_event))
+                return f"member {member.name} provisioned at {summaries[0].ipv4}"
+
+            return Prepared(details, execute)
+
+        blast_radius = (
+            f"Creates resources that Hetzner bills until they are deleted: a "
+            f"{member.server_type} server in {member.location}, a primary IPv4, a firewall "
+            "and an SSH key."
+        )
+        action = Action("provision", f"member {member.name}", blast_radius, prepare)
+        confirm = (lambda *_: True) if self.console.demo else self.console.confirm
+        runner = ActionRunner(member, readonly=self.console.readonly, confirm=confirm)
+        self.app.call_from_thread(self._status, f"Provisioning member {member.name}…")
+        try:
+            outcome = runner.run(action)
+        except BinderctlError as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._finished, member, summaries[0], outcome)
+
+    def _member_name(self) -> str:
+        return self.query_one(ConfigForm).values["name"].strip()
+
+    def _failed(self, exc: BinderctlError) -> None:
+        self._status(str(exc), "bold red")
+        self.console.report_error(exc)
+
+    def _show_plan(self, items: list[PlanItem]) -> None:
+        table = Table(title="Plan (dry run)", title_justify="left", expand=True)
+        for header in ("Action", "Resource", "Name", "Detail"):
+            table.add_column(header)
+        for item in items:
+            style = {"create": "green", "change": "yellow"}.get(item.action, "dim")
+            table.add_row(
+                Text(item.action, style=style),
+                item.kind,
+                plain(item.name, limit=60),
+                plain(item.detail, limit=120),
+            )
+        self.query_one("#provision-summary", Static).update(table)
+        self._status("Plan ready: press Provision to create what it lists.", "green")
+
+    def _finished(self, member: MemberConfig, summary: Summary, outcome: str) -> None:
+        self._status(outcome, "bold green")
+        self.query_one("#provision-summary", Static).update(summary_renderable(summary))
+        self.console.provisioned(member)
+
+    def show_step(self, event: ProgressEvent) -> None:
+        steps = self.query_one("#steps", DataTable)
+        glyph, style = STATE_STYLE[event.state]
+        elapsed = f"{event.elapsed:5.1f}s" if event.state not in ("pending", "running") else ""
+        cells = (
+            Text(glyph, style=style),
+            Text(event.title, style="bold" if event.state == "running" else ""),
+            Text(elapsed, style="dim"),
+            plain(event.message, style="red" if event.state == "failed" else "", limit=200),
+        )
+        if event.step in steps.rows:
+            for key, value in zip(("state", "step", "elapsed", "message"), cells, strict=True):
+                steps.update_cell(event.step, key, value, update_width=key == "message")
+        else:
+            steps.add_row(*cells, key=event.step)
+
+
+def summary_renderable(summary: Summary) -> Group:
+    """The end of a run: where the server is, the DNS records to create, what next."""
+    facts = Table(show_header=False, box=None, padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("Server", f"{summary.server_name} (id {summary.server_id})")
+    facts.add_row("IPv4", summary.ipv4 or "-")
+    kubeconfig = kubeconfig_path(summary.member)
+    facts.add_row("Kubeconfig", str(kubeconfig) if kubeconfig.exists() else "not fetched yet")
+    dns = Table(title="DNS records to create", title_justify="left")
+    for header in ("Name", "Type", "Value"):
+        dns.add_column(header)
+    for name, kind, value in summary.dns:
+        dns.add_row(name, kind, value)
+    steps = Text.assemble(
+        ("Next steps\n", "bold"),
+        "1. Create the DNS records above at your DNS provider.\n",
+        "2. Press 1 for the dashboard (or run `binderctl status`).\n",
+        "3. Ask the federation to add the member once /health is OK.",
+    )
+    return Group(facts, dns, steps)

@@ -1,0 +1,72 @@
+"""One session in full: who, what repository, how long, how much, and what to do."""
+
+from __future__ import annotations
+
+import time
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from binderctl.formatting import age, inert, size
+from binderctl.models import Session
+from binderctl.screens.base import ConsoleScreen
+from binderctl.widgets.cells import plain
+
+
+def session_table(session: Session, now: float) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.started))
+    cpu = "-" if session.cpu is None else f"{session.cpu:.2f} cores"
+    for label, value in (
+        ("Pod", session.pod),
+        ("Namespace", session.namespace),
+        ("User", session.user),
+        ("Repository", session.repo),
+        ("Ref", session.ref),
+        ("Phase", session.phase),
+        ("Started", f"{started} ({age(now - session.started)} ago)"),
+        ("CPU", cpu),
+        ("Memory", size(session.memory)),
+        ("Restarts", str(session.restarts)),
+    ):
+        table.add_row(label, plain(inert(value, 1000), limit=1000))
+    return table
+
+
+class SessionDetailScreen(ConsoleScreen):
+    KINDS = frozenset({"session", "clock"})
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("l", "logs", "Logs"),
+        Binding("ctrl+d", "kill", "Kill"),
+    ]
+
+    def __init__(self, pod: str) -> None:
+        super().__init__()
+        self.pod = pod
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(plain(f"Session {self.pod}", "bold"), classes="title")
+        yield Static(id="detail", classes="panel")
+
+    def render_model(self) -> None:
+        model = self.console.model
+        session = None if model is None else model.sessions.get(self.pod)
+        detail = self.query_one("#detail", Static)
+        if session is None:
+            detail.update(plain("This session has ended (or the model is not connected yet)."))
+        else:
+            detail.update(session_table(session, self.console.clock()))
+
+    def action_logs(self) -> None:
+        self.console.show_logs(self.pod)
+
+    def action_kill(self) -> None:
+        self.console.request_action("kill", self.pod.rsplit("/", 1)[-1])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "kill" and self.console.readonly)

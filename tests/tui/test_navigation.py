@@ -1,0 +1,82 @@
+"""Every screen is reachable by its key, by the command palette and by the `:` line."""
+
+from __future__ import annotations
+
+from binderctl.app import BinderctlApp
+from binderctl.config import MemberConfig
+from binderctl.screens import keymap
+from binderctl.screens.command_line import CommandLineScreen
+from binderctl.screens.help import HelpScreen
+from conftest import SIZE
+
+
+def screen_name(app: BinderctlApp) -> str:
+    return type(app.screen).__name__
+
+
+async def test_number_keys_switch_screens(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        for spec in (*keymap.SCREENS[1:], keymap.SCREENS[0]):
+            await pilot.press(spec.key)
+            await pilot.pause()
+            assert screen_name(app) == spec.cls
+            assert app.current_mode == spec.name
+
+
+async def test_palette_opens_every_screen(member: MemberConfig) -> None:
+    app = BinderctlApp(member, start="events")
+    async with app.run_test(size=SIZE) as pilot:
+        for spec in keymap.SCREENS:
+            await pilot.press("ctrl+p")
+            await pilot.press(*spec.title)
+            await pilot.pause(0.2)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert screen_name(app) == spec.cls
+
+
+async def test_command_line_switches_screens(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        assert isinstance(app.screen, CommandLineScreen)
+        await pilot.press(*"builds", "enter")
+        await pilot.pause()
+        assert screen_name(app) == "BuildsScreen"
+
+
+async def test_unknown_command_is_a_notification(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon", *"frobnicate", "enter")
+        await pilot.pause()
+        assert screen_name(app) == "DashboardScreen"
+        assert any("unknown command" in n.message for n in app._notifications)
+
+
+async def test_help_lists_keys_and_closes(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(app) == "DashboardScreen"
+
+
+async def test_no_cluster_is_a_notification_not_a_crash(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        assert app.header_state.connection == "disconnected"
+        assert any("not provisioned yet" in n.message for n in app._notifications)
+
+
+async def test_quit_key_exits(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
