@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from binderctl.commands import Context, add_command
+from binderctl.demo import DEMO_SPEED
 from binderctl.paths import write_private
 
 if TYPE_CHECKING:
@@ -109,16 +110,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument(
         "--speed",
         type=_speed,
-        default=DEFAULT_SPEED,
+        default=DEMO_SPEED,
         metavar="X",
-        help=f"simulated time runs X times faster (default {DEFAULT_SPEED:g})",
+        help=f"simulated time runs X times faster (default {DEMO_SPEED:g})",
     )
     parser.add_argument(
         "--seed", type=_count, default=0, metavar="N", help="random seed (same seed, same world)"
     )
-
-
-DEFAULT_SPEED = 5.0
 
 
 def _count(text: str) -> int:

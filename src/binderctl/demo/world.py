@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from binderctl.auth import TOKEN_ENV, Secret
 from binderctl.config import ENDPOINT_ENV
+from binderctl.demo import DEMO_SPEED
 from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
 from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
@@ -288,5 +289,6 @@ async def _start_sessions(cluster: EmulatedK3s, count: int) -> None:
 def in_process_world(**options: Any) -> Iterator[DemoWorld]:
     """A temporary world started in this process with its environment applied: the seam
     for ``binderctl --demo`` (with ``--provision`` or the console)."""
+    options.setdefault("speed", DEMO_SPEED)
     with DemoWorld(**options) as world, world.environment():
         yield world
