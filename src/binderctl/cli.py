@@ -13,10 +13,24 @@ import sys
 from collections.abc import Sequence
 
 from binderctl import __version__
-from binderctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, BinderctlError
+from binderctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, BinderctlError, UsageError
+from binderctl.formatting import inert
+from binderctl.parsing import parse_duration
 
 # Modules under binderctl.commands; each defines register(subparsers, common).
-COMMAND_MODULES = ("config_cmd", "auth_cmd")
+COMMAND_MODULES = (
+    "config_cmd",
+    "auth_cmd",
+    "budget_cmd",
+    "status_cmd",
+    "lists_cmd",
+    "logs_cmd",
+    "actions_cmd",
+    "audit_cmd",
+    "teardown_cmd",
+    "demo_cmd",
+    "node_cmd",
+)
 
 EPILOG = """\
 exit codes: 0 done, 1 failed, 2 usage or configuration error,
@@ -29,7 +43,8 @@ With no command, binderctl opens the console for the configured member.
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"binderctl: error: {message}\n")
+        # argparse quotes some values with repr() but echoes unrecognized arguments as is
+        self.exit(EXIT_USAGE, f"binderctl: error: {inert(message, 1000)}\n")
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -71,6 +86,16 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _step_timeout(text: str) -> int:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds < 1:
+        raise argparse.ArgumentTypeError("the timeout must be at least 1s")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
     parser = _Parser(
@@ -88,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="with --provision: print the plan, change nothing"
+    )
+    parser.add_argument(
+        "--timeout",
+        dest="provision_timeout",
+        type=_step_timeout,
+        metavar="DURATION",
+        help="with --provision: the longest wait of any one step, e.g. 90s or 20m (default 15m)",
     )
     parser.add_argument(
         "--demo",
@@ -108,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:
+        if args.provision:
+            from binderctl.commands.provision_cmd import run_provision
+
+            return run_provision(ctx)
+        if args.provision_timeout is not None:
+            raise UsageError("--timeout applies to --provision only")
         if args.command is None:
             from binderctl.commands.default_cmd import run_default
 

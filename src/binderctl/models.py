@@ -104,3 +104,60 @@ class History:
     def __post_init__(self) -> None:
         for name in ("node_cpu", "node_memory", "node_disk", "pods", "sessions"):
             setattr(self, name, deque(getattr(self, name), maxlen=self.limit))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Whether the federation sends launches here: launch quota, cordon, drain record."""
+
+    quota: int | None  # None: no limit
+    cordoned: bool
+    drain_recorded: bool = False  # a drain saved the previous quota and no resume ran yet
+    previous_quota: int | None = None  # the quota that resume will restore
+    quota_error: str | None = None  # the quota could not be read
+
+    @property
+    def in_rotation(self) -> bool:
+        return self.quota_error is None and self.quota != 0 and not self.cordoned
+
+    @property
+    def problem(self) -> str | None:
+        """A half-done drain or resume, in words, or None when the state is consistent."""
+        if self.quota_error is not None:
+            return None
+        if self.quota == 0 and not self.cordoned and self.drain_recorded:
+            return (
+                "a drain was interrupted between setting the quota to 0 and cordoning the "
+                "node: run `binderctl drain` to finish it or `binderctl resume` to undo it"
+            )
+        if self.cordoned and self.quota != 0:
+            return (
+                "the node is cordoned but the launch quota is not 0: new sessions will stay "
+                "Pending; run `binderctl drain` or `binderctl resume`"
+            )
+        return None
+
+
+ChangeKind = Literal[
+    "session", "build", "component", "node", "health", "warning", "rotation", "connection",
+    "history",
+]  # fmt: skip
+ConnectionState = Literal["connecting", "connected", "reconnecting", "disconnected"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of the live model changed: ``old`` None = added, ``new`` None = removed."""
+
+    kind: ChangeKind
+    key: str
+    old: object | None
+    new: object | None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    pod: str
+    container: str
+    text: str
+    time: str = ""  # the RFC 3339 time the runtime stamped the line with, when known

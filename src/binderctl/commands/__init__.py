@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from binderctl.config import Config, MemberConfig, load_config
+from binderctl.paths import default_config_path, expand
 
 
 class Context:
@@ -29,10 +30,15 @@ class Context:
     def assume_yes(self) -> bool:
         return bool(self.option("yes", False))
 
+    @property
+    def config_path(self) -> Path:
+        """``--config PATH``, else BINDERCTL_CONFIG, else the user config dir's file."""
+        path = self.option("config")
+        return default_config_path() if path is None else expand(path, "--config")
+
     @cached_property
     def config(self) -> Config:
-        path = self.option("config")
-        return load_config(Path(path).expanduser() if path else None)
+        return load_config(self.config_path)
 
     @cached_property
     def member(self) -> MemberConfig:

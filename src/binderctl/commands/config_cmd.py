@@ -3,41 +3,38 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from binderctl.commands import Context, add_command
-from binderctl.config import load_config, render_template
+from binderctl.config import render_template
 from binderctl.errors import UsageError
 from binderctl.parsing import parse_hostname, parse_member_name
-from binderctl.paths import default_config_path, write_private
-
-
-def _target(ctx: Context) -> Path:
-    path = ctx.option("config")
-    return Path(path).expanduser() if path else default_config_path()
+from binderctl.paths import write_private
 
 
 def _init(ctx: Context) -> int:
-    target = _target(ctx)
-    if target.exists() and not ctx.option("force"):
-        raise UsageError(
-            f"{target} already exists; not overwriting it",
-            hint="pass --force to replace it, or --config PATH to write elsewhere",
-        )
+    target = ctx.config_path
     try:
         name = parse_member_name(ctx.option("name"))
-        host = parse_hostname(ctx.option("binder_host") or f"{name}.mybinder.org")
+        host = ctx.option("binder_host")
+        host = parse_hostname(f"{name}.mybinder.org" if host is None else host)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    write_private(target, render_template(name, host))
+    try:
+        if target.exists() and not ctx.option("force"):
+            raise UsageError(
+                f"{target} already exists; not overwriting it",
+                hint="pass --force to replace it, or --config PATH to write elsewhere",
+            )
+        write_private(target, render_template(name, host))
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     ctx.info(f"wrote a commented template to {target}")
     ctx.info("edit it, then run `binderctl config check`")
     return 0
 
 
 def _check(ctx: Context) -> int:
-    path = ctx.option("config")
-    config = load_config(Path(path).expanduser() if path else None)
+    config = ctx.config
     if ctx.json_output:
         ctx.emit_json({"path": str(config.path), "members": sorted(config.members), "ok": True})
     else:
@@ -47,7 +44,7 @@ def _check(ctx: Context) -> int:
 
 
 def _path(ctx: Context) -> int:
-    print(_target(ctx))
+    print(ctx.config_path)
     return 0
 
 

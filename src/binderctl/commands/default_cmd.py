@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from binderctl.commands import Context
+from binderctl.config import MemberConfig
+
+# Sessions already running when the demo member comes up, so every screen has rows.
+DEMO_SESSIONS = 40
 
 
 def run_default(ctx: Context) -> int:
@@ -15,7 +19,7 @@ def run_default(ctx: Context) -> int:
     if ctx.option("demo"):
         from binderctl.demo.world import in_process_world
 
-        with in_process_world() as world:
+        with in_process_world(sessions=DEMO_SESSIONS) as world:
             ctx.info(f"demo world in {world.directory} (removed when the console quits)")
             app = BinderctlApp(
                 ctx.member,
@@ -23,6 +27,23 @@ def run_default(ctx: Context) -> int:
                 start="provision",
                 demo=True,
                 config_path=ctx.config_path,
+                after_provision=world.start_sessions,
             )
             return app.run() or 0
+    if not ctx.config_path.exists():
+        # A first run: the Provision screen's form writes the config.
+        app = BinderctlApp(
+            new_member(ctx.option("member") or ""),
+            readonly=bool(ctx.option("readonly")),
+            start="provision",
+            config_path=ctx.config_path,
+        )
+        return app.run() or 0
     return BinderctlApp(ctx.member, readonly=ctx.readonly, config_path=ctx.config_path).run() or 0
+
+
+def new_member(name: str) -> MemberConfig:
+    """A member with nothing configured yet: what the Provision form starts from."""
+    return MemberConfig(
+        name=name, binder_host="", hub_host="", ssh_allowed_cidrs=(), api_allowed_cidrs=()
+    )

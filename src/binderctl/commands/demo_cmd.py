@@ -13,12 +13,11 @@ import argparse
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from binderctl.commands import Context, add_command
 from binderctl.demo import DEMO_SPEED
-from binderctl.paths import write_private
+from binderctl.paths import expand, write_private
 
 if TYPE_CHECKING:
     from binderctl.demo.world import DemoWorld
@@ -32,7 +31,8 @@ def _demo(ctx: Context) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    folder = Path(directory).expanduser() if directory else None
+    folder = expand(directory, "--dir") if directory else None
+    env_path = expand(env_file, "--env-file") if env_file else None
     with DemoWorld(
         folder, speed=ctx.option("speed"), seed=ctx.option("seed"), sessions=ctx.option("sessions")
     ) as world:
@@ -45,8 +45,8 @@ def _demo(ctx: Context) -> int:
                 world.provision(printer)
             finally:
                 printer.close()
-        if env_file:
-            write_private(Path(env_file).expanduser(), world.shell_snippet())
+        if env_path:
+            write_private(env_path, world.shell_snippet())
         if ctx.json_output:
             ctx.emit_json(
                 {

@@ -1,9 +1,10 @@
-"""`binderctl --provision [--member M] [--dry-run] [--yes] [-o json] [--demo]`.
+"""`binderctl --provision [--member M] [--dry-run] [--timeout D] [--yes] [-o json] [--demo]`.
 
 Progress on stderr (live on a terminal, one line per step otherwise), the summary on
 stdout (one JSON document with ``-o json``). On a terminal it shows the plan and asks
 before creating anything, unless ``--yes``; from a script the flag itself is the intent.
 Interrupted (Ctrl-C, exit 130) or failed (exit 1) runs resume where they stopped.
+``--timeout`` bounds the longest wait of any one step (SSH, k3s, rollout, health).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import sys
 from binderctl.commands import Context
 from binderctl.commands.render import ProgressPrinter, plan_text, summary_text
 from binderctl.errors import UsageError
+
+# The in-process world lives only for this run: its simulated time (helm install jobs,
+# image pulls, pods becoming ready) runs this many times faster than real time.
+DEMO_SPEED = 20.0
 
 
 def run_provision(ctx: Context) -> int:
@@ -24,7 +29,7 @@ def run_provision(ctx: Context) -> int:
     if ctx.option("demo"):
         from binderctl.demo.world import in_process_world
 
-        with in_process_world() as world:
+        with in_process_world(speed=DEMO_SPEED) as world:
             ctx.info(f"demo world in {world.directory} (removed when this run ends)")
             return _provision(ctx)
     return _provision(ctx)
@@ -33,7 +38,7 @@ def run_provision(ctx: Context) -> int:
 def _provision(ctx: Context) -> int:
     from binderctl.commands.confirm import terminal_confirm
     from binderctl.services import provision as pipeline
-    from binderctl.services.actions import Action, ActionRunner, Prepared, Progress
+    from binderctl.services.actions import Action, ActionRunner, Prepared
     from binderctl.services.hetzner import HetznerService
 
     member = ctx.member
@@ -48,30 +53,22 @@ def _provision(ctx: Context) -> int:
 
     asking = sys.stdin.isatty() and not ctx.assume_yes
     printer = ProgressPrinter()
-    summaries: list[pipeline.Summary] = []
-
-    def execute(progress: Progress) -> str:
-        summary = pipeline.provision(member, hetzner, printer)
-        summaries.append(summary)
-        return f"server {summary.server_name} (id {summary.server_id}) at {summary.ipv4}"
-
-    def prepare() -> Prepared:
-        items = pipeline.plan(member, hetzner) if asking else []
-        changes = any(item.action != "keep" for item in items)
-        return Prepared(f"creates or changes\n{plan_text(items)}" if changes else "", execute)
-
+    timeout = ctx.option("provision_timeout")
+    action, summaries = pipeline.provision_action(
+        member,
+        hetzner,
+        printer,
+        (lambda items: f"creates or changes\n{plan_text(items)}") if asking else None,
+        timeout=pipeline.DEFAULT_TIMEOUT if timeout is None else float(timeout),
+    )
     ask = terminal_confirm(assume_yes=False)
 
     def confirmed(action: Action, prepared: Prepared) -> bool:
         return not prepared.details or ask(action, prepared)
 
     runner = ActionRunner(member, readonly=ctx.readonly, confirm=confirmed, progress=ctx.info)
-    blast_radius = (
-        f"Creates resources that Hetzner bills until they are deleted: a {member.server_type} "
-        f"server in {member.location}, a primary IPv4, a firewall and an SSH key."
-    )
     try:
-        runner.run(Action("provision", f"member {member.name}", blast_radius, prepare))
+        runner.run(action)
     finally:
         printer.close()
     summary = summaries[0]

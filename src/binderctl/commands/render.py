@@ -92,12 +92,25 @@ def summary_text(summary: Summary) -> str:
     lines = [f"Member {summary.member} is provisioned."]
     if summary.server_id is not None:
         lines.append(
-            f"  server  {summary.server_name} (id {summary.server_id}), IPv4 {summary.ipv4}"
+            f"  server      {summary.server_name} (id {summary.server_id}), IPv4 {summary.ipv4}"
         )
     if summary.dns:
-        lines.append("  DNS     create these A records:")
+        lines.append("  DNS         create these A records:")
         width = max(len(name) for name, _, _ in summary.dns)
         lines += [
-            f"            {name:<{width}}  {kind}  {value}" for name, kind, value in summary.dns
+            f"                {name:<{width}}  {kind}  {value}" for name, kind, value in summary.dns
         ]
+    if summary.kubeconfig:
+        expires = (summary.certificate_expires or "?")[:10]
+        lines.append(
+            f"  kubeconfig  {summary.kubeconfig} (client certificate expires {expires}; "
+            "`binderctl renew-certs` renews it)"
+        )
+    if summary.health:
+        checks = ", ".join(f"{inert(name, 40)} {state}" for name, state in summary.health.items())
+        lines.append(f"  health      {checks}")
+    if summary.federation:
+        lines.append("  federation  once DNS resolves, ask for the member to be added to the")
+        lines.append("              federation redirector with:")
+        lines += [f"                {key:<8}  {url}" for key, url in summary.federation.items()]
     return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""The headless face of the action runner: ask on the terminal (or take --yes), show
+progress on stderr, print the outcome."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from binderctl.commands import Context
+from binderctl.errors import RefusedError
+from binderctl.services.actions import Action, ActionRunner, Operations, Prepared, describe
+from binderctl.services.mapping import STUCK_AFTER_SECONDS
+
+
+def terminal_confirm(assume_yes: bool) -> Callable[[Action, Prepared], bool]:
+    def confirm(action: Action, prepared: Prepared) -> bool:
+        if assume_yes:
+            return True
+        if not sys.stdin.isatty():
+            raise RefusedError(
+                f"not confirmed: {action.name} {action.target} needs confirmation and there "
+                "is no terminal to ask on",
+                hint="pass --yes to run it without a prompt",
+            )
+        print(describe(action, prepared), file=sys.stderr)
+        print("Go ahead? [y/N] ", end="", file=sys.stderr, flush=True)
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+    return confirm
+
+
+def run_action(ctx: Context, build: Callable[[Operations], Action]) -> int:
+    """Build the action, run it through the runner, print the outcome (``-o json``: one
+    document)."""
+    member = ctx.member
+    operations = Operations(
+        member, stuck_after=float(ctx.option("stuck_after", STUCK_AFTER_SECONDS))
+    )
+    action = build(operations)
+    runner = ActionRunner(
+        member,
+        readonly=ctx.readonly,
+        confirm=terminal_confirm(ctx.assume_yes),
+        progress=ctx.info,
+    )
+    outcome = runner.run(action)
+    if ctx.json_output:
+        ctx.emit_json(
+            {
+                "member": member.name,
+                "action": action.name,
+                "target": action.target,
+                "parameters": dict(action.parameters),
+                "outcome": "ok",
+                "detail": outcome,
+            }
+        )
+    else:
+        print(outcome)
+    return 0

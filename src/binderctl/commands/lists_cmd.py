@@ -1,0 +1,88 @@
+"""`binderctl sessions`, `builds`, `events`: one-shot lists through the live model's
+mapping (no watches)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from binderctl.commands import Context, add_command
+from binderctl.commands import rows as r
+from binderctl.commands.arguments import add_stuck_after, whole_number
+from binderctl.errors import BinderctlError
+from binderctl.services import mapping
+from binderctl.services.actions import repo_matches
+from binderctl.services.cluster import ClusterState, collect
+from binderctl.services.kube import Kube
+
+
+def _collect(ctx: Context, parts: tuple[str, ...], selector: str | None = None) -> ClusterState:
+    stuck_after = float(ctx.option("stuck_after", mapping.STUCK_AFTER_SECONDS))
+    with Kube(ctx.member) as kube:
+        state = collect(kube, ctx.member, parts, pod_selector=selector, stuck_after=stuck_after)
+    missing = {k: v for k, v in state.errors.items() if k != "pod_metrics"}
+    if missing:
+        raise BinderctlError(next(iter(missing.values())))
+    return state
+
+
+def _sessions(ctx: Context) -> int:
+    state = _collect(ctx, ("pods", "pod_metrics"), mapping.SESSION_SELECTOR)
+    now = time.time()
+    sessions = sorted(state.sessions.values(), key=lambda s: s.started)
+    repo = ctx.option("repo")
+    if repo:
+        sessions = [s for s in sessions if repo_matches(repo, s.repo)]
+    if ctx.json_output:
+        ctx.emit_json([r.session_json(s, now) for s in sessions])
+        return 0
+    if not sessions:
+        ctx.info("no sessions" + (" of that repo" if repo else ""))
+        return 0
+    print(r.fit(r.SESSION_HEADERS, [r.session_row(s, now) for s in sessions], flex=(1, 2)))
+    if "pod_metrics" in state.errors:
+        ctx.info(f"(no CPU/memory figures: {state.errors['pod_metrics']})")
+    return 0
+
+
+def _builds(ctx: Context) -> int:
+    state = _collect(ctx, ("pods",), mapping.BUILD_SELECTOR)
+    now = time.time()
+    builds = sorted(state.builds.values(), key=lambda b: b.started)
+    if ctx.json_output:
+        ctx.emit_json([r.build_json(b, now) for b in builds])
+        return 0
+    if not builds:
+        ctx.info("no builds")
+        return 0
+    print(r.fit(r.BUILD_HEADERS, [r.build_row(b, now) for b in builds], flex=(1, 2)))
+    return 0
+
+
+def _events(ctx: Context) -> int:
+    state = _collect(ctx, ("events",))
+    now = time.time()
+    limit = ctx.option("limit")
+    warnings = list(state.warnings[:limit])
+    if ctx.json_output:
+        ctx.emit_json([r.warning_json(w) for w in warnings])
+        return 0
+    if not warnings:
+        ctx.info("no warning events")
+        return 0
+    print(r.fit(r.WARNING_HEADERS, [r.warning_row(w, now) for w in warnings], flex=(2, 4)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    sessions = add_command(sub, common, "sessions", "list running user sessions", _sessions)
+    sessions.add_argument("--repo", metavar="R", help="only sessions of this repo")
+    add_stuck_after(add_command(sub, common, "builds", "list builds (stuck ones marked)", _builds))
+    events = add_command(sub, common, "events", "list recent warning events", _events)
+    events.add_argument(
+        "--limit",
+        type=whole_number("--limit", 1, 10_000),
+        default=50,
+        metavar="N",
+        help="newest N warnings (default 50)",
+    )

@@ -1,0 +1,150 @@
+"""Rows of the live model for terminals (tables that fit the width) and for JSON.
+
+Every string from the cluster is untrusted (a repo URL is typed by an anonymous user)
+and goes through ``formatting.inert``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+from binderctl.formatting import age, inert, size, table
+from binderctl.models import Build, Component, Session, WarningEvent
+
+
+def short_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso(timestamp: float | None) -> str | None:
+    if not timestamp:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def width() -> int:
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
+
+
+def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str:
+    """``table`` narrowed to the terminal by shortening the ``flex`` columns, the
+    widest first, down to their header's width. Names people copy (pods) are not
+    flexible: a line that cannot fit stays long rather than lose them."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    excess = sum(widths) + 2 * (len(widths) - 1) - width()
+    while excess > 0:
+        column = max(flex, key=lambda i: widths[i] - len(headers[i]))
+        if widths[column] <= max(len(headers[column]), 4):
+            break
+        widths[column] -= 1
+        excess -= 1
+    rows = [[inert(c, widths[i]) if i in flex else c for i, c in enumerate(row)] for row in rows]
+    return table(headers, rows)
+
+
+def cpu(cores: float | None) -> str:
+    if cores is None:
+        return "-"
+    return f"{cores * 1000:.0f}m" if cores < 1 else f"{cores:.1f}"
+
+
+def short_repo(repo: str) -> str:
+    for prefix in ("https://", "http://"):
+        repo = repo.removeprefix(prefix)
+    return repo.removeprefix("github.com/")
+
+
+# -- sessions ------------------------------------------------------------------------
+SESSION_HEADERS = ["POD", "REPO", "REF", "AGE", "PHASE", "CPU", "MEM"]
+
+
+def session_row(s: Session, now: float) -> list[str]:
+    return [
+        inert(s.pod, 63),
+        inert(short_repo(s.repo), 100),
+        inert(s.ref[:7] if len(s.ref) == 40 else s.ref, 20),
+        age(now - s.started),
+        inert(s.phase, 12),
+        cpu(s.cpu),
+        size(s.memory),
+    ]
+
+
+def session_json(s: Session, now: float) -> dict[str, object]:
+    return {
+        "pod": s.pod,
+        "namespace": s.namespace,
+        "user": s.user,
+        "repo": s.repo,
+        "ref": s.ref,
+        "started": iso(s.started),
+        "age_seconds": int(now - s.started),
+        "phase": s.phase,
+        "cpu": s.cpu,
+        "memory": s.memory,
+        "restarts": s.restarts,
+    }
+
+
+# -- builds --------------------------------------------------------------------------
+BUILD_HEADERS = ["POD", "REPO", "REF", "AGE", "PHASE", ""]
+
+
+def build_row(b: Build, now: float) -> list[str]:
+    return [
+        inert(b.pod, 63),
+        inert(short_repo(b.repo), 100),
+        inert(b.ref[:7] if len(b.ref) == 40 else b.ref, 20),
+        age(now - b.started),
+        inert(b.phase, 12),
+        "STUCK" if b.stuck else "",
+    ]
+
+
+def build_json(b: Build, now: float) -> dict[str, object]:
+    return {
+        "pod": b.pod,
+        "namespace": b.namespace,
+        "repo": b.repo,
+        "ref": b.ref,
+        "phase": b.phase,
+        "started": iso(b.started),
+        "age_seconds": int(now - b.started),
+        "stuck": b.stuck,
+    }
+
+
+# -- warnings ------------------------------------------------------------------------
+WARNING_HEADERS = ["AGE", "REASON", "OBJECT", "COUNT", "MESSAGE"]
+
+
+def warning_row(w: WarningEvent, now: float) -> list[str]:
+    return [
+        age(now - w.time),
+        inert(w.reason, 20),
+        inert(w.object, 40),
+        str(w.count),
+        inert(w.message, 120),
+    ]
+
+
+def warning_json(w: WarningEvent) -> dict[str, object]:
+    return {
+        "time": iso(w.time),
+        "namespace": w.namespace,
+        "object": w.object,
+        "reason": w.reason,
+        "message": w.message,
+        "count": w.count,
+    }
+
+
+def component_json(c: Component, now: float) -> dict[str, object]:
+    return {
+        "ready": c.ready,
+        "desired": c.desired,
+        "restarts": c.restarts,
+        "age_seconds": None if c.started is None else int(now - c.started),
+        "image": c.image,
+    }

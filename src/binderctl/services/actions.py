@@ -1,0 +1,571 @@
+"""Incident actions and the one runner every action goes through.
+
+An action is data: its name, what it acts on, its blast radius in plain words (from
+the member facts), its parameters, and ``prepare``, which looks up exactly what will be
+hit and returns the step that does it. ``ActionRunner.run`` refuses in read-only mode,
+asks for confirmation through a callback, runs, and appends one audit record whatever
+happens (ok, refused, failed or interrupted).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from binderctl import formatting
+from binderctl.config import MemberConfig
+from binderctl.errors import BinderctlError, RefusedError, UsageError
+from binderctl.models import COMPONENTS, ComponentName
+from binderctl.services import audit, mapping
+from binderctl.services.binderhub import get_launch_quota, set_launch_quota
+from binderctl.services.kube import (
+    DEPLOYMENTS,
+    NODES,
+    PODS,
+    Kube,
+    KubeError,
+    Obj,
+    node_address,
+    rfc3339,
+)
+from binderctl.services.rotation import (
+    clear_drain_record,
+    read_drain_record,
+    write_drain_record,
+)
+
+Progress = Callable[[str], None]
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+DRAIN_POLL_SECONDS = 2.0
+
+BLAST_RADIUS: dict[str, str] = {
+    "drain": (
+        "The member leaves the federation at the redirector's next health check and the "
+        "node is cordoned: no new sessions start here; running sessions go on until "
+        "they end."
+    ),
+    "drain-force": (
+        "Sessions still running when the timeout passes are evicted: those users lose "
+        "their session and any unsaved work."
+    ),
+    "resume": (
+        "The launch quota is restored and the node uncordoned: the federation sends "
+        "launches here again from its next health check."
+    ),
+    "restart-hub": "Running sessions survive; launches in flight fail.",
+    "restart-binder": "The site blinks while binder restarts; running sessions survive.",
+    "restart-proxy": ("Every user loses their connection until the proxy's routes are restored."),
+    "restart-dind": (
+        "Builds in progress fail and hung builds are freed; running sessions are not affected."
+    ),
+    "kill-session": "Each selected session is gone, with any unsaved work of its user.",
+    "delete-builds": (
+        "The selected builds stop; their users see the build fail and can launch again."
+    ),
+    "prune-images": (
+        "Images no container uses are removed from the node; the next launch of those "
+        "repos pulls them again and starts more slowly."
+    ),
+    "reboot": (
+        "Every session ends and the member is down for a few minutes; the federation "
+        "drops it meanwhile. Drain first when you can."
+    ),
+    "reboot-hard": (
+        "Every session ends and the server is power-cycled like pulling the plug: file "
+        "systems are not shut down cleanly. Use it only when a soft reboot hangs."
+    ),
+    "renew-certs": (
+        "k3s restarts with new certificates, so the API is briefly unavailable; running "
+        "sessions are not affected. The kubeconfig is replaced."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What exactly an action will hit (shown before confirming) and the step itself."""
+
+    details: str
+    execute: Callable[[Progress], str]  # returns a one-line outcome
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    target: str
+    blast_radius: str
+    prepare: Callable[[], Prepared]
+    parameters: Mapping[str, object] = field(default_factory=dict)
+
+
+Confirm = Callable[[Action, Prepared], bool]
+
+
+def _ignore(message: str) -> None:
+    return None
+
+
+class ActionRunner:
+    """Runs actions for one member: read-only check, confirmation, audit record."""
+
+    def __init__(
+        self,
+        member: MemberConfig,
+        *,
+        readonly: bool,
+        confirm: Confirm,
+        progress: Progress = _ignore,
+    ) -> None:
+        self.member = member
+        self.readonly = readonly or member.readonly
+        self.confirm = confirm
+        self.progress = progress
+
+    def _record(self, action: Action, outcome: audit.Outcome, detail: str) -> None:
+        audit.append(
+            self.member.name, action.name, action.target, action.parameters, outcome, detail
+        )
+
+    def run(self, action: Action) -> str:
+        if self.readonly:
+            message = (
+                f"read-only mode: refused to {action.name} {action.target} on member "
+                f"{self.member.name!r}"
+            )
+            self._record(action, "refused", "read-only mode")
+            raise RefusedError(
+                message, hint="read-only comes from --readonly or `readonly = true` in the config"
+            )
+        try:
+            prepared = action.prepare()
+            confirmed = self.confirm(action, prepared)
+        except RefusedError as exc:
+            self._record(action, "refused", exc.message)
+            raise
+        except BinderctlError as exc:
+            self._record(action, "failed", exc.message)
+            raise
+        except KeyboardInterrupt:
+            self._record(action, "interrupted", "interrupted before it ran")
+            raise
+        if not confirmed:
+            self._record(action, "refused", "not confirmed")
+            raise RefusedError(f"not confirmed: {action.name} {action.target} was not run")
+        try:
+            outcome = prepared.execute(self.progress)
+        except BinderctlError as exc:
+            self._record(action, "failed", exc.message)
+            raise
+        except KeyboardInterrupt:
+            self._record(action, "interrupted", "interrupted while running")
+            raise
+        except Exception as exc:
+            self._record(action, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self._record(action, "ok", outcome)
+        return outcome
+
+
+def normalize_repo(url: str) -> str:
+    """``https://GitHub.com/o/r.git/`` and ``github.com/o/r`` compare equal."""
+    value = url.strip().lower()
+    for prefix in ("https://", "http://", "git://", "www."):
+        value = value.removeprefix(prefix)
+    value = value.rstrip("/")
+    return value.removesuffix(".git")
+
+
+def repo_matches(wanted: str, repo: str) -> bool:
+    """Exact repo match; ``org/repo`` without a host matches it on any host."""
+    want, have = normalize_repo(wanted), normalize_repo(repo)
+    if want == have:
+        return True
+    host_given = "." in want.split("/", 1)[0]
+    return not host_given and "/" in have and have.split("/", 1)[1] == want
+
+
+def _names(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(formatting.inert(i, 60) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+class Operations:
+    """Builds the actions for one member (the Kubernetes client is made on first use,
+    so a refused action never needs the cluster)."""
+
+    def __init__(
+        self,
+        member: MemberConfig,
+        kube: Kube | None = None,
+        *,
+        stuck_after: float = mapping.STUCK_AFTER_SECONDS,
+    ) -> None:
+        self.member = member
+        self._kube = kube
+        self.stuck_after = stuck_after
+
+    @property
+    def kube(self) -> Kube:
+        if self._kube is None:
+            self._kube = Kube(self.member)
+        return self._kube
+
+    # -- shared reads ------------------------------------------------------------------
+    def _nodes(self) -> list[str]:
+        return [o["metadata"]["name"] for o in self.kube.list(NODES)]
+
+    def _set_unschedulable(self, value: bool) -> list[str]:
+        names = self._nodes()
+        for name in names:
+            self.kube.patch(NODES, name, {"spec": {"unschedulable": value}})
+        return names
+
+    def _session_pods(self) -> list[Obj]:
+        pods = self.kube.list(PODS, labelSelector=mapping.SESSION_SELECTOR)
+        return [
+            p for p in pods if (p.get("status") or {}).get("phase") not in mapping.TERMINAL_PHASES
+        ]
+
+    def _delete_pods(self, pods: list[tuple[str, str, str]]) -> int:
+        """Delete (namespace, name, uid) pods; the uid guards against a new pod that took
+        the name since it was listed. Returns how many were deleted."""
+        deleted = 0
+        for namespace, name, uid in pods:
+            body = {"preconditions": {"uid": uid}} if uid else None
+            try:
+                self.kube.delete(PODS, name, namespace, body)
+                deleted += 1
+            except KubeError as exc:
+                if exc.status not in (404, 409):
+                    raise
+        return deleted
+
+    # -- drain and resume --------------------------------------------------------------
+    def drain(
+        self,
+        *,
+        wait: bool = False,
+        threshold: int = 0,
+        force_after: float | None = None,
+        poll_seconds: float = DRAIN_POLL_SECONDS,
+    ) -> Action:
+        if threshold < 0:
+            raise UsageError("--threshold must be 0 or more sessions")
+        blast = BLAST_RADIUS["drain"]
+        if force_after is not None:
+            blast += " " + BLAST_RADIUS["drain-force"]
+
+        def prepare() -> Prepared:
+            quota = get_launch_quota(self.kube)
+            sessions = len(self._session_pods())
+            shown = "no limit" if quota is None else str(quota)
+            details = (
+                f"launch quota {shown} -> 0, cordon {', '.join(self._nodes()) or 'no node'}; "
+                f"{sessions} session(s) running"
+            )
+            return Prepared(details, execute)
+
+        def execute(progress: Progress) -> str:
+            quota = get_launch_quota(self.kube)  # again: it may have changed while asking
+            record = read_drain_record(self.member.name)
+            if record is None or quota != 0:
+                record = write_drain_record(self.member.name, quota, audit.local_user())
+                if quota == 0:
+                    progress("the launch quota was already 0; resume will keep it at 0")
+            if quota != 0:
+                set_launch_quota(self.kube, 0)
+                progress("launch quota set to 0: the federation drops the member")
+            nodes = self._set_unschedulable(True)
+            progress(f"cordoned {', '.join(nodes)}")
+            outcome = "launch quota 0, node cordoned"
+            if wait or force_after is not None:
+                outcome += self._wait_for_sessions(progress, threshold, force_after, poll_seconds)
+            previous = "no limit" if record.previous_quota is None else record.previous_quota
+            return f"{outcome} (resume restores quota {previous})"
+
+        return Action(
+            "drain",
+            f"member {self.member.name}",
+            blast,
+            prepare,
+            {"wait": wait, "threshold": threshold, "force_after": force_after},
+        )
+
+    def _wait_for_sessions(
+        self, progress: Progress, threshold: int, force_after: float | None, poll: float
+    ) -> str:
+        deadline = None if force_after is None else time.monotonic() + force_after
+        last = -1
+        while True:
+            pods = self._session_pods()
+            if len(pods) <= threshold:
+                return f"; {len(pods)} session(s) left (threshold {threshold})"
+            if len(pods) != last:
+                progress(f"waiting: {len(pods)} session(s) running, threshold {threshold}")
+                last = len(pods)
+            if deadline is not None and time.monotonic() >= deadline:
+                evicted = self._evict(pods)
+                progress(f"evicted {evicted} session(s) after the timeout")
+                return f"; evicted {evicted} remaining session(s)"
+            time.sleep(poll)
+
+    def _evict(self, pods: list[Obj]) -> int:
+        evicted = 0
+        for pod in pods:
+            meta = pod["metadata"]
+            body = {
+                "apiVersion": "policy/v1",
+                "kind": "Eviction",
+                "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+            }
+            try:
+                self.kube.post(
+                    PODS, body, namespace=meta["namespace"], name=meta["name"], sub="eviction"
+                )
+                evicted += 1
+            except KubeError as exc:
+                if exc.status == 429:  # a disruption budget blocks it: the drain is forced
+                    evicted += self._delete_pods(
+                        [(meta["namespace"], meta["name"], meta.get("uid", ""))]
+                    )
+                elif exc.status != 404:
+                    raise
+        return evicted
+
+    def resume(self) -> Action:
+        def prepare() -> Prepared:
+            record = read_drain_record(self.member.name)
+            current = get_launch_quota(self.kube)
+            if record is not None:
+                target, source = (
+                    record.previous_quota,
+                    (f"recorded by the drain of {rfc3339(record.time)} by {record.user}"),
+                )
+            else:
+                target, source = (
+                    self.member.launch_quota,
+                    ("no drain record: the configured launch_quota"),
+                )
+            shown = "no limit" if target is None else str(target)
+            now = "no limit" if current is None else str(current)
+            details = f"launch quota {now} -> {shown} ({source}); uncordon the node"
+            return Prepared(details, lambda progress: execute(progress, target))
+
+        def execute(progress: Progress, quota: int | None) -> str:
+            set_launch_quota(self.kube, quota)
+            shown = "no limit" if quota is None else str(quota)
+            progress(f"launch quota restored to {shown}")
+            nodes = self._set_unschedulable(False)
+            progress(f"uncordoned {', '.join(nodes)}")
+            clear_drain_record(self.member.name)
+            return f"launch quota {shown}, node schedulable: back in rotation"
+
+        return Action("resume", f"member {self.member.name}", BLAST_RADIUS["resume"], prepare)
+
+    # -- restarts ----------------------------------------------------------------------
+    def restart(self, component: str) -> Action:
+        if component not in COMPONENTS:
+            raise UsageError(
+                f"cannot restart {formatting.inert(component, 40)!r}; "
+                f"choose one of: {', '.join(COMPONENTS)}"
+            )
+        name: ComponentName = component  # type: ignore[assignment]
+        label = f"component={mapping.COMPONENT_LABELS[name]}"
+
+        def prepare() -> Prepared:
+            if name == "dind":
+                pods = self.kube.list(PODS, labelSelector=label)
+                if not pods:
+                    raise BinderctlError(f"no dind pods found (label {label})")
+                targets = [
+                    (
+                        p["metadata"]["namespace"],
+                        p["metadata"]["name"],
+                        p["metadata"].get("uid", ""),
+                    )
+                    for p in pods
+                ]
+                details = f"delete {len(targets)} dind pod(s): {_names([t[1] for t in targets])}"
+                return Prepared(details, lambda progress: delete_dind(progress, targets))
+            deployments = [
+                d for d in self.kube.list(DEPLOYMENTS) if mapping.workload_component(d) == name
+            ]
+            if not deployments:
+                raise BinderctlError(f"no {name} deployment found (pods labelled {label})")
+            meta = deployments[0]["metadata"]
+            details = f"rollout restart of deployment {meta['namespace']}/{meta['name']}"
+            return Prepared(details, lambda progress: rollout(progress, meta))
+
+        def rollout(progress: Progress, meta: Obj) -> str:
+            patch = {
+                "spec": {
+                    "template": {"metadata": {"annotations": {RESTARTED_AT: rfc3339(time.time())}}}
+                }
+            }
+            self.kube.patch(DEPLOYMENTS, meta["name"], patch, namespace=meta["namespace"])
+            return f"rollout restart of {meta['namespace']}/{meta['name']} started"
+
+        def delete_dind(progress: Progress, targets: list[tuple[str, str, str]]) -> str:
+            deleted = self._delete_pods(targets)
+            return f"deleted {deleted} dind pod(s); the DaemonSet starts fresh ones"
+
+        return Action("restart", name, BLAST_RADIUS[f"restart-{name}"], prepare)
+
+    # -- sessions and builds -----------------------------------------------------------
+    def kill_sessions(
+        self,
+        *,
+        name: str | None = None,
+        repo: str | None = None,
+        older_than: float | None = None,
+    ) -> Action:
+        chosen = [v is not None for v in (name, repo, older_than)]
+        if sum(chosen) != 1:
+            raise UsageError("name exactly one of: a session pod NAME, --repo R, --older-than D")
+        if name is not None:
+            target, parameters = f"session {formatting.inert(name, 80)}", {"pod": name}
+        elif repo is not None:
+            target, parameters = f"sessions of repo {formatting.inert(repo, 80)}", {"repo": repo}
+        else:
+            age = formatting.age(older_than)
+            target, parameters = f"sessions older than {age}", {"older_than_seconds": older_than}
+
+        def select(pods: list[Obj]) -> list[Obj]:
+            if name is not None:
+                return [p for p in pods if p["metadata"]["name"] == name]
+            if repo is not None:
+                return [p for p in pods if repo_matches(repo, mapping.session_from_pod(p).repo)]
+            horizon = time.time() - (older_than or 0)
+            return [p for p in pods if mapping.session_from_pod(p).started < horizon]
+
+        def prepare() -> Prepared:
+            pods = self._session_pods()
+            hit = select(pods)
+            if not hit:
+                if name is not None:
+                    self._explain_not_a_session(name)
+                raise BinderctlError(f"no running session matches: {target}")
+            targets = [
+                (p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"].get("uid", ""))
+                for p in hit
+            ]
+            details = f"{len(hit)} of {len(pods)} session(s): {_names([t[1] for t in targets])}"
+            return Prepared(details, lambda progress: kill(targets))
+
+        def kill(targets: list[tuple[str, str, str]]) -> str:
+            return f"killed {self._delete_pods(targets)} session(s)"
+
+        return Action("kill-session", target, BLAST_RADIUS["kill-session"], prepare, parameters)
+
+    def _explain_not_a_session(self, name: str) -> None:
+        pods = self.kube.list(PODS, fieldSelector=f"metadata.name={name}")
+        if pods:
+            role = mapping.pod_role(pods[0]) or "other"
+            raise BinderctlError(
+                f"pod {formatting.inert(name, 80)} is not a session (it is a {role} pod); "
+                "kill-session only deletes jupyter-* session pods"
+            )
+
+    def delete_builds(self, *, stuck: bool = True, failed: bool = True) -> Action:
+        if not (stuck or failed):
+            raise UsageError("choose what to delete: --stuck, --failed or both")
+        kinds = " and ".join(k for k, on in (("stuck", stuck), ("failed", failed)) if on)
+
+        def prepare() -> Prepared:
+            pods = self.kube.list(PODS, labelSelector=mapping.BUILD_SELECTOR)
+            now = time.time()
+            hit = []
+            for pod in pods:
+                build = mapping.build_from_pod(pod, now, self.stuck_after)
+                if (stuck and build.stuck) or (failed and build.phase == "Failed"):
+                    hit.append(pod)
+            if not hit:
+                raise BinderctlError(f"no {kinds} builds to delete ({len(pods)} build pod(s))")
+            targets = [
+                (p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"].get("uid", ""))
+                for p in hit
+            ]
+            details = f"{len(hit)} build pod(s): {_names([t[1] for t in targets])}"
+            return Prepared(
+                details, lambda progress: f"deleted {self._delete_pods(targets)} build pod(s)"
+            )
+
+        return Action(
+            "delete-builds",
+            f"{kinds} builds",
+            BLAST_RADIUS["delete-builds"],
+            prepare,
+            {"stuck": stuck, "failed": failed},
+        )
+
+    # -- the server --------------------------------------------------------------------
+    def reboot(self, *, hard: bool = False) -> Action:
+        def prepare() -> Prepared:
+            from binderctl.services.hetzner import HetznerService
+
+            service = HetznerService.for_member(self.member)
+            how = "hard reset (power cycle)" if hard else "soft reboot (ACPI)"
+            details = f"{how} of the server of member {self.member.name}"
+            return Prepared(details, lambda progress: service.reboot(hard=hard))
+
+        blast = BLAST_RADIUS["reboot-hard" if hard else "reboot"]
+        return Action(
+            "reboot", f"server of member {self.member.name}", blast, prepare, {"hard": hard}
+        )
+
+    # -- the node over SSH -------------------------------------------------------------
+    def _node(self) -> Any:
+        from binderctl.services.node import Node
+
+        return Node(self.member, node_address(self.member))
+
+    def prune_images(self) -> Action:
+        def prepare() -> Prepared:
+            node = self._node()
+            details = f"`k3s crictl rmi --prune` on {node.client.address}"
+            return Prepared(details, lambda progress: prune(node))
+
+        def prune(node: Any) -> str:
+            result = node.prune_images()
+            disk = result.disk
+            return (
+                f"removed {result.images_removed} image(s), freed "
+                f"{formatting.size(result.bytes_freed)}; disk {formatting.size(disk.used)}"
+                f"/{formatting.size(disk.total)} used"
+            )
+
+        return Action(
+            "prune-images",
+            f"node of member {self.member.name}",
+            BLAST_RADIUS["prune-images"],
+            prepare,
+        )
+
+    def renew_certs(self) -> Action:
+        def prepare() -> Prepared:
+            node = self._node()
+            details = (
+                f"stop k3s on {node.client.address}, `k3s certificate rotate`, start it, "
+                "fetch the new kubeconfig"
+            )
+            return Prepared(details, lambda progress: rotate(node))
+
+        def rotate(node: Any) -> str:
+            kubeconfig = node.rotate_certificates()
+            self._kube = None  # the old client holds the old certificate
+            expires = kubeconfig.expires.strftime("%Y-%m-%d")
+            return f"new client certificate valid until {expires}; kubeconfig {kubeconfig.path}"
+
+        return Action(
+            "renew-certs",
+            f"k3s of member {self.member.name}",
+            BLAST_RADIUS["renew-certs"],
+            prepare,
+        )
+
+
+def describe(action: Action, prepared: Prepared) -> str:
+    """The confirmation text: what, exactly what, and the blast radius."""
+    return f"{action.name} {action.target}: {prepared.details}\n{action.blast_radius}"

@@ -1,0 +1,135 @@
+"""The append-only audit log: one JSON line per action, also refused and failed ones.
+
+``<state dir>/<member>/audit.jsonl``, 0600 from creation, each record written with one
+``write`` on an ``O_APPEND`` descriptor and fsync'd before the action is reported done.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from binderctl.errors import BinderctlError
+from binderctl.paths import app_dir, append_private
+
+AUDIT_FILE = "audit.jsonl"
+Outcome = Literal["ok", "failed", "refused", "interrupted"]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    time: float
+    user: str
+    member: str
+    action: str
+    target: str
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    outcome: Outcome = "ok"
+    detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        document = asdict(self)
+        document["time"] = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds")
+        return document
+
+
+def audit_path(member: str) -> Path:
+    return app_dir("state") / member / AUDIT_FILE
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def _plain(value: object) -> object:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def append(
+    member: str,
+    action: str,
+    target: str,
+    parameters: Mapping[str, object],
+    outcome: Outcome,
+    detail: str = "",
+) -> AuditRecord:
+    record = AuditRecord(
+        time=time.time(),
+        user=local_user(),
+        member=member,
+        action=action,
+        target=target,
+        parameters={k: _plain(v) for k, v in parameters.items()},
+        outcome=outcome,
+        detail=detail,
+    )
+    line = json.dumps(record.to_json(), ensure_ascii=True, separators=(",", ":")) + "\n"
+    path = audit_path(member)
+    if not _ends_a_line(path):
+        line = "\n" + line  # a torn last record stays one unreadable line of its own
+    try:
+        with append_private(path) as fd:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+    except OSError as exc:
+        raise BinderctlError(f"cannot write the audit log {path}: {exc.strerror or exc}") from None
+    return record
+
+
+def _ends_a_line(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) == b"\n"
+    except OSError:  # missing or empty
+        return True
+
+
+def _parse(line: str) -> AuditRecord | None:
+    try:
+        document = json.loads(line)
+        when = datetime.fromisoformat(document["time"]).timestamp()
+        return AuditRecord(
+            time=when,
+            user=str(document["user"]),
+            member=str(document["member"]),
+            action=str(document["action"]),
+            target=str(document["target"]),
+            parameters=dict(document.get("parameters") or {}),
+            outcome=document["outcome"],
+            detail=str(document.get("detail", "")),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def read(member: str, since: float | None = None) -> list[AuditRecord]:
+    """The member's records, oldest first; ``since`` keeps those at or after it.
+
+    A line that cannot be parsed (a torn write after a crash) is skipped.
+    """
+    path = audit_path(member)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise BinderctlError(f"cannot read the audit log {path}: {exc.strerror or exc}") from None
+    records = [r for r in map(_parse, text.splitlines()) if r is not None]
+    if since is not None:
+        records = [r for r in records if r.time >= since]
+    return records

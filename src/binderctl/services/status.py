@@ -1,0 +1,123 @@
+"""The on-call's first question, answered: one snapshot plus what needs attention."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from binderctl.config import MemberConfig
+from binderctl.errors import BinderctlError
+from binderctl.formatting import age
+from binderctl.parsing import covers_world
+from binderctl.services.cluster import ClusterState, collect
+from binderctl.services.kube import Kube, client_cert_expiry
+from binderctl.services.mapping import STUCK_AFTER_SECONDS
+
+CERT_WARN_SECONDS = 30 * 86400
+QUOTA_MARGIN = 10  # the redirector drops a member whose total_pods + 10 >= quota
+NEAR_FULL = 0.9
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    member: str
+    server: str
+    state: ClusterState
+    cert_expiry: float | None
+    cert_error: str | None
+    world_open_ports: tuple[int, ...]  # from the config: the firewall opens these to all
+    problems: tuple[str, ...]
+
+
+def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
+    ports = []
+    if covers_world(member.ssh_allowed_cidrs):
+        ports.append(22)
+    if covers_world(member.api_allowed_cidrs):
+        ports.append(6443)
+    return tuple(ports)
+
+
+def problems(
+    state: ClusterState,
+    member: MemberConfig,
+    cert_expiry: float | None,
+    open_ports: tuple[int, ...],
+) -> tuple[str, ...]:
+    found: list[str] = [f"cannot read {part}: {why}" for part, why in state.errors.items()]
+    health = state.health
+    if health is not None:
+        if health.ok is None:
+            found.append(f"BinderHub health unknown: {health.error}")
+        elif not health.ok:
+            failing = ", ".join(c.service for c in health.checks if not c.ok) or "?"
+            found.append(f"BinderHub health check failing: {failing}")
+    rotation = state.rotation
+    if rotation is not None:
+        if rotation.problem:
+            found.append(rotation.problem)
+        elif rotation.quota_error is None and not rotation.in_rotation:
+            found.append("out of rotation (drained): `binderctl resume` puts it back")
+        quota = rotation.quota
+        running = len(state.sessions)
+        if quota and running + QUOTA_MARGIN >= quota:
+            found.append(
+                f"{running} sessions + {QUOTA_MARGIN} >= quota {quota}: the federation "
+                "sends no launches here until sessions end"
+            )
+    node = state.node
+    if node is not None:
+        if node.conditions.get("Ready") != "True":
+            found.append(f"node {node.name} is not Ready")
+        for pressure in ("DiskPressure", "MemoryPressure", "PIDPressure"):
+            if node.conditions.get(pressure) == "True":
+                found.append(f"node {node.name} reports {pressure}")
+        if node.pods_max and node.pods_used >= node.pods_max:
+            found.append(
+                f"pods {node.pods_used}/{node.pods_max}: at max_pods, new pods fail (OutOfpods)"
+            )
+        elif node.pods_max and node.pods_used >= NEAR_FULL * node.pods_max:
+            found.append(f"pods {node.pods_used}/{node.pods_max}: close to max_pods")
+    for name, component in sorted(state.components.items()):
+        if component.ready < component.desired:
+            found.append(f"{name}: {component.ready}/{component.desired} ready")
+    stuck = [b for b in state.builds.values() if b.stuck]
+    if stuck:
+        found.append(
+            f"{len(stuck)} build(s) stuck: `binderctl restart dind` frees hung builds, "
+            "`binderctl delete-builds --stuck` removes them"
+        )
+    if cert_expiry is not None and cert_expiry - time.time() < CERT_WARN_SECONDS:
+        left = cert_expiry - time.time()
+        when = "has expired" if left <= 0 else f"expires in {age(left)}"
+        found.append(f"the k3s client certificate {when}: run `binderctl renew-certs`")
+    for port in open_ports:
+        found.append(f"the firewall opens port {port} to the whole internet (config)")
+    return tuple(found)
+
+
+def status_report(
+    member: MemberConfig,
+    kube: Kube,
+    *,
+    stuck_after: float = STUCK_AFTER_SECONDS,
+    disk: bool = False,
+) -> StatusReport:
+    """``disk``: also read the node's disk usage over SSH (slower: an SSH login)."""
+    parts = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
+    parts += ("disk",) if disk else ()
+    state = collect(kube, member, parts, stuck_after=stuck_after)
+    try:
+        expiry, cert_error = client_cert_expiry(kube.path), None
+    except BinderctlError as exc:
+        expiry, cert_error = None, exc.message
+    open_ports = world_open_ports(member)
+    return StatusReport(
+        member=member.name,
+        server=kube.server,
+        state=state,
+        cert_expiry=expiry,
+        cert_error=cert_error,
+        world_open_ports=open_ports,
+        problems=problems(state, member, expiry, open_ports),
+    )

@@ -1,0 +1,104 @@
+"""Log streams from the emulator: tail, timestamps, follow across a rollout restart,
+bounded memory, and the `binderctl logs` command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from ops_world import OpsWorld, wait_for
+
+from binderctl.models import LogLine
+from binderctl.services.actions import ActionRunner, Operations
+from binderctl.services.kube import Kube
+from binderctl.services.logs import LogOptions, LogStream, log_target
+
+
+def collect_lines(stream: LogStream, into: list[LogLine]) -> Callable[[], list[LogLine]]:
+    def more() -> list[LogLine]:
+        into.extend(stream.take(0.1))
+        return into
+
+    return more
+
+
+def test_follow_survives_a_rollout_restart(make_world: Callable[..., OpsWorld]) -> None:
+    world = make_world(sessions=5, speed=10.0, launches_per_minute=6.0)
+    old_hub = {p["metadata"]["name"] for p in world.pods("hub")}
+    lines: list[LogLine] = []
+    with (
+        Kube(world.member) as kube,
+        LogStream(kube, log_target("hub"), LogOptions(follow=True, tail=5)) as stream,
+    ):
+        more = collect_lines(stream, lines)
+        wait_for(lambda: any(line.pod in old_hub for line in more()))
+        runner = ActionRunner(world.member, readonly=False, confirm=lambda a, p: True)
+        runner.run(Operations(world.member).restart("hub"))
+        wait_for(lambda: {line.pod for line in more()} - old_hub, timeout=30)
+    new_pods = {line.pod for line in lines} - old_hub
+    assert new_pods <= {p["metadata"]["name"] for p in world.pods("hub")}
+    assert all(line.container == "hub" for line in lines)
+
+
+def test_tail_and_timestamps(world: OpsWorld) -> None:
+    binder = next(p["metadata"]["name"] for p in world.pods("binder"))
+    marks = [f"marker line {n}" for n in range(5)]
+    world.on_loop(lambda: [world.sim.logs.write("binderhub", binder, "binder", m) for m in marks])
+    with Kube(world.member) as kube:
+        lines = list(LogStream(kube, log_target("binder"), LogOptions(tail=3)))
+    assert [line.text for line in lines] == marks[-3:]
+    assert all(line.time.endswith("Z") and line.pod == binder for line in lines)
+
+
+def test_a_slow_consumer_keeps_memory_bounded(make_world: Callable[..., OpsWorld]) -> None:
+    world = make_world(sessions=2, speed=1.0)
+    hub = next(p["metadata"]["name"] for p in world.pods("hub"))
+    world.on_loop(lambda: world.sim.flood_logs("binderhub", hub, "hub", 20_000))
+    with (
+        Kube(world.member) as kube,
+        LogStream(kube, log_target("hub"), LogOptions(follow=True, buffer=500)) as stream,
+    ):
+        wait_for(lambda: stream.dropped > 1000)  # nobody reads: old lines are let go
+        assert len(stream.take(0)) <= 500
+
+
+def test_logs_command(world: OpsWorld) -> None:
+    binder = next(p["metadata"]["name"] for p in world.pods("binder"))
+    marks = [f"marker \x1b[31mline\x1b[0m {n}" for n in range(5)]  # escapes shown inertly
+    world.on_loop(lambda: [world.sim.logs.write("binderhub", binder, "binder", m) for m in marks])
+    plain = world.cli("logs", f"binderhub/{binder}", "--tail", "4")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines() == [f"marker ?[31mline?[0m {n}" for n in range(1, 5)]
+    assert not plain.stdout.startswith("[")  # one pod, one container: no prefix
+    prefixed = world.cli("logs", "binder", "--tail", "2", "--timestamps", "-o", "json")
+    assert prefixed.returncode == 0, prefixed.stderr
+    documents = [json.loads(line) for line in prefixed.stdout.splitlines()]
+    assert len(documents) == 2 and all(d["pod"] == binder and d["time"] for d in documents)
+    missing = world.cli("logs", "jupyter-nobody")
+    assert missing.returncode == 1 and "no pod jupyter-nobody found" in missing.stderr
+    bad = world.cli("logs", "hub;rm -rf")
+    assert bad.returncode == 2 and "not a log target" in bad.stderr
+    nocontainer = world.cli("logs", "hub", "-c", "nope")
+    assert nocontainer.returncode == 1 and "no container named 'nope'" in nocontainer.stderr
+
+
+def test_follow_resumes_a_dropped_stream_without_repeating(world: OpsWorld) -> None:
+    binder = next(p["metadata"]["name"] for p in world.pods("binder"))
+
+    def write(text: str) -> None:
+        world.on_loop(lambda: world.sim.logs.write("binderhub", binder, "binder", text))
+
+    lines: list[LogLine] = []
+    world.runtime.run(world.sim.stop())  # simulated time stands still: equal timestamps
+    write("before the drop")
+    with (
+        Kube(world.member) as kube,
+        LogStream(kube, log_target("binder"), LogOptions(follow=True)) as stream,
+    ):
+        more = collect_lines(stream, lines)
+        wait_for(lambda: any(line.text == "before the drop" for line in more()))
+        world.server.faults.drop_watches()  # ends the log stream too
+        write("after the drop")
+        wait_for(lambda: any(line.text == "after the drop" for line in more()))
+    texts = [line.text for line in lines]
+    assert texts.count("before the drop") == 1 and texts.count("after the drop") == 1
