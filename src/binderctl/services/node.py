@@ -33,9 +33,9 @@ from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.formatting import inert
 from binderctl.paths import member_dir, write_private
+from binderctl.services.kube import kubeconfig_path
 
 KNOWN_HOSTS = "known_hosts"
-KUBECONFIG = "kubeconfig"
 REMOTE_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
@@ -44,6 +44,9 @@ DEFAULT_API_PORT = 6443
 LOG_LINES = 20
 LOG_LINE_CHARS = 400
 USER = "root"
+FIRST_POLL = 0.1  # seconds before the first retry of a wait; doubles up to poll_interval
+# The command that drops a pinned host key (commands/node_cmd.py); named in HostKeyChanged.
+FORGET_COMMAND = "binderctl node forget-host-key"
 
 T = TypeVar("T")
 
@@ -181,10 +184,6 @@ def known_hosts_path(member: MemberConfig) -> Path:
     return member_dir("data", member.name) / KNOWN_HOSTS
 
 
-def kubeconfig_path(member: MemberConfig) -> Path:
-    return member_dir("data", member.name) / KUBECONFIG
-
-
 def _host_pattern(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
@@ -224,6 +223,21 @@ def _replace_host_key(member: MemberConfig, host: str, key: asyncssh.SSHKey | No
     if kept != lines:
         write_private(path, "".join(f"{line}\n" for line in kept))
     return dropped
+
+
+def pinned_hosts(member: MemberConfig) -> list[str]:
+    """The hosts (at the member's SSH port) whose keys are pinned, in file order."""
+    hosts: list[str] = []
+    for line in _known_lines(known_hosts_path(member)):
+        if line.startswith(("#", "@")) or len(line.split()) < 3:
+            continue
+        for pattern in line.split()[0].split(","):
+            host, sep, port = pattern.removeprefix("[").rpartition("]:")
+            if not sep:
+                host, port = pattern, "22"
+            if port == str(member.ssh_port) and host not in hosts:
+                hosts.append(host)
+    return hosts
 
 
 def forget_host_key(member: MemberConfig, host: str) -> bool:
@@ -441,9 +455,8 @@ class NodeClient:
             "refusing to connect: a rebuilt server looks like this, and so does an attacker "
             "in the middle",
             hint=f"if the server was rebuilt or replaced on purpose, forget the old key with "
-            f"`binderctl node forget-host-key --member {self.member.name}` (or pass "
-            f"--accept-new-host-key) and try again; the pinned keys are in "
-            f"{known_hosts_path(self.member)}",
+            f"`{FORGET_COMMAND} --member {self.member.name}` and try again; the pinned keys "
+            f"are in {known_hosts_path(self.member)}",
         )
 
     async def _exec(
@@ -490,12 +503,14 @@ class NodeClient:
         """Call ``attempt(seconds left)`` until it returns a value, across dropped
         connections, or return None at the deadline."""
         deadline = time.monotonic() + timeout
+        pause = min(FIRST_POLL, self.poll_interval)
         while (remaining := deadline - time.monotonic()) > 0:
             with contextlib.suppress(NodeUnreachable):
                 result = await attempt(remaining)
                 if result is not None:
                     return result
-            await asyncio.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, self.poll_interval)
         return None
 
     async def _log_tail(self, command: str) -> str:
@@ -614,7 +629,7 @@ class NodeClient:
                 hint="k3s writes it when it starts; wait for k3s first",
             )
         text, certificate = rewrite_kubeconfig(result.stdout, self.member.name, self.host)
-        path = kubeconfig_path(self.member)
+        path = kubeconfig_path(self.member.name)
         write_private(path, text)
         der = certificate.public_bytes(serialization.Encoding.DER)
         return Kubeconfig(path, certificate.not_valid_after_utc, hashlib.sha256(der).hexdigest())
