@@ -38,6 +38,7 @@ class ResourceType:
         "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
     )  # fmt: skip
     categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()  # e.g. "status", "scale", "log", "eviction"
 
     @property
     def api_version(self) -> str:
@@ -79,9 +80,10 @@ class WatchEvent:
     type: str  # ADDED, MODIFIED, DELETED
     rt: ResourceType
     obj: Obj
+    old: Obj | None = None  # the previous state, for MODIFIED events
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: the store keeps a set of them
 class Watcher:
     rt: ResourceType
     namespace: str | None
@@ -140,8 +142,8 @@ class Store:
         self._rv += 1
         return str(self._rv)
 
-    def _publish(self, kind: str, rt: ResourceType, obj: Obj) -> None:
-        event = WatchEvent(int(obj["metadata"]["resourceVersion"]), kind, rt, obj)
+    def _publish(self, kind: str, rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
+        event = WatchEvent(int(obj["metadata"]["resourceVersion"]), kind, rt, obj, old)
         full = len(self._history) == self._history.maxlen
         self._history.append(event)
         if full:
@@ -204,7 +206,7 @@ class Store:
         obj["kind"] = rt.kind
         meta["resourceVersion"] = self._next_rv()
         self._objects[rt.key][(namespace or "", meta["name"])] = obj
-        self._publish("MODIFIED", rt, obj)
+        self._publish("MODIFIED", rt, obj, current)
         return obj
 
     def mutate(
@@ -259,6 +261,10 @@ class Store:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def load(self, rt: ResourceType, objects: Iterable[Obj]) -> None:
         for obj in objects:

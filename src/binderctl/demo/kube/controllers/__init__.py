@@ -1,0 +1,1 @@
+"""Controllers of the emulated control plane (see plane.py)."""

@@ -1,0 +1,121 @@
+"""The Job controller: runs ``parallelism`` pods until ``completions`` succeed, or fails
+the Job past ``backoffLimit``; then ``ttlSecondsAfterFinished`` removes it."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.controllers.base import Controller, Key, controller_keys, key_of
+from binderctl.demo.kube.controllers.workload import pod_from_template, write_status
+from binderctl.demo.kube.deletion import DeleteOptions, delete_object
+from binderctl.demo.kube.podutil import condition, is_active, is_ready, set_condition
+from binderctl.demo.kube.store import Obj, WatchEvent, now_rfc3339
+
+if TYPE_CHECKING:
+    from binderctl.demo.kube.controllers.plane import ControlPlane
+
+
+def _finished(job: Obj) -> bool:
+    return any(
+        (condition(job, kind) or {}).get("status") == "True" for kind in ("Complete", "Failed")
+    )
+
+
+class JobController(Controller[Key]):
+    name = "job-controller"
+
+    def __init__(self, plane: ControlPlane) -> None:
+        super().__init__(plane)
+        self._expiring: set[str] = set()
+
+    def on_event(self, event: WatchEvent) -> None:
+        if event.rt is types.JOBS:
+            self.enqueue(key_of(event.obj))
+        elif event.rt is types.PODS:
+            for key in controller_keys(event, "Job"):
+                self.enqueue(key)
+
+    def resync(self) -> None:
+        for job in self.store.list(types.JOBS):
+            self.enqueue(key_of(job))
+
+    def reconcile(self, key: Key) -> None:
+        namespace, name = key
+        job = self.store.find(types.JOBS, namespace, name)
+        if job is None or job["metadata"].get("deletionTimestamp"):
+            return
+        spec = job.get("spec") or {}
+        pods = self.plane.owned(job, types.PODS)
+        active = [p for p in pods if is_active(p)]
+        succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
+        failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
+        status = copy.deepcopy(job.get("status") or {})
+        status.setdefault("startTime", now_rfc3339())
+        events = self.plane.recorder(self.name)
+        completions = spec.get("completions") or 1
+        finished = _finished(job)
+        if not finished and failed > spec.get("backoffLimit", 6):
+            message = "Job has reached the specified backoff limit"
+            set_condition(
+                status, "FailureTarget", "True", "BackoffLimitExceeded", message, probe_time=True
+            )
+            set_condition(
+                status, "Failed", "True", "BackoffLimitExceeded", message, probe_time=True
+            )
+            events.emit(job, "Warning", "BackoffLimitExceeded", message)
+            finished = True
+        elif not finished and succeeded >= completions:
+            message = "Reached expected number of succeeded pods"
+            set_condition(
+                status, "SuccessCriteriaMet", "True", "CompletionsReached", message, probe_time=True
+            )
+            set_condition(
+                status, "Complete", "True", "CompletionsReached", message, probe_time=True
+            )
+            status["completionTime"] = now_rfc3339()
+            events.emit(job, "Normal", "Completed", "Job completed")
+            finished = True
+        if finished:
+            for pod in active:
+                delete_object(
+                    self.store, types.PODS, namespace, pod["metadata"]["name"], DeleteOptions()
+                )
+            active = []
+            uid = job["metadata"]["uid"]
+            ttl = spec.get("ttlSecondsAfterFinished")
+            if ttl is not None and uid not in self._expiring:
+                self._expiring.add(uid)
+                self.plane.later(ttl, lambda: self._expire(namespace, name, uid))
+        elif not spec.get("suspend"):
+            wanted = min(spec.get("parallelism", 1), completions - succeeded)
+            for _ in range(max(0, wanted - len(active))):
+                pod = self.plane.registry.create(
+                    types.PODS, namespace, pod_from_template(job, spec.get("template") or {})
+                )
+                events.emit(
+                    job, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
+                )
+                active.append(pod)
+        status.update(
+            {
+                "active": len(active),
+                "ready": sum(1 for p in active if is_ready(p)),
+                "succeeded": succeeded,
+                "failed": failed,
+                "uncountedTerminatedPods": {},
+            }
+        )
+        for count in ("active", "succeeded", "failed"):
+            if not status[count]:
+                del status[count]
+        write_status(self.store, types.JOBS, job, status)
+
+    def _expire(self, namespace: str, name: str, uid: str) -> None:
+        self._expiring.discard(uid)
+        job = self.store.find(types.JOBS, namespace, name)
+        if job is not None and job["metadata"].get("uid") == uid:
+            delete_object(
+                self.store, types.JOBS, namespace, name, DeleteOptions(propagation="Background")
+            )

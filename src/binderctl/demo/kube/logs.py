@@ -1,0 +1,123 @@
+"""The ``pods/log`` subresource: which container, which lines, in which form.
+
+Lines come from a ``LogSource`` (sources.py); with ``timestamps=true`` each starts with
+the time as the kubelet writes it (RFC 3339 with nanoseconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from binderctl.demo.kube.apierrors import bad_request
+from binderctl.demo.kube.events import parse_time
+from binderctl.demo.kube.query import flag, integer
+from binderctl.demo.kube.sources import LogLine
+from binderctl.demo.kube.store import Obj
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    container: str
+    follow: bool
+    previous: bool
+    timestamps: bool
+    tail_lines: int | None
+    since: float | None  # POSIX seconds
+    limit_bytes: int | None
+
+    @classmethod
+    def parse(cls, pod: Obj, query: Mapping[str, str]) -> LogOptions:
+        since_seconds = integer(query, "sinceSeconds")
+        since_time = query.get("sinceTime")
+        if since_seconds is not None and since_time:
+            raise bad_request("at most one of sinceTime or sinceSeconds may be specified")
+        if since_seconds is not None and since_seconds < 1:
+            raise bad_request("sinceSeconds: Invalid value: must be greater than 0")
+        since = time.time() - since_seconds if since_seconds is not None else parse_time(since_time)
+        tail = integer(query, "tailLines")
+        limit = integer(query, "limitBytes")
+        if tail is not None and tail < 0:
+            raise bad_request("tailLines: Invalid value: must be greater than or equal to 0")
+        if limit is not None and limit < 1:
+            raise bad_request("limitBytes: Invalid value: must be greater than 0")
+        return cls(
+            container=choose_container(pod, query.get("container", "")),
+            follow=flag(query.get("follow")),
+            previous=flag(query.get("previous")),
+            timestamps=flag(query.get("timestamps")),
+            tail_lines=tail,
+            since=since,
+            limit_bytes=limit,
+        )
+
+
+def choose_container(pod: Obj, container: str) -> str:
+    """``ValidateContainer`` of the pod registry, with its messages."""
+    spec = pod.get("spec") or {}
+    name = pod["metadata"]["name"]
+    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    every = [
+        *(c.get("name", "") for c in spec.get("initContainers") or []),
+        *containers,
+        *(c.get("name", "") for c in spec.get("ephemeralContainers") or []),
+    ]
+    if not container:
+        if len(containers) == 1:
+            return containers[0]
+        if not containers:
+            raise bad_request(f"a container name must be specified for pod {name}")
+        raise bad_request(
+            f"a container name must be specified for pod {name}, choose one of: [{' '.join(every)}]"
+        )
+    if container not in every:
+        raise bad_request(f"container {container} is not valid for pod {name}")
+    return container
+
+
+def waiting_reason(pod: Obj, container: str) -> str | None:
+    """Why the container has no log yet (the kubelet's 400), or None if it has one."""
+    status = pod.get("status") or {}
+    for entry in [
+        *(status.get("initContainerStatuses") or []),
+        *(status.get("containerStatuses") or []),
+    ]:
+        if entry.get("name") == container:
+            state = entry.get("state") or {}
+            if "waiting" in state and not entry.get("lastState", {}).get("terminated"):
+                return state["waiting"].get("reason") or "ContainerCreating"
+            return None
+    return "ContainerCreating" if status.get("phase") == "Pending" else None
+
+
+def stamp(ts: float) -> str:
+    """The kubelet's ``2006-01-02T15:04:05.000000000Z07:00``."""
+    whole = int(ts)
+    nanos = round((ts - whole) * 1e9)
+    if nanos >= 1_000_000_000:
+        whole, nanos = whole + 1, nanos - 1_000_000_000
+    return f"{_second(whole)}.{nanos:09d}Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _second(whole: int) -> str:
+    """The part of a stamp before the fraction (a flooding container logs thousands of
+    lines a second: formatting it once per second keeps the stream cheap)."""
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def render(line: LogLine, options: LogOptions) -> bytes:
+    text = f"{stamp(line.time)} {line.text}\n" if options.timestamps else f"{line.text}\n"
+    # A container's output is bytes, not always UTF-8: a lone surrogate in the text (as
+    # os.fsdecode and surrogateescape make them) stands for a byte that is not UTF-8.
+    return text.encode("utf-8", "surrogateescape")
+
+
+def select(lines: Sequence[LogLine], options: LogOptions) -> list[LogLine]:
+    chosen = [line for line in lines if options.since is None or line.time >= options.since]
+    if options.tail_lines is not None:
+        chosen = chosen[len(chosen) - options.tail_lines :] if options.tail_lines else []
+    return chosen
