@@ -16,7 +16,7 @@ from binderctl.demo.world import DemoWorld
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.services.hetzner import HetznerService
 from binderctl.services.provision import (
-    STEPS,
+    HETZNER_STEPS,
     ProgressEvent,
     Run,
     Step,
@@ -31,7 +31,7 @@ NAMES = ["check", "ssh-key", "firewall", "primary-ip", "server"]
 
 def run(service: HetznerService, steps: list[Step] | None = None) -> list[ProgressEvent]:
     events: list[ProgressEvent] = []
-    provision(service.member, service, events.append, steps)
+    provision(service.member, service, events.append, HETZNER_STEPS if steps is None else steps)
     return events
 
 
@@ -41,7 +41,7 @@ def finals(events: list[ProgressEvent]) -> list[tuple[str, str]]:
 
 def test_events_state_file_and_summary(service: HetznerService, in_world: DemoWorld) -> None:
     events: list[ProgressEvent] = []
-    summary = provision(service.member, service, events.append)
+    summary = provision(service.member, service, events.append, HETZNER_STEPS)
     assert [(e.step, e.state) for e in events[:5]] == [(n, "pending") for n in NAMES]
     assert [(e.step, e.state) for e in events[5:]] == [
         (name, state) for name in NAMES for state in ("running", "done")
@@ -94,7 +94,7 @@ def test_an_interrupted_step_is_recorded_and_finished_next_time(
             service.member,
             service,
             events.append,
-            [*STEPS[:3], Step("primary-ip", "Primary IPv4", interrupt, interrupt)],
+            [*HETZNER_STEPS[:3], Step("primary-ip", "Primary IPv4", interrupt, interrupt)],
         )
     assert (events[-1].step, events[-1].state, events[-1].message) == (
         "primary-ip",
@@ -123,7 +123,7 @@ def test_later_stages_append_steps(service: HetznerService) -> None:
         seen.append(run.value("server", "ipv4"))
         return StepResult(f"SSH answers on {seen[-1]}")
 
-    events = run(service, [*STEPS, Step("ssh", "SSH", wait_for_ssh, wait_for_ssh)])
+    events = run(service, [*HETZNER_STEPS, Step("ssh", "SSH", wait_for_ssh, wait_for_ssh)])
     assert finals(events)[-1] == ("ssh", "done") and seen
 
 
@@ -147,8 +147,8 @@ def test_progress_printer_plain_and_live() -> None:
     printer(ProgressEvent("server", "Server", "failed", "boom\x1b[2J", 1.5))
     printer.close()
     assert plain.getvalue().splitlines() == [
-        "SSH key        done   created SSH key k (id 1) (0.2s)",
-        "Server         FAILED boom?[2J (1.5s)",
+        "SSH key          done   created SSH key k (id 1) (0.2s)",
+        "Server           FAILED boom?[2J (1.5s)",
     ]
     live = Terminal()
     printer = ProgressPrinter(live)
@@ -157,4 +157,4 @@ def test_progress_printer_plain_and_live() -> None:
     printer(ProgressEvent("server", "Server", "skipped", "verified", 0.1))
     printer.close()
     assert "\r\x1b[2K" in live.getvalue()
-    assert live.getvalue().endswith("✓ Server         ok     verified (0.1s)\n")
+    assert live.getvalue().endswith("✓ Server           ok     verified (0.1s)\n")

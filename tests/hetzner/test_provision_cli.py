@@ -19,6 +19,7 @@ from hetzner_cli import BINDERCTL, RunCli
 from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_REFUSED, EXIT_USAGE
+from binderctl.services.provision import STEPS
 
 Labelled = Callable[[], dict[str, list[str]]]
 ONE_OF_EACH = {
@@ -39,7 +40,7 @@ CREATES = {
 
 def outcomes(stderr: str) -> list[str]:
     """The outcome column of the progress lines."""
-    return [line[15:21].strip() for line in stderr.splitlines()]
+    return [line[17:23].strip() for line in stderr.splitlines()]
 
 
 def state_file(world: DemoWorld) -> Path:
@@ -51,12 +52,12 @@ def test_provision_twice_creates_nothing_the_second_time(
 ) -> None:
     first = cli("--provision", "--yes")
     assert first.returncode == 0, first.stderr
-    assert outcomes(first.stderr) == ["done"] * 5
+    assert outcomes(first.stderr) == ["done"] * len(STEPS)
     assert "Member demo is provisioned." in first.stdout
     assert "*.demo.binder.test" in first.stdout
     second = cli("--provision", "-o", "json")
     assert second.returncode == 0, second.stderr
-    assert outcomes(second.stderr) == ["ok"] * 5
+    assert outcomes(second.stderr) == ["ok"] * len(STEPS)
     document = json.loads(second.stdout)
     ipv4 = document["server"]["ipv4"]
     assert ipv4 in [str(host) for host in world.network.hosts()]
@@ -244,7 +245,7 @@ def on_a_terminal(world: DemoWorld, answer: bytes, *args: str) -> subprocess.Com
 def test_on_a_terminal_it_asks_and_no_is_the_default(world: DemoWorld, labelled: Labelled) -> None:
     declined = on_a_terminal(world, b"\n", "--provision")
     assert declined.returncode == EXIT_REFUSED
-    assert "create  server" in declined.stderr and "[y/N]" in declined.stdout
+    assert "create  server" in declined.stderr and "[y/N]" in declined.stderr
     assert labelled() == NOTHING
     accepted = on_a_terminal(world, b"y\n", "--provision")
     assert accepted.returncode == 0, accepted.stderr

@@ -44,7 +44,7 @@ class ProgressPrinter:
         self._end()
         mark = f"{_MARKS[event.state]} " if self.live else ""
         line = (
-            f"{mark}{event.title:<14} {_WORDS[event.state]:<6} "
+            f"{mark}{event.title:<16} {_WORDS[event.state]:<6} "
             f"{inert(event.message, 160)} ({event.elapsed:.1f}s)"
         )
         self._write(line + "\n")
@@ -69,7 +69,7 @@ class ProgressPrinter:
         while self._running is not None and not self._stop.is_set():
             title, started = self._running
             spinner = _SPINNER[frame % len(_SPINNER)]
-            self._write(f"\r\x1b[2K{spinner} {title:<14} {time.monotonic() - started:5.1f}s")
+            self._write(f"\r\x1b[2K{spinner} {title:<16} {time.monotonic() - started:5.1f}s")
             frame += 1
             self._stop.wait(0.1)
 

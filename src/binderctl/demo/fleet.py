@@ -26,7 +26,7 @@ class Fleet:
         self.nodes: dict[int, SimulatedNode] = {}
         hooks = hetzner.hooks
         hooks.add(ServerEvent.RUNNING, self._running)
-        hooks.add(ServerEvent.POWERED_ON, self._running)
+        hooks.add(ServerEvent.POWERED_ON, self._powered_on)
         hooks.add(ServerEvent.POWERED_OFF, self._off)
         hooks.add(ServerEvent.REBOOTED, self._rebooted)
         hooks.add(ServerEvent.DELETED, self._deleted)
@@ -35,6 +35,12 @@ class Fleet:
         return next((n for n in self.nodes.values() if n.name == name), None)
 
     async def _running(self, server: ServerInfo) -> None:
+        """A new server runs. A power-on or reboot also ends in RUNNING, after its own
+        event has already booted the node: booting it again would bind SSH twice."""
+        if server.id not in self.nodes:
+            await self._powered_on(server)
+
+    async def _powered_on(self, server: ServerInfo) -> None:
         node = self.nodes.get(server.id)
         if node is None:
             if server.ipv4 is None:

@@ -24,11 +24,12 @@ from binderctl.errors import BinderctlError, ConfigError
 from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
 from binderctl.services import charts, rollout
+from binderctl.services.actions import Action, Prepared, Progress
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem, dns_records
-from binderctl.services.kube import NODES, Kube, client_cert_expiry
-from binderctl.services.node import Node, check_ssh_key, kubeconfig_path
+from binderctl.services.kube import NODES, Kube, KubeError, client_cert_expiry, kubeconfig_path
+from binderctl.services.node import Node, check_ssh_key, forget_host_key
 from binderctl.services.rotation import read_drain_record
 
 STATE_FILE = "provision.json"
@@ -36,6 +37,7 @@ DEFAULT_TIMEOUT = 900.0
 # Stands in for the server's IPv4 when sizing the cloud-init user data in a plan.
 PLACEHOLDER_IPV4 = "203.0.113.255"
 RENEW_BEFORE_SECONDS = 30 * 86400  # refetch a kubeconfig whose certificate expires sooner
+HEALTH_FIRST_POLL = 0.1  # seconds; doubles up to HEALTH_POLL_SECONDS
 HEALTH_POLL_SECONDS = 1.0
 StepState = Literal["pending", "running", "done", "skipped", "failed"]
 
@@ -123,15 +125,18 @@ def _check(run: Run) -> StepResult:
 
 
 def _server(run: Run) -> StepResult:
-    user_data = render_cloud_init(run.member, run.value("primary-ip", "ipv4"))
-    return _ensured(
-        run.hetzner.ensure_server(
-            user_data,
-            ssh_key_id=run.value("ssh-key", "id"),
-            firewall_id=run.value("firewall", "id"),
-            primary_ip_id=run.value("primary-ip", "id"),
-        )
+    ipv4 = run.value("primary-ip", "ipv4")
+    ensured = run.hetzner.ensure_server(
+        render_cloud_init(run.member, ipv4),
+        ssh_key_id=run.value("ssh-key", "id"),
+        firewall_id=run.value("firewall", "id"),
+        primary_ip_id=run.value("primary-ip", "id"),
     )
+    if ensured.outcome == "created":
+        # A server created just now has a new host key; one pinned for its address
+        # belonged to a server that was deleted (a teardown keeps the primary IP).
+        forget_host_key(run.member, ipv4)
+    return _ensured(ensured)
 
 
 def _server_verified(run: Run) -> StepResult | None:
@@ -173,12 +178,15 @@ def _kubeconfig(run: Run) -> StepResult:
 
 
 def _kubeconfig_verified(run: Run) -> StepResult | None:
-    path = kubeconfig_path(run.member)
-    expiry = client_cert_expiry(path) if path.exists() else None
-    if expiry is None or expiry - time.time() < RENEW_BEFORE_SECONDS:
-        return None
-    with Kube(run.member) as kube:
-        kube.list(NODES)
+    path = kubeconfig_path(run.member.name)
+    try:
+        expiry = client_cert_expiry(path) if path.exists() else None
+        if expiry is None or expiry - time.time() < RENEW_BEFORE_SECONDS:
+            return None
+        with Kube(run.member) as kube:
+            kube.list(NODES)
+    except (ConfigError, KubeError):
+        return None  # unreadable, or not accepted (a rebuilt server's new k3s): fetch again
     expires = datetime.fromtimestamp(expiry, UTC)
     return StepResult(
         f"{path} (client certificate expires {expires:%Y-%m-%d})",
@@ -193,12 +201,24 @@ def _charts_quota(member: MemberConfig) -> tuple[int | None, str]:
     return 0, " (member is drained: launch quota kept at 0; `binderctl resume` restores it)"
 
 
+def _charts_result(outcome: dict[str, str], note: str) -> StepResult:
+    words = ", ".join(f"{name} {state}" for name, state in outcome.items())
+    return StepResult(words + note, {"charts": outcome})
+
+
 def _charts(run: Run) -> StepResult:
     quota, note = _charts_quota(run.member)
     with Kube(run.member) as kube:
-        outcome = charts.apply_charts(kube, run.member, quota)
-    words = ", ".join(f"{name} {state}" for name, state in outcome.items())
-    return StepResult(words + note, {"charts": outcome})
+        return _charts_result(charts.apply_charts(kube, run.member, quota), note)
+
+
+def _charts_verified(run: Run) -> StepResult | None:
+    quota, note = _charts_quota(run.member)
+    with Kube(run.member) as kube:
+        drift = charts.chart_drift(kube, run.member, quota)
+    if any(state != "unchanged" for state in drift.values()):
+        return None
+    return _charts_result(drift, note)
 
 
 def _rollout(run: Run) -> StepResult:
@@ -216,7 +236,9 @@ def _rollout_verified(run: Run) -> StepResult | None:
 
 
 def _health(run: Run) -> StepResult:
+    """Wait until /health is ok (read-only, so it is its own verification)."""
     deadline = time.monotonic() + run.timeout
+    pause = HEALTH_FIRST_POLL
     while True:
         health = fetch_health(run.member, run.value("server", "ipv4"))
         if health.ok:
@@ -228,7 +250,8 @@ def _health(run: Run) -> StepResult:
                 hint="see `binderctl status` and `binderctl logs binder`",
             )
         run.progress(f"waiting for /health: {problem}")
-        time.sleep(HEALTH_POLL_SECONDS)
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, HEALTH_POLL_SECONDS)
     checks = {c.service: "ok" if c.ok else "failing" for c in health.checks}
     version = health.versions.get("binderhub", "?")
     return StepResult(
@@ -237,7 +260,7 @@ def _health(run: Run) -> StepResult:
     )
 
 
-STEPS: list[Step] = [
+HETZNER_STEPS: list[Step] = [
     Step("check", "Server type", _check, _check),
     Step(
         "ssh-key",
@@ -258,13 +281,16 @@ STEPS: list[Step] = [
         lambda run: _verified(run.hetzner.primary_ip_status()),
     ),
     Step("server", "Server", _server, _server_verified),
+]
+NODE_STEPS: list[Step] = [
     Step("ssh", "SSH", _ssh, _ssh),
     Step("k3s", "cloud-init, k3s", _k3s, _k3s_verified),
     Step("kubeconfig", "Kubeconfig", _kubeconfig, _kubeconfig_verified),
-    Step("charts", "Charts", _charts, lambda run: None),
+    Step("charts", "Charts", _charts, _charts_verified),
     Step("rollout", "Rollout", _rollout, _rollout_verified),
-    Step("health", "BinderHub health", _health, lambda run: None),
+    Step("health", "BinderHub health", _health, _health),
 ]
+STEPS: list[Step] = HETZNER_STEPS + NODE_STEPS
 
 
 def state_path(member: MemberConfig) -> Path:
@@ -341,13 +367,14 @@ def provision(
         record = records.setdefault(step.name, {})
         was_done = record.get("state") == "done"
         started = time.monotonic()
-        on_event(ProgressEvent(step.name, step.title, "running"))
         run.progress = lambda message, step=step, started=started: on_event(
             ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
         )
-        record.update(state="running", started=datetime.now(UTC).isoformat(timespec="seconds"))
-        _save(member, state)
-        try:
+        try:  # from here on an interrupt is recorded against this step
+            on_event(ProgressEvent(step.name, step.title, "running"))
+            record.pop("verified", None)
+            record.update(state="running", started=datetime.now(UTC).isoformat(timespec="seconds"))
+            _save(member, state)
             result = step.verify(run) if was_done else None
             outcome: StepState = "skipped" if result else "done"
             if result is None:
@@ -367,7 +394,11 @@ def provision(
         elapsed = time.monotonic() - started
         run.results[step.name] = result
         record.update(
-            state="done", message=result.message, data=result.data, elapsed=round(elapsed, 3)
+            state="done",
+            verified=outcome == "skipped",  # what it did still holds: nothing was redone
+            message=result.message,
+            data=result.data,
+            elapsed=round(elapsed, 3),
         )
         _save(member, state)
         on_event(ProgressEvent(step.name, step.title, outcome, result.message, elapsed))
@@ -399,6 +430,7 @@ def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]])
             {
                 "step": name,
                 "state": r.get("state"),
+                "verified": r.get("verified", False),
                 "message": r.get("message", ""),
                 "elapsed": r.get("elapsed"),
             }
@@ -417,3 +449,39 @@ def plan(member: MemberConfig, hetzner: HetznerService) -> list[PlanItem]:
     found_ip = hetzner.primary_ip_status()
     user_data = render_cloud_init(member, found_ip.ipv4 if found_ip else PLACEHOLDER_IPV4)
     return hetzner.plan(public_key(member), len(user_data.encode()))
+
+
+def provision_action(
+    member: MemberConfig,
+    hetzner: HetznerService,
+    on_event: Listener,
+    describe: Callable[[list[PlanItem]], str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[Action, list[Summary]]:
+    """The pipeline as an action for the ``ActionRunner`` (read-only refusal, confirmation,
+    audit), and the list its run's summary is appended to.
+
+    With ``describe`` the plan is looked up before asking and described in the action's
+    details; the details are empty when nothing would be created or changed.
+    """
+    summaries: list[Summary] = []
+
+    def execute(progress: Progress) -> str:
+        summary = provision(member, hetzner, on_event, timeout=timeout)
+        summaries.append(summary)
+        return (
+            f"member {member.name} provisioned: server {summary.server_name} "
+            f"(id {summary.server_id}) at {summary.ipv4}"
+        )
+
+    def prepare() -> Prepared:
+        items = plan(member, hetzner) if describe else []
+        changes = any(item.action != "keep" for item in items)
+        return Prepared(describe(items) if describe and changes else "", execute)
+
+    blast_radius = (
+        f"Creates resources that Hetzner bills until they are deleted: a {member.server_type} "
+        f"server in {member.location}, a primary IPv4, a firewall and an SSH key."
+    )
+    return Action("provision", f"member {member.name}", blast_radius, prepare), summaries

@@ -45,13 +45,15 @@ class ProjectCore:
         self.actions: dict[int, Action] = {}
         self._ids = itertools.count(4_200_000 + secrets.randbelow(100_000))
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_hooks: asyncio.Task[None] | None = None
 
     # ---- plumbing -------------------------------------------------------------------
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _action(self, command: str, resources: list[tuple[int, str]]) -> Action:
         action = Action(next(self._ids), command, resources, self.faults.action_seconds)
@@ -98,7 +100,15 @@ class ProjectCore:
             image=server.image.name,
             command=command,
         )
-        self._spawn(self.hooks.emit(event, info))
+        previous = self._last_hooks
+
+        async def deliver() -> None:
+            # Hooks see a server's events in the order they happened, however long each takes.
+            if previous is not None:
+                await asyncio.wait([previous])
+            await self.hooks.emit(event, info)
+
+        self._last_hooks = self._spawn(deliver())
 
     def busy(self, kind: str, resource_id: int) -> bool:
         return any(
