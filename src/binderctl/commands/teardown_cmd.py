@@ -25,7 +25,8 @@ def _teardown(ctx: Context) -> int:
     results: list[TeardownResult] = []
     if found.empty:
         ctx.info(f"member {member.name!r} has nothing at Hetzner that binderctl made")
-        forget_state(member)
+        if not ctx.readonly:  # read-only changes nothing, also not binderctl's own state
+            forget_state(member)
         results.append(TeardownResult([], []))
     else:
 

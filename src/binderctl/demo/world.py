@@ -68,6 +68,7 @@ class DemoWorld:
         seed: int = 0,
         launches_per_minute: float = 6.0,
         sessions: int = 0,
+        token: str | None = None,
     ) -> None:
         self._temporary = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="binderctl-demo-"))
@@ -77,7 +78,8 @@ class DemoWorld:
         self.endpoints: dict[str, str] = {}
         self.runtime: LoopThread | None = None
         self._hetzner: HetznerEmulator | None = None
-        self._token = Secret(secrets.token_hex(32), "demo world")
+        # the API token the Hetzner emulator accepts (a random one unless given)
+        self._token = Secret(token or secrets.token_hex(32), "demo world")
         self._cleanups: list[Callable[[], None]] = []
         self.speed = speed
         self.seed = seed
@@ -180,11 +182,16 @@ class DemoWorld:
             summary = provision.provision(
                 member, HetznerService.for_member(member), on_event or (lambda event: None)
             )
-        if self.sessions:
-            cluster = self.cluster()
-            assert self.runtime is not None
-            self.runtime.run(_start_sessions(cluster, self.sessions))
+        self.start_sessions()
         return summary
+
+    def start_sessions(self) -> None:
+        """Start the world's ``sessions`` on the member, already running: call it once the
+        pipeline has brought the member up (``provision`` does; so does the console's
+        Provision screen in ``binderctl --demo``)."""
+        if self.sessions:
+            assert self.runtime is not None
+            self.runtime.run(_start_sessions(self.cluster(), self.sessions))
 
     def stop(self) -> None:
         while self._cleanups:

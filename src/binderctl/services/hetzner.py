@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from binderctl.services.cloudinit import check_user_data_size
 # world sets it low so that retries and polling against the emulator are quick.
 BACKOFF_ENV = "BINDERCTL_HCLOUD_BACKOFF"
 ANYWHERE = ("0.0.0.0/0", "::/0")
+API_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds per request; a timeout is retried
 Outcome = Literal["created", "changed", "kept"]
 PlanAction = Literal["create", "change", "keep"]
 
@@ -201,7 +202,13 @@ def _backoff() -> float:
 class HetznerService:
     """The member's resources at Hetzner. Holds the token only inside the hcloud client."""
 
-    def __init__(self, member: MemberConfig, token: Secret) -> None:
+    def __init__(
+        self,
+        member: MemberConfig,
+        token: Secret,
+        *,
+        timeout: tuple[float, float] = API_TIMEOUT,
+    ) -> None:
         backoff = _backoff()
         self.member = member
         self.endpoint = member.hcloud_endpoint
@@ -214,7 +221,7 @@ class HetznerService:
             application_version=__version__,
             poll_interval=backoff,
             poll_max_retries=int(600 / backoff) + 1,
-            timeout=(10, 60),
+            timeout=timeout,
         )
         # hcloud-python has no public setting for these two (checked against 2.27):
         # the retry backoff, and a hook that sees the response headers (RateLimit-*).
@@ -490,6 +497,21 @@ class HetznerService:
 
     # ---- ensuring ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _lost_answer(self, status: Callable[[], Found | None]) -> Iterator[list[Found]]:
+        """Around a create. hcloud retries 502, 504 and timeouts, POSTs too: when the
+        first answer was lost, the retry meets ``uniqueness_error`` for what the first
+        attempt made. If the member's resource is there now, that attempt succeeded
+        (the list holds it); anything else is raised."""
+        made: list[Found] = []
+        try:
+            yield made
+        except hcloud.APIException as exc:
+            found = status() if exc.code == "uniqueness_error" else None
+            if found is None:
+                raise
+            made.append(found)
+
     def _ensured(self, before: Found | None, after: Found | None, kind: str) -> Ensured:
         if after is None or after.drift:
             still = "; ".join(after.drift) if after else "it is not there"
@@ -514,11 +536,12 @@ class HetznerService:
                     if key.fingerprint != fingerprint:
                         key.delete()
                 if before is None:
-                    self._client.ssh_keys.create(
-                        name=resource_name(self.member),
-                        public_key=public_key.strip(),
-                        labels=self.member.labels,
-                    )
+                    with self._lost_answer(lambda: self.ssh_key_status(public_key)):
+                        self._client.ssh_keys.create(
+                            name=resource_name(self.member),
+                            public_key=public_key.strip(),
+                            labels=self.member.labels,
+                        )
         return self._ensured(before, self.ssh_key_status(public_key), "SSH key")
 
     def ensure_firewall(self) -> Ensured:
@@ -526,10 +549,11 @@ class HetznerService:
         rules = desired_rules(self.member)
         with self._api("setting up the firewall"):
             if before is None:
-                created = self._client.firewalls.create(
-                    name=resource_name(self.member), rules=rules, labels=self.member.labels
-                )
-                self._wait(created.actions or [])
+                with self._lost_answer(self.firewall_status):
+                    created = self._client.firewalls.create(
+                        name=resource_name(self.member), rules=rules, labels=self.member.labels
+                    )
+                    self._wait(created.actions or [])
             elif before.drift:
                 self._wait(self._client.firewalls.set_rules(Firewall(id=before.id), rules))
         return self._ensured(before, self.firewall_status(), "firewall")
@@ -539,14 +563,15 @@ class HetznerService:
         before = self.primary_ip_status()
         with self._api("reserving the primary IPv4"):
             if before is None:
-                self._client.primary_ips.create(
-                    type="ipv4",
-                    name=f"{resource_name(self.member)}-ipv4",
-                    location=Location(name=self.member.location),
-                    assignee_type="server",
-                    auto_delete=False,
-                    labels=self.member.labels,
-                )
+                with self._lost_answer(self.primary_ip_status):
+                    self._client.primary_ips.create(
+                        type="ipv4",
+                        name=f"{resource_name(self.member)}-ipv4",
+                        location=Location(name=self.member.location),
+                        assignee_type="server",
+                        auto_delete=False,
+                        labels=self.member.labels,
+                    )
             elif before.drift:
                 self._client.primary_ips.update(PrimaryIP(id=before.id), auto_delete=False)
         return self._ensured(before, self.primary_ip_status(), "primary IP")
@@ -560,20 +585,25 @@ class HetznerService:
         with self._api("creating the server"):
             if before is None:
                 member = self.member
-                created = self._client.servers.create(
-                    name=resource_name(member),
-                    server_type=ServerType(name=member.server_type),
-                    image=Image(name=member.image),
-                    location=Location(name=member.location),
-                    ssh_keys=[SSHKey(id=ssh_key_id)],
-                    firewalls=[Firewall(id=firewall_id)],
-                    user_data=user_data,
-                    labels=member.labels,
-                    public_net=ServerCreatePublicNetwork(
-                        ipv4=PrimaryIP(id=primary_ip_id), enable_ipv4=True, enable_ipv6=False
-                    ),
-                )
-                self._wait([created.action, *created.next_actions])
+                with self._lost_answer(
+                    lambda: self.server_status(firewall_id, primary_ip_id)
+                ) as made:
+                    created = self._client.servers.create(
+                        name=resource_name(member),
+                        server_type=ServerType(name=member.server_type),
+                        image=Image(name=member.image),
+                        location=Location(name=member.location),
+                        ssh_keys=[SSHKey(id=ssh_key_id)],
+                        firewalls=[Firewall(id=firewall_id)],
+                        user_data=user_data,
+                        labels=member.labels,
+                        public_net=ServerCreatePublicNetwork(
+                            ipv4=PrimaryIP(id=primary_ip_id), enable_ipv4=True, enable_ipv6=False
+                        ),
+                    )
+                    self._wait([created.action, *created.next_actions])
+                if made:
+                    self._repair_server(made[0].id, firewall_id)
             elif before.drift:
                 self._repair_server(before.id, firewall_id)
         return self._ensured(before, self.server_status(firewall_id, primary_ip_id), "server")

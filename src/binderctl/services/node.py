@@ -44,7 +44,8 @@ DEFAULT_API_PORT = 6443
 LOG_LINES = 20
 LOG_LINE_CHARS = 400
 USER = "root"
-FIRST_POLL = 0.1  # seconds before the first retry of a wait; doubles up to poll_interval
+FIRST_POLL = 0.1  # seconds before the first retry of a wait; grows up to poll_interval
+POLL_GROWTH = 1.5
 # The command that drops a pinned host key (commands/node_cmd.py); named in HostKeyChanged.
 FORGET_COMMAND = "binderctl node forget-host-key"
 
@@ -477,6 +478,10 @@ class NodeClient:
             raise NodeUnreachable(
                 f"the SSH connection to {self.address} was lost during `{command}`: {_reason(exc)}"
             ) from None
+        if done.exit_status is None and done.exit_signal is None:  # the channel just closed
+            raise NodeUnreachable(
+                f"the SSH connection to {self.address} was lost during `{command}`"
+            )
         result = CommandResult(
             command,
             done.exit_status if done.exit_status is not None else -1,
@@ -510,7 +515,7 @@ class NodeClient:
                 if result is not None:
                     return result
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, self.poll_interval)
+            pause = min(pause * POLL_GROWTH, self.poll_interval)
         return None
 
     async def _log_tail(self, command: str) -> str:

@@ -47,7 +47,7 @@ from binderctl.demo.kube.logs import LogOptions, render, select, waiting_reason
 from binderctl.demo.kube.metrics import MetricsAPI
 from binderctl.demo.kube.query import flag, integer
 from binderctl.demo.kube.registry import Registry
-from binderctl.demo.kube.sources import LogLine, LogSource, MetricsSource
+from binderctl.demo.kube.sources import LogFollower, LogLine, LogSource, MetricsSource
 from binderctl.demo.kube.store import Obj, ResourceType, Store, StoreError
 from binderctl.demo.kube.tables import partial_metadata, to_table
 from binderctl.demo.kube.tls import ClusterCredentials, client_is_valid, generate
@@ -661,7 +661,7 @@ class KubeAPIServer:
         return response
 
     async def _batches(
-        self, pod: Obj, kept: list[LogLine], follow: AsyncIterator[LogLine] | None
+        self, pod: Obj, kept: list[LogLine], follow: LogFollower | None
     ) -> AsyncIterator[list[LogLine]]:
         """The lines kept so far, then (when following) the new ones as they come."""
         yield kept
@@ -669,9 +669,7 @@ class KubeAPIServer:
             async for batch in self._follow(pod, follow):
                 yield batch
 
-    async def _follow(
-        self, pod: Obj, lines: AsyncIterator[LogLine]
-    ) -> AsyncIterator[list[LogLine]]:
+    async def _follow(self, pod: Obj, lines: LogFollower) -> AsyncIterator[list[LogLine]]:
         """New lines until the pod is deleted or finishes, or the streams are dropped;
         in batches of what arrived meanwhile, so a flooding container costs one write per
         batch rather than per line."""
@@ -724,6 +722,7 @@ class KubeAPIServer:
         finally:
             for task in (reader, next_event, stopped):
                 task.cancel()
+            await lines.aclose()  # the client may have gone: stop queueing lines for it
             self.store.unwatch(watcher)
             self._streams.discard(stop)
 

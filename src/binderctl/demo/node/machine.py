@@ -172,9 +172,9 @@ class SimulatedNode:
 
     # -- faults and figures ----------------------------------------------------
 
-    def drop_connections(self) -> None:
-        """Abort every open SSH connection; the node stays up."""
-        self._sshd.drop_connections()
+    def drop_connections(self) -> int:
+        """Abort every open SSH connection; the node stays up. Returns how many."""
+        return self._sshd.drop_connections()
 
     async def disk_usage(self) -> tuple[int, int]:
         """(used, total) bytes of the root filesystem."""

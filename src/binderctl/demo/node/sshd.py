@@ -128,10 +128,12 @@ class SshDaemon:
             if not io.closing:
                 process.exit(status)
 
-    def drop_connections(self) -> None:
-        """Abort every open SSH connection (the node stays up)."""
-        for conn in list(self.connections):
+    def drop_connections(self) -> int:
+        """Abort every open SSH connection (the node stays up); how many there were."""
+        dropped = list(self.connections)
+        for conn in dropped:
             conn.abort()
+        return len(dropped)
 
     async def close(self) -> None:
         if self._accepting is not None:

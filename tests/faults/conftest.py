@@ -1,0 +1,34 @@
+"""Fixtures of the fault suite: a provisioned, frozen demo member (see faultworld.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faultworld import OPTIONS, freeze, member_of
+
+from binderctl.demo.world import DemoWorld
+from binderctl.services.cluster import ClusterModel
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoWorld]:
+    """A member provisioned through the pipeline, 20 sessions running, then frozen;
+    this process's environment points binderctl at it."""
+    with DemoWorld(tmp_path / "demo", sessions=20, **OPTIONS) as world:
+        world.provision()
+        freeze(world)
+        for name, value in world.env.items():
+            monkeypatch.setenv(name, value)
+        yield world
+
+
+@pytest.fixture
+def model(live: DemoWorld) -> Iterator[ClusterModel]:
+    """The live model of ``live``, synced, polling quickly."""
+    with ClusterModel(
+        member_of(live), poll_interval=0.2, record_history=False, disk_interval=None
+    ) as running:
+        assert running.wait_synced(20)
+        yield running
