@@ -172,31 +172,50 @@ def target_namespaces(member: MemberConfig) -> list[str]:
     return [chart["spec"]["targetNamespace"] for chart in helm_charts(member)]
 
 
-def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
-    """Create or update each HelmChart; returns name -> created, updated or unchanged.
+def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
+    return helm_charts(member if quota is None else replace(member, launch_quota=quota))
 
-    ``quota`` overrides the config's launch quota (a drained member stays drained).
-    """
-    from binderctl.services.kube import HELMCHARTS, MERGE_PATCH, KubeError
 
-    outcome: dict[str, str] = {}
-    for chart in helm_charts(member if quota is None else replace(member, launch_quota=quota)):
+def chart_drift(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
+    """Read-only: each HelmChart's name -> missing, differs or unchanged."""
+    from binderctl.services.kube import HELMCHARTS, KubeError
+
+    drift: dict[str, str] = {}
+    for chart in _wanted(member, quota):
         name = chart["metadata"]["name"]
         try:
             current = kube.get(HELMCHARTS, name, CHART_NAMESPACE)
         except KubeError as exc:
             if exc.status != 404:
                 raise
-            kube.post(HELMCHARTS, chart, namespace=CHART_NAMESPACE)
-            outcome[name] = "created"
+            drift[name] = "missing"
             continue
         spec = current.get("spec") or {}
-        if {key: spec.get(key) for key in chart["spec"]} == chart["spec"]:
+        same = {key: spec.get(key) for key in chart["spec"]} == chart["spec"]
+        drift[name] = "unchanged" if same else "differs"
+    return drift
+
+
+def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
+    """Create or update each HelmChart; returns name -> created, updated or unchanged.
+
+    ``quota`` overrides the config's launch quota (a drained member stays drained).
+    """
+    from binderctl.services.kube import HELMCHARTS, MERGE_PATCH
+
+    wanted = {chart["metadata"]["name"]: chart for chart in _wanted(member, quota)}
+    outcome: dict[str, str] = {}
+    for name, state in chart_drift(kube, member, quota).items():
+        chart = wanted[name]
+        if state == "missing":
+            kube.post(HELMCHARTS, chart, namespace=CHART_NAMESPACE)
+            outcome[name] = "created"
+        elif state == "differs":
+            kube.patch(
+                HELMCHARTS, name, {"spec": chart["spec"]}, namespace=CHART_NAMESPACE,
+                content_type=MERGE_PATCH,
+            )  # fmt: skip
+            outcome[name] = "updated"
+        else:
             outcome[name] = "unchanged"
-            continue
-        kube.patch(
-            HELMCHARTS, name, {"spec": chart["spec"]}, namespace=CHART_NAMESPACE,
-            content_type=MERGE_PATCH,
-        )  # fmt: skip
-        outcome[name] = "updated"
     return outcome

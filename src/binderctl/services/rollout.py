@@ -1,7 +1,14 @@
-"""Waiting for the charts to install and every deployment and daemonset to roll out."""
+"""Waiting for the charts to install and every deployment and daemonset to roll out.
+
+The wait is driven by watches: HelmCharts, Jobs, Deployments and DaemonSets (what
+readiness is computed from) are followed with ``watch.Reflector`` threads, and
+readiness is computed again only after one of them changed, at most every
+``MIN_GAP`` seconds, and every ``RECHECK_SECONDS`` in any case (a watch may be down).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +17,12 @@ from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.services import charts
 from binderctl.services.kube import DAEMONSETS, DEPLOYMENTS, HELMCHARTS, JOBS, PODS, Kube, Obj
+from binderctl.services.watch import Reflector
+
+WATCHED = (HELMCHARTS, JOBS, DEPLOYMENTS, DAEMONSETS)
+MIN_GAP = 0.2  # seconds between two readiness checks, however busy the watches are
+RECHECK_SECONDS = 5.0  # check again after this long even if no watch reported a change
+STOP_SECONDS = 2.0  # how long the watch threads get to end when the wait is over
 
 
 @dataclass(frozen=True)
@@ -102,23 +115,73 @@ def readiness(kube: Kube, member: MemberConfig) -> Readiness:
     return Readiness(ready, pending)
 
 
+class Changes:
+    """Watches what readiness is computed from; ``wait`` returns once something changed."""
+
+    def __init__(self, kube: Kube) -> None:
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._reflectors = [
+            Reflector(
+                kube,
+                resource.plural,
+                resource,
+                on_sync=lambda objs: self._changed.set(),
+                on_event=lambda kind, obj: self._changed.set(),
+                on_state=lambda name, state, error: None,
+                stop=self._stop,
+            )
+            for resource in WATCHED
+        ]
+        self._threads = [
+            threading.Thread(target=r.run, name=f"binderctl-rollout-{r.name}", daemon=True)
+            for r in self._reflectors
+        ]
+
+    def __enter__(self) -> Changes:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for reflector in self._reflectors:
+            reflector.interrupt()
+        deadline = time.monotonic() + STOP_SECONDS  # daemon threads: do not wait for long
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def wait(self, timeout: float) -> bool:
+        """Until a change is reported (True) or ``timeout`` passed (False); forgets the
+        changes seen so far."""
+        changed = self._changed.wait(max(0.0, timeout))
+        self._changed.clear()
+        return changed
+
+
 def wait_for_rollout(
     kube: Kube,
     member: MemberConfig,
     timeout: float,
     progress: Callable[[str], None],
-    interval: float = 1.0,
 ) -> Readiness:
     deadline = time.monotonic() + timeout
-    while True:
-        state = readiness(kube, member)
-        if state.done:
-            return state
-        progress(f"{len(state.ready)} ready; waiting for {', '.join(sorted(state.pending))}")
-        if time.monotonic() >= deadline:
-            details = "; ".join(f"{what}: {why}" for what, why in sorted(state.pending.items()))
-            raise BinderctlError(
-                f"not ready after {int(timeout)}s: {details}",
-                hint="check `binderctl events` and `binderctl logs` for what is named here",
-            )
-        time.sleep(interval)
+    shown = ""
+    with Changes(kube) as changes:
+        while True:
+            checked = time.monotonic()
+            state = readiness(kube, member)
+            if state.done:
+                return state
+            message = f"{len(state.ready)} ready; waiting for {', '.join(sorted(state.pending))}"
+            if message != shown:
+                progress(message)
+                shown = message
+            if checked >= deadline:
+                details = "; ".join(f"{what}: {why}" for what, why in sorted(state.pending.items()))
+                raise BinderctlError(
+                    f"not ready after {int(timeout)}s: {details}",
+                    hint="check `binderctl events` and `binderctl logs` for what is named here",
+                )
+            changes.wait(min(RECHECK_SECONDS, deadline - time.monotonic()))
+            time.sleep(max(0.0, min(checked + MIN_GAP, deadline) - time.monotonic()))

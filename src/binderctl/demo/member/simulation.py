@@ -329,6 +329,8 @@ class Member:
         return self._program
 
     def _image_size(self, image: str) -> int | None:
+        if image in self.faults.unpullable_images:
+            return None
         if image in self.hub.registry:
             return self.hub.registry[image]
         if image in self.known_images:
@@ -344,6 +346,7 @@ class Member:
         """Follow the clock on the running loop (call from the loop)."""
         if self._task is None:
             self.timeline.on_schedule = self._wake.set
+            self.timeline.present = self.clock.elapsed
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -364,6 +367,7 @@ class Member:
                 await self._task
             self._task = None
             self.timeline.on_schedule = None
+            self.timeline.present = None
 
     # -- what other parts of the demo world ask --------------------------------------
     def prune_images(self) -> int:
@@ -431,6 +435,9 @@ class Member:
 
 @dataclass
 class Faults:
-    """Knobs tests turn: ``registry_down`` fails BinderHub's "Docker registry" check."""
+    """Knobs tests turn: ``registry_down`` fails BinderHub's "Docker registry" check;
+    pulls of ``unpullable_images`` fail (``ErrImagePull``, then ``ImagePullBackOff``)
+    until the image is taken out of the set."""
 
     registry_down: bool = False
+    unpullable_images: set[str] = field(default_factory=set)

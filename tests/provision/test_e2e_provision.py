@@ -1,0 +1,109 @@
+"""From nothing to a healthy member with the real ``binderctl --provision``, and a
+second run that changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kubernetes import client, config
+from provisionkit import (
+    HEALTHY,
+    ONE_OF_EACH,
+    STEP_NAMES,
+    assert_clean,
+    labelled,
+    run_cli,
+)
+
+from binderctl.demo.world import BINDER_HOST, DemoWorld
+
+
+def helm_chart_versions(kubeconfig: Path) -> dict[str, str]:
+    """Each HelmChart's resourceVersion, read with the kubernetes client."""
+    api = client.CustomObjectsApi(config.new_client_from_config(str(kubeconfig)))
+    listed = api.list_namespaced_custom_object("helm.cattle.io", "v1", "kube-system", "helmcharts")
+    return {c["metadata"]["name"]: c["metadata"]["resourceVersion"] for c in listed["items"]}
+
+
+def kubectl(world: DemoWorld, *args: str) -> str:
+    done = subprocess.run(
+        ["kubectl", "--kubeconfig", str(world.kubeconfig_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_from_nothing_to_healthy(world: DemoWorld) -> None:
+    done = run_cli(world, "--provision", "--yes", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    assert_clean(world, done.stdout, done.stderr)
+    summary = json.loads(done.stdout)
+    assert summary["health"] == HEALTHY
+    assert [s["step"] for s in summary["steps"]] == STEP_NAMES
+    assert {s["state"] for s in summary["steps"]} == {"done"}
+    assert not any(s["verified"] for s in summary["steps"])
+    kubeconfig = Path(summary["kubeconfig"])
+    assert kubeconfig == world.kubeconfig_path
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o700
+    expires = datetime.fromisoformat(summary["certificate_expires"])
+    assert expires > datetime.now(UTC) + timedelta(days=300)  # k3s: one year
+    url = f"https://{BINDER_HOST}"
+    assert summary["federation"] == {
+        "url": url,
+        "health": f"{url}/health",
+        "versions": f"{url}/versions",
+    }
+    ipv4 = summary["server"]["ipv4"]
+    assert {(r["name"], r["value"]) for r in summary["dns"]} == {
+        (BINDER_HOST, ipv4),
+        (f"*.{BINDER_HOST}", ipv4),
+    }
+    assert labelled(world) == ONE_OF_EACH
+    if shutil.which("kubectl") is not None:  # the outside check of the kubeconfig
+        assert kubectl(world, "get", "nodes", "-o", "name").split() == ["node/binderctl-demo"]
+        ready = kubectl(
+            world, "-n", "binderhub", "get", "deployments",
+            "-o", "jsonpath={.items[*].status.readyReplicas}",
+        )  # fmt: skip
+        assert ready.split() == ["1", "1", "1"]
+
+
+def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
+    first = run_cli(world, "--provision", "--yes")
+    assert first.returncode == 0, first.stderr
+    text = first.stdout
+    assert "Member demo is provisioned." in text
+    assert f"*.{BINDER_HOST}" in text
+    assert f"kubeconfig  {world.kubeconfig_path}" in text
+    assert "Docker registry ok, JupyterHub API ok, Pod quota ok" in text
+    assert f"https://{BINDER_HOST}/versions" in text
+    charts = helm_chart_versions(world.kubeconfig_path)
+    kubeconfig = world.kubeconfig_path.read_bytes()
+    for method in ("POST", "PUT", "DELETE"):  # any change at Hetzner would now fail
+        world.hetzner.faults.fail(method, ".*", times=10**6, status=403)
+    second = run_cli(world, "--provision", "--yes", "-o", "json")
+    assert second.returncode == 0, second.stderr
+    assert_clean(world, first.stdout, first.stderr, second.stdout, second.stderr)
+    after = json.loads(second.stdout)
+    assert [(s["step"], s["state"], s["verified"]) for s in after["steps"]] == [
+        (name, "done", True) for name in STEP_NAMES
+    ]
+    charts_step = next(s for s in after["steps"] if s["step"] == "charts")
+    assert charts_step["message"] == (
+        "cert-manager unchanged, registry unchanged, binderhub unchanged"
+    )
+    assert after["server"]["ipv4"] in text
+    assert after["health"] == HEALTHY
+    assert labelled(world) == ONE_OF_EACH
+    assert helm_chart_versions(world.kubeconfig_path) == charts
+    assert world.kubeconfig_path.read_bytes() == kubeconfig
