@@ -6,6 +6,7 @@ is allowed; the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -151,7 +152,7 @@ def _cidrs(value: Any) -> tuple[str, ...]:
 
 
 def _pattern(regex: str, allowed: str) -> Callable[[Any], str]:
-    compiled = re.compile(regex)
+    compiled = re.compile(regex, re.ASCII)  # \d: 0-9 only, as parsing and Kubernetes read them
 
     def parse(value: Any) -> str:
         text = _str(value)
@@ -172,7 +173,7 @@ def _money(value: Any) -> Decimal:
             f"{str(value)[:40]!r} is not an amount; expected like 300 or 299.50"
         ) from None
     if not amount.is_finite() or amount <= 0 or amount > Decimal("1000000"):
-        raise ValueError(f"{value} is out of range; expected an amount above 0 EUR")
+        raise ValueError(f"{str(value)[:40]} is out of range; expected an amount above 0 EUR")
     return amount
 
 
@@ -207,24 +208,27 @@ def _quota(value: Any) -> int | None:
 
 def _path(value: Any) -> Path:
     text = _str(value)
-    if not text or "\x00" in text:
-        raise ValueError("expected a file path")
+    parsing.parse_path(text)  # expandable when used
     return Path(text)
 
 
 def _url(value: Any) -> str:
     text = _str(value)
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
+    if not re.fullmatch(r"https?://[!-.0-~]+(/[!-~]*)?", text):
         raise ValueError(f"{text[:60]!r} is not a URL; expected like https://api.hetzner.cloud/v1")
     return text.rstrip("/")
+
+
+def _hostname(value: Any) -> str:
+    return parsing.parse_hostname(_str(value))
 
 
 _SIZE = _pattern(r"\d+(\.\d+)?[KMGT]i?", "a size like 450M or 2G")
 
 # key -> (parser, description of the key for the template's comments)
 _PARSERS: dict[str, Callable[[Any], Any]] = {
-    "binder_host": parsing.parse_hostname,
-    "hub_host": parsing.parse_hostname,
+    "binder_host": _hostname,
+    "hub_host": _hostname,
     "location": _pattern(r"[a-z]{2,4}\d{0,2}", "a Hetzner location name such as nbg1, fsn1, hel1"),
     "server_type": _pattern(r"[a-z]{2,4}\d{1,3}", "a Hetzner server type name such as ccx63"),
     "image": _pattern(r"[a-z0-9][a-z0-9.-]{1,62}", "an image name such as ubuntu-24.04"),
@@ -255,36 +259,44 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 _RENAMED = {"cull_timeout": "cull_timeout_seconds", "cull_max_age": "cull_max_age_seconds"}
 _REQUIRED = ("binder_host", "ssh_allowed_cidrs")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")
 
 
-def _fail(path: Path, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"{path}: {key}: {problem}")
+def _dotted(keys: tuple[str, ...]) -> str:
+    """A key path as TOML spells it: odd keys (escapes, spaces, 10k characters) quoted
+    with escapes and shortened, so the message stays one inert line."""
+    return ".".join(
+        key if _BARE_KEY.fullmatch(key) else json.dumps(key if len(key) <= 60 else key[:60] + "…")
+        for key in keys
+    )
+
+
+def _fail(path: Path, keys: tuple[str, ...], problem: str) -> ConfigError:
+    return ConfigError(f"{path}: {_dotted(keys)}: {problem}")
 
 
 def _member(path: Path, name: str, table: Any) -> MemberConfig:
-    prefix = f"members.{name}"
+    def fail(key: str | None, problem: str) -> ConfigError:
+        return _fail(path, ("members", name) if key is None else ("members", name, key), problem)
+
     try:
         parsing.parse_member_name(name)
     except ValueError as exc:
-        raise _fail(path, prefix, str(exc)) from None
+        raise fail(None, str(exc)) from None
     if not isinstance(table, dict):
-        raise _fail(path, prefix, "expected a table ([members.NAME])")
+        raise fail(None, "expected a table ([members.NAME])")
     unknown = sorted(set(table) - set(_PARSERS))
     if unknown:
-        raise _fail(
-            path,
-            f"{prefix}.{unknown[0]}",
-            f"unknown key; allowed keys: {', '.join(sorted(_PARSERS))}",
-        )
+        raise fail(unknown[0], f"unknown key; allowed keys: {', '.join(sorted(_PARSERS))}")
     for key in _REQUIRED:
         if key not in table:
-            raise _fail(path, f"{prefix}.{key}", "missing; this key is required")
+            raise fail(key, "missing; this key is required")
     values: dict[str, Any] = {"name": name}
     for key, raw in table.items():
         try:
             values[_RENAMED.get(key, key)] = _PARSERS[key](raw)
         except ValueError as exc:
-            raise _fail(path, f"{prefix}.{key}", str(exc)) from None
+            raise fail(key, str(exc)) from None
     values.setdefault("hub_host", f"hub.{values['binder_host']}")
     values.setdefault("api_allowed_cidrs", values["ssh_allowed_cidrs"])
     endpoint = os.environ.get(ENDPOINT_ENV)
@@ -297,9 +309,8 @@ def _member(path: Path, name: str, table: Any) -> MemberConfig:
     if "max_pods" not in values:
         derived = default_max_pods(server_type)
         if derived is None:
-            raise _fail(
-                path,
-                f"{prefix}.max_pods",
+            raise fail(
+                "max_pods",
                 f"cannot derive a default for server type {server_type!r}; set max_pods "
                 "(rule of thumb: 1.75 x the server's RAM in GB)",
             )
@@ -307,18 +318,16 @@ def _member(path: Path, name: str, table: Any) -> MemberConfig:
     high = values.get("image_gc_high_percent", 40)
     low = values.get("image_gc_low_percent", 20)
     if low >= high:
-        raise _fail(
-            path,
-            f"{prefix}.image_gc_low_percent",
+        raise fail(
+            "image_gc_low_percent",
             f"{low} must be below image_gc_high_percent ({high})",
         )
     if not values.get("allow_world_access", False):
         for key in ("ssh_allowed_cidrs", "api_allowed_cidrs"):
-            if any(parsing.is_world(c) for c in values[key]):
+            if parsing.covers_world(values[key]):
                 port = "22 (SSH)" if key.startswith("ssh") else "6443 (Kubernetes API)"
-                raise _fail(
-                    path,
-                    f"{prefix}.{key}",
+                raise fail(
+                    key,
                     f"opens port {port} to the whole internet; list your team's networks, "
                     "or set allow_world_access = true to do this deliberately",
                 )
@@ -330,12 +339,14 @@ def parse_config(path: Path, text: str) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     unknown = sorted(set(data) - {"members"})
     if unknown:
-        raise _fail(path, unknown[0], "unknown top-level key; allowed: [members.<name>] tables")
+        raise _fail(path, (unknown[0],), "unknown top-level key; allowed: [members.<name>] tables")
     members_table = data.get("members", {})
     if not isinstance(members_table, dict):
-        raise _fail(path, "members", "expected tables like [members.<name>]")
+        raise _fail(path, ("members",), "expected tables like [members.<name>]")
     members = {name: _member(path, name, table) for name, table in members_table.items()}
     return Config(path=path, members=members)
 
@@ -348,7 +359,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(
             f"{target}: no configuration file; create one with `binderctl config init`"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
         raise ConfigError(f"{target}: cannot read the configuration: {exc}") from None
     return parse_config(target, text)
 

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a terminal would act on or lay out wrongly: C0 and C1 controls (escape sequences,
+# BEL, backspace, carriage return, line breaks), DEL, lone surrogates (undecodable
+# bytes; printing one raises on a strict UTF-8 stream), line/paragraph separators and
+# the bidirectional overrides that reorder what is shown.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_WHITESPACE = frozenset("\t\n\x0b\x0c\r")
+
+
+def _replacement(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _WHITESPACE:
+        return " "
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else "?"
 
 
 def age(seconds: float | None) -> str:
@@ -32,19 +47,50 @@ def size(num_bytes: float | None) -> str:
     raise AssertionError("unreachable")
 
 
+def cells(text: str) -> int:
+    """The terminal columns ``text`` takes: wide (East Asian, emoji) characters take
+    two, combining marks and other zero-width characters none."""
+    if text.isascii():
+        return len(text)
+    return sum(_cells(char) for char in text)
+
+
+def _cells(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest start of ``text`` that takes at most ``limit`` columns."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _cells(char)
+        if used > limit:
+            return text[:index]
+    return text
+
+
 def inert(text: str, limit: int = 200) -> str:
-    """Strip control characters (terminal escapes) and shorten, for untrusted strings."""
-    cleaned = _CONTROL.sub("?", text)
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    """One line of untrusted text that is safe to print, at most ``limit`` columns wide.
+
+    Control characters become ``?`` (an escape sequence shows as ``?[2J`` and does
+    nothing), tabs and line breaks become spaces, undecodable bytes (lone surrogates)
+    become U+FFFD. Rich markup is left as it is: show the result as plain text.
+    """
+    cleaned = _UNSAFE.sub(_replacement, text)
+    if 2 * len(cleaned) <= limit or cells(cleaned) <= limit:  # no character takes 3 cells
+        return cleaned
+    return _cut(cleaned, limit - 1) + "…"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain left-aligned text table."""
-    widths = [len(h) for h in headers]
+    """A plain left-aligned text table (columns measured in terminal cells)."""
+    widths = [cells(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    lines = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
-    for row in rows:
-        lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
-    return "\n".join(lines)
+            widths[i] = max(widths[i], cells(cell))
+    return "\n".join(
+        "  ".join(c + " " * (widths[i] - cells(c)) for i, c in enumerate(row)).rstrip()
+        for row in [headers, *rows]
+    )

@@ -10,13 +10,20 @@ import base64
 import hashlib
 import ipaddress
 import re
+from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import Path
 
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
+# ASCII digits only: str.isdigit and \d also take superscripts and other scripts' digits,
+# which int() rejects or nobody means. Numbers are bounded before int(), whose own error for
+# thousands of digits is not a message for operators.
+_DURATION_PART = re.compile(r"([0-9]+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DURATION_SECONDS = 366 * 86400
+MAX_DURATION_CHARS = 40
+MAX_QUOTA = 100_000
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -31,7 +38,9 @@ def parse_duration(text: str) -> int:
     allowed = "a duration like 30s, 10m, 2h, 1d or 1h30m (at most 366d)"
     if not value:
         raise ValueError(f"empty duration; expected {allowed}")
-    if value.isdigit():
+    if len(value) > MAX_DURATION_CHARS:
+        raise ValueError(f"{_shown(text)} is too long; expected {allowed}")
+    if re.fullmatch("[0-9]+", value):
         seconds = int(value)
     else:
         pos = 0
@@ -66,8 +75,15 @@ def parse_cidr(text: str) -> str:
     return str(network)
 
 
-def is_world(cidr: str) -> bool:
-    return ipaddress.ip_network(cidr).prefixlen == 0
+def covers_world(cidrs: Iterable[str]) -> bool:
+    """Whether the networks together admit every IPv4 or every IPv6 address:
+    ``0.0.0.0/0`` or ``::/0``, or pieces that add up to one (``0.0.0.0/1`` + ``128.0.0.0/1``)."""
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    return any(
+        merged.prefixlen == 0
+        for version in (4, 6)
+        for merged in ipaddress.collapse_addresses(n for n in networks if n.version == version)
+    )
 
 
 def parse_quota(text: str | int | None) -> int | None:
@@ -82,20 +98,36 @@ def parse_quota(text: str | int | None) -> int | None:
         raw = text.strip().lower()
         if raw in ("none", "unlimited"):
             return None
-        if not re.fullmatch(r"\d+", raw):
+        if not re.fullmatch("[0-9]+", raw):
             raise ValueError(
                 f"{_shown(text)} is not a quota; expected a whole number >= 0 "
                 "(0 = maintenance) or 'none' for no limit"
             )
+        if len(raw.lstrip("0")) > len(str(MAX_QUOTA)):
+            raise _quota_out_of_range(_shown(text))
         value = int(raw)
-    if value < 0 or value > 100_000:
-        raise ValueError(f"quota {value} is out of range; expected 0 to 100000 (0 = maintenance)")
+    if value < 0 or value > MAX_QUOTA:
+        raise _quota_out_of_range(str(value))
     return value
+
+
+def _quota_out_of_range(shown: str) -> ValueError:
+    return ValueError(f"quota {shown} is out of range; expected 0 to {MAX_QUOTA} (0 = maintenance)")
+
+
+def parse_path(text: str) -> Path:
+    """A file path with ``~`` or ``~user`` expanded."""
+    if not text or "\x00" in text:
+        raise ValueError("empty path; expected a file path" if not text else "NUL in a path")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # no such user, or no home directory
+        raise ValueError(f"cannot expand {_shown(text.split('/', 1)[0])}: no such user") from None
 
 
 def parse_member_name(text: str) -> str:
     """A member name: a DNS label, lower case, 1-63 characters, starting with a letter."""
-    if not _NAME.match(text):
+    if not _NAME.fullmatch(text):
         raise ValueError(
             f"{_shown(text)} is not a valid member name; expected 1-63 lower-case letters, "
             "digits or '-', starting with a letter and not ending with '-'"
@@ -107,7 +139,7 @@ def parse_hostname(text: str) -> str:
     """A DNS hostname such as ``hetzner.mybinder.org``."""
     value = text.strip().lower().rstrip(".")
     labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or not all(_LABEL.match(part) for part in labels):
+    if len(value) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(part) for part in labels):
         raise ValueError(
             f"{_shown(text)} is not a valid hostname; expected dot-separated labels of "
             "letters, digits and '-', like binder.example.org"
@@ -129,7 +161,7 @@ def parse_positive_int(text: str | int, *, name: str, low: int = 1, high: int = 
     return value
 
 
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]i?)?")
+_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)([KMGT]i?)?")
 _SIZE_FACTORS = {
     **{unit: 1000**power for power, unit in enumerate("KMGT", start=1)},
     **{f"{unit}i": 1024**power for power, unit in enumerate("KMGT", start=1)},

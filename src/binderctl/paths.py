@@ -11,14 +11,26 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from binderctl.errors import ConfigError
+from binderctl.parsing import parse_path
+
 APP = "binderctl"
 HOME_ENV = "BINDERCTL_HOME"
 CONFIG_ENV = "BINDERCTL_CONFIG"
 
 
+def expand(text: str, source: str) -> Path:
+    """A path the operator gave (``source``: the option or variable), ``~`` expanded;
+    an empty path or an unknown ``~user`` is a ConfigError (exit code 2)."""
+    try:
+        return parse_path(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
 def _home() -> Path | None:
     value = os.environ.get(HOME_ENV)
-    return Path(value).expanduser() if value else None
+    return expand(value, HOME_ENV) if value else None
 
 
 def _platform_dir(kind: str) -> Path:
@@ -44,7 +56,7 @@ def app_dir(kind: str) -> Path:
 def default_config_path() -> Path:
     env = os.environ.get(CONFIG_ENV)
     if env:
-        return Path(env).expanduser()
+        return expand(env, CONFIG_ENV)
     return app_dir("config") / "config.toml"
 
 

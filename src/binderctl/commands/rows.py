@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime
 
-from binderctl.formatting import age, inert, size, table
+from binderctl.formatting import age, cells, inert, size, table
 from binderctl.models import Build, Component, Session, WarningEvent
 
 
@@ -31,7 +31,7 @@ def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str
     """``table`` narrowed to the terminal by shortening the ``flex`` columns, the
     widest first, down to their header's width. Names people copy (pods) are not
     flexible: a line that cannot fit stays long rather than lose them."""
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths = [max([cells(h)] + [cells(r[i]) for r in rows]) for i, h in enumerate(headers)]
     excess = sum(widths) + 2 * (len(widths) - 1) - width()
     while excess > 0:
         column = max(flex, key=lambda i: widths[i] - len(headers[i]))
