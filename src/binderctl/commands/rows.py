@@ -6,11 +6,16 @@ and goes through ``formatting.inert``.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from datetime import UTC, datetime
 
 from binderctl.formatting import age, cells, inert, size, table
 from binderctl.models import Build, Component, Session, WarningEvent
+
+UNLIMITED = 1_000_000
+MIN_FLEX_WIDTH = 4
 
 
 def short_time(timestamp: float) -> str:
@@ -24,6 +29,10 @@ def iso(timestamp: float | None) -> str | None:
 
 
 def width() -> int:
+    """The terminal's width; unlimited when output goes to a pipe (like kubectl) unless
+    COLUMNS says otherwise."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return UNLIMITED
     return max(60, shutil.get_terminal_size((80, 24)).columns)
 
 
@@ -35,7 +44,7 @@ def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str
     excess = sum(widths) + 2 * (len(widths) - 1) - width()
     while excess > 0:
         column = max(flex, key=lambda i: widths[i] - len(headers[i]))
-        if widths[column] <= max(len(headers[column]), 4):
+        if widths[column] <= max(len(headers[column]), MIN_FLEX_WIDTH):
             break
         widths[column] -= 1
         excess -= 1
