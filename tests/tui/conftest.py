@@ -1,4 +1,9 @@
-"""Fixtures for the console tests: the real app, against a home of its own or a demo world."""
+"""Fixtures for the console tests: the real app, against a home of its own or a demo world.
+
+A provisioned demo world takes a few seconds to bring up through the real pipeline, so
+the live tests share one per test module (``live_world``); the tests leave it as they
+found it (a drain is resumed, a killed session is one of many).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from livekit import LiveMember, live_member
 
 from binderctl.config import MemberConfig, load_config
+from binderctl.demo import DEMO_SPEED
 from binderctl.demo.world import KEYRING_ENV, NO_KEYRING, DemoWorld, in_process_world
 from binderctl.paths import CONFIG_ENV, HOME_ENV
 
-SIZE = (140, 44)
+LIVE_SESSIONS = 12
 
 
 @pytest.fixture
@@ -47,8 +52,22 @@ def world_member(empty_world: DemoWorld) -> MemberConfig:
     return load_config(empty_world.config_path).member(None)
 
 
+@pytest.fixture(scope="module")
+def live_world() -> Iterator[DemoWorld]:
+    """A demo world provisioned through the real pipeline, with ``LIVE_SESSIONS``
+    sessions running and no new launches; its environment applied for the module."""
+    with in_process_world(
+        action_seconds=0.05,
+        backoff=0.01,
+        speed=DEMO_SPEED,
+        seed=7,
+        sessions=LIVE_SESSIONS,
+        launches_per_minute=0.0,
+    ) as world:
+        world.provision()
+        yield world
+
+
 @pytest.fixture
-def live(member: MemberConfig) -> Iterator[LiveMember]:
-    """A running member with 12 sessions behind ``member``'s kubeconfig."""
-    with live_member(member, sessions=12) as running:
-        yield running
+def live_member(live_world: DemoWorld) -> MemberConfig:
+    return load_config(live_world.config_path).member(None)

@@ -1,43 +1,41 @@
-"""Write assets/dashboard.svg: the console on a busy simulated member.
+"""Write assets/dashboard.svg: the console on a busy demo member.
 
-Run: .venv/bin/python tests/tui/screenshot.py  (about 40 seconds: it lets the history fill)
+The demo world is provisioned through the real pipeline and starts the sessions
+`binderctl --demo` starts, then keeps launching; the console runs long enough for the
+history plots to fill, and the picture is taken only if BinderHub's /health is OK.
+
+Run: .venv/bin/python tests/tui/screenshot.py  (about a minute)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 from binderctl.app import BinderctlApp
-from binderctl.config import MemberConfig
-from binderctl.paths import HOME_ENV, assets_dir
+from binderctl.commands.default_cmd import DEMO_SESSIONS
+from binderctl.config import MemberConfig, load_config
+from binderctl.demo.world import in_process_world
+from binderctl.paths import assets_dir
 
-sys.path.insert(0, str(Path(__file__).parent))
-from livekit import live_member
-
-SETTLE_SECONDS = 40
+SIZE = (124, 26)
+SETTLE_SECONDS = 45
 
 
 async def shoot(member: MemberConfig, target: Path) -> None:
     app = BinderctlApp(member)
-    async with app.run_test(size=(130, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(SETTLE_SECONDS)
+        health = app.model.health if app.model else None
+        if health is None or not health.ok:
+            raise SystemExit(f"the member is not healthy ({health}); no screenshot written")
         app.save_screenshot(str(target))
 
 
 def main() -> None:
-    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="binderctl-shot-")
-    member = MemberConfig(
-        name="hetzner",
-        binder_host="hetzner.mybinder.org",
-        hub_host="hub.hetzner.mybinder.org",
-        ssh_allowed_cidrs=("203.0.113.0/24",),
-        api_allowed_cidrs=("203.0.113.0/24",),
-    )
-    with live_member(member, sessions=60, launches_per_minute=20.0):
+    with in_process_world(action_seconds=0.2, sessions=DEMO_SESSIONS) as world:
+        world.provision()
+        member = load_config(world.config_path).member(None)
         asyncio.run(shoot(member, assets_dir() / "dashboard.svg"))
 
 

@@ -1,57 +1,66 @@
-"""The console on a running member: sessions, kill, drain and resume, logs."""
+"""The console on a demo member provisioned through the real pipeline: sessions, kill,
+drain and resume, restart, logs, hostile data, the budget."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from pathlib import Path
-from typing import Any
 
-from helpers import notifications, shown_text
-from livekit import LiveMember
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
+from textual.widgets.data_table import RowKey
+from tuikit import SIZE, notifications, on_loop, running_sessions, shown_text, until
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
+from binderctl.demo.kube import types
+from binderctl.demo.world import DemoWorld
+from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import ConfirmScreen
-from binderctl.screens.logs import LogsScreen
+from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen
+from binderctl.services.session_history import record_sample
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
-from conftest import SIZE
 
 
-async def until(pilot: Pilot, check: Callable[[], Any], seconds: float = 20.0) -> Any:
-    for _ in range(int(seconds / 0.1)):
-        if result := check():
-            return result
-        await pilot.pause(0.1)
-    raise AssertionError("the console never got there")
+def line_of(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.strip().startswith(label))
 
 
-async def sessions_screen(app: BinderctlApp, pilot: Pilot, count: int) -> LiveTable:
+def pod_of(key: str | None) -> str:
+    return (key or "").rsplit("/", 1)[-1]
+
+
+def row_of(table: LiveTable, pod: str) -> RowKey | None:
+    return next((key for key in table.rows if pod_of(key.value) == pod), None)
+
+
+async def sessions_screen(app: BinderctlApp, pilot: Pilot, world: DemoWorld) -> LiveTable:
+    """The Sessions screen once it lists exactly the sessions the member runs."""
     await pilot.press("2")
     table = app.screen.query_one(LiveTable)
-    await until(pilot, lambda: table.row_count == count)
+    await until(pilot, lambda: {pod_of(k.value) for k in table.rows} == running_sessions(world))
     return table
 
 
-async def test_sessions_are_listed_and_filtered(member: MemberConfig, live: LiveMember) -> None:
-    app = BinderctlApp(member)
+async def test_sessions_are_listed_and_filtered(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
-        table = await sessions_screen(app, pilot, 12)
-        shown = {(key.value or "").rsplit("/", 1)[-1] for key in table.rows}
-        assert shown == set(live.running_sessions())
+        table = await sessions_screen(app, pilot, live_world)
+        assert table.row_count >= 2
         repos = [table.get_cell(key, "repo").plain for key in table.rows]
         wanted = repos[0].rsplit("/", 1)[-1]
         expected = sum(1 for r in repos if wanted.lower() in r.lower())
         await pilot.press("slash", *wanted, "enter")
         await until(pilot, lambda: table.row_count == expected)
         assert all(wanted in table.get_cell(k, "repo").plain for k in table.rows)
-        assert "filter" in shown_text(app.screen.query_one("#status"))
+        assert "filter" in shown_text(app.screen.query_one("#status", Static))
         await pilot.press("escape")
-        await until(pilot, lambda: table.row_count == 12)
+        await until(pilot, lambda: table.row_count == len(repos))
         assert app.screen.query_one("#filter", Input).value == ""
         await pilot.press("s")
         assert table.sort_by == "cpu"
@@ -59,15 +68,29 @@ async def test_sessions_are_listed_and_filtered(member: MemberConfig, live: Live
         assert cpus == sorted(cpus)
 
 
-async def test_kill_asks_first_and_cancel_keeps_the_session(
-    member: MemberConfig, live: LiveMember
+async def test_a_filter_that_matches_nothing_says_so(
+    live_world: DemoWorld, live_member: MemberConfig
 ) -> None:
-    app = BinderctlApp(member)
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
-        table = await sessions_screen(app, pilot, 12)
+        table = await sessions_screen(app, pilot, live_world)
+        hint = app.screen.query_one("#empty", Static)
+        assert not hint.display
+        await pilot.press("slash", *"no-such-repo", "enter")
+        await until(pilot, lambda: table.row_count == 0)
+        assert hint.display
+        assert "no sessions match 'no-such-repo'" in shown_text(hint)
+
+
+async def test_kill_asks_first_and_cancel_keeps_the_session(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await sessions_screen(app, pilot, live_world)
         victim = table.current_key
-        assert victim is not None
-        pod = victim.rsplit("/", 1)[-1]
+        pod = pod_of(victim)
+        assert pod
 
         await pilot.press("ctrl+d")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
@@ -76,22 +99,22 @@ async def test_kill_asks_first_and_cancel_keeps_the_session(
         assert app.focused is not None and app.focused.id == "no"
         await pilot.press("enter")
         await until(pilot, lambda: any("not confirmed" in n for n in notifications(app)))
-        assert pod in live.running_sessions()
+        assert pod in running_sessions(live_world)
 
         await pilot.press("ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: any("killed 1 session" in n for n in notifications(app)))
-        live.wait(lambda: pod not in live.running_sessions())
+        await until(pilot, lambda: pod not in running_sessions(live_world))
         await until(pilot, lambda: victim not in table.rows)
 
 
 async def test_marked_sessions_are_killed_with_one_question(
-    member: MemberConfig, live: LiveMember
+    live_world: DemoWorld, live_member: MemberConfig
 ) -> None:
-    app = BinderctlApp(member)
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
-        table = await sessions_screen(app, pilot, 12)
+        table = await sessions_screen(app, pilot, live_world)
         await pilot.press("space", "space")
         marked = table.selected_keys()
         assert len(marked) == 2
@@ -100,15 +123,17 @@ async def test_marked_sessions_are_killed_with_one_question(
         assert "2 selected" in dialog.question
         await pilot.press("y")
         await until(pilot, lambda: sum("killed 1 session" in n for n in notifications(app)) == 1)
-        pods = {key.rsplit("/", 1)[-1] for key in marked}
-        live.wait(lambda: not pods & set(live.running_sessions()))
+        pods = {pod_of(key) for key in marked}
+        await until(pilot, lambda: not pods & running_sessions(live_world))
 
 
-async def test_drain_then_resume_changes_the_header(member: MemberConfig, live: LiveMember) -> None:
-    app = BinderctlApp(member)
+async def test_drain_then_resume_changes_the_header(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.header_state.rotation is not None)
-        assert "IN ROTATION" in render_header(app.header_state).plain
+        assert "● IN ROTATION" in render_header(app.header_state).plain
         await pilot.press("D")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "no new sessions start here" in dialog.blast_radius
@@ -120,13 +145,14 @@ async def test_drain_then_resume_changes_the_header(member: MemberConfig, live: 
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: "● IN ROTATION" in render_header(app.header_state).plain)
-        assert app.header_state.rotation.quota == member.launch_quota
+        rotation = app.header_state.rotation
+        assert rotation is not None and rotation.quota == live_member.launch_quota
 
 
 async def test_restart_asks_which_and_says_the_blast_radius(
-    member: MemberConfig, live: LiveMember
+    live_world: DemoWorld, live_member: MemberConfig
 ) -> None:
-    app = BinderctlApp(member)
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon", *"restart proxy", "enter")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
@@ -143,17 +169,31 @@ async def test_restart_asks_which_and_says_the_blast_radius(
         await until(pilot, lambda: any("rollout restart of" in n for n in notifications(app)))
 
 
-async def test_logs_of_a_session_arrive(member: MemberConfig, live: LiveMember) -> None:
-    app = BinderctlApp(member)
+async def test_logs_open_on_the_binder_component(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
-        table = await sessions_screen(app, pilot, 12)
-        pod = (table.current_key or "").rsplit("/", 1)[-1]
+        await pilot.press("5")
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        view = screen.query_one(LogView)
+        await until(pilot, lambda: screen.source == DEFAULT_SOURCE and view.shown > 0)
+        status = shown_text(screen.query_one("#log-status", Static))
+        assert f"logs {DEFAULT_SOURCE}" in status and "following" in status
+
+
+async def test_logs_of_a_session_arrive(live_world: DemoWorld, live_member: MemberConfig) -> None:
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await sessions_screen(app, pilot, live_world)
+        pod = pod_of(table.current_key)
         await pilot.press("l")
         screen = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
         view = screen.query_one(LogView)
         await until(pilot, lambda: view.shown > 0)
         assert screen.source is not None and screen.source.endswith(pod)
-        assert pod in shown_text(screen.query_one("#log-status"))
+        assert pod in shown_text(screen.query_one("#log-status", Static))
         await pilot.press("t")
         assert view.timestamps
         await pilot.press("f")
@@ -162,7 +202,6 @@ async def test_logs_of_a_session_arrive(member: MemberConfig, live: LiveMember) 
         assert view.follow
         await pilot.press("colon", *"logs hub", "enter")
         await until(pilot, lambda: screen.source == "hub" and view.shown > 0)
-        assert view.show_pods
         await pilot.press("ctrl+s")
         saved = await until(pilot, lambda: [n for n in notifications(app) if "saved" in n])
         path = Path(saved[0].rsplit(" to ", 1)[1])
@@ -176,12 +215,13 @@ HOSTILE_REPO = (
 )
 
 
-async def test_hostile_session_data_is_shown_inert(member: MemberConfig, live: LiveMember) -> None:
-    from binderctl.demo.kube import types
-
+async def test_hostile_session_data_is_shown_inert(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    name = "jupyter-hostile"
     pod = {
         "metadata": {
-            "name": "jupyter-hostile",
+            "name": name,
             "namespace": "binderhub",
             "labels": {"component": "singleuser-server", "app": "jupyterhub"},
         },
@@ -195,17 +235,55 @@ async def test_hostile_session_data_is_shown_inert(member: MemberConfig, live: L
             ]
         },
     }
-    live.runtime.call(live.store.create, types.PODS, pod)
-    app = BinderctlApp(member)
+    store = live_world.cluster().store
+    on_loop(live_world, store.create, types.PODS, pod)
+    app = BinderctlApp(live_member)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("2")
+            table = app.screen.query_one(LiveTable)
+            key = await until(pilot, lambda: row_of(table, name))
+            cell = table.get_cell(key, "repo").plain
+            assert "[bold red]evil[/]" in cell
+            assert "\x1b" not in cell and "\x07" not in cell
+            assert len(cell) <= 80
+            table.move_cursor(row=table.get_row_index(key))
+            await pilot.press("enter")
+            detail = await until(pilot, lambda: app.screen.query("#detail"))
+            text = shown_text(detail.first(Static))
+            assert "[link=http://x]" in text and "\x1b" not in text
+    finally:
+        on_loop(live_world, store.delete, types.PODS, "binderhub", name)
+
+
+async def test_budget_shows_the_month_against_the_cap(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    now = time.time()
+    # Two samples of the live model's session history, four minutes apart.
+    record_sample(live_member, now - 240, 12, 100)
+    record_sample(live_member, now, 12, 103)
+    app = BinderctlApp(live_member)
     async with app.run_test(size=SIZE) as pilot:
-        table = await sessions_screen(app, pilot, 13)
-        key = next(k for k in table.rows if (k.value or "").endswith("jupyter-hostile"))
-        cell = table.get_cell(key, "repo").plain
-        assert "[bold red]evil[/]" in cell
-        assert "\x1b" not in cell and "\x07" not in cell
-        assert len(cell) <= 80
-        table.move_cursor(row=table.get_row_index(key))
-        await pilot.press("enter")
-        await pilot.pause(0.3)
-        detail = shown_text(app.screen.query_one("#detail"))
-        assert "[link=http://x]" in detail and "\x1b" not in detail
+        await pilot.press("7")
+        screen = app.screen
+        assert isinstance(screen, BudgetScreen)
+        report = await until(pilot, lambda: screen.report)
+        figures = shown_text(screen.query_one("#budget-figures", Static))
+        spent = report.month_to_date.total.rounded().net
+        projected = report.projected_month.total.rounded().net
+        per_hour = report.session_costs.per_session_hour
+        assert per_hour is not None
+        assert f"EUR {spent} net" in line_of(figures, "Month to date")
+        assert f"EUR {projected} net" in line_of(figures, "Projected month")
+        assert "EUR 300.00 net" in line_of(figures, "Cap")
+        assert f"EUR {per_hour.rounded().net} net" in line_of(figures, "Per session-hour")
+        chart = shown_text(screen.query_one("#budget-chart", Static))
+        assert "cap EUR 300" in chart and "▲ today" in chart
+        if not all(spent for _, spent in day_totals(report)):  # days are left to project
+            assert any(glyph in chart for glyph in "▁▂▃▄▅▆▇█")
+        legend = shown_text(screen.query_one("#budget-legend", Static))
+        assert f"projected EUR {projected} at month end" in legend
+        what_if = shown_text(screen.query_one("#budget-whatif", Static), width=160)
+        assert f"{live_member.server_type}  ◀ now" in what_if
+        assert "ccx13" in what_if and "current" in what_if

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from tuikit import SIZE
+
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
 from binderctl.screens import keymap
 from binderctl.screens.command_line import CommandLineScreen
 from binderctl.screens.help import HelpScreen
-from conftest import SIZE
 
 
 def screen_name(app: BinderctlApp) -> str:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from helpers import notifications, shown_text
+from pathlib import Path
+
 from textual.widgets import DataTable, Input, Static
+from tuikit import SIZE, notifications, shown_text, until
 
 from binderctl.app import BinderctlApp
-from binderctl.config import MemberConfig
+from binderctl.commands.default_cmd import new_member
+from binderctl.config import MemberConfig, load_config
 from binderctl.demo.world import DemoWorld
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.screens.provision import ProvisionScreen
-from conftest import SIZE
-
-
-async def wait_until(pilot, condition, attempts: int = 100) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(attempts):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("the console never got there")
+from binderctl.widgets.config_form import ConfigForm
+from binderctl.widgets.header import render_header
 
 
 async def test_form_validates_with_the_config_loader(
@@ -51,15 +47,15 @@ async def test_plan_then_provision_with_confirmation(
         assert isinstance(screen, ProvisionScreen)
         summary = screen.query_one("#provision-summary", Static)
         await pilot.click("#plan")
-        await wait_until(pilot, lambda: "Plan (dry run)" in shown_text(summary))
+        await until(pilot, lambda: "Plan (dry run)" in shown_text(summary))
         plan = shown_text(summary)
         assert "create" in plan and "server" in plan.lower()
 
         await pilot.click("#provision")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         steps = screen.query_one("#steps", DataTable)
-        await wait_until(pilot, lambda: "DNS records to create" in shown_text(summary), 300)
+        await until(pilot, lambda: "DNS records to create" in shown_text(summary), 60)
         states = [steps.get_cell(key, "state").plain for key in steps.rows]
         assert states and set(states) <= {"✔", "↷"}
         text = shown_text(summary)
@@ -74,7 +70,7 @@ async def test_cancelled_confirmation_provisions_nothing(
     app = BinderctlApp(world_member, start="provision")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#provision")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")  # the focused button is No
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -86,10 +82,41 @@ async def test_cancelled_confirmation_provisions_nothing(
 async def test_demo_runs_the_pipeline_and_lands_on_the_dashboard(
     empty_world: DemoWorld, world_member: MemberConfig
 ) -> None:
-    app = BinderctlApp(world_member, start="provision", demo=True)
+    empty_world.sessions = 3
+    app = BinderctlApp(
+        world_member, start="provision", demo=True, after_provision=empty_world.start_sessions
+    )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "dashboard", 300)
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)  # keys switch screens while it runs
+        await until(pilot, lambda: app.current_mode == "dashboard", 60)
+        await until(pilot, lambda: app.model and len(app.model.sessions) == 3)
+        await until(pilot, lambda: app.header_state.health_ok)
         app.switch_mode("provision")
         await pilot.pause()
         steps = app.screen.query_one("#steps", DataTable)
         assert steps.row_count >= 5
+
+
+async def test_a_first_run_writes_the_config_from_the_form(home: Path) -> None:
+    path = home / "new-config.toml"
+    app = BinderctlApp(new_member(""), start="provision", config_path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "new member" in render_header(app.header_state).plain
+        await pilot.press("1")
+        activity = shown_text(app.screen.query_one("#activity", Static))
+        assert "not provisioned yet" in activity
+        await pilot.press("8")
+        form = app.screen.query_one(ConfigForm)
+        for key, value in {
+            "name": "fresh",
+            "binder_host": "fresh.binder.test",
+            "ssh_allowed_cidrs": "198.51.100.0/24",
+        }.items():
+            form.query_one(f"#field-{key}", Input).value = value
+        await pilot.click("#save")
+        await pilot.pause()
+        assert "Saved" in shown_text(app.screen.query_one("#provision-status", Static))
+    assert load_config(path).member(None).binder_host == "fresh.binder.test"
+    assert app.member.name == "fresh"
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -2,33 +2,106 @@
 
 Update them with `pytest tests/tui/test_snapshots.py --snapshot-update` and look at
 the SVGs (tests/tui/__snapshots__/) before committing them.
+
+Why not the provisioned demo world the live tests use: its simulated clock starts at the
+wall clock and runs while the pipeline does, the control plane names and identifies pods
+at random, and the world picks a random address; so ages, absolute times, pod names,
+log lines and the metrics' noise differ from run to run. The data path here is the same
+one minus the pipeline: the demo's simulated member (seeded, its clock stopped at a fixed
+epoch after two simulated minutes), the control plane, the Kubernetes API emulator and
+BinderHub's ingress, read by the real console through a kubeconfig.
 """
 
 from __future__ import annotations
 
+import random
+import ssl
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from livekit import LiveMember, live_member
 from textual.pilot import Pilot
+from tuikit import SIZE
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
+from binderctl.demo.kube import tls
+from binderctl.demo.kube.controllers.plane import ControlPlane
+from binderctl.demo.kube.kubeconfig import write_kubeconfig
+from binderctl.demo.kube.server import KubeAPIServer
+from binderctl.demo.kube.store import Store
+from binderctl.demo.member.binderhub_http import BinderHubApp
+from binderctl.demo.member.clock import SimClock
+from binderctl.demo.member.simulation import Member, MemberOptions
+from binderctl.demo.runtime import LoopThread
+from binderctl.paths import write_private
+from binderctl.services.kube import kubeconfig_path
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
-from conftest import SIZE
 
+SEED = 11
+SESSIONS = 8
+SPEED = 20.0
+EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where the frozen member's clock stands
+CERT_END = EPOCH + 10 * 365 * 86400  # the kubeconfig's client certificate expires then
 CLOCK_OFFSET = 600.0  # the console's "now": ten minutes after the member started
 
 
 @pytest.fixture
-def frozen(member: MemberConfig) -> Iterator[LiveMember]:
-    with live_member(member, sessions=8, seed=11, frozen=True) as running:
-        yield running
+def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
+    """``member`` (its config, with the ingress's port and CA) running a frozen member."""
+    runtime = LoopThread("tui-snapshots")
+    store = Store()
+    options = MemberOptions(
+        sessions=SESSIONS,
+        quota=member.launch_quota,
+        launches_per_minute=0.0,
+        binder_host=member.binder_host,
+        hub_host=member.hub_host,
+    )
+    clock = SimClock(SPEED, epoch=EPOCH, source=lambda: 0.0)
+    simulated = Member(store, options, seed=SEED, clock=clock)
+    plane = ControlPlane(store, speed=SPEED, rng=random.Random(SEED))
+    lifetime = timedelta(seconds=CERT_END - time.time())
+    credentials = tls.generate(ips=["127.0.0.1"], client_lifetime=lifetime)
+    api = KubeAPIServer(
+        store, simulated.logs, simulated.metrics, credentials=credentials, rng=random.Random(SEED)
+    )
+    ingress_tls = tls.generate(names=[member.binder_host, member.hub_host])
+    ingress_context = ingress_tls.server_context()
+    ingress_context.verify_mode = ssl.CERT_NONE
+    ingress = BinderHubApp(simulated)
+
+    async def start() -> tuple[str, int]:
+        await plane.start()
+        simulated.start()
+        simulated.advance(120)
+        return await api.start(), await ingress.start("127.0.0.1", 0, ingress_context)
+
+    async def stop() -> None:
+        await ingress.stop()
+        await api.close_connections()
+        await simulated.stop()
+        await plane.stop()
+
+    url, port = runtime.run(start())
+    write_kubeconfig(kubeconfig_path(member.name), credentials, url)
+    ca = tmp_path / "ingress-ca.pem"
+    write_private(ca, ingress_tls.server_ca)
+    # No SSH to the node here: a key that does not exist keeps the console off port 22.
+    config = replace(member, https_port=port, tls_ca_bundle=ca, ssh_key=tmp_path / "no-key")
+    try:
+        yield config
+    finally:
+        runtime.run(stop())
+        runtime.stop()
 
 
-def console(member: MemberConfig, frozen: LiveMember, start: str = "dashboard") -> BinderctlApp:
-    return BinderctlApp(member, start=start, clock=lambda: frozen.epoch + CLOCK_OFFSET)
+def console(config: MemberConfig, start: str = "dashboard", **options: bool) -> BinderctlApp:
+    return BinderctlApp(config, start=start, clock=lambda: EPOCH + CLOCK_OFFSET, **options)
 
 
 async def loaded(pilot: Pilot) -> None:
@@ -37,18 +110,43 @@ async def loaded(pilot: Pilot) -> None:
     for _ in range(200):
         model = app.model
         budget = app.header_state.month_to_date
-        if model and model.node and model.components and len(model.sessions) == 8 and budget:
+        if (
+            model
+            and model.node
+            and model.components
+            and len(model.sessions) == SESSIONS
+            and model.health
+            and model.health.ok
+            and budget
+        ):
             break
         await pilot.pause(0.05)
     await pilot.pause(0.6)  # one redraw after the last change
 
 
-@pytest.mark.parametrize("start", ["dashboard", "sessions", "builds", "events", "resources"])
-def test_screen(snap_compare, member: MemberConfig, frozen: LiveMember, start: str) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(console(member, frozen, start), terminal_size=SIZE, run_before=loaded)
+async def plotted(pilot: Pilot) -> None:
+    """Loaded, with two samples of history (plots need two; the next comes 5s later)."""
+    await loaded(pilot)
+    app = pilot.app
+    assert isinstance(app, BinderctlApp)
+    for _ in range(200):
+        if len(app.history.sessions) >= 2:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.6)
 
 
-def test_session_detail(snap_compare, member: MemberConfig, frozen: LiveMember) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("start", ["sessions", "builds", "events"])
+def test_screen(snap_compare, frozen: MemberConfig, start: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(console(frozen, start), terminal_size=SIZE, run_before=loaded)
+
+
+@pytest.mark.parametrize("start", ["dashboard", "resources"])
+def test_plots(snap_compare, frozen: MemberConfig, start: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(console(frozen, start), terminal_size=SIZE, run_before=plotted)
+
+
+def test_session_detail(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
     async def open_detail(pilot: Pilot) -> None:
         await loaded(pilot)
         table = pilot.app.screen.query_one(LiveTable)
@@ -56,11 +154,10 @@ def test_session_detail(snap_compare, member: MemberConfig, frozen: LiveMember) 
         await pilot.press("enter")
         await pilot.pause(0.6)
 
-    app = console(member, frozen, "sessions")
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)
+    assert snap_compare(console(frozen, "sessions"), terminal_size=SIZE, run_before=open_detail)
 
 
-def test_logs(snap_compare, member: MemberConfig, frozen: LiveMember) -> None:  # type: ignore[no-untyped-def]
+def test_logs(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
     async def follow_hub(pilot: Pilot) -> None:
         await loaded(pilot)
         app = pilot.app
@@ -73,16 +170,16 @@ def test_logs(snap_compare, member: MemberConfig, frozen: LiveMember) -> None:  
             await pilot.pause(0.05)
         await pilot.pause(0.5)
 
-    assert snap_compare(console(member, frozen), terminal_size=SIZE, run_before=follow_hub)
+    assert snap_compare(console(frozen), terminal_size=SIZE, run_before=follow_hub)
 
 
-def test_help(snap_compare, member: MemberConfig, frozen: LiveMember) -> None:  # type: ignore[no-untyped-def]
+def test_help(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
     async def help_over_dashboard(pilot: Pilot) -> None:
-        await loaded(pilot)
+        await plotted(pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
 
-    app = BinderctlApp(member, readonly=True, clock=lambda: frozen.epoch + CLOCK_OFFSET)
+    app = console(frozen, readonly=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=help_over_dashboard)
 
 

@@ -1,12 +1,15 @@
-"""The log view and the live table on their own, in a minimal app."""
+"""The console's widgets on their own, in minimal apps."""
 
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.widgets.data_table import ColumnKey
 
 from binderctl.models import LogLine
-from binderctl.widgets.live_table import CellValue, Column, LiveTable
+from binderctl.widgets.cells import repo_label
+from binderctl.widgets.live_table import FLEX_MIN, CellValue, Column, LiveTable
 from binderctl.widgets.log_view import LogView
+from binderctl.widgets.plot import bar_glyph, bars, columns
 
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07[bold red]not markup[/] [link=http://x]y[/link] \x9b31m"
 
@@ -137,3 +140,61 @@ async def test_marks_and_hostile_cells() -> None:
         assert table.selected_keys() == ["x"]
         table.clear_marks()
         assert table.selected_keys() == ["y"]  # the cursor moved down after marking
+
+
+async def test_log_lines_carry_the_view_background() -> None:
+    app = LogApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(LogView)
+        view.feed(lines(3))
+        await pilot.pause(0.2)
+        background = view.rich_style.bgcolor
+        assert background is not None
+        assert all(s.style and s.style.bgcolor == background for s in view.render_line(0))
+
+
+async def test_a_second_pod_turns_the_pod_column_on() -> None:
+    app = LogApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(LogView)
+        view.pods_when_several = True
+        view.feed(lines(3))
+        await pilot.pause(0.2)
+        assert not view.show_pods
+        view.feed([LogLine("hub-2", "hub", "from the new pod", "")])
+        await pilot.pause(0.2)
+        assert view.show_pods
+        assert row_text(view, 3).startswith("hub-2 ")
+
+
+class WideTableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LiveTable((Column("name", "Name", 10), Column("text", "Text")), sort_by="name")
+
+
+async def test_a_column_without_width_takes_the_rest() -> None:
+    app = WideTableApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        table = app.query_one(LiveTable)
+        table.sync({"a": (CellValue("a", "a"), CellValue("x" * 200))})
+        await pilot.pause()
+        widths = sum(column.get_render_width(table) for column in table.columns.values())
+        scrollbar = table.styles.scrollbar_size_vertical
+        assert widths == table.size.width - scrollbar
+        assert table.columns[ColumnKey("text")].width > FLEX_MIN
+
+
+def test_repo_labels() -> None:
+    assert repo_label("https://github.com/binder-examples/requirements") == (
+        "binder-examples/requirements"
+    )
+    assert repo_label("https://gitlab.com/org/repo.git/") == "gitlab.com/org/repo"
+    assert repo_label("https://github.com/") == "https://github.com/"
+
+
+def test_bars_start_at_zero() -> None:
+    assert columns([1.0, 2.0, 3.0], 6) == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    assert columns([1.0, 5.0, 2.0, 4.0], 2) == [5.0, 4.0]
+    assert bars([24.0, 48.0], 2, 2, top=48.0).plain == " █\n██"
+    assert bars([0.0, 0.1], 2, 1, top=48.0).plain == " ▁"  # above zero shows
+    assert bar_glyph(10.0, 0.0, 1, 4) == " "

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from binderctl.errors import BinderctlError
 from binderctl.formatting import age, inert
 from binderctl.screens.base import ConsoleScreen
+from binderctl.services.budget import month_bounds
+from binderctl.widgets.plot import bar_glyph
 
 if TYPE_CHECKING:
     from binderctl.services.budget import Money
@@ -24,6 +27,11 @@ if TYPE_CHECKING:
 
 LEVEL_STYLE = {"ok": "green", "warn": "bold yellow", "over": "bold red"}
 CHART_ROWS = 8
+LABEL_WIDTH = 16  # the amounts on the chart's right
+SPENT_STYLE = "green"
+PROJECTED_STYLE = "cyan"
+CAP_STYLE = "bold red"
+FITS = {None: Text("?", style="dim"), True: Text("yes", style="green"), False: Text("no", "red")}
 
 
 def money(amount: Money | None, currency: str) -> str:
@@ -33,51 +41,67 @@ def money(amount: Money | None, currency: str) -> str:
     return f"{currency} {rounded.net} net ({rounded.gross} gross)"
 
 
-def month_chart(report: BudgetReport) -> Text:
-    """Days of the month as columns: spent (█), projected (▒), and the cap (─)."""
-    from binderctl.services.budget import month_bounds
-
+def day_totals(report: BudgetReport) -> list[tuple[Decimal, bool]]:
+    """Each day of the month: its running total (net) at the day's end, and whether that
+    is spent (today: spent so far) or projected."""
+    totals = {moment: amount.net for moment, amount in report.curve}
     start, end = month_bounds(report.now)
-    days = (end - start).days
-    created = min((s.created for s in report.resources.servers), default=report.now)
-    billed_from = (max(created, start) - start).total_seconds() / 86400
-    elapsed = (report.now - start).total_seconds() / 86400
-    spent = report.month_to_date.total.net
-    projected = report.projected_month.total.net
-    cap = report.cap.net
-    top = max(cap, projected, spent, Decimal(1))
-    spent_rate = spent / Decimal(max(elapsed - billed_from, 1e-9))
-    projected_rate = (projected - spent) / Decimal(max(days - elapsed, 1e-9))
-
-    def height(amount: Decimal) -> int:
-        return round(float(amount / top) * CHART_ROWS)
-
-    columns = []
-    for day in range(1, days + 1):
-        if day <= billed_from:
-            columns.append((0, "█"))
-        elif day <= elapsed:
-            columns.append((height(spent_rate * Decimal(day - billed_from)), "█"))
+    days = []
+    for day in range((end - start).days):
+        day_end = start + timedelta(days=day + 1)
+        if day_end <= report.now:
+            days.append((totals[day_end], True))
+        elif day_end - timedelta(days=1) <= report.now:
+            days.append((totals[report.now], True))
         else:
-            columns.append((height(spent + projected_rate * Decimal(day - elapsed)), "▒"))
-    cap_row = height(cap)
+            days.append((totals[day_end], False))
+    return days
+
+
+def month_chart(report: BudgetReport, width: int) -> Text:
+    """The month's running total per day (spent, then projected) under the cap line, in
+    about ``width`` cells."""
+    days = day_totals(report)
+    step = max(2, (width - LABEL_WIDTH) // len(days))  # cells per day
+    cap = report.cap.net
+    top = max(cap, *(amount for amount, _ in days), Decimal(1))
+    cap_row = max(1, round(cap / top * CHART_ROWS))
+    currency = report.currency
+    labels = {
+        1: (f" {currency} 0", "dim"),
+        cap_row: (f" cap {currency} {cap:.0f}", CAP_STYLE),  # over the zero when both are 1
+    }
     lines = []
     for row in range(CHART_ROWS, 0, -1):
         line = Text()
-        for filled, glyph in columns:
-            if filled >= row:
-                style = "red" if row > cap_row else "green" if glyph == "█" else "cyan"
-                line.append(glyph * 2, style)
-            elif row == cap_row:
-                line.append("──", "bold red")
+        for amount, spent in days:
+            glyph = bar_glyph(float(amount), float(top), row, CHART_ROWS)
+            if glyph == " " and row == cap_row:
+                line.append("─" * step, CAP_STYLE)
             else:
-                line.append("  ")
-        amount = top * row / CHART_ROWS
-        label = f" cap {cap:.0f}" if row == cap_row else f" {amount:.0f}"
-        line.append(f"{label} {report.currency}", "bold red" if row == cap_row else "dim")
+                bar = glyph * (step - 1) + (" " if step > 2 else glyph)
+                line.append(bar, SPENT_STYLE if spent else PROJECTED_STYLE)
+        label, style = labels.get(row, (f" {top * row / CHART_ROWS:.0f}", "dim"))
+        line.append(label, style)
         lines.append(line)
-    lines.append(Text(f"day 1{' ' * (days * 2 - 11)}day {days}", style="dim"))
-    return Text("\n").join(lines)
+    today = sum(1 for _, spent in days if spent)
+    axis = Text("day 1".ljust(step * len(days) - 6) + f"day {len(days)}", style="dim")
+    marker = Text(" " * (step * (today - 1)) + "▲ today", style="bold")
+    return Text("\n").join([*lines, axis, marker])
+
+
+def chart_legend(report: BudgetReport) -> Text:
+    currency = report.currency
+    spent = report.month_to_date.total.rounded().net
+    projected = report.projected_month.total.rounded().net
+    return Text.assemble(
+        ("██", SPENT_STYLE),
+        f" spent {currency} {spent}   ",
+        ("██", PROJECTED_STYLE),
+        f" projected {currency} {projected} at month end   ",
+        ("──", CAP_STYLE),
+        f" cap {currency} {report.cap.net:.0f}   (net)",
+    )
 
 
 def figures(report: BudgetReport) -> Table:
@@ -104,20 +128,23 @@ def figures(report: BudgetReport) -> Table:
 
 
 def what_if_table(report: BudgetReport) -> Table:
-    table = Table(title="What if", title_justify="left", title_style="bold")
-    table.add_column("Option", max_width=48, overflow="ellipsis")
-    for header in ("Monthly (net)", "RAM", "max_pods", "Fits peak", "Source"):
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("Option", min_width=12, max_width=48, overflow="ellipsis", no_wrap=True)
+    for header in ("Monthly (net)", "vs now", "RAM", "max_pods", "Fits peak", "Source"):
         table.add_column(header, no_wrap=True)
+    now = next((row.monthly.net for row in report.what_if if row.current), None)
     for row in report.what_if:
-        fits = {None: "?", True: "yes", False: "no"}
-        verdict = fits[None if row.fits_memory is None else bool(row.fits_memory and row.fits_pods)]
+        fits = None if row.fits_memory is None else bool(row.fits_memory and row.fits_pods)
+        delta = "" if now is None else f"{row.monthly.net - now:+.2f}"
         table.add_row(
-            Text(inert(row.name, 60), style="bold" if row.current else ""),
+            Text(inert(row.name, 60) + ("  ◀ now" if row.current else "")),
             f"{report.currency} {row.monthly.rounded().net}",
+            Text("current" if row.current else delta, style="dim"),
             "-" if row.memory_gb is None else f"{row.memory_gb} GB",
             "-" if row.max_pods is None else str(row.max_pods),
-            verdict,
+            FITS[fits],
             Text(inert(row.source, 40), style="dim"),
+            style="bold" if row.current else "",
         )
     return table
 
@@ -129,9 +156,18 @@ class BudgetScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="budget"):
             yield Static(Text("loading prices and resources…", style="dim"), id="budget-figures")
-            yield Static(id="budget-chart", classes="panel")
-            yield Static(id="budget-whatif")
             yield Static(id="budget-notes", markup=False)
+            with Vertical(id="budget-chart-panel", classes="panel") as panel:
+                panel.border_title = "This month"
+                yield Static(id="budget-chart")
+                yield Static(id="budget-legend")
+            with Vertical(id="budget-whatif-panel", classes="panel") as panel:
+                panel.border_title = "What if: the same member on another server"
+                yield Static(id="budget-whatif")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: BudgetReport | None = None  # the last one shown
 
     def on_mount(self) -> None:
         self.action_reload()
@@ -157,9 +193,17 @@ class BudgetScreen(ConsoleScreen):
         )
 
     def _show(self, report: BudgetReport) -> None:
+        self.report = report
         self.query_one("#budget-figures", Static).update(figures(report))
-        chart = self.query_one("#budget-chart", Static)
-        chart.border_title = "This month: spent █  projected ▒  cap ─"
-        chart.update(month_chart(report))
-        self.query_one("#budget-whatif", Static).update(what_if_table(report))
         self.query_one("#budget-notes", Static).update("\n".join(report.notes))
+        self._draw_chart()
+        self.query_one("#budget-legend", Static).update(chart_legend(report))
+        self.query_one("#budget-whatif", Static).update(what_if_table(report))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._draw_chart)
+
+    def _draw_chart(self) -> None:
+        if self.report is not None:
+            chart = self.query_one("#budget-chart", Static)
+            chart.update(month_chart(self.report, chart.size.width))

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from binderctl.formatting import age
 from binderctl.models import Build
 from binderctl.screens.table import TableScreen
+from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
 
 
 def build_row(build: Build, now: float) -> Row:
     state = "STUCK" if build.stuck else ""
     return (
-        CellValue(build.repo, build.repo),
+        CellValue(repo_label(build.repo), build.repo),
         CellValue(build.ref, build.ref),
         CellValue(build.phase, build.phase),
         CellValue(age(now - build.started), -build.started),
@@ -23,10 +24,11 @@ def build_row(build: Build, now: float) -> Row:
 
 
 class BuildsScreen(TableScreen):
-    KINDS = frozenset({"build", "clock"})
+    KINDS = frozenset({"build", "clock", "connection"})
     NOUN = "builds"
+    EMPTY = "no image builds running: one starts when a repository is launched without an image"
     COLUMNS = (
-        Column("repo", "Repository", 40),
+        Column("repo", "Repository"),
         Column("ref", "Ref", 12),
         Column("phase", "Phase", 9),
         Column("age", "Age", 6),

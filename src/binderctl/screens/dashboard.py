@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from binderctl.services.cluster import ClusterState
 
 HOUR = 3600.0
-LATEST_WARNINGS = 6
+LATEST_WARNINGS = 8
 CERT_WARN_SECONDS = 30 * 86400
 
 
@@ -74,8 +74,8 @@ def health_table(health: Health | None) -> Table | Text:
         return Text("no answer from /health yet", style="dim")
     if health.ok is None:
         return Text(f"/health unreachable: {inert(health.error or '', 200)}", style="bold red")
-    table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
-    table.add_column(no_wrap=True)
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(no_wrap=True, min_width=7)
     table.add_column(no_wrap=True, overflow="ellipsis")
     for check in health.checks:
         mark = Text("✔ OK", style="green") if check.ok else Text("✘ FAIL", style="bold red")
@@ -108,12 +108,12 @@ def warnings_text(warnings: Sequence[WarningEvent], now: float) -> Text:
 
 def cert_text(expiry: float | None, now: float) -> Text:
     if expiry is None:
-        return Text("kubeconfig client certificate: unknown", style="dim")
+        return Text("client certificate: expiry unknown", style="dim")
     left = expiry - now
     if left <= 0:
-        return Text("kubeconfig client certificate EXPIRED: run renew-certs", style="bold red")
+        return Text("client certificate EXPIRED: run renew-certs", style="bold red")
     style = "bold yellow" if left < CERT_WARN_SECONDS else ""
-    return Text(f"kubeconfig client certificate expires in {age(left)}", style=style)
+    return Text(f"client certificate expires in {age(left)}", style=style)
 
 
 class DashboardScreen(ConsoleScreen):
@@ -140,7 +140,7 @@ class DashboardScreen(ConsoleScreen):
                         Column("ready", "Ready", 5),
                         Column("restarts", "Restarts", 8),
                         Column("age", "Age", 6),
-                        Column("image", "Image", 36),
+                        Column("image", "Image"),
                     ),
                     sort_by="name",
                     id="components",

@@ -28,8 +28,9 @@ def event_row(event: WarningEvent, now: float) -> Row:
 
 
 class EventsScreen(TableScreen):
-    KINDS = frozenset({"warning", "clock"})
+    KINDS = frozenset({"warning", "clock", "connection"})
     NOUN = "warnings"
+    EMPTY = "no warning events: nothing has gone wrong lately"
     CAN_DELETE = False
     COLUMNS = (
         Column("age", "Age", 6),

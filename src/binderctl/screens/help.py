@@ -16,7 +16,7 @@ from binderctl.screens import keymap
 # Keys handled by the widgets themselves rather than by a binding of ours.
 WIDGET_KEYS = (
     ("enter", "details of the selected row"),
-    ("↑ ↓ pgup pgdn home end", "move"),
+    ("↑ ↓ pgup pgdn", "move (home, end: first and last)"),
     ("ctrl+p", "command palette: every screen and action"),
 )
 
@@ -29,7 +29,7 @@ def _section(title: str, rows: Iterable[tuple[str, str]]) -> Table:
     table = Table(
         title=title, title_justify="left", title_style="bold", show_header=False, box=None
     )
-    table.add_column(style="bold cyan", width=24, no_wrap=True)
+    table.add_column(style="bold cyan", min_width=14, no_wrap=True)
     table.add_column(ratio=1)
     for key, text in rows:
         table.add_row(key, text)
@@ -69,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
                         *(
                             (_key(b), b.description)
                             for b in keymap.GLOBAL_BINDINGS
-                            if b.group is None and not b.action.startswith("app.act(")
+                            if not b.action.startswith(("app.act(", "app.show("))
                         ),
                         *WIDGET_KEYS,
                     ],

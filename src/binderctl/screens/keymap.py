@@ -52,10 +52,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("", "renew-certs", "Renew certificates", "rotate k3s certificates, new kubeconfig"),
 )
 
-_SCREENS_GROUP = Binding.Group("screens", compact=True)
+
+def _screen_binding(spec: ScreenSpec) -> Binding:
+    """The footer shows the first screen's key as "1-8 Screens" and hides the others."""
+    first, last = SCREENS[0], SCREENS[-1]
+    if spec is not first:
+        return Binding(spec.key, f"app.show('{spec.name}')", spec.title, show=False)
+    return Binding(
+        spec.key,
+        f"app.show('{spec.name}')",
+        "Screens",
+        key_display=f"{first.key}-{last.key}",
+        tooltip=", ".join(f"{s.key} {s.title}" for s in SCREENS),
+    )
+
 
 GLOBAL_BINDINGS: list[Binding] = [
-    *(Binding(s.key, f"app.show('{s.name}')", s.title, group=_SCREENS_GROUP) for s in SCREENS),
+    *(_screen_binding(s) for s in SCREENS),
     *(Binding(a.key, f"app.act('{a.name}')", a.title) for a in ACTIONS if a.key),
     Binding("colon", "app.command_line", "Command", key_display=":"),
     Binding("question_mark", "app.help", "Help", key_display="?"),

@@ -21,6 +21,7 @@ from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.log_view import LogView
 
 SOURCES: tuple[str, ...] = (*COMPONENTS, "builds")
+DEFAULT_SOURCE = "binder"  # what the screen follows when nothing was asked for
 TAKE_SECONDS = 0.25
 
 
@@ -33,6 +34,7 @@ def save_path(source: str, now: float) -> Path:
 class LogsScreen(ConsoleScreen):
     BINDINGS = keymap.LOG_BINDINGS
     AUTO_FOCUS = "LogView"
+    KINDS = frozenset({"connection"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,17 +53,23 @@ class LogsScreen(ConsoleScreen):
         self._show_status()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         source, self.console.log_request = self.console.log_request, None
         if source:
             self.follow_source(source)
+        super().on_screen_resume()
+
+    def render_model(self) -> None:
+        """Once the cluster is reachable, follow the default source if none was picked."""
+        if self.source is None and self.console.kube is not None:
+            self.follow_source(DEFAULT_SOURCE)
 
     def follow_source(self, source: str) -> None:
         """Start following ``source`` (a component, ``builds``, or a pod name)."""
         self.source = source
         self.log_view.clear()
         self.log_view.follow = True
-        self.log_view.show_pods = source in SOURCES
+        self.log_view.show_pods = False
+        self.log_view.pods_when_several = source in SOURCES
         self._show_status()
         self._follow(source)
 
@@ -86,7 +94,13 @@ class LogsScreen(ConsoleScreen):
         view = self.query_one(LogView)
         if self.source is None:
             self.query_one("#log-status", Static).update(
-                Text("no source: press p to pick a component, or l on a session", style="dim")
+                Text.assemble(
+                    ("no source yet: press ", "dim"),
+                    ("p", "bold cyan"),
+                    (" to pick a component or session (or ", "dim"),
+                    ("l", "bold cyan"),
+                    (" on a session)", "dim"),
+                )
             )
             return
         state = ("● following", "green") if view.follow else ("‖ paused (f or end)", "yellow")

@@ -52,13 +52,14 @@ class ProvisionScreen(ConsoleScreen):
                 form.border_title = "Member configuration"
                 yield ConfigForm(member_values(self.console.member), id="form")
                 with Horizontal(id="provision-buttons"):
-                    yield Button("Save", id="save")
-                    yield Button("Plan", id="plan", variant="primary")
+                    yield Button("Save", id="save", compact=True)
+                    yield Button("Plan", id="plan", variant="primary", compact=True)
                     yield Button(
                         "Provision",
                         id="provision",
                         variant="warning",
                         disabled=self.console.readonly,
+                        compact=True,
                     )
             with Vertical(id="provision-run", classes="panel") as run:
                 run.border_title = "Pipeline"
@@ -74,6 +75,8 @@ class ProvisionScreen(ConsoleScreen):
         steps.add_column("Message", key="message")
         self._status("Edit the configuration, then Plan (dry run) or Provision.")
         if self.console.demo:
+            # Nothing to type while the demo provisions: keys go to the screens instead.
+            self.AUTO_FOCUS = None
             self.action_provision()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -102,7 +105,8 @@ class ProvisionScreen(ConsoleScreen):
         actions.get(event.button.id or "", self.action_provision)()
 
     def action_save(self) -> None:
-        if self._validated() is None:
+        config = self._validated()
+        if config is None:
             return
         form = self.query_one(ConfigForm)
         text = config_text(form.values, read_document(self.config_path))
@@ -112,6 +116,7 @@ class ProvisionScreen(ConsoleScreen):
             self._status(f"cannot write {self.config_path}: {exc}", "bold red")
             return
         self._status(f"Saved {self.config_path}.", "green")
+        self.console.set_member(config.member(self._member_name()))
 
     def action_plan(self) -> None:
         config = self._validated()
@@ -142,37 +147,29 @@ class ProvisionScreen(ConsoleScreen):
     def _provision(self, config: Config) -> None:
         self.console.services_ready.wait()
         from binderctl.services import provision as pipeline
-        from binderctl.services.actions import Action, ActionRunner, Prepared
+        from binderctl.services.actions import ActionRunner
         from binderctl.services.hetzner import HetznerService
 
         member = config.member(self._member_name())
-        summaries: list[pipeline.Summary] = []
 
         def on_event(event: pipeline.ProgressEvent) -> None:
             self.app.call_from_thread(self.show_step, event)
 
-        def prepare() -> Prepared:
-            hetzner = HetznerService.for_member(member)
-            items = pipeline.plan(member, hetzner)
-            details = "; ".join(f"{i.action} {i.kind} {i.name}" for i in items)
-
-            def execute(progress: object) -> str:
-                summaries.append(pipeline.provision(member, hetzner, on_event))
-                return f"member {member.name} provisioned at {summaries[0].ipv4}"
-
-            return Prepared(details, execute)
-
-        blast_radius = (
-            f"Creates resources that Hetzner bills until they are deleted: a "
-            f"{member.server_type} server in {member.location}, a primary IPv4, a firewall "
-            "and an SSH key."
+        action, summaries = pipeline.provision_action(
+            member,
+            HetznerService.for_member(member),
+            on_event,
+            lambda items: "; ".join(
+                f"{i.action} {i.kind} {i.name}" for i in items if i.action != "keep"
+            ),
         )
-        action = Action("provision", f"member {member.name}", blast_radius, prepare)
         confirm = (lambda *_: True) if self.console.demo else self.console.confirm
         runner = ActionRunner(member, readonly=self.console.readonly, confirm=confirm)
         self.app.call_from_thread(self._status, f"Provisioning member {member.name}…")
         try:
             outcome = runner.run(action)
+            if self.console.after_provision is not None:
+                self.console.after_provision()
         except BinderctlError as exc:
             self.app.call_from_thread(self._failed, exc)
             return

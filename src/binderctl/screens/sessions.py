@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from binderctl.formatting import age, size
 from binderctl.models import Session
 from binderctl.screens.table import TableScreen
+from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
 
 PHASE_STYLE = {"Running": "", "Pending": "yellow", "Failed": "bold red", "Unknown": "red"}
@@ -16,7 +17,7 @@ def session_row(session: Session, now: float) -> Row:
     cpu = "-" if session.cpu is None else f"{session.cpu:.2f}"
     return (
         CellValue(session.user, session.user),
-        CellValue(session.repo, session.repo),
+        CellValue(repo_label(session.repo), session.repo),
         CellValue(session.ref, session.ref),
         CellValue(age(now - session.started), -session.started),
         CellValue(cpu, session.cpu),
@@ -26,12 +27,13 @@ def session_row(session: Session, now: float) -> Row:
 
 
 class SessionsScreen(TableScreen):
-    KINDS = frozenset({"session", "clock"})
+    KINDS = frozenset({"session", "clock", "connection"})
     NOUN = "sessions"
+    EMPTY = "no sessions running yet: they appear here as users launch repositories"
     COLUMNS = (
-        Column("user", "User", 24),
-        Column("repo", "Repository", 40),
-        Column("ref", "Ref", 12),
+        Column("user", "User", 20),
+        Column("repo", "Repository"),
+        Column("ref", "Ref", 10),
         Column("age", "Age", 6),
         Column("cpu", "CPU", 5),
         Column("memory", "Memory", 7),

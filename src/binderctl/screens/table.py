@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
+from binderctl.formatting import inert
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.live_table import Column, LiveTable, Row
@@ -20,11 +21,13 @@ class TableScreen(ConsoleScreen):
     COLUMNS: tuple[Column, ...] = ()
     SORT_BY = ""
     NOUN = "rows"
+    EMPTY = "nothing here yet"  # what an empty table means, once the model is connected
     CAN_DELETE = True
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter (esc clears)", id="filter", classes="filter")
         yield LiveTable(self.COLUMNS, sort_by=self.SORT_BY, id="table")
+        yield Static(id="empty", classes="empty-hint", markup=False)
         yield Static(id="status", classes="status-line", markup=False)
 
     @property
@@ -42,9 +45,20 @@ class TableScreen(ConsoleScreen):
     def render_model(self) -> None:
         needle = self.filter_text
         rows = {key: row for key, row, text in self.table_rows() if needle in text.lower()}
-        table = self.table
-        table.sync(rows)
+        self.table.sync(rows)
         self.update_status(len(rows))
+        hint = self.query_one("#empty", Static)
+        hint.display = not rows
+        if not rows:
+            hint.update(self._empty_text())
+
+    def _empty_text(self) -> str:
+        if self.filter_text:
+            return f"no {self.NOUN} match {inert(self.filter_text, 40)!r} (esc clears the filter)"
+        if self.console.model is not None:
+            return self.EMPTY
+        error = self.console.connect_error
+        return f"not connected: {inert(error, 300)}" if error else "connecting to the cluster…"
 
     def update_status(self, shown: int) -> None:
         table = self.table

@@ -108,7 +108,9 @@ class ConfigForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         for key, label, placeholder in FIELDS:
             yield Label(label)
-            yield Input(self.initial.get(key, ""), placeholder=placeholder, id=f"field-{key}")
+            yield Input(
+                self.initial.get(key, ""), placeholder=placeholder, id=f"field-{key}", compact=True
+            )
             yield Static(id=f"error-{key}", classes="field-error", markup=False)
 
     @property

@@ -38,7 +38,8 @@ def _rotation(rotation: Rotation | None) -> tuple[str, str]:
 
 
 def render_header(state: HeaderState) -> Text:
-    parts: list[tuple[str, str] | str] = [(f" {inert(state.member, 40)} ", "bold reverse"), " "]
+    member = inert(state.member, 40) or "new member"
+    parts: list[tuple[str, str] | str] = [(f" {member} ", "bold reverse"), " "]
     parts.append(_rotation(state.rotation))
     parts.append("  ")
     if state.health_ok is None:

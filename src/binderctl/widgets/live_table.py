@@ -12,11 +12,13 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from binderctl.widgets.cells import Cell
 
 MARK_COLUMN = "_mark"
 MARK = "●"
+FLEX_MIN = 12  # the narrowest a column without a fixed width gets
 
 
 class CellValue(NamedTuple):
@@ -28,7 +30,7 @@ class CellValue(NamedTuple):
 class Column(NamedTuple):
     key: str
     label: str
-    width: int | None = None
+    width: int | None = None  # None: shares the width the fixed columns leave
 
 
 Row = tuple[CellValue, ...]
@@ -52,7 +54,20 @@ class LiveTable(DataTable):
     def on_mount(self) -> None:
         self.add_column("", key=MARK_COLUMN, width=1)
         for column in self._spec:
-            self.add_column(column.label, key=column.key, width=column.width)
+            self.add_column(column.label, key=column.key, width=column.width or FLEX_MIN)
+
+    def on_resize(self) -> None:
+        """Columns without a width share what the fixed ones leave of the table's width."""
+        flexible = [c.key for c in self._spec if c.width is None]
+        if not flexible:
+            return
+        fixed = 1 + sum(c.width or 0 for c in self._spec)
+        padding = 2 * self.cell_padding * (len(self._spec) + 1)
+        # Leave room for the vertical scrollbar, which comes and goes with the rows.
+        free = self.size.width - self.styles.scrollbar_size_vertical - fixed - padding
+        for key in flexible:
+            self.columns[ColumnKey(key)].width = max(FLEX_MIN, free // len(flexible))
+        self.refresh()
 
     @property
     def column_keys(self) -> tuple[str, ...]:

@@ -64,6 +64,7 @@ class LogView(ScrollView, can_focus=True):
         self._offsets: list[int] | None = None  # wrapped row where each entry starts
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         self._scrolling = False
+        self.pods_when_several = False  # turn show_pods on once a second pod's lines arrive
 
     def on_mount(self) -> None:
         self.set_interval(DRAIN_SECONDS, self._drain)
@@ -99,6 +100,9 @@ class LogView(ScrollView, can_focus=True):
         view = self._view
         before = len(view)
         self.lines.extend(batch)
+        if self.pods_when_several and not self.show_pods:
+            first = self.lines[0].pod
+            self.show_pods = any(entry.pod != first for entry in batch)
         added = len(batch)
         if view is not self.lines:
             needle = self.pattern.lower()
@@ -249,7 +253,8 @@ class LogView(ScrollView, can_focus=True):
             prefix.append((("" if sub_row else entry.pod).ljust(POD_WIDTH + 1), "cyan"))
         if prefix:
             line = Text.assemble(*prefix, line, style=style, end="")
-        strip = Strip(line.render(self.app.console), line.cell_len)
+        # Text.render drops the base style of span-less text: apply it to the segments.
+        strip = Strip(line.render(self.app.console), line.cell_len).apply_style(style)
         self._cache[key] = strip
         return strip
 

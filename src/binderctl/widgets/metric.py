@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
-BAR_WIDTH = 16
+BAR_WIDTH = 12
 
 
 def level_style(fraction: float) -> str:
@@ -46,5 +46,5 @@ class Metric(Horizontal):
         self.query_one(".metric-value", Static).update(
             Text.assemble(bar(fraction), percent, "  ", text)
         )
-        # One sample draws as a solid bar; a trend needs two.
+        # A trend (the Resources screen plots from zero); one sample draws no trend.
         self.query_one(Sparkline).data = list(history) if len(history) > 1 else []

@@ -1,0 +1,69 @@
+"""Helpers for the console tests: reading what the console shows, waiting for it, and
+looking into the demo world."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.store import Obj
+from binderctl.demo.world import DemoWorld
+
+T = TypeVar("T")
+SIZE = (140, 44)  # the terminal the tests run the console in
+
+
+def shown_text(widget: Static, width: int = 140) -> str:
+    """The plain text a Static shows (tables and styled text alike)."""
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def notifications(app: App) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def until(pilot: Pilot, check: Callable[[], T], seconds: float = 30.0) -> T:
+    """Let the console run until ``check()`` is truthy; return what it returned."""
+    for _ in range(int(seconds / 0.1)):
+        if result := check():
+            return result
+        await pilot.pause(0.1)
+    raise AssertionError("the console never got there")
+
+
+def on_loop(world: DemoWorld, function: Callable[..., T], *args: Any) -> T:
+    """Call ``function`` on the world's event loop (where its emulators live)."""
+
+    async def call() -> T:
+        return function(*args)
+
+    assert world.runtime is not None
+    return world.runtime.run(call())
+
+
+def session_pods(world: DemoWorld) -> list[Obj]:
+    store = world.cluster().store
+    return [
+        pod
+        for pod in on_loop(world, store.list, types.PODS)
+        if (pod["metadata"].get("labels") or {}).get("component") == "singleuser-server"
+    ]
+
+
+def running_sessions(world: DemoWorld) -> set[str]:
+    """The names of the session pods the world's member runs now."""
+    return {
+        pod["metadata"]["name"]
+        for pod in session_pods(world)
+        if (pod.get("status") or {}).get("phase") == "Running"
+        and not pod["metadata"].get("deletionTimestamp")
+    }
