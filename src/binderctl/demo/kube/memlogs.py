@@ -32,6 +32,9 @@ class _Follower:
             raise StopAsyncIteration
         return line
 
+    async def aclose(self) -> None:
+        self._logs.unfollow(self._key, self)
+
 
 class MemoryLogs:
     """Container logs in memory (``LogSource``): the current and previous instance."""
@@ -78,7 +81,7 @@ class MemoryLogs:
             return list(self._previous[key])
         return list(self._current[key])
 
-    def follow(self, namespace: str, pod: str, container: str) -> AsyncIterator[LogLine]:
+    def follow(self, namespace: str, pod: str, container: str) -> _Follower:
         key = (namespace, pod, container)
         follower = _Follower(self, key)
         self._followers.setdefault(key, set()).add(follower)

@@ -13,12 +13,23 @@ class LogLine:
     text: str  # one line, no trailing newline
 
 
+class LogFollower(Protocol):
+    """The new lines of one container (``async for``); ``aclose`` unsubscribes, for a
+    reader that leaves before the end (a client hanging up)."""
+
+    def __aiter__(self) -> AsyncIterator[LogLine]: ...
+
+    async def __anext__(self) -> LogLine: ...
+
+    async def aclose(self) -> None: ...
+
+
 class LogSource(Protocol):
     def lines(self, namespace: str, pod: str, container: str, previous: bool) -> Sequence[LogLine]:
         """Lines kept so far (raises KeyError when the container has no logs)."""
         ...
 
-    def follow(self, namespace: str, pod: str, container: str) -> AsyncIterator[LogLine]:
+    def follow(self, namespace: str, pod: str, container: str) -> LogFollower:
         """New lines as they are produced; ends when the container stops or is deleted."""
         ...
 

@@ -139,7 +139,7 @@ class Kubelet:
         self._admitting: set[str] = set()
         self.source = Source("kubelet", node_name)
         network = ipaddress.ip_network(node_object.pod_cidr(max_pods))
-        self._free_ips = [str(ip) for ip in list(network.hosts())[9:]]
+        self._free_ips = [str(ip) for ip in list(network.hosts())[node_object.RESERVED_POD_IPS :]]
         self._free_ips.reverse()
 
     # -- node ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import asyncio
 import random
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from binderctl.demo.kube.sources import LogLine
@@ -160,7 +160,7 @@ class LogBook:
         self._catch_up(log)
         return list(log.lines)
 
-    def follow(self, namespace: str, pod: str, container: str) -> AsyncIterator[LogLine]:
+    def follow(self, namespace: str, pod: str, container: str) -> _Follower:
         """New lines from now on; subscribed at the call, so nothing written between a
         ``lines`` read and this call is missed."""
         key = (namespace, pod, container)

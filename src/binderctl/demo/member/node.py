@@ -35,9 +35,18 @@ CONDITIONS: dict[str, tuple[str, str, str, str]] = {
 }  # fmt: skip
 
 
+RESERVED_POD_IPS = 9  # the first addresses of the range, which the kubelet does not hand out
+
+
 def pod_cidr(max_pods: int) -> str:
-    """k3s gives each node a /24 unless the controller manager is told to use a bigger one."""
-    return "10.42.0.0/24" if max_pods <= 250 else "10.42.0.0/22"
+    """k3s gives each node a /24 unless the controller manager is told to use a bigger one
+    (``--node-cidr-mask-size``): a /22, or a bigger one when max_pods needs it."""
+    if max_pods <= 250:
+        return "10.42.0.0/24"
+    prefix = 22
+    while 2 ** (32 - prefix) - 2 - RESERVED_POD_IPS < max_pods:
+        prefix -= 1
+    return f"10.42.0.0/{prefix}"
 
 
 def condition(kind: str, bad: bool, stamp: str, since: str) -> dict[str, str]:

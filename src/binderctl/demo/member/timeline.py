@@ -25,10 +25,22 @@ class Timer:
 
 class Timeline:
     def __init__(self) -> None:
-        self.now = 0.0
+        self._now = 0.0
+        self._running = False  # inside run_until: the time is the due timer's
+        # Where the clock the simulation follows stands (set while it follows one).
+        self.present: Callable[[], float] | None = None
         self._heap: list[tuple[float, int, Timer]] = []
         self._seq = 0
         self.on_schedule: Callable[[], None] | None = None
+
+    @property
+    def now(self) -> float:
+        """Simulated time: the due timer's while timers run; otherwise, when following a
+        clock, where it stands, so that what reacts to the outside (an API write) is
+        scheduled from the present and not from whenever timers last ran."""
+        if self.present is not None and not self._running:
+            return max(self._now, self.present())
+        return self._now
 
     def at(self, when: float, callback: Callable[[], None]) -> Timer:
         timer = Timer(max(when, self.now), callback)
@@ -61,12 +73,16 @@ class Timeline:
     def run_until(self, t: float) -> int:
         """Run every timer due at or before ``t``; returns how many ran."""
         ran = 0
-        while self._heap and self._heap[0][0] <= t:
-            when, _, timer = heapq.heappop(self._heap)
-            if timer.cancelled:
-                continue
-            self.now = when
-            timer.callback()
-            ran += 1
-        self.now = max(self.now, t)
+        self._running = True
+        try:
+            while self._heap and self._heap[0][0] <= t:
+                when, _, timer = heapq.heappop(self._heap)
+                if timer.cancelled:
+                    continue
+                self._now = when
+                timer.callback()
+                ran += 1
+        finally:
+            self._running = False
+        self._now = max(self._now, t)
         return ran
