@@ -16,7 +16,7 @@ import io
 import os
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, settings
 from binderctl.cli import main
 from binderctl.demo.kube.kubeconfig import write_kubeconfig
 from binderctl.demo.kube.tls import generate
+from binderctl.demo.world import patched_environ
 from binderctl.errors import EXIT_USAGE
 
 FULL = os.environ.get("BINDERCTL_FUZZ") == "full"
@@ -122,16 +123,4 @@ def make_sandbox(root: Path) -> Sandbox:
     return Sandbox(home, config_path)
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` updated for the block (module-scoped fixtures use it)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+environment = patched_environ

@@ -276,16 +276,23 @@ class DemoWorld:
     @contextmanager
     def environment(self) -> Iterator[None]:
         """This process's environment pointed at the world, restored afterwards."""
-        saved = {name: os.environ.get(name) for name in self.env}
-        os.environ.update(self.env)
-        try:
+        with patched_environ(self.env):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated with ``values`` for the block, then restored."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 async def _start_sessions(cluster: EmulatedK3s, count: int) -> None:
