@@ -14,6 +14,7 @@ from binderctl.services import audit
 
 def _audit(ctx: Context) -> int:
     since = ctx.option("since")
+    audit.recover(ctx.member.name)
     records = audit.read(ctx.member.name, None if since is None else time.time() - since)
     if ctx.json_output:
         ctx.emit_json([record.to_json() for record in records])

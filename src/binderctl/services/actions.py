@@ -122,6 +122,7 @@ class ActionRunner:
         self.readonly = readonly or member.readonly
         self.confirm = confirm
         self.progress = progress
+        audit.recover(member.name)
 
     def _record(self, action: Action, outcome: audit.Outcome, detail: str) -> None:
         audit.append(
@@ -153,6 +154,7 @@ class ActionRunner:
         if not confirmed:
             self._record(action, "refused", "not confirmed")
             raise RefusedError(f"not confirmed: {action.name} {action.target} was not run")
+        audit.begin(self.member.name, action.name, action.target, action.parameters)
         try:
             outcome = prepared.execute(self.progress)
         except BinderctlError as exc:
@@ -164,7 +166,10 @@ class ActionRunner:
         except Exception as exc:
             self._record(action, "failed", f"{type(exc).__name__}: {exc}")
             raise
-        self._record(action, "ok", outcome)
+        else:
+            self._record(action, "ok", outcome)
+        finally:
+            audit.end(self.member.name)
         return outcome
 
 

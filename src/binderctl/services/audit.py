@@ -2,6 +2,10 @@
 
 ``<state dir>/<member>/audit.jsonl``, 0600 from creation, each record written with one
 ``write`` on an ``O_APPEND`` descriptor and fsync'd before the action is reported done.
+
+While an action runs, a marker ``audit.pending.<pid>.json`` says what it is; if the
+process dies before the record is written (SIGKILL, power loss), the next action or
+``binderctl audit`` records it with the outcome ``lost``, so no action goes unrecorded.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from pathlib import Path
 from typing import Literal
 
 from binderctl.errors import BinderctlError
-from binderctl.paths import app_dir, append_private
+from binderctl.paths import app_dir, append_private, write_private
 
 AUDIT_FILE = "audit.jsonl"
-Outcome = Literal["ok", "failed", "refused", "interrupted"]
+Outcome = Literal["ok", "failed", "refused", "interrupted", "lost"]
+PENDING_PREFIX = "audit.pending."
+LOST_DETAIL = "the process ended while this action ran; its outcome is unknown (check status)"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,62 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+def _pending_path(member: str, pid: int) -> Path:
+    return audit_path(member).with_name(f"{PENDING_PREFIX}{pid}.json")
+
+
+def begin(member: str, action: str, target: str, parameters: Mapping[str, object]) -> None:
+    """Mark an action as running in this process (see ``recover``)."""
+    marker = {
+        "time": time.time(),
+        "user": local_user(),
+        "action": action,
+        "target": target,
+        "parameters": {k: _plain(v) for k, v in parameters.items()},
+    }
+    write_private(_pending_path(member, os.getpid()), json.dumps(marker))
+
+
+def end(member: str) -> None:
+    _pending_path(member, os.getpid()).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(member: str) -> None:
+    """Record, as ``lost``, the actions of processes that died while running them."""
+    folder = audit_path(member).parent
+    if not folder.is_dir():
+        return
+    for marker in folder.glob(f"{PENDING_PREFIX}*.json"):
+        pid = marker.name.removeprefix(PENDING_PREFIX).removesuffix(".json")
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+            append(
+                member,
+                str(data["action"]),
+                str(data["target"]),
+                data.get("parameters") or {},
+                "lost",
+                LOST_DETAIL,
+                when=float(data["time"]),
+                user=str(data["user"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        marker.unlink(missing_ok=True)
+
+
 def append(
     member: str,
     action: str,
@@ -66,10 +128,13 @@ def append(
     parameters: Mapping[str, object],
     outcome: Outcome,
     detail: str = "",
+    *,
+    when: float | None = None,
+    user: str | None = None,
 ) -> AuditRecord:
     record = AuditRecord(
-        time=time.time(),
-        user=local_user(),
+        time=time.time() if when is None else when,
+        user=user or local_user(),
         member=member,
         action=action,
         target=target,
