@@ -103,7 +103,6 @@ class BinderctlApp(App[int]):
         self.kube: Kube | None = None
         self.log_request: str | None = None  # what the Logs screen follows when it shows
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
-        self.history = History()
         self.cert_expiry: float | None = None
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
@@ -121,6 +120,11 @@ class BinderctlApp(App[int]):
         else:
             self.connect()
             self.refresh_budget()
+
+    @property
+    def history(self) -> History:
+        """The plot samples, copied under the model's lock (its poll thread appends)."""
+        return History() if self.cluster is None else self.cluster.history_copy()
 
     def on_unmount(self) -> None:
         for future in list(self._confirmations):
@@ -157,7 +161,6 @@ class BinderctlApp(App[int]):
             self.model_changed({"connection"})
             return
         self.connect_error = None
-        self.history = cluster.history
         self.cluster = cluster
         cluster.subscribe(lambda changes: self._on_changes(cluster, changes))
         cluster.start()

@@ -75,10 +75,6 @@ class EmulatedK3s:
     def kubeconfig_yaml(self) -> str:
         return kubeconfig_yaml(self.credentials)
 
-    @property
-    def api_url(self) -> str:
-        return f"https://{self.params.public_ip}:{API_PORT}"
-
     async def start(self) -> EmulatedK3s:
         await self.plane.start()
         self.member.start()

@@ -31,9 +31,6 @@ class Fleet:
         hooks.add(ServerEvent.REBOOTED, self._rebooted)
         hooks.add(ServerEvent.DELETED, self._deleted)
 
-    def node_named(self, name: str) -> SimulatedNode | None:
-        return next((n for n in self.nodes.values() if n.name == name), None)
-
     async def _running(self, server: ServerInfo) -> None:
         """A new server runs. A power-on or reboot also ends in RUNNING, after its own
         event has already booted the node: booting it again would bind SSH twice."""

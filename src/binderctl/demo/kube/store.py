@@ -248,12 +248,6 @@ class Store:
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
 
-    def close_watches(self) -> None:
-        """End every open watch (an API server restart, or a fault knob)."""
-        for watcher in list(self._watchers):
-            watcher.queue.put_nowait(None)
-        self._watchers.clear()
-
     def compact(self) -> None:
         """Forget the event history, so any older resourceVersion gets 410 Gone."""
         self._history.clear()
