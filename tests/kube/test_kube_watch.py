@@ -4,6 +4,7 @@ after 410 Gone, bookmarks, initial events, selector transitions, timeouts."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +171,30 @@ def test_restart_closes_watches_and_keeps_the_state(quiet: Cluster) -> None:
         next(stream)
     names = [c.metadata.name for c in quiet.core.list_namespaced_config_map("default").items]
     assert names == ["kept"]
+
+
+def test_closing_the_server_mid_burst_ends_watches_quietly(
+    quiet: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Watches with events still to send when the server closes (as the demo world does
+    when the console quits) end without an error logged; these once reached the terminal."""
+    responses = [
+        quiet.core.list_namespaced_config_map(
+            "default", watch=True, _preload_content=False, timeout_seconds=30
+        )
+        for _ in range(5)
+    ]
+    _configmap(quiet, "seen")
+    for response in responses:
+        assert b'"ADDED"' in next(response.stream(amt=None, decode_content=False))
+
+    async def burst_then_stop() -> None:
+        for n in range(200):
+            quiet.store.create(
+                types.CONFIGMAPS, {"metadata": {"name": f"burst-{n}", "namespace": "default"}}
+            )
+        await quiet.server.stop()  # returns once every handler has finished
+
+    quiet.run(burst_then_stop())
+    assert quiet.server.open_streams == 0
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

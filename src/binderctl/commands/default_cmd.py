@@ -14,6 +14,17 @@ def run_default(ctx: Context) -> int:
         from binderctl.commands.provision_cmd import run_provision
 
         return run_provision(ctx)
+    from binderctl.console_log import console_log_path, logging_to
+
+    path = console_log_path()
+    with logging_to(path) as log:
+        status = _run_console(ctx)
+    if log.count:
+        ctx.info(f"{log.count} warning(s) from this run are in {path}")
+    return status
+
+
+def _run_console(ctx: Context) -> int:
     from binderctl.app import BinderctlApp
 
     if ctx.option("demo"):

@@ -264,6 +264,11 @@ class KubeAPIServer:
         url = f"https://{host}:{bound}"
         return url
 
+    @property
+    def open_streams(self) -> int:
+        """Watches and log follows being served."""
+        return len(self._sessions) + len(self._streams)
+
     def end_streams(self) -> None:
         for session in list(self._sessions):
             session.close()
@@ -594,21 +599,26 @@ class KubeAPIServer:
         try:
             first = session.open()
             response = await self._stream(request, JSON)
-            async for event in session.events(first):
-                if output.form == "table" and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                    obj = event["object"]
-                    event = {
-                        "type": event["type"],
-                        "object": to_table(
-                            rt,
-                            [obj],
-                            resource_version=obj["metadata"].get("resourceVersion", ""),
-                            include_object=query.get("includeObject", "Metadata"),
-                            api_version=output.api_version,
-                        ),
-                    }
-                await response.write(_dumps(event) + b"\n")
+            # A client that goes away (ctrl-c on kubectl get -w) ends the stream.
             with contextlib.suppress(ConnectionResetError):
+                async for event in session.events(first):
+                    if output.form == "table" and event["type"] in (
+                        "ADDED",
+                        "MODIFIED",
+                        "DELETED",
+                    ):
+                        obj = event["object"]
+                        event = {
+                            "type": event["type"],
+                            "object": to_table(
+                                rt,
+                                [obj],
+                                resource_version=obj["metadata"].get("resourceVersion", ""),
+                                include_object=query.get("includeObject", "Metadata"),
+                                api_version=output.api_version,
+                            ),
+                        }
+                    await response.write(_dumps(event) + b"\n")
                 await response.write_eof()
         finally:
             session.close()
@@ -648,15 +658,16 @@ class KubeAPIServer:
                     follow = self.logs.follow(namespace, name, container)
         response = await self._stream(request, "text/plain")
         budget = options.limit_bytes
-        async for batch in self._batches(pod, select(lines, options), follow):
-            data = b"".join(render(line, options) for line in batch)
-            if budget is not None:
-                data, budget = data[:budget], budget - len(data)
-            if data:
-                await response.write(data)
-            if budget is not None and budget <= 0:
-                break
+        # A client that goes away mid-stream (ctrl-c on kubectl logs -f) ends the stream.
         with contextlib.suppress(ConnectionResetError):
+            async for batch in self._batches(pod, select(lines, options), follow):
+                data = b"".join(render(line, options) for line in batch)
+                if budget is not None:
+                    data, budget = data[:budget], budget - len(data)
+                if data:
+                    await response.write(data)
+                if budget is not None and budget <= 0:
+                    break
             await response.write_eof()
         return response
 

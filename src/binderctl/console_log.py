@@ -1,0 +1,53 @@
+"""Where log records go while the console owns the terminal: a private file, not the screen."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from binderctl.paths import app_dir, append_private
+
+# Past this size the log is moved aside to ``console.log.1`` (one old copy is kept).
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def console_log_path() -> Path:
+    return app_dir("state") / "console.log"
+
+
+class _Counting(logging.StreamHandler):  # type: ignore[type-arg]
+    def __init__(self, stream: object) -> None:
+        super().__init__(stream)  # type: ignore[arg-type]
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        super().emit(record)
+
+
+@contextlib.contextmanager
+def logging_to(path: Path) -> Iterator[_Counting]:
+    """Send warnings and errors of every logger, and Python warnings, to ``path`` (0600)
+    instead of stderr; the handler yielded counts the records written."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > MAX_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+    with (
+        append_private(path) as fd,
+        open(fd, "a", encoding="utf-8", errors="backslashreplace", closefd=False) as stream,
+    ):
+        handler = _Counting(stream)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        logging.captureWarnings(True)
+        try:
+            yield handler
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            handler.flush()

@@ -1,0 +1,44 @@
+"""While the console owns the terminal, log records go to a private file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import warnings
+from pathlib import Path
+
+import pytest
+
+from binderctl.console_log import MAX_BYTES, logging_to
+
+
+def test_warnings_go_to_a_private_file_not_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "state" / "console.log"
+    old = os.umask(0)
+    try:
+        with logging_to(path) as log:
+            logging.getLogger("aiohttp.server").error("Error handling request")
+            logging.getLogger("binderctl.test").info("not kept")
+            warnings.warn("a library complains", ResourceWarning, stacklevel=1)
+    finally:
+        os.umask(old)
+    assert log.count == 2
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "ERROR aiohttp.server: Error handling request" in path.read_text()
+    assert "not kept" not in path.read_text()
+    assert "ResourceWarning: a library complains" in path.read_text()
+    assert "Error handling request" not in capfd.readouterr().err
+    logging.getLogger("binderctl.test").warning("after the console")
+    assert "after the console" not in path.read_text()
+
+
+def test_a_large_log_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "console.log"
+    path.write_bytes(b"x" * (MAX_BYTES + 1))
+    with logging_to(path):
+        logging.getLogger("binderctl.test").warning("fresh")
+    assert path.with_name("console.log.1").stat().st_size == MAX_BYTES + 1
+    assert path.read_text().endswith("fresh\n")
