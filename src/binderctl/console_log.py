@@ -37,7 +37,7 @@ def logging_to(path: Path) -> Iterator[_Counting]:
             os.replace(path, path.with_name(path.name + ".1"))
     with (
         append_private(path) as fd,
-        open(fd, "a", encoding="utf-8", errors="backslashreplace", closefd=False) as stream,
+        os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace", closefd=False) as stream,
     ):
         handler = _Counting(stream)
         handler.setLevel(logging.WARNING)
