@@ -3,16 +3,19 @@
 ``draw(rng, ...)`` picks one to three faults: Hetzner API errors (500/502/503/504), a
 429 with ``RateLimit-Reset``, an answer held beyond the client's timeout, a dropped
 connection (before or after the request took effect), a server create action that ends
-in ``error``, a slow API, and on the node SSH connections refused or cut, a slow SSH
-banner and a k3s that takes longer than usual. ``FaultPlan.arm(world)`` sets the
-emulators' knobs, ``disarm()`` clears them for the resume; every fault counts how
-often it actually hit.
+in ``error``, a slow API, on the node SSH connections refused or cut, a slow SSH
+banner and a k3s that takes longer than usual, and on the member's Kubernetes API a
+dropped request (before or after it took effect), slow answers, restarts of the API
+server and a compacted watch history (410 Gone) while charts are applied and rolled out.
+``FaultPlan.arm(world)`` sets the emulators' knobs, ``disarm()`` clears them for the
+resume; every fault counts how often it actually hit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +23,7 @@ from faultworld import on_loop
 
 from binderctl.demo.hetzner.events import ServerEvent, ServerInfo
 from binderctl.demo.hetzner.faults import ScriptedFailure
+from binderctl.demo.kube.server import Drop, KubeAPIServer
 from binderctl.demo.node.machine import SimulatedNode
 from binderctl.demo.world import DemoWorld
 
@@ -38,15 +42,26 @@ CALLS: tuple[tuple[str, str], ...] = (
     ("GET", r"/servers/\d+/actions"),
     ("GET", r"/actions/\d+"),
 )
+# The calls the charts and rollout steps make to the member's Kubernetes API.
+KUBE_CALLS: tuple[tuple[str, str], ...] = (
+    ("GET", r"/apis/helm\.cattle\.io/v1/namespaces/kube-system/helmcharts/.+"),
+    ("POST", r"/apis/helm\.cattle\.io/v1/namespaces/kube-system/helmcharts"),
+    ("PATCH", r"/apis/helm\.cattle\.io/v1/namespaces/kube-system/helmcharts/.+"),
+    ("GET", r"/apis/apps/v1/.*"),
+    ("GET", r"/apis/batch/v1/.*"),
+    ("GET", r"/api/v1/.*"),
+)
 SERVER_ERRORS = (500, 502, 503, 504)
 Kind = Literal[
     "http-5xx", "rate-limit", "timeout", "reset", "action-error", "slow-api",
     "ssh-refused", "ssh-cut", "slow-banner", "slow-k3s",
+    "kube-drop", "kube-slow", "kube-restart", "kube-410",
 ]  # fmt: skip
 HTTP_KINDS: tuple[Kind, ...] = ("http-5xx", "rate-limit", "timeout", "reset")
 OTHER_KINDS: tuple[Kind, ...] = (
     "action-error", "slow-api", "ssh-refused", "ssh-cut", "slow-banner", "slow-k3s",
 )  # fmt: skip
+KUBE_KINDS: tuple[Kind, ...] = ("kube-drop", "kube-slow", "kube-restart", "kube-410")
 
 
 @dataclass
@@ -170,6 +185,87 @@ class NodeFault(Fault):
         return self.fired
 
 
+@dataclass
+class KubeFault(Fault):
+    """A fault of the member's Kubernetes API server, set once k3s is up on the node."""
+
+    amount: float = 0.0
+    method: str = ""
+    path: str = ""
+    after: bool = True
+    drop: Drop | None = None
+    servers: list[KubeAPIServer] = field(default_factory=list)
+    fired: int = 0
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+
+    def on_node(self, node: SimulatedNode) -> None:
+        self._later(self._when_up, node)
+
+    def _later(self, step: Callable[[SimulatedNode], None], node: SimulatedNode) -> None:
+        self.timers.append(asyncio.get_running_loop().call_later(CUT_EVERY, step, node))
+
+    def _when_up(self, node: SimulatedNode) -> None:
+        cluster = node.k3s.cluster
+        if cluster is None:
+            self._later(self._when_up, node)
+            return
+        server = cluster.server
+        self.servers.append(server)
+        if self.kind == "kube-drop":
+            self.drop = server.faults.drop(
+                self.method, self.path, after=self.after, times=int(self.amount)
+            )
+        elif self.kind == "kube-slow":
+            server.faults.latency = self.amount
+            self.fired = 1
+        else:
+            self._later(self._strike, node)
+
+    def _strike(self, node: SimulatedNode) -> None:
+        """Restart the API server (or compact its history and drop the watches) once a
+        client has a watch open, ``amount`` times in all."""
+        server = self.servers[-1]
+        if server.open_streams:
+            if self.kind == "kube-410":
+                server.faults.compact()
+                server.faults.drop_watches()
+            else:
+                asyncio.get_running_loop().create_task(server.faults.restart())
+            self.fired += 1
+        if self.fired < self.amount:
+            self._later(self._strike, node)
+
+    def disarm(self, world: DemoWorld) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        for server in self.servers:
+            server.faults.latency = 0.0
+            if self.drop in server.faults.drops:
+                server.faults.drops.remove(self.drop)
+        self.servers.clear()
+
+    def hits(self, world: DemoWorld) -> int:
+        if self.drop is not None:
+            return min(self.drop.seen, self.drop.times)
+        return self.fired
+
+
+def _kube(rng: random.Random, kind: Kind) -> KubeFault:
+    if kind == "kube-drop":
+        method, path = rng.choice(KUBE_CALLS)
+        times = rng.randint(1, 3)
+        after = method != "GET" and rng.random() < 0.5
+        when = " after it took effect" if after else ""
+        where = f"Kubernetes {method} {path} dropped x{times}{when}"
+        return KubeFault(kind, where, float(times), method, path, after)
+    if kind == "kube-slow":
+        latency = round(rng.uniform(0.05, 0.3), 2)
+        return KubeFault(kind, f"every Kubernetes answer {latency}s late", latency)
+    times = rng.randint(1, 3)
+    what = "API server restarted" if kind == "kube-restart" else "watch history compacted"
+    return KubeFault(kind, f"Kubernetes {what} {times} times during watches", float(times))
+
+
 def _http(rng: random.Random, kind: Kind, timeout: float | None) -> HttpFault:
     method, path = rng.choice(CALLS)
     nth = rng.randint(1, 2)
@@ -262,13 +358,16 @@ class FaultPlan:
 def draw(rng: random.Random, *, client_timeout: float | None) -> FaultPlan:
     """One to three faults; ``client_timeout`` None leaves out held answers (the CLI's
     client waits a minute, too long for a campaign)."""
-    kinds: list[Kind] = [*HTTP_KINDS, *OTHER_KINDS]
+    kinds: list[Kind] = [*HTTP_KINDS, *OTHER_KINDS, *KUBE_KINDS]
     if client_timeout is None:
         kinds.remove("timeout")
     chosen = [rng.choice(kinds) for _ in range(rng.randint(1, 3))]
-    return FaultPlan(
-        [
-            _http(rng, kind, client_timeout) if kind in HTTP_KINDS else _other(rng, kind)
-            for kind in chosen
-        ]
-    )
+    return FaultPlan([_fault(rng, kind, client_timeout) for kind in chosen])
+
+
+def _fault(rng: random.Random, kind: Kind, client_timeout: float | None) -> Fault:
+    if kind in HTTP_KINDS:
+        return _http(rng, kind, client_timeout)
+    if kind in KUBE_KINDS:
+        return _kube(rng, kind)
+    return _other(rng, kind)

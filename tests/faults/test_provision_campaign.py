@@ -7,7 +7,7 @@ import random
 
 import hcloud
 import pytest
-from fault_catalogue import HTTP_KINDS, OTHER_KINDS, draw
+from fault_catalogue import HTTP_KINDS, KUBE_KINDS, OTHER_KINDS, draw
 from fault_checks import inspect_member
 from fault_runs import CLIENT_TIMEOUT, Tally, Via, provision_run
 from faultworld import OPTIONS, member_of
@@ -17,7 +17,9 @@ from binderctl.demo.world import DemoWorld
 
 def covering_seeds(client_timeout: float | None) -> list[int]:
     """The fewest early seeds (greedily) whose plans together hold every fault kind."""
-    wanted = {*HTTP_KINDS, *OTHER_KINDS} - ({"timeout"} if client_timeout is None else set())
+    wanted = {*HTTP_KINDS, *OTHER_KINDS, *KUBE_KINDS} - (
+        {"timeout"} if client_timeout is None else set()
+    )
     seeds: list[int] = []
     for seed in range(1000):
         kinds = {f.kind for f in draw(random.Random(seed), client_timeout=client_timeout).faults}
