@@ -19,6 +19,7 @@ from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen
+from binderctl.services.budget import UNIT_STEP
 from binderctl.services.session_history import record_sample
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
@@ -270,14 +271,19 @@ async def test_budget_shows_the_month_against_the_cap(
         assert isinstance(screen, BudgetScreen)
         report = await until(pilot, lambda: screen.report)
         figures = shown_text(screen.query_one("#budget-figures", Static))
-        spent = report.month_to_date.total.rounded().net
+        spent = report.month_to_date.total.rounded()
         projected = report.projected_month.total.rounded().net
         per_hour = report.session_costs.per_session_hour
         assert per_hour is not None
-        assert f"EUR {spent} net" in line_of(figures, "Month to date")
-        assert f"EUR {projected} net" in line_of(figures, "Projected month")
-        assert "EUR 300.00 net" in line_of(figures, "Cap")
-        assert f"EUR {per_hour.rounded().net} net" in line_of(figures, "Per session-hour")
+        hourly = per_hour.rounded(UNIT_STEP)
+        assert line_of(figures, "EUR net").split() == ["EUR", "net", "EUR", "gross"]
+        assert line_of(figures, "Month to date").split()[-2:] == [str(spent.net), str(spent.gross)]
+        assert line_of(figures, "Projected month").split()[-2] == str(projected)
+        assert line_of(figures, "Cap").split()[-2] == "300.00"
+        assert line_of(figures, "Per session-hour").split()[-2:] == [
+            str(hourly.net),
+            str(hourly.gross),
+        ]
         chart = shown_text(screen.query_one("#budget-chart", Static))
         assert "cap EUR 300" in chart and "▲ today" in chart
         if not all(spent for _, spent in day_totals(report)):  # days are left to project
@@ -287,3 +293,5 @@ async def test_budget_shows_the_month_against_the_cap(
         what_if = shown_text(screen.query_one("#budget-whatif", Static), width=160)
         assert f"{live_member.server_type}  ◀ now" in what_if
         assert "ccx13" in what_if and "current" in what_if
+        await pilot.press("1", "7")  # shown again: figures as of now, not of the first visit
+        await until(pilot, lambda: screen.report is not report)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Static
+from rich.console import Console
+from textual.widgets import Input, Static
 from tuikit import SIZE, notifications, shown_text, until
 
 from binderctl.app import BinderctlApp
@@ -12,7 +14,8 @@ from binderctl.commands.default_cmd import new_member
 from binderctl.config import MemberConfig, load_config
 from binderctl.demo.world import DemoWorld
 from binderctl.screens.confirm import ConfirmScreen
-from binderctl.screens.provision import ProvisionScreen
+from binderctl.screens.provision import ProvisionScreen, steps_table
+from binderctl.services.provision import ProgressEvent
 from binderctl.widgets.config_form import ConfigForm
 from binderctl.widgets.header import render_header
 
@@ -54,10 +57,11 @@ async def test_plan_then_provision_with_confirmation(
         await pilot.click("#provision")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        steps = screen.query_one("#steps", DataTable)
         await until(pilot, lambda: "DNS records to create" in shown_text(summary), 60)
-        states = [steps.get_cell(key, "state").plain for key in steps.rows]
-        assert states and set(states) <= {"✔", "↷"}
+        states = [event.state for event in screen.steps.values()]
+        assert states and set(states) <= {"done", "skipped"}
+        shown = shown_text(screen.query_one("#steps", Static))
+        assert all(event.title in shown for event in screen.steps.values())
         text = shown_text(summary)
         assert f"*.{world_member.binder_host}" in text
         assert "Next steps" in text
@@ -74,8 +78,9 @@ async def test_cancelled_confirmation_provisions_nothing(
         await pilot.press("enter")  # the focused button is No
         await app.workers.wait_for_complete()
         await pilot.pause()
-        steps = app.screen.query_one("#steps", DataTable)
-        assert steps.row_count == 0
+        screen = app.screen
+        assert isinstance(screen, ProvisionScreen)
+        assert not screen.steps
     assert any("not confirmed" in n for n in notifications(app))
 
 
@@ -94,8 +99,9 @@ async def test_demo_runs_the_pipeline_and_lands_on_the_dashboard(
         await until(pilot, lambda: app.header_state.health_ok)
         app.switch_mode("provision")
         await pilot.pause()
-        steps = app.screen.query_one("#steps", DataTable)
-        assert steps.row_count >= 5
+        screen = app.screen
+        assert isinstance(screen, ProvisionScreen)
+        assert len(screen.steps) >= 5
 
 
 async def test_a_first_run_writes_the_config_from_the_form(home: Path) -> None:
@@ -120,3 +126,51 @@ async def test_a_first_run_writes_the_config_from_the_form(home: Path) -> None:
     assert load_config(path).member(None).binder_host == "fresh.binder.test"
     assert app.member.name == "fresh"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_q_types_into_a_field_and_esc_gives_the_screen_keys_back(
+    member: MemberConfig,
+) -> None:
+    app = BinderctlApp(member, start="provision")
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#field-binder_host", Input)
+        field.focus()
+        await pilot.press("end", "q", "1")
+        assert field.value == f"{member.binder_host}q1"
+        assert app.current_mode == "provision"
+        keys = app.screen.active_bindings
+        assert keys["escape"].binding.description == "Leave field"
+        assert keys["ctrl+q"].binding.show and "q" not in keys and "1" not in keys
+        await pilot.press("escape")
+        assert app.focused is None
+        assert "escape" not in app.screen.active_bindings
+        await pilot.press("1")
+        assert app.current_mode == "dashboard"
+        await pilot.press("8", "tab")
+        assert isinstance(app.focused, Input)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_ctrl_q_quits_from_a_field(member: MemberConfig) -> None:
+    app = BinderctlApp(member, start="provision")
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#field-name", Input).focus()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+def test_a_long_step_message_wraps_whole_within_a_narrow_panel() -> None:
+    message = "cert-manager created, registry created, binderhub created; digest " + "f" * 70
+    event = ProgressEvent("charts", "Charts", "done", message, 1.5)
+    console = Console(width=50, record=True, color_system=None, file=io.StringIO())
+    console.print(steps_table([event]))
+    _, first, *more = console.export_text().splitlines()
+    assert first.split()[:3] == ["✔", "Charts", "1.5s"]
+    start = first.index("cert-manager")
+    lines = [first, *more]
+    assert len(lines) > 2 and all(len(line) <= 50 for line in lines)
+    shown = "".join(line[start:] for line in lines).replace(" ", "")
+    assert shown == message.replace(" ", "")

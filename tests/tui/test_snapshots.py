@@ -9,11 +9,14 @@ at random, and the world picks a random address; so ages, absolute times, pod na
 log lines and the metrics' noise differ from run to run. The data path here is the same
 one minus the pipeline: the demo's simulated member (seeded, its clock stopped at a fixed
 epoch after two simulated minutes), the control plane, the Kubernetes API emulator and
-BinderHub's ingress, read by the real console through a kubeconfig.
+BinderHub's ingress, read by the real console through a kubeconfig. The Budget screen
+also reads a Hetzner API emulator holding the member's server, created at a fixed time,
+and a session history recorded up to the console's clock.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import ssl
 import time
@@ -22,12 +25,19 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import hcloud
 import pytest
+from hcloud.images import Image
+from hcloud.locations import Location
+from hcloud.server_types import ServerType
+from hcloud.servers import ServerCreatePublicNetwork
 from textual.pilot import Pilot
 from tuikit import SIZE
 
 from binderctl.app import BinderctlApp
+from binderctl.auth import TOKEN_ENV
 from binderctl.config import MemberConfig
+from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls
 from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.kubeconfig import write_kubeconfig
@@ -38,7 +48,9 @@ from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
 from binderctl.demo.runtime import LoopThread
 from binderctl.paths import write_private
+from binderctl.screens.budget import BudgetScreen
 from binderctl.services.kube import kubeconfig_path
+from binderctl.services.session_history import record_sample
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
 
@@ -48,6 +60,11 @@ SPEED = 20.0
 EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where the frozen member's clock stands
 CERT_END = EPOCH + 10 * 365 * 86400  # the kubeconfig's client certificate expires then
 CLOCK_OFFSET = 600.0  # the console's "now": ten minutes after the member started
+# The Budget screen's "now" is mid-month, so its chart has days spent and days to come;
+# the member's server has run since the fifth.
+BUDGET_NOW = EPOCH + 14 * 86400 + 15.5 * 3600  # 2026-01-15T15:30:00Z
+SERVER_CREATED = EPOCH + 4 * 86400 + 9.5 * 3600  # 2026-01-05T09:30:00Z
+HISTORY_HOURS = 6  # of session samples, every 5 minutes, up to BUDGET_NOW
 
 
 @pytest.fixture
@@ -100,8 +117,50 @@ def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
         runtime.stop()
 
 
-def console(config: MemberConfig, start: str = "dashboard", **options: bool) -> BinderctlApp:
-    return BinderctlApp(config, start=start, clock=lambda: EPOCH + CLOCK_OFFSET, **options)
+@pytest.fixture
+def billed(frozen: MemberConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemberConfig]:
+    """``frozen`` with its server at a Hetzner API emulator (created at SERVER_CREATED, no
+    traffic) and ``SESSIONS`` sessions recorded in its history up to BUDGET_NOW."""
+    runtime = LoopThread("tui-snapshots-hetzner")
+    token = "snapshot-token"
+    emulator = HetznerEmulator(
+        runtime, token, ipaddress.IPv4Network("127.64.0.0/24"), Faults(action_seconds=0.0)
+    )
+    config = replace(frozen, hcloud_endpoint=emulator.start())
+    monkeypatch.setenv(TOKEN_ENV, token)
+    project = emulator.project
+    project.traffic_rate = (0.0, 0.0)
+    api = hcloud.Client(token=token, api_endpoint=config.hcloud_endpoint)
+    server = api.servers.create(
+        "lonely",
+        server_type=ServerType(name=config.server_type),
+        image=Image(name="ubuntu-24.04"),
+        location=Location(name=config.location),
+        labels=config.labels,
+        public_net=ServerCreatePublicNetwork(enable_ipv4=True, enable_ipv6=False),
+    ).server
+    ip = server.public_net.primary_ipv4
+    api.primary_ips.update(ip, auto_delete=False, labels=config.labels)
+    project.servers[server.id].created = SERVER_CREATED
+    project.primary_ips[ip.id].created = SERVER_CREATED
+    samples = HISTORY_HOURS * 12
+    for step in range(samples + 1):
+        moment = BUDGET_NOW - (samples - step) * 300
+        record_sample(config, moment, SESSIONS, launches_total=step)
+    try:
+        yield config
+    finally:
+        emulator.stop()
+        runtime.stop()
+
+
+def console(
+    config: MemberConfig,
+    start: str = "dashboard",
+    now: float = EPOCH + CLOCK_OFFSET,
+    **options: bool,
+) -> BinderctlApp:
+    return BinderctlApp(config, start=start, clock=lambda: now, **options)
 
 
 async def loaded(pilot: Pilot) -> None:
@@ -144,6 +203,24 @@ def test_screen(snap_compare, frozen: MemberConfig, start: str) -> None:  # type
 @pytest.mark.parametrize("start", ["dashboard", "resources"])
 def test_plots(snap_compare, frozen: MemberConfig, start: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(console(frozen, start), terminal_size=SIZE, run_before=plotted)
+
+
+@pytest.mark.parametrize("size", [SIZE, (120, 40)], ids=["wide", "narrow"])
+def test_budget(snap_compare, billed: MemberConfig, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def reported(pilot: Pilot) -> None:
+        await loaded(pilot)
+        app = pilot.app
+        assert isinstance(app, BinderctlApp)
+        screen = app.screen
+        assert isinstance(screen, BudgetScreen)
+        for _ in range(200):
+            if screen.report and (app.header_state.month_to_date or "").startswith("EUR"):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.6)
+
+    app = console(billed, "budget", now=BUDGET_NOW)
+    assert snap_compare(app, terminal_size=size, run_before=reported)
 
 
 def test_session_detail(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]

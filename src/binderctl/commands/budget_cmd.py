@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from binderctl.services.budget import Bill, Money
     from binderctl.services.budget_report import BudgetReport
 
-UNIT_STEP = Decimal("0.0001")  # per session-hour and per launch: cents are too coarse
-
 
 def _money(money: Money | None, step: Decimal = Decimal("0.01")) -> dict[str, str] | None:
     if money is None:
@@ -37,6 +35,7 @@ def _bill(bill: Bill) -> dict[str, Any]:
 
 def document(report: BudgetReport) -> dict[str, Any]:
     """The ``-o json`` document: money as {"net", "gross"} decimal strings."""
+    from binderctl.services.budget import UNIT_STEP
     from binderctl.services.budget_report import SESSION_WINDOW
 
     sessions = report.sessions
@@ -124,6 +123,7 @@ def _yes_no(value: bool | None) -> str:
 
 
 def render(report: BudgetReport) -> str:
+    from binderctl.services.budget import UNIT_STEP
     from binderctl.services.budget_report import SESSION_WINDOW
 
     cap = report.cap.net

@@ -7,18 +7,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from binderctl.errors import BinderctlError
 from binderctl.formatting import age, inert
+from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
-from binderctl.services.budget import month_bounds
+from binderctl.services.budget import CENT, UNIT_STEP, month_bounds
 from binderctl.widgets.plot import bar_glyph
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ SPENT_STYLE = "green"
 PROJECTED_STYLE = "cyan"
 CAP_STYLE = "bold red"
 FITS = {None: Text("?", style="dim"), True: Text("yes", style="green"), False: Text("no", "red")}
-
-
-def money(amount: Money | None, currency: str) -> str:
-    if amount is None:
-        return "-"
-    rounded = amount.rounded()
-    return f"{currency} {rounded.net} net ({rounded.gross} gross)"
 
 
 def day_totals(report: BudgetReport) -> list[tuple[Decimal, bool]]:
@@ -104,41 +98,63 @@ def chart_legend(report: BudgetReport) -> Text:
     )
 
 
-def figures(report: BudgetReport) -> Table:
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
-    currency = report.currency
-    mtd_style = LEVEL_STYLE[report.month_to_date_level]
-    projected_style = LEVEL_STYLE[report.projected_level]
-    table.add_row("Month to date", Text(money(report.month_to_date.total, currency), mtd_style))
-    table.add_row(
-        "Projected month", Text(money(report.projected_month.total, currency), projected_style)
+def amounts(amount: Money | None, step: Decimal = CENT) -> tuple[str, str]:
+    """Net and gross, rounded to ``step``; dashes for a figure there is none of."""
+    if amount is None:
+        return "-", "-"
+    rounded = amount.rounded(step)
+    return str(rounded.net), str(rounded.gross)
+
+
+def figures(report: BudgetReport) -> Group:
+    """Net and gross in columns of their own, right-aligned so the digits line up."""
+    table = Table(box=None, padding=(0, 0, 0, 3), pad_edge=False, header_style="dim")
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column(f"{report.currency} net", justify="right", no_wrap=True)
+    table.add_column(f"{report.currency} gross", justify="right", no_wrap=True)
+    rows = (
+        ("Month to date", report.month_to_date.total, LEVEL_STYLE[report.month_to_date_level]),
+        ("Projected month", report.projected_month.total, LEVEL_STYLE[report.projected_level]),
+        ("Cap", report.cap, ""),
+        ("Headroom at month end", report.headroom, ""),
     )
-    table.add_row("Cap", money(report.cap, currency))
-    table.add_row("Headroom at month end", money(report.headroom, currency))
-    table.add_row("Per session-hour", money(report.session_costs.per_session_hour, currency))
-    table.add_row("Per launch", money(report.session_costs.per_launch, currency))
-    table.add_row(
-        "Prices fetched",
-        f"{age(report.prices_age.total_seconds())} ago"
-        + (" (stale: API unreachable)" if report.stale else ""),
-    )
-    return table
+    for label, amount, style in rows:
+        table.add_row(label, *(Text(figure, style) for figure in amounts(amount)))
+    costs = report.session_costs
+    table.add_row()
+    table.add_row("Per session-hour", *amounts(costs.per_session_hour, UNIT_STEP))
+    table.add_row("Per launch", *amounts(costs.per_launch, UNIT_STEP))
+    fetched = Text(f"prices fetched {age(report.prices_age.total_seconds())} ago", style="dim")
+    if report.stale:
+        fetched.append(" (stale: the API is unreachable)", style="bold yellow")
+    return Group(table, fetched)
 
 
 def what_if_table(report: BudgetReport) -> Table:
-    table = Table(box=box.SIMPLE_HEAD)
-    table.add_column("Option", min_width=12, max_width=48, overflow="ellipsis", no_wrap=True)
-    for header in ("Monthly (net)", "vs now", "RAM", "max_pods", "Fits peak", "Source"):
-        table.add_column(header, no_wrap=True)
+    """The options; only the names give up width (to an ellipsis), never the figures."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption=f"monthly, in {report.currency} net of VAT",
+        caption_justify="left",
+    )
+    table.add_column("Option", min_width=12)  # the one column rich may narrow
+    table.add_column("Monthly", justify="right", no_wrap=True)
+    for header in ("vs now", "RAM", "max_pods"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Fits peak", no_wrap=True)
+    table.add_column("Source", no_wrap=True)
     now = next((row.monthly.net for row in report.what_if if row.current), None)
     for row in report.what_if:
         fits = None if row.fits_memory is None else bool(row.fits_memory and row.fits_pods)
         delta = "" if now is None else f"{row.monthly.net - now:+.2f}"
         table.add_row(
-            Text(inert(row.name, 60) + ("  ◀ now" if row.current else "")),
-            f"{report.currency} {row.monthly.rounded().net}",
+            Text(
+                inert(row.name, 60) + ("  ◀ now" if row.current else ""),
+                no_wrap=True,
+                overflow="ellipsis",
+            ),
+            str(row.monthly.rounded().net),
             Text("current" if row.current else delta, style="dim"),
             "-" if row.memory_gb is None else f"{row.memory_gb} GB",
             "-" if row.max_pods is None else str(row.max_pods),
@@ -151,7 +167,7 @@ def what_if_table(report: BudgetReport) -> Table:
 
 class BudgetScreen(ConsoleScreen):
     KINDS = frozenset({"budget"})
-    BINDINGS = [Binding("g", "reload", "Reload")]
+    BINDINGS = keymap.BUDGET_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="budget"):
@@ -169,7 +185,8 @@ class BudgetScreen(ConsoleScreen):
         super().__init__()
         self.report: BudgetReport | None = None  # the last one shown
 
-    def on_mount(self) -> None:
+    def render_model(self) -> None:
+        """Shown (again): the figures as of now, not as of the last visit."""
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -195,7 +212,9 @@ class BudgetScreen(ConsoleScreen):
     def _show(self, report: BudgetReport) -> None:
         self.report = report
         self.query_one("#budget-figures", Static).update(figures(report))
-        self.query_one("#budget-notes", Static).update("\n".join(report.notes))
+        notes = self.query_one("#budget-notes", Static)
+        notes.update("\n".join(report.notes))
+        notes.display = bool(report.notes)
         self._draw_chart()
         self.query_one("#budget-legend", Static).update(chart_legend(report))
         self.query_one("#budget-whatif", Static).update(what_if_table(report))

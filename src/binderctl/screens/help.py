@@ -25,6 +25,10 @@ def _key(binding: Binding) -> str:
     return binding.key_display or binding.key
 
 
+def _described(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+    return [(_key(b), b.tooltip or b.description) for b in bindings]
+
+
 def _section(title: str, rows: Iterable[tuple[str, str]]) -> Table:
     table = Table(
         title=title, title_justify="left", title_style="bold", show_header=False, box=None
@@ -79,3 +83,10 @@ class HelpScreen(ModalScreen[None]):
                 _section("Tables", ((_key(b), b.description) for b in keymap.TABLE_BINDINGS))
             )
             yield Static(_section("Logs", ((_key(b), b.description) for b in keymap.LOG_BINDINGS)))
+            yield Static(_section("Budget", _described(keymap.BUDGET_BINDINGS)))
+            yield Static(
+                _section(
+                    "Provision (in a form field, q and 1-8 type; tab moves between fields)",
+                    _described([*keymap.PROVISION_BINDINGS, *keymap.FIELD_BINDINGS]),
+                )
+            )

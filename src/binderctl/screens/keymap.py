@@ -95,6 +95,30 @@ LOG_BINDINGS: list[Binding] = [
 ]
 
 
+BUDGET_BINDINGS: list[Binding] = [
+    Binding("g", "reload", "Reload", tooltip="fetch prices and resources again"),
+]
+
+PROVISION_BINDINGS: list[Binding] = [
+    Binding("ctrl+s", "save", "Save", tooltip="validate the form and write the config file"),
+    Binding("ctrl+l", "plan", "Plan", tooltip="what provisioning would create (dry run)"),
+    Binding("ctrl+r", "provision", "Provision", tooltip="run the pipeline (asks first)"),
+]
+
+# In a form field printable keys type (a hostname may hold a q or a 1), so these show
+# in the footer there: the way back to the screen's keys, and a quit that still works.
+FIELD_BINDINGS: list[Binding] = [
+    Binding(
+        "escape",
+        "leave",
+        "Leave field",
+        key_display="esc",
+        tooltip="leave the form field: q, 1-8 and the other keys work again",
+    ),
+    Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="quit, even from a form field"),
+]
+
+
 def screen_spec(name: str) -> ScreenSpec | None:
     return next((s for s in SCREENS if s.name == name), None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,13 +11,14 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
 
 from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
+from binderctl.formatting import inert
 from binderctl.paths import write_private
+from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.services.kube import kubeconfig_path
 from binderctl.widgets.cells import plain
@@ -36,11 +38,7 @@ STATE_STYLE = {
 
 
 class ProvisionScreen(ConsoleScreen):
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save config"),
-        Binding("ctrl+l", "plan", "Plan"),
-        Binding("ctrl+r", "provision", "Provision"),
-    ]
+    BINDINGS = keymap.PROVISION_BINDINGS
 
     @property
     def config_path(self) -> Path:
@@ -61,18 +59,17 @@ class ProvisionScreen(ConsoleScreen):
                         disabled=self.console.readonly,
                         compact=True,
                     )
-            with Vertical(id="provision-run", classes="panel") as run:
+            with VerticalScroll(id="provision-run", classes="panel") as run:
                 run.border_title = "Pipeline"
                 yield Static(id="provision-status", markup=False)
-                yield DataTable(id="steps", cursor_type="none", zebra_stripes=True)
+                yield Static(id="steps")
                 yield Static(id="provision-summary")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: dict[str, ProgressEvent] = {}  # the latest event of each step, in order
+
     def on_mount(self) -> None:
-        steps = self.query_one("#steps", DataTable)
-        steps.add_column("", key="state", width=1)
-        steps.add_column("Step", key="step", width=22)
-        steps.add_column("Time", key="elapsed", width=7)
-        steps.add_column("Message", key="message")
         self._status("Edit the configuration, then Plan (dry run) or Provision.")
         if self.console.demo:
             # Nothing to type while the demo provisions: keys go to the screens instead.
@@ -203,27 +200,34 @@ class ProvisionScreen(ConsoleScreen):
         self.console.provisioned(member)
 
     def show_step(self, event: ProgressEvent) -> None:
-        steps = self.query_one("#steps", DataTable)
+        self.steps[event.step] = event
+        self.query_one("#steps", Static).update(steps_table(self.steps.values()))
+
+
+def steps_table(events: Iterable[ProgressEvent]) -> Table:
+    """A row per step; a long message wraps (and a long word folds) within the panel."""
+    table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column("Step", no_wrap=True)
+    table.add_column("Time", justify="right", no_wrap=True)
+    table.add_column("Message", ratio=1, overflow="fold")
+    for event in events:
         glyph, style = STATE_STYLE[event.state]
-        elapsed = f"{event.elapsed:5.1f}s" if event.state not in ("pending", "running") else ""
-        cells = (
+        ended = event.state not in ("pending", "running")
+        table.add_row(
             Text(glyph, style=style),
-            Text(event.title, style="bold" if event.state == "running" else ""),
-            Text(elapsed, style="dim"),
-            plain(event.message, style="red" if event.state == "failed" else "", limit=200),
+            Text(event.title, style="" if ended else "bold"),
+            Text(f"{event.elapsed:.1f}s" if ended else "", style="dim"),
+            Text(inert(event.message, 400), style="red" if event.state == "failed" else ""),
         )
-        if event.step in steps.rows:
-            for key, value in zip(("state", "step", "elapsed", "message"), cells, strict=True):
-                steps.update_cell(event.step, key, value, update_width=key == "message")
-        else:
-            steps.add_row(*cells, key=event.step)
+    return table
 
 
 def summary_renderable(summary: Summary) -> Group:
     """The end of a run: where the server is, the DNS records to create, what next."""
-    facts = Table(show_header=False, box=None, padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
     facts.add_row("Server", f"{summary.server_name} (id {summary.server_id})")
     facts.add_row("IPv4", summary.ipv4 or "-")
     kubeconfig = kubeconfig_path(summary.member)
@@ -239,4 +243,4 @@ def summary_renderable(summary: Summary) -> Group:
         "2. Press 1 for the dashboard (or run `binderctl status`).\n",
         "3. Ask the federation to add the member once /health is OK.",
     )
-    return Group(facts, dns, steps)
+    return Group(facts, Text(), dns, Text(), steps)

@@ -23,6 +23,7 @@ MICROSECOND = timedelta(microseconds=1)
 TB_BYTES = 2**40
 WARN_FRACTION = Decimal("0.8")
 CENT = Decimal("0.01")
+UNIT_STEP = Decimal("0.0001")  # per session-hour and per launch: cents are too coarse
 
 Level = Literal["ok", "warn", "over"]
 LEVELS: tuple[Level, ...] = ("ok", "warn", "over")

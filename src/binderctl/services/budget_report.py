@@ -135,7 +135,10 @@ def build_report(
     elif len(resources.servers) > 1:
         extra.append(f"{len(resources.servers)} servers are labelled for this member: all billed")
     if not seen:
-        extra.append("no session history yet: cost per session-hour needs the console running")
+        extra.append(
+            "no session history yet: an open console records it (a sample a minute), "
+            "then cost per session-hour shows"
+        )
     return BudgetReport(
         member=member.name,
         now=now,

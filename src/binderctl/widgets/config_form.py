@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Static
 
 from binderctl.config import Config, MemberConfig, parse_config
 from binderctl.errors import ConfigError
+from binderctl.screens import keymap
 
 # (config key, label, placeholder); "name" is the member table's name.
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -98,6 +99,15 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
 
 
+class Field(Input):
+    """A form field: printable keys type, q included; esc leaves it for the screen's keys."""
+
+    BINDINGS = keymap.FIELD_BINDINGS
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
 class ConfigForm(VerticalScroll):
     """Inputs for the main keys; each shows the loader's message when it is wrong."""
 
@@ -108,7 +118,7 @@ class ConfigForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         for key, label, placeholder in FIELDS:
             yield Label(label)
-            yield Input(
+            yield Field(
                 self.initial.get(key, ""), placeholder=placeholder, id=f"field-{key}", compact=True
             )
             yield Static(id=f"error-{key}", classes="field-error", markup=False)
