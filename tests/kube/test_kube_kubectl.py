@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,36 +19,14 @@ from kube_cluster import (
     pod_object,
     session_labels,
 )
+from kube_kubectl import Kubectl, needs_kubectl
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.sources import ContainerUsage
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+pytestmark = needs_kubectl
 USERS = ("ada", "bob", "cy")
 DIND_LABELS = {"app": "binder", "component": "image-builder", "name": "binderhub-dind"}
-
-
-class Kubectl:
-    def __init__(self, cluster: Cluster, home: Path) -> None:
-        home.mkdir(exist_ok=True)
-        self.env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "HOME": str(home)}
-
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            ["kubectl", *args], capture_output=True, text=True, env=self.env, timeout=60
-        )
-        if check:
-            assert done.returncode == 0, f"kubectl {' '.join(args)} failed: {done.stderr}"
-        return done
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            ["kubectl", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-        )
 
 
 @pytest.fixture

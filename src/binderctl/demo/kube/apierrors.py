@@ -18,11 +18,6 @@ def resource_name(rt: ResourceType) -> str:
     return f"{rt.plural}.{rt.group}" if rt.group else rt.plural
 
 
-def kind_name(rt: ResourceType) -> str:
-    """``Pod`` or ``Deployment.apps``: how validation messages name a kind."""
-    return f"{rt.kind}.{rt.group}" if rt.group else rt.kind
-
-
 def status_failure(err: StoreError) -> Obj:
     body: Obj = {
         "kind": "Status",
@@ -167,12 +162,16 @@ def invalid_value(field: str, value: Any, detail: str) -> FieldError:
 
 def invalid(rt: ResourceType, name: str, errors: list[FieldError]) -> StoreError:
     """422 Invalid, as ``errors.NewInvalid`` words it."""
+    return invalid_kind(rt.group, rt.kind, name, errors)
+
+
+def invalid_kind(group: str, kind: str, name: str, errors: list[FieldError]) -> StoreError:
+    """422 Invalid of any kind (``CreateOptions.meta.k8s.io``), or of none (``""``)."""
     texts = [f"{e.field}: {e.body()}" for e in errors]
     joined = texts[0] if len(texts) == 1 else f"[{', '.join(texts)}]"
+    qualified = f"{kind}.{group}" if group else kind
     details: Obj = {
-        "name": name,
-        "group": rt.group,
-        "kind": rt.kind,
-        "causes": [{"reason": e.type, "message": e.body(), "field": e.field} for e in errors],
+        key: value for key, value in (("name", name), ("group", group), ("kind", kind)) if value
     }
-    return StoreError(422, "Invalid", f'{kind_name(rt)} "{name}" is invalid: {joined}', details)
+    details["causes"] = [{"reason": e.type, "message": e.body(), "field": e.field} for e in errors]
+    return StoreError(422, "Invalid", f'{qualified} "{name}" is invalid: {joined}', details)

@@ -74,6 +74,7 @@ SCHEMAS: dict[tuple[str, str], Schema] = {
     types.EVENTS_V1.key: {"metadata": META},
     types.CONFIGMAPS.key: {"metadata": META},
     types.SECRETS.key: {"metadata": META},
+    types.LEASES.key: {"metadata": META},
 }
 
 

@@ -35,6 +35,7 @@ from binderctl.demo.kube.defaults import apply_defaults
 from binderctl.demo.kube.deletion import DeleteOptions, delete_object, finish_if_released
 from binderctl.demo.kube.events import core_to_v1, v1_to_core
 from binderctl.demo.kube.fields import FieldSelector
+from binderctl.demo.kube.fieldvalidation import FieldValidation
 from binderctl.demo.kube.labels import Selector, format_selector_spec
 from binderctl.demo.kube.naming import random_suffix
 from binderctl.demo.kube.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
@@ -48,7 +49,16 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 # Kinds whose DELETE answers with the object rather than a Status.
-_RETURN_DELETED = (types.PODS.key, types.SERVICES.key, types.NAMESPACES.key, types.HELMCHARTS.key)
+RETURNS_DELETED = (types.PODS.key, types.SERVICES.key, types.NAMESPACES.key, types.HELMCHARTS.key)
+
+
+def patch_types(rt: ResourceType, subresource: str = "") -> list[str]:
+    """The patch content types a resource (or its scale) takes: strategic merge patch for
+    built-in kinds only, as on a real server."""
+    if subresource == "scale":
+        return [JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH]
+    strategic = [STRATEGIC_PATCH] if schema_for(rt) is not None else []
+    return [JSON_PATCH, MERGE_PATCH, *strategic, APPLY_PATCH]
 
 
 @dataclass(frozen=True)
@@ -183,10 +193,19 @@ class Registry:
             )
 
     def create(
-        self, rt: ResourceType, namespace: str | None, body: Any, *, dry_run: bool = False
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        validation: FieldValidation | None = None,
     ) -> Obj:
+        """``validation``: the request's field validation (None for writes not from HTTP)."""
         view = self.view(rt)
         obj = copy.deepcopy(self._check_body(rt, body))
+        if validation is not None:
+            validation.decoded(rt, obj)
         self._namespace(rt, obj, namespace)
         obj = view.into(obj)
         meta = obj["metadata"]
@@ -240,10 +259,13 @@ class Registry:
         *,
         subresource: str = "",
         dry_run: bool = False,
+        validation: FieldValidation | None = None,
     ) -> Obj:
         view = self.view(rt)
         current = self._current(rt, namespace, name)
         obj = copy.deepcopy(self._check_body(rt, body))
+        if validation is not None:
+            validation.decoded(rt, obj)
         if obj.get("metadata", {}).get("name", name) != name:
             raise bad_request(
                 f"the name of the object ({obj['metadata']['name']}) does not match the name on "
@@ -315,6 +337,7 @@ class Registry:
         subresource: str = "",
         dry_run: bool = False,
         field_manager: str = "",
+        validation: FieldValidation | None = None,
     ) -> tuple[Obj, bool]:
         """Returns (the object, whether it was created by an apply)."""
         view = self.view(rt)
@@ -349,16 +372,15 @@ class Registry:
                     else merge_patch(served, patch)
                 )
             else:
-                accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
-                if schema is not None:
-                    accepted.insert(2, STRATEGIC_PATCH)
-                raise unsupported_media_type(content_type, accepted)
+                raise unsupported_media_type(content_type, patch_types(rt))
         except PatchError as err:
             if err.code == 400:
                 raise bad_request(err.message) from None
             raise StoreError(422, "Invalid", err.message) from None
         if not isinstance(patched, dict):
             raise StoreError(422, "Invalid", "the patched object is not a JSON object")
+        if validation is not None and kind != APPLY_PATCH:
+            validation.patched(rt, patch, patched, strategic=kind == STRATEGIC_PATCH)
         patched.setdefault("metadata", {})
         if patched["metadata"].get("name") != name:
             raise bad_request(
@@ -374,7 +396,7 @@ class Registry:
         view = self.view(rt)
         self._current(rt, namespace, name)
         obj, gone = delete_object(self.store, view.backing, namespace, name, options)
-        if not gone or rt.key in _RETURN_DELETED:
+        if not gone or rt.key in RETURNS_DELETED:
             return view.out(obj)
         return status_success(
             200,
@@ -466,9 +488,7 @@ class Registry:
             elif kind in (MERGE_PATCH, STRATEGIC_PATCH):
                 patched = merge_patch(scale, patch)
             else:
-                raise unsupported_media_type(
-                    content_type, [JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH]
-                )
+                raise unsupported_media_type(content_type, patch_types(rt, "scale"))
         except ValueError as exc:
             raise bad_request(f"error decoding patch: {exc}") from None
         except PatchError as err:

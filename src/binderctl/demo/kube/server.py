@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from binderctl.demo.kube import discovery, types
+from binderctl.demo.kube import discovery, openapi, types
 from binderctl.demo.kube.apierrors import (
     bad_request,
     internal,
@@ -42,6 +42,7 @@ from binderctl.demo.kube.apierrors import (
 from binderctl.demo.kube.deletion import DeleteOptions
 from binderctl.demo.kube.eviction import evict
 from binderctl.demo.kube.fields import FieldSelector, parse_or_400
+from binderctl.demo.kube.fieldvalidation import FieldValidation
 from binderctl.demo.kube.labels import Selector, parse_selector
 from binderctl.demo.kube.logs import LogOptions, render, select, waiting_reason
 from binderctl.demo.kube.metrics import MetricsAPI
@@ -172,6 +173,13 @@ async def _drop(request: web.Request, drop: Drop) -> None:
     if request.transport is not None:
         request.transport.abort()
     raise asyncio.CancelledError
+
+
+def _warned(response: web.Response, validation: FieldValidation) -> web.Response:
+    """A write's answer with the warnings of its field validation, as Warning headers."""
+    for text in validation.warnings:
+        response.headers.add("Warning", f"299 - {json.dumps(text)}")
+    return response
 
 
 def _table_type(api_version: str) -> str:
@@ -320,6 +328,8 @@ class KubeAPIServer:
             raise method_not_allowed()
         if parts == ["version"]:
             return _json(self.version.document())
+        if parts[:2] == ["openapi", "v3"]:
+            return openapi.serve(request, self._openapi(), parts[2:])
         if parts and parts[0] in ("healthz", "livez", "readyz"):
             return web.Response(text="ok", content_type="text/plain")
         if parts == ["api"]:
@@ -343,6 +353,12 @@ class KubeAPIServer:
                 raise path_not_found()
             return _json(resources)
         return await self._resource(request, self._target(group, version, rest))
+
+    def _openapi(self) -> openapi.OpenAPI:
+        return openapi.build(tuple(self.served_types()), self.version.git_version)
+
+    def _validation(self, request: web.Request, rt: ResourceType, options: str) -> FieldValidation:
+        return FieldValidation.parse(request.query, options, self._openapi().schemas(rt))
 
     def _discovery(self, request: web.Request, *, core: bool) -> web.Response:
         accept = request.headers.get("Accept", "")
@@ -428,10 +444,13 @@ class KubeAPIServer:
             return await self._watch(request, target) if watching else self._list(request, target)
         if request.method == "POST":
             self._allow(rt, "create")
+            validation = self._validation(request, rt, "CreateOptions")
             body = await self._body(request)
             dry_run = query.get("dryRun") == "All"
-            created = self.registry.create(rt, target.namespace, body, dry_run=dry_run)
-            return self._respond(request, rt, created, 201)
+            created = self.registry.create(
+                rt, target.namespace, body, dry_run=dry_run, validation=validation
+            )
+            return _warned(self._respond(request, rt, created, 201), validation)
         if request.method == "DELETE":
             self._allow(rt, "deletecollection")
             labels, fields = self._selectors(rt, query)
@@ -451,15 +470,23 @@ class KubeAPIServer:
             return self._respond(request, rt, self.registry.get(rt, target.namespace, name))
         if request.method == "PUT":
             self._allow(rt, "update")
+            validation = self._validation(request, rt, "UpdateOptions")
             body = await self._body(request)
             if sub == "finalize":
                 sub, body = "", self._finalize(target, body)
             updated = self.registry.update(
-                rt, target.namespace, name, body, subresource=sub, dry_run=dry_run
+                rt,
+                target.namespace,
+                name,
+                body,
+                subresource=sub,
+                dry_run=dry_run,
+                validation=validation,
             )
-            return self._respond(request, rt, updated)
+            return _warned(self._respond(request, rt, updated), validation)
         if request.method == "PATCH":
             self._allow(rt, "patch")
+            validation = self._validation(request, rt, "PatchOptions")
             patched, created = self.registry.patch(
                 rt,
                 target.namespace,
@@ -469,8 +496,10 @@ class KubeAPIServer:
                 subresource=sub,
                 dry_run=dry_run,
                 field_manager=query.get("fieldManager", ""),
+                validation=validation,
             )
-            return self._respond(request, rt, patched, 201 if created else 200)
+            status = 201 if created else 200
+            return _warned(self._respond(request, rt, patched, status), validation)
         if request.method == "DELETE":
             self._allow(rt, "delete")
             options = DeleteOptions.parse(await self._body(request), query)
