@@ -1,12 +1,18 @@
-"""The Hetzner API token: from ``HCLOUD_TOKEN`` or the system keyring, never shown."""
+"""The member's credentials: the Hetzner API token and an external registry's password.
+
+Each comes from its environment variable (scripts, CI) or the system keyring (service
+``binderctl``, one account per member and credential), and is never shown.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from binderctl.errors import BinderctlError, ConfigError
 
 TOKEN_ENV = "HCLOUD_TOKEN"
+REGISTRY_PASSWORD_ENV = "BINDERCTL_REGISTRY_PASSWORD"
 KEYRING_SERVICE = "binderctl"
 
 
@@ -31,15 +37,33 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
+@dataclass(frozen=True)
+class Credential:
+    """One kind of credential: what it is called, where it is looked for."""
+
+    what: str  # for messages: "Hetzner API token"
+    env: str  # the environment variable that overrides the keyring
+    account_prefix: str  # keyring account: "<prefix>:<member>"
+    login_flag: str  # what `binderctl auth login` needs to store this one
+
+    def account(self, member: str) -> str:
+        return f"{self.account_prefix}:{member}"
+
+    def login_command(self, member: str) -> str:
+        return f"binderctl auth login{self.login_flag} --member {member}"
+
+
+HETZNER_TOKEN = Credential("Hetzner API token", TOKEN_ENV, "hcloud-token", "")
+REGISTRY_PASSWORD = Credential(
+    "container registry password", REGISTRY_PASSWORD_ENV, "registry", " --registry"
+)
+
+
 class NoKeyringError(BinderctlError):
     pass
 
 
-def _keyring_account(member: str) -> str:
-    return f"hcloud-token:{member}"
-
-
-def _usable_keyring():  # type: ignore[no-untyped-def]
+def _usable_keyring(credential: Credential):  # type: ignore[no-untyped-def]
     import keyring
     from keyring.backends import fail
 
@@ -47,46 +71,58 @@ def _usable_keyring():  # type: ignore[no-untyped-def]
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
         raise NoKeyringError(
             "no system keyring is available on this machine",
-            hint=f"set the token in the {TOKEN_ENV} environment variable instead",
+            hint=f"set the {credential.what} in the {credential.env} environment variable instead",
         )
     return keyring
 
 
-def hetzner_token(member: str) -> Secret:
-    value = os.environ.get(TOKEN_ENV, "").strip()
+def lookup(credential: Credential, member: str) -> Secret:
+    """The credential from its environment variable, else the keyring; ConfigError if
+    neither has it."""
+    value = os.environ.get(credential.env, "").strip()
     if value:
-        return Secret(value, f"environment variable {TOKEN_ENV}")
+        return Secret(value, f"environment variable {credential.env}")
     try:
-        keyring = _usable_keyring()
-        stored = keyring.get_password(KEYRING_SERVICE, _keyring_account(member))
+        keyring = _usable_keyring(credential)
+        stored = keyring.get_password(KEYRING_SERVICE, credential.account(member))
     except NoKeyringError:
         stored = None
     if stored:
         return Secret(stored, f"system keyring (service {KEYRING_SERVICE!r})")
     raise ConfigError(
-        f"no Hetzner API token for member {member!r}",
-        hint=f"run `binderctl auth login --member {member}` or set {TOKEN_ENV}",
+        f"no {credential.what} for member {member!r}",
+        hint=f"run `{credential.login_command(member)}` or set {credential.env}",
     )
 
 
-def token_source(member: str) -> str | None:
+def source(credential: Credential, member: str) -> str | None:
+    """Where the credential would come from, or None when there is none."""
     try:
-        return hetzner_token(member).source
+        return lookup(credential, member).source
     except ConfigError:
         return None
 
 
-def store_token(member: str, token: str) -> None:
-    keyring = _usable_keyring()
-    keyring.set_password(KEYRING_SERVICE, _keyring_account(member), token)
+def store(credential: Credential, member: str, value: str) -> None:
+    keyring = _usable_keyring(credential)
+    keyring.set_password(KEYRING_SERVICE, credential.account(member), value)
 
 
-def forget_token(member: str) -> bool:
+def forget(credential: Credential, member: str) -> bool:
+    """Remove the keyring entry; False when there was none."""
     from keyring.errors import PasswordDeleteError
 
-    keyring = _usable_keyring()
+    keyring = _usable_keyring(credential)
     try:
-        keyring.delete_password(KEYRING_SERVICE, _keyring_account(member))
+        keyring.delete_password(KEYRING_SERVICE, credential.account(member))
     except PasswordDeleteError:
         return False
     return True
+
+
+def hetzner_token(member: str) -> Secret:
+    return lookup(HETZNER_TOKEN, member)
+
+
+def registry_password(member: str) -> Secret:
+    return lookup(REGISTRY_PASSWORD, member)

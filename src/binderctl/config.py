@@ -22,7 +22,13 @@ from binderctl.paths import default_config_path
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
 ENDPOINT_ENV = "BINDERCTL_HCLOUD_ENDPOINT"
-DEFAULT_K3S_VERSION = "v1.31.4+k3s1"
+DEFAULT_K3S_VERSION = "v1.32.4+k3s1"
+# k3s's helm-controller reads a HelmChart's valuesSecrets from these patch releases on
+# (helm-controller v0.16.7), and in every release from VALUES_SECRETS_ALL_FROM on; older
+# API servers drop the field, so an external registry's password would never arrive.
+VALUES_SECRETS_SINCE = {(1, 30): 12, (1, 31): 8, (1, 32): 4}
+VALUES_SECRETS_ALL_FROM = (1, 33)
+_K3S_RELEASE = re.compile(r"v([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})\+k3s[0-9]{1,4}")
 
 # RAM in GB of the Hetzner server types, for the max_pods rule of thumb (1.75 x GB).
 SERVER_TYPE_MEMORY_GB: dict[str, int] = {
@@ -37,6 +43,24 @@ DEFAULT_COMPARISONS: dict[str, Decimal] = {
     "AWS m6a.12xlarge on-demand (list price, eu-central-1)": Decimal("2050.00"),
     "DigitalOcean CPU-optimized 48 vCPU / 96 GB (list price)": Decimal("1008.00"),
 }
+
+
+def k3s_release(version: str) -> tuple[int, int, int]:
+    """``v1.31.4+k3s1`` -> (1, 31, 4); ValueError for anything else."""
+    match = _K3S_RELEASE.fullmatch(version)
+    if match is None:
+        raise ValueError(f"{version[:60]!r} is not a k3s release; expected like v1.31.4+k3s1")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def reads_values_secrets(k3s_version: str) -> bool:
+    """Whether this k3s release's helm-controller reads ``spec.valuesSecrets``."""
+    major, minor, patch = k3s_release(k3s_version)
+    if (major, minor) >= VALUES_SECRETS_ALL_FROM:
+        return True
+    since = VALUES_SECRETS_SINCE.get((major, minor))
+    return since is not None and patch >= since
 
 
 def default_max_pods(server_type: str) -> int | None:
@@ -219,6 +243,12 @@ def _url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _k3s_version(value: Any) -> str:
+    text = _str(value)
+    k3s_release(text)
+    return text
+
+
 def _hostname(value: Any) -> str:
     return parsing.parse_hostname(_str(value))
 
@@ -238,7 +268,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "allow_world_access": _bool,
     "ssh_allowed_cidrs": _cidrs,
     "api_allowed_cidrs": _cidrs,
-    "k3s_version": _pattern(r"v\d+\.\d+\.\d+\+k3s\d+", "a k3s release such as v1.31.4+k3s1"),
+    "k3s_version": _k3s_version,
     "max_pods": _int_range(10, 2000),
     "image_gc_high_percent": _int_range(1, 100),
     "image_gc_low_percent": _int_range(0, 99),
@@ -322,6 +352,15 @@ def _member(path: Path, name: str, table: Any) -> MemberConfig:
             "image_gc_low_percent",
             f"{low} must be below image_gc_high_percent ({high})",
         )
+    version = values.get("k3s_version", DEFAULT_K3S_VERSION)
+    if values.get("registry_url") and not reads_values_secrets(version):
+        raise fail(
+            "k3s_version",
+            f"{version} cannot hand the registry password to BinderHub (registry_url is "
+            "set): k3s reads a HelmChart's valuesSecrets from v1.30.12, v1.31.8, v1.32.4 and "
+            "v1.33.0 on; set k3s_version to one of those or later, or remove registry_url "
+            "to use the in-cluster registry",
+        )
     if not values.get("allow_world_access", False):
         for key in ("ssh_allowed_cidrs", "api_allowed_cidrs"):
             if parsing.covers_world(values[key]):
@@ -395,6 +434,7 @@ image_gc_low_percent = 20
 launch_quota = 100                   # sessions at once; 0 = maintenance, "none" = no limit
 letsencrypt_email = "ops@example.org"
 # registry_url = "https://registry.example.org"   # default: an in-cluster registry
+# registry_username = "robot"   # password: `binderctl auth login --registry`; k3s >= v1.31.8
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from memberkit import pod_named, session_pods
 
+from binderctl.config import DEFAULT_K3S_VERSION
 from binderctl.demo.kube import types
 from binderctl.demo.member.charts import ChartError, render
 from binderctl.demo.member.helm import release_of
@@ -21,7 +22,7 @@ def test_node_reports_the_server_type(make_member: Callable[..., Member]) -> Non
     assert node["status"]["capacity"]["pods"] == "336"
     memory_ki = int(node["status"]["capacity"]["memory"].removesuffix("Ki"))
     assert 180 * 1024**2 < memory_ki < 192 * 1024**2
-    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.31.4+k3s1"
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == DEFAULT_K3S_VERSION
     conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
     assert conditions == {
         "MemoryPressure": "False",

@@ -7,17 +7,21 @@ never for durations.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import yaml
 from memberkit import log_text, pod_named, session_pods
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.clock import SimClock
-from binderctl.demo.member.simulation import Member, MemberOptions
+from binderctl.demo.member.helm import CONFIG_HASH
+from binderctl.demo.member.simulation import Member, MemberOptions, binderhub_chart
 
 SPEED = 400.0
 Running = Callable[..., Any]
@@ -154,3 +158,89 @@ async def test_a_chart_that_cannot_install_never_becomes_ready(running: Running)
     pod = pod_named(member, "helm-install-broken-", "kube-system")
     assert "INSTALLATION FAILED" in log_text(member, pod, "helm") or pod["status"][
         "containerStatuses"][0]["restartCount"] >= 0  # fmt: skip
+
+
+# -- a HelmChart's valuesSecrets (k3s's helm-controller from v0.16.7) -------------------
+EXTERNAL_PREFIX = "registry.example.org/binder-"
+REGISTRY = {"url": "https://registry.example.org", "username": "robot"}
+READS_VALUES_SECRETS = "v1.31.8+k3s1"
+
+
+def _with_values_secret(member: Member) -> None:
+    """The binderhub chart, changed to an external registry whose password is in the
+    Secret ``binderhub-registry``."""
+    spec = binderhub_chart(100, EXTERNAL_PREFIX, registry=REGISTRY)["spec"]
+    spec["valuesSecrets"] = [{"name": "binderhub-registry", "keys": ["values.yaml"]}]
+    member.store.mutate(types.HELMCHARTS, "kube-system", "binderhub", lambda c: c.update(spec=spec))
+
+
+def _password_data(password: str) -> dict[str, str]:
+    values = yaml.safe_dump({"registry": {"password": password}})
+    return {"values.yaml": base64.b64encode(values.encode()).decode()}
+
+
+def _installed_registry(member: Member) -> dict[str, Any]:
+    release = member.helm.installed[("binderhub", "binderhub")]
+    return release.values.get("registry") or {}
+
+
+def _install_hash(member: Member) -> str:
+    job = member.store.get(types.JOBS, "kube-system", "helm-install-binderhub")
+    return job["spec"]["template"]["metadata"]["annotations"][CONFIG_HASH]
+
+
+def _registry_check(member: Member) -> bool:
+    return next(c["ok"] for c in health(member)[1] if c["service"] == "Docker registry")
+
+
+async def test_a_values_secret_must_exist_is_merged_and_followed(running: Running) -> None:
+    member = await running(k3s_version=READS_VALUES_SECRETS)
+    _with_values_secret(member)
+    await until(lambda: _events(member, "FailedMount", "helm-install-binderhub-"))
+    event = _events(member, "FailedMount", "helm-install-binderhub-")[0]
+    assert event["type"] == "Warning"
+    assert event["message"] == (
+        'MountVolume.SetUp failed for volume "values" : secret "binderhub-registry" not found'
+    )
+    pod = pod_named(member, "helm-install-binderhub-", "kube-system")
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == (
+        "ContainerCreating"
+    )
+    assert not _installed_registry(member)  # the release installed before still runs
+    assert _registry_check(member)  # with the in-cluster registry
+
+    member.writer.create(
+        types.SECRETS,
+        {
+            "metadata": {"name": "binderhub-registry", "namespace": "kube-system"},
+            "data": _password_data("first-password"),
+        },
+    )
+    await until(lambda: _installed_registry(member).get("password") == "first-password")
+    assert _installed_registry(member) == {**REGISTRY, "password": "first-password"}
+    assert _registry_check(member)
+    job = member.store.get(types.JOBS, "kube-system", "helm-install-binderhub")
+    uid = job["metadata"]["uid"]
+    (pod,) = [p for p in member.store.list(types.PODS, "kube-system")
+              if p["metadata"]["labels"].get("controller-uid") == uid]  # fmt: skip
+    assert "--values /config/values-0-000-HelmChart-ValuesContent.yaml --values /config/" \
+        "values-0-002-HelmChart-ValuesSecret.yaml" in log_text(member, pod, "helm")  # fmt: skip
+
+    installed = _install_hash(member)
+    member.store.mutate(
+        types.SECRETS, "kube-system", "binderhub-registry",
+        lambda secret: secret.update(data=_password_data("second-password")),
+    )  # fmt: skip
+    await until(lambda: _installed_registry(member).get("password") == "second-password")
+    assert _install_hash(member) != installed
+
+
+async def test_older_k3s_does_not_read_values_secrets(running: Running) -> None:
+    member = await running(k3s_version="v1.31.4+k3s1")  # helm-controller v0.16.5
+    _with_values_secret(member)
+    await until(lambda: _installed_registry(member) == REGISTRY)
+    assert not _events(member, "FailedMount", "helm-install-binderhub-")
+    job = member.store.get(types.JOBS, "kube-system", "helm-install-binderhub")
+    volumes = job["spec"]["template"]["spec"]["volumes"]
+    assert volumes == [{"name": "values", "secret": {"secretName": "chart-values-binderhub"}}]
+    assert not _registry_check(member)

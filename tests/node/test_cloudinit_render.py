@@ -117,7 +117,7 @@ def test_k3s_installed_at_the_pinned_version_with_the_members_flags(extra: str) 
 
 
 def test_k3s_before_1_32_gets_the_kubelet_settings_as_flags_too() -> None:
-    config = member('server_type = "cx22"')
+    config = member('server_type = "cx22"\nk3s_version = "v1.31.4+k3s1"')
     _, flags = k3s_install(rendered(config))
     assert f"--kubelet-arg=max-pods={config.max_pods}" in flags
     assert "--kubelet-arg=image-gc-high-threshold=40" in flags

@@ -201,5 +201,5 @@ def test_power_cycle_boots_the_same_disk_without_rerunning_the_user_data(
     client.wait_for_k3s(TIMEOUT)
     assert len(world.starter.clusters) == 1 and world.starter.clusters[0].running
     log = client.run("cat /var/log/cloud-init-output.log").stdout
-    assert log.count("[INFO]  Using v1.31.4+k3s1 as release") == 1
+    assert log.count(f"[INFO]  Using {member.k3s_version} as release") == 1
     assert log.count("running 'modules:final'") == 2

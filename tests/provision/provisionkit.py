@@ -39,12 +39,16 @@ def cli_env(world: DemoWorld) -> dict[str, str]:
     return env
 
 
-def run_cli(world: DemoWorld, *args: str) -> subprocess.CompletedProcess[str]:
-    """``binderctl ARGS`` against the world, no terminal: stdin is /dev/null."""
+def run_cli(
+    world: DemoWorld, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``binderctl ARGS`` against the world (``env`` on top of its environment), no
+    terminal: stdin is ``stdin``, or /dev/null."""
     return subprocess.run(
         [str(BINDERCTL), *args],
-        env=cli_env(world),
-        stdin=subprocess.DEVNULL,
+        env=cli_env(world) | (env or {}),
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,

@@ -1,4 +1,5 @@
-"""`binderctl auth login|logout|status`: the Hetzner API token, never shown."""
+"""`binderctl auth login|logout|status [--registry]`: the Hetzner API token, or with
+``--registry`` the external container registry's password; never shown."""
 
 from __future__ import annotations
 
@@ -11,50 +12,73 @@ from binderctl.commands import Context, add_command
 from binderctl.errors import UsageError
 
 
-def _member_name(ctx: Context) -> str:
-    return ctx.member.name
+def _credential(ctx: Context) -> auth.Credential:
+    return auth.REGISTRY_PASSWORD if ctx.option("registry") else auth.HETZNER_TOKEN
 
 
 def _login(ctx: Context) -> int:
-    member = _member_name(ctx)
+    member = ctx.member
+    credential = _credential(ctx)
     if sys.stdin.isatty():
-        token = getpass.getpass(f"Hetzner API token for member {member!r} (input hidden): ")
+        value = getpass.getpass(f"{credential.what} for member {member.name!r} (input hidden): ")
     else:
-        token = sys.stdin.readline()
-    token = token.strip()
-    if not token:
-        raise UsageError("no token given; paste the API token from the Hetzner Cloud console")
-    auth.store_token(member, token)
-    ctx.info(f"stored the token for {member!r} in the system keyring")
+        value = sys.stdin.readline()
+    value = value.strip()
+    if not value:
+        raise UsageError(
+            f"no {credential.what} given; type or paste it "
+            "(on a terminal the input is hidden; otherwise one line on standard input)"
+        )
+    auth.store(credential, member.name, value)
+    ctx.info(f"stored the {credential.what} for {member.name!r} in the system keyring")
+    if credential is auth.REGISTRY_PASSWORD and not member.registry_url:
+        ctx.info(
+            f"note: member {member.name!r} has no registry_url, so the in-cluster registry is "
+            "used and this password is not"
+        )
     return 0
 
 
 def _logout(ctx: Context) -> int:
-    member = _member_name(ctx)
-    if auth.forget_token(member):
-        ctx.info(f"removed the token for {member!r} from the system keyring")
+    member = ctx.member.name
+    credential = _credential(ctx)
+    if auth.forget(credential, member):
+        ctx.info(f"removed the {credential.what} for {member!r} from the system keyring")
     else:
-        ctx.info(f"no token for {member!r} was stored in the system keyring")
+        ctx.info(f"no {credential.what} for {member!r} was stored in the system keyring")
     return 0
 
 
 def _status(ctx: Context) -> int:
-    member = _member_name(ctx)
-    source = auth.token_source(member)
+    member = ctx.member.name
+    credential = _credential(ctx)
+    source = auth.source(credential, member)
     if ctx.json_output:
-        ctx.emit_json({"member": member, "token": source is not None, "source": source})
+        key = "registry_password" if credential is auth.REGISTRY_PASSWORD else "token"
+        ctx.emit_json({"member": member, key: source is not None, "source": source})
     elif source:
-        print(f"{member}: token from {source}")
+        print(f"{member}: {credential.what} from {source}")
     else:
         print(
-            f"{member}: no token; run `binderctl auth login` or set {auth.TOKEN_ENV}",
+            f"{member}: no {credential.what}; run `{credential.login_command(member)}` "
+            f"or set {credential.env}"
         )
     return 0 if source else 1
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("auth", help="manage the Hetzner API token")
+    parser = sub.add_parser(
+        "auth", help="manage the Hetzner API token and the container registry password"
+    )
     actions = parser.add_subparsers(dest="auth_action", metavar="ACTION", required=True)
-    add_command(actions, common, "login", "store the token in the system keyring", _login)
-    add_command(actions, common, "logout", "remove the token from the system keyring", _logout)
-    add_command(actions, common, "status", "say where the token comes from", _status)
+    for name, help_text, handler in (
+        ("login", "store the token (or --registry password) in the system keyring", _login),
+        ("logout", "remove the token (or --registry password) from the system keyring", _logout),
+        ("status", "say where the token (or --registry password) comes from", _status),
+    ):
+        command = add_command(actions, common, name, help_text, handler)
+        command.add_argument(
+            "--registry",
+            action="store_true",
+            help="the external container registry's password (registry_url) instead",
+        )

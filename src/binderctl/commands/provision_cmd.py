@@ -12,7 +12,12 @@ from __future__ import annotations
 import sys
 
 from binderctl.commands import Context
-from binderctl.commands.render import ProgressPrinter, plan_text, summary_text
+from binderctl.commands.render import (
+    ProgressPrinter,
+    plan_text,
+    registry_text,
+    summary_text,
+)
 from binderctl.errors import UsageError
 
 # The in-process world lives only for this run: its simulated time (helm install jobs,
@@ -44,11 +49,15 @@ def _provision(ctx: Context) -> int:
     member = ctx.member
     hetzner = HetznerService.for_member(member)
     if ctx.option("dry_run"):
+        registry = pipeline.registry_plan(member)
         items = pipeline.plan(member, hetzner)
         if ctx.json_output:
-            ctx.emit_json({"member": member.name, "plan": [i.to_json() for i in items]})
+            document = {"member": member.name, "plan": [i.to_json() for i in items]}
+            ctx.emit_json(document | ({"registry": registry} if registry else {}))
         else:
             print(plan_text(items))
+            if registry:
+                print(registry_text(registry))
         return 0
 
     asking = sys.stdin.isatty() and not ctx.assume_yes

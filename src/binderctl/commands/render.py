@@ -88,6 +88,15 @@ def plan_text(items: list[PlanItem]) -> str:
     return table(["ACTION", "RESOURCE", "NAME", "DETAIL"], rows)
 
 
+def registry_text(registry: dict[str, str]) -> str:
+    user = f" as {inert(registry['username'], 60)}" if registry["username"] else ""
+    return (
+        f"registry {inert(registry['url'], 100)}{user}: password from "
+        f"{registry['password_from']}, kept in Secret {registry['secret']} (not in the "
+        "HelmChart)"
+    )
+
+
 def summary_text(summary: Summary) -> str:
     lines = [f"Member {summary.member} is provisioned."]
     if summary.server_id is not None:

@@ -2,15 +2,23 @@
 
 No helm binary is needed: helm-controller (bundled with k3s) installs each chart from
 inside the cluster with a ``helm-install-<name>`` Job.
+
+An external registry's password never goes into a HelmChart: it is kept in the Secret
+``kube-system/binderhub-registry`` (key ``values.yaml``: ``registry.password``), which
+the BinderHub chart names in ``spec.valuesSecrets``; helm-controller merges it after
+``valuesContent`` and runs the install again whenever the Secret changes.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from binderctl import auth
+from binderctl.auth import Secret
 from binderctl.config import MemberConfig
 
 if TYPE_CHECKING:
@@ -24,6 +32,11 @@ RELEASE = "binderhub"
 RELEASE_NAMESPACE = "binderhub"
 CLUSTER_ISSUER = "letsencrypt-prod"
 REGISTRY_NODE_PORT = 30500
+REGISTRY_SECRET = "binderhub-registry"
+REGISTRY_SECRET_KEY = "values.yaml"
+REGISTRY_PASSWORD = "registry password"  # its entry in the outcome of apply_charts
+# Spec fields only some charts have: an object that has one it should not is changed.
+OPTIONAL_SPEC_KEYS = ("valuesSecrets",)
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,30 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
     return values
 
 
+def registry_password(member: MemberConfig) -> Secret | None:
+    """The external registry's password (None with the in-cluster registry); a
+    ConfigError saying how to store it when there is none."""
+    if uses_in_cluster_registry(member):
+        return None
+    return auth.registry_password(member.name)
+
+
+def registry_secret(password: Secret) -> dict[str, Any]:
+    """The Secret the BinderHub chart reads ``registry.password`` from."""
+    values = yaml.safe_dump({"registry": {"password": password.reveal()}})
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": REGISTRY_SECRET,
+            "namespace": CHART_NAMESPACE,
+            "labels": {"managed-by": "binderctl"},
+        },
+        "type": "Opaque",
+        "data": {REGISTRY_SECRET_KEY: base64.b64encode(values.encode()).decode()},
+    }
+
+
 def _helm_chart(source: ChartSource, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
@@ -164,7 +201,12 @@ def helm_charts(member: MemberConfig) -> list[dict[str, Any]]:
     charts = [_helm_chart(CERT_MANAGER, cert_manager_values(member))]
     if uses_in_cluster_registry(member):
         charts.append(_helm_chart(REGISTRY, registry_values()))
-    charts.append(_helm_chart(BINDERHUB, binderhub_values(member)))
+    binderhub = _helm_chart(BINDERHUB, binderhub_values(member))
+    if not uses_in_cluster_registry(member):
+        binderhub["spec"]["valuesSecrets"] = [
+            {"name": REGISTRY_SECRET, "keys": [REGISTRY_SECRET_KEY]}
+        ]
+    charts.append(binderhub)
     return charts
 
 
@@ -176,13 +218,41 @@ def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
     return helm_charts(member if quota is None else replace(member, launch_quota=quota))
 
 
-def chart_drift(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
-    """Read-only: each HelmChart's name -> missing, differs or unchanged."""
+def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:
+    """The chart's spec with None for the optional fields it lacks (a merge patch
+    removes those)."""
+    return {key: None for key in OPTIONAL_SPEC_KEYS} | chart["spec"]
+
+
+def _secret_drift(kube: Kube, wanted: dict[str, Any]) -> str:
+    from binderctl.services.kube import SECRETS, KubeError
+
+    try:
+        current = kube.get(SECRETS, REGISTRY_SECRET, CHART_NAMESPACE)
+    except KubeError as exc:
+        if exc.status != 404:
+            raise
+        return "missing"
+    have = (current.get("data") or {}).get(REGISTRY_SECRET_KEY) or ""
+    want = wanted["data"][REGISTRY_SECRET_KEY]
+    return "unchanged" if base64.b64decode(have) == base64.b64decode(want) else "differs"
+
+
+def _drift(
+    kube: Kube, member: MemberConfig, quota: int | None
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Each object's label -> missing, differs or unchanged, and the wanted objects."""
     from binderctl.services.kube import HELMCHARTS, KubeError
 
     drift: dict[str, str] = {}
+    wanted: dict[str, dict[str, Any]] = {}
+    password = registry_password(member)
+    if password is not None:
+        wanted[REGISTRY_PASSWORD] = registry_secret(password)
+        drift[REGISTRY_PASSWORD] = _secret_drift(kube, wanted[REGISTRY_PASSWORD])
     for chart in _wanted(member, quota):
         name = chart["metadata"]["name"]
+        wanted[name] = chart
         try:
             current = kube.get(HELMCHARTS, name, CHART_NAMESPACE)
         except KubeError as exc:
@@ -191,28 +261,38 @@ def chart_drift(kube: Kube, member: MemberConfig, quota: int | None = None) -> d
             drift[name] = "missing"
             continue
         spec = current.get("spec") or {}
-        same = {key: spec.get(key) for key in chart["spec"]} == chart["spec"]
+        want = _wanted_spec(chart)
+        same = {key: spec.get(key) for key in want} == want
         drift[name] = "unchanged" if same else "differs"
-    return drift
+    return drift, wanted
+
+
+def chart_drift(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
+    """Read-only: each HelmChart's name (and the registry password's Secret) -> missing,
+    differs or unchanged."""
+    return _drift(kube, member, quota)[0]
 
 
 def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
-    """Create or update each HelmChart; returns name -> created, updated or unchanged.
+    """Create or update the registry password's Secret (external registry only), then
+    each HelmChart; returns what -> created, updated or unchanged.
 
     ``quota`` overrides the config's launch quota (a drained member stays drained).
     """
-    from binderctl.services.kube import HELMCHARTS, MERGE_PATCH
+    from binderctl.services.kube import HELMCHARTS, MERGE_PATCH, SECRETS
 
-    wanted = {chart["metadata"]["name"]: chart for chart in _wanted(member, quota)}
+    drift, wanted = _drift(kube, member, quota)
     outcome: dict[str, str] = {}
-    for name, state in chart_drift(kube, member, quota).items():
-        chart = wanted[name]
+    for name, state in drift.items():
+        obj = wanted[name]
+        resource = SECRETS if name == REGISTRY_PASSWORD else HELMCHARTS
         if state == "missing":
-            kube.post(HELMCHARTS, chart, namespace=CHART_NAMESPACE)
+            kube.post(resource, obj, namespace=CHART_NAMESPACE)
             outcome[name] = "created"
         elif state == "differs":
+            change = {"data": obj["data"]} if resource is SECRETS else {"spec": _wanted_spec(obj)}
             kube.patch(
-                HELMCHARTS, name, {"spec": chart["spec"]}, namespace=CHART_NAMESPACE,
+                resource, obj["metadata"]["name"], change, namespace=CHART_NAMESPACE,
                 content_type=MERGE_PATCH,
             )  # fmt: skip
             outcome[name] = "updated"

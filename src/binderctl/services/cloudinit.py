@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from string import Template
 
-from binderctl.config import MemberConfig
+from binderctl.config import MemberConfig, k3s_release
 from binderctl.errors import ConfigError
 from binderctl.paths import assets_dir
 
@@ -20,18 +19,15 @@ KUBECONFIG_MODE = "0600"
 # k3s reads the kubelet drop-in directory from this minor on; older ones need the flags.
 KUBELET_DROPIN_SINCE = (1, 32)
 
-_VERSION = re.compile(r"v(\d+)\.(\d+)\.\d+\+k3s\d+")
-
 
 def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
     """The ``k3s server`` flags for ``INSTALL_K3S_EXEC``."""
     flags = ["server", "--tls-san", public_ip, "--write-kubeconfig-mode", KUBECONFIG_MODE]
-    match = _VERSION.fullmatch(member.k3s_version)
-    if match is None:
-        raise ConfigError(
-            f"k3s_version {member.k3s_version!r} is not a k3s release; expected like v1.31.4+k3s1"
-        )
-    if (int(match.group(1)), int(match.group(2))) < KUBELET_DROPIN_SINCE:
+    try:
+        major, minor, _ = k3s_release(member.k3s_version)
+    except ValueError as exc:
+        raise ConfigError(f"k3s_version: {exc}") from None
+    if (major, minor) < KUBELET_DROPIN_SINCE:
         flags += [
             f"--kubelet-arg=max-pods={member.max_pods}",
             f"--kubelet-arg=image-gc-high-threshold={member.image_gc_high_percent}",

@@ -160,6 +160,7 @@ DEPLOYMENTS = Resource("apps/v1", "deployments")
 DAEMONSETS = Resource("apps/v1", "daemonsets")
 JOBS = Resource("batch/v1", "jobs")
 HELMCHARTS = Resource("helm.cattle.io/v1", "helmcharts")
+SECRETS = Resource("v1", "secrets")
 NODE_METRICS = Resource("metrics.k8s.io/v1beta1", "nodes", namespaced=False)
 POD_METRICS = Resource("metrics.k8s.io/v1beta1", "pods")
 

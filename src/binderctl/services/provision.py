@@ -121,7 +121,11 @@ def _verified(found: Found | None) -> StepResult | None:
 
 def _check(run: Run) -> StepResult:
     key = check_ssh_key(run.member)
-    return StepResult(f"{run.hetzner.check_server_type()}; SSH key {key.fingerprint}")
+    password = charts.registry_password(run.member)
+    message = f"{run.hetzner.check_server_type()}; SSH key {key.fingerprint}"
+    if password is not None:
+        message += f"; registry password from {password.source}"
+    return StepResult(message)
 
 
 def _server(run: Run) -> StepResult:
@@ -449,6 +453,20 @@ def plan(member: MemberConfig, hetzner: HetznerService) -> list[PlanItem]:
     found_ip = hetzner.primary_ip_status()
     user_data = render_cloud_init(member, found_ip.ipv4 if found_ip else PLACEHOLDER_IPV4)
     return hetzner.plan(public_key(member), len(user_data.encode()))
+
+
+def registry_plan(member: MemberConfig) -> dict[str, str] | None:
+    """Where an external registry's password comes from and where it goes, never the
+    password; None with the in-cluster registry, a ConfigError when there is none."""
+    password = charts.registry_password(member)
+    if password is None:
+        return None
+    return {
+        "url": member.registry_url,
+        "username": member.registry_username,
+        "password_from": password.source,
+        "secret": f"{charts.CHART_NAMESPACE}/{charts.REGISTRY_SECRET}",
+    }
 
 
 def provision_action(

@@ -6,13 +6,24 @@ OnFailure``, and its name goes to the chart's ``status.jobName``. When its pod's
 container exits 0 the release's objects are applied; a chart that cannot be installed
 (unknown chart, values the chart rejects) makes the container exit 1 again and again
 (``CrashLoopBackOff``), so the chart never becomes ready.
+
+The values reach helm as files under ``/config`` (``--values`` for each, in name order),
+from the controller's own ``chart-values-<name>`` Secret (``valuesContent``) and, from
+helm-controller v0.16.7 (k3s v1.30.12, v1.31.8, v1.32.4 and later), from the Secrets
+``spec.valuesSecrets`` names: they are projected into the Job's pod, so a missing one
+keeps the pod from starting (unless ``ignoreUpdates`` makes it optional), and their
+contents are part of the config hash, so changing one runs the Job again.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 import yaml
@@ -29,20 +40,99 @@ from binderctl.demo.member.timeline import Timeline
 
 CHART_LABEL = "helmcharts.helm.cattle.io/chart"
 CONFIG_HASH = "helmcharts.helm.cattle.io/configHash"
+VALUES_SECRET_TYPE = "helmcharts.helm.cattle.io/values"  # from v0.16.7; Opaque before
 INSTALL_SECONDS = 12.0
 SOURCE = Source("helm-controller")
+# A Secret of the chart's namespace by name; None where the controller predates
+# valuesSecrets (it reads valuesContent only).
+SecretReader = Callable[[str], Obj | None]
 
 
-def values_of(chart: Obj) -> dict[str, Any]:
-    """The chart's ``valuesContent`` merged with ``set`` (as helm does with --set)."""
-    spec = chart.get("spec") or {}
+@dataclass(frozen=True)
+class ValuesFile:
+    path: str  # under /config, where the Job's helm reads it
+    secret: str
+    key: str
+    ref: int = -1  # its entry in spec.valuesSecrets; -1: the controller's own Secret
+    optional: bool = False
+
+
+def values_secret_name(chart_name: str) -> str:
+    """The Secret the controller writes for a chart (its valuesContent)."""
+    return f"chart-values-{chart_name}"
+
+
+def own_secret(chart: Obj) -> str:
+    return values_secret_name(chart["metadata"]["name"])
+
+
+def values_files(chart: Obj, reads_values_secrets: bool) -> list[ValuesFile]:
+    """The files the Job's pod gets, in the order helm reads them."""
+    spec, own = chart.get("spec") or {}, own_secret(chart)
+    if not reads_values_secrets:
+        name = "values-01_HelmChart.yaml"
+        return [ValuesFile(name, own, name)] if spec.get("valuesContent") else []
+    files = []
+    if spec.get("valuesContent"):
+        files.append(
+            ValuesFile("values-0-000-HelmChart-ValuesContent.yaml", own, "HelmChartValuesContent")
+        )
+    items = 1
+    for index, ref in enumerate(spec.get("valuesSecrets") or []):
+        if not ref.get("keys") or ref.get("name") == own:
+            continue
+        for key in ref["keys"]:
+            items += 1
+            path = f"values-0-{items:03d}-HelmChart-ValuesSecret.yaml"
+            optional = bool(ref.get("ignoreUpdates"))
+            files.append(ValuesFile(path, str(ref.get("name")), str(key), index, optional))
+    return files
+
+
+def _file_text(chart: Obj, file: ValuesFile, read_secret: SecretReader | None) -> str | None:
+    """The file's content; None for an optional Secret or key that is not there."""
+    if file.secret == own_secret(chart):
+        return str((chart.get("spec") or {}).get("valuesContent") or "")
+    secret = read_secret(file.secret) if read_secret is not None else None
+    data = (secret or {}).get("data") or {}
+    if file.key not in data:
+        if file.optional:
+            return None
+        if secret is None:
+            raise ChartError(f'secret "{file.secret}" not found')
+        raise ChartError(f"references non-existent secret key: {file.key}")
     try:
-        values = yaml.safe_load(spec.get("valuesContent") or "") or {}
-    except yaml.YAMLError as exc:
-        raise ChartError(f"failed to parse /config/values-10_HelmChart.yaml: {exc}") from None
-    if not isinstance(values, dict):
-        raise ChartError("values must be a YAML mapping")
-    for dotted, value in (spec.get("set") or {}).items():
+        return base64.b64decode(data[file.key], validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ChartError(f"/config/{file.path}: not UTF-8 text") from None
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of two values files: maps key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def values_of(chart: Obj, read_secret: SecretReader | None = None) -> dict[str, Any]:
+    """The chart's values files merged in order, then ``set`` (as helm does with --set)."""
+    values: dict[str, Any] = {}
+    for file in values_files(chart, read_secret is not None):
+        text = _file_text(chart, file, read_secret)
+        if text is None:
+            continue
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ChartError(f"failed to parse /config/{file.path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ChartError("values must be a YAML mapping")
+        values = _merged(values, loaded)
+    for dotted, value in ((chart.get("spec") or {}).get("set") or {}).items():
         node = values
         *parents, leaf = str(dotted).split(".")
         for part in parents:
@@ -51,7 +141,7 @@ def values_of(chart: Obj) -> dict[str, Any]:
     return values
 
 
-def release_of(chart: Obj) -> Release:
+def release_of(chart: Obj, read_secret: SecretReader | None = None) -> Release:
     spec = chart.get("spec") or {}
     meta = chart["metadata"]
     return Release(
@@ -59,13 +149,21 @@ def release_of(chart: Obj) -> Release:
         namespace=spec.get("targetNamespace") or meta["namespace"],
         chart=charts.chart_name(spec),
         version=str(spec.get("version") or ""),
-        values=values_of(chart),
+        values=values_of(chart, read_secret),
     )
 
 
-def config_hash(chart: Obj) -> str:
-    text = json.dumps(chart.get("spec") or {}, sort_keys=True)
-    return "SHA256=" + hashlib.sha256(text.encode()).hexdigest().upper()
+def config_hash(chart: Obj, read_secret: SecretReader | None = None) -> str:
+    """The spec, and the data of each Secret it names that exists and whose updates are
+    not ignored."""
+    digest = hashlib.sha256(json.dumps(chart.get("spec") or {}, sort_keys=True).encode())
+    for file in values_files(chart, read_secret is not None):
+        if read_secret is None or file.optional or file.secret == own_secret(chart):
+            continue
+        data = (read_secret(file.secret) or {}).get("data") or {}
+        for key in sorted(data):
+            digest.update(key.encode() + str(data[key]).encode())
+    return "SHA256=" + digest.hexdigest().upper()
 
 
 class HelmController:
@@ -79,8 +177,10 @@ class HelmController:
         on_installed: Callable[[Release], None],
         on_changed: Callable[[Obj], None],
         node_ip: str,
+        reads_values_secrets: bool,
     ) -> None:
         self.node_ip = node_ip
+        self.reads_values_secrets = reads_values_secrets
         self._pending_release: dict[str, Release] = {}
         self.store = store
         self.writer = writer
@@ -95,7 +195,27 @@ class HelmController:
     def attach(self) -> None:
         self.store.add_listener(self._on_event)
 
+    def reader(self, chart: Obj) -> SecretReader | None:
+        """How this controller reads the Secrets a chart names (None: it does not)."""
+        if not self.reads_values_secrets:
+            return None
+        namespace = chart["metadata"]["namespace"]
+        return lambda name: self.store.find(types.SECRETS, namespace, name)
+
+    def values(self, chart: Obj) -> dict[str, Any]:
+        return values_of(chart, self.reader(chart))
+
+    def release(self, chart: Obj) -> Release:
+        return release_of(chart, self.reader(chart))
+
+    def config_hash(self, chart: Obj) -> str:
+        return config_hash(chart, self.reader(chart))
+
     def _on_event(self, event: WatchEvent) -> None:
+        if event.rt is types.SECRETS and self.reads_values_secrets:
+            meta = event.obj["metadata"]
+            self.timeline.soon(lambda: self._secret_changed(meta["namespace"], meta["name"]))
+            return
         if event.rt is not types.HELMCHARTS:
             return
         meta = event.obj["metadata"]
@@ -104,18 +224,53 @@ class HelmController:
             self._hashes.pop(key, None)
             self.timeline.soon(lambda: self._uninstall(key))
             return
-        digest = config_hash(event.obj)
+        self._reconcile(event.obj)
+
+    def _secret_changed(self, namespace: str, name: str) -> None:
+        """A Secret a chart names (updates not ignored) changed: reconcile that chart."""
+        for chart in self.store.list(types.HELMCHARTS, namespace):
+            refs = (chart.get("spec") or {}).get("valuesSecrets") or []
+            if any(r.get("name") == name and not r.get("ignoreUpdates") for r in refs):
+                self._reconcile(chart)
+
+    def _reconcile(self, chart: Obj) -> None:
+        meta = chart["metadata"]
+        key = (meta["namespace"], meta["name"])
+        digest = self.config_hash(chart)
         if self._hashes.get(key) == digest:
             return
         self._hashes[key] = digest
-        chart = event.obj
         self.timeline.soon(lambda: self.on_changed(chart))
         self.timeline.soon(lambda: self._apply_job(key))
+
+    def _values_volume(self, chart: Obj) -> Obj:
+        """The Job's ``values`` volume: every values file, from the Secret it comes from."""
+        if not self.reads_values_secrets:
+            return {"name": "values", "secret": {"secretName": own_secret(chart)}}
+        files = values_files(chart, True)
+        sources: list[Obj] = [{"secret": {"name": own_secret(chart), "items": []}}]
+        for index, grouped in groupby(files, key=lambda f: f.ref):
+            group = list(grouped)
+            if index >= 0:
+                sources.append({"secret": {"name": group[0].secret, "optional": group[0].optional}})
+            sources[-1]["secret"]["items"] = [{"key": f.key, "path": f.path} for f in group]
+        return {"name": "values", "projected": {"defaultMode": 420, "sources": sources}}
+
+    def _write_values_secret(self, chart: Obj) -> None:
+        """The controller's own ``chart-values-<name>`` Secret, holding valuesContent."""
+        own = own_secret(chart)
+        files = [f for f in values_files(chart, self.reads_values_secrets) if f.secret == own]
+        content = str((chart.get("spec") or {}).get("valuesContent") or "").encode()
+        self.writer.apply(types.SECRETS, {
+            "metadata": {"name": own, "namespace": chart["metadata"]["namespace"]},
+            "type": VALUES_SECRET_TYPE if self.reads_values_secrets else "Opaque",
+            "data": {f.key: base64.b64encode(content).decode() for f in files},
+        })  # fmt: skip
 
     def _job(self, chart: Obj, done: bool) -> Obj:
         meta, spec = chart["metadata"], chart.get("spec") or {}
         name = meta["name"]
-        release = release_of(chart) if done else None
+        release = self.release(chart) if done else None
         target = spec.get("targetNamespace") or meta["namespace"]
         chart_ref = f"{name}/{spec.get('chart')}" if spec.get("repo") else spec.get("chart", "")
         env = {
@@ -132,7 +287,7 @@ class HelmController:
             "PLAIN_HTTP": "false",
         }
         labels = {CHART_LABEL: name}
-        annotations = {CONFIG_HASH: config_hash(chart)}
+        annotations = {CONFIG_HASH: self.config_hash(chart)}
         job: Obj = {
             "metadata": {
                 "name": f"helm-install-{name}",
@@ -158,8 +313,10 @@ class HelmController:
                                     "global.systemDefaultRegistry=",
                                 ],
                                 "env": [{"name": k, "value": v} for k, v in env.items()],
+                                "volumeMounts": [{"name": "values", "mountPath": "/config"}],
                             }
                         ],
+                        "volumes": [self._values_volume(chart)],
                     },
                 },
             },
@@ -226,6 +383,7 @@ class HelmController:
             return
         job = self._job(chart, done=False)
         job_name = job["metadata"]["name"]
+        self._write_values_secret(chart)
         self.writer.delete(types.JOBS, key[0], job_name)
         self.writer.create(types.JOBS, job)
         self._set_status(key, job_name)
@@ -240,16 +398,18 @@ class HelmController:
 
     def install_now(self, chart: Obj) -> Release | None:
         """A chart that was installed before the simulation began (an "up" member). One
-        that cannot be installed is only created: its install Job fails as usual."""
+        that cannot be installed is only created: its install Job fails as usual. Its
+        finished Job has no pod, so no ``chart-values-<name>`` Secret is written for it
+        (which keeps a seeded member's objects as they were)."""
         meta = chart["metadata"]
         key = (meta["namespace"], meta["name"])
         try:
-            release = release_of(chart)
+            release = self.release(chart)
             charts.render(release)
         except ChartError:
             self.writer.create(types.HELMCHARTS, chart)
             return None
-        self._hashes[key] = config_hash(chart)
+        self._hashes[key] = self.config_hash(chart)
         self.writer.create(types.HELMCHARTS, chart)
         job = self._job(chart, done=True)
         self.writer.create(types.JOBS, job)
@@ -279,6 +439,7 @@ class HelmController:
             for rt, obj in charts.render(release):
                 self.writer.delete(rt, namespace, obj["metadata"]["name"])
             del self.installed[(namespace, name)]
+        self.writer.delete(types.SECRETS, key[0], values_secret_name(key[1]))
 
     # -- the Job's pod ---------------------------------------------------------------
     def chart_of_pod(self, pod: Obj) -> Obj | None:
@@ -292,7 +453,7 @@ class HelmController:
         if chart is None:
             return Plan(ready_after=None, exit_after=2.0, exit_code=1)
         try:
-            charts.render(release_of(chart))
+            charts.render(self.release(chart))
         except ChartError:
             return Plan(ready_after=None, exit_after=4.0, exit_code=1)
         return Plan(ready_after=1.0, exit_after=INSTALL_SECONDS, exit_code=0)
@@ -316,14 +477,22 @@ class HelmController:
             ]
         chart_ref = f"{meta['name']}/{spec.get('chart')}" if spec.get("repo") else spec.get("chart")
         version = f" --version {spec['version']}" if spec.get("version") else ""
+        reader = self.reader(chart)
+        present = [  # an optional Secret or key that is not there is no file
+            f" --values /config/{file.path}"
+            for file in values_files(chart, reader is not None)
+            if reader is None
+            or not file.optional
+            or file.key in ((reader(file.secret) or {}).get("data") or {})
+        ]
         lines += [
             "+ echo 'Installing helm_v3 chart'",
             f"+ helm_v3 install --namespace {target} --create-namespace{version} "
-            f"{meta['name']} {chart_ref} --values /config/values-10_HelmChart.yaml",
+            f"{meta['name']} {chart_ref}{''.join(sorted(present))}",
         ]
         self.logs.write_many(ns, name, container, lines)
         try:
-            release = release_of(chart)
+            release = self.release(chart)
             charts.render(release)
         except ChartError as exc:
             self.logs.write(ns, name, container, f"Error: INSTALLATION FAILED: {exc}")

@@ -2,7 +2,8 @@
 
 The control plane (controllers, scheduler, graceful deletion) lives in ``demo/kube``;
 from the moment a pod has ``spec.nodeName`` of this node, this module owns its
-``status``: admission (``OutOfpods``, DiskPressure), image pulls (with
+``status``: admission (``OutOfpods``, DiskPressure), Secret volumes (``FailedMount``
+while one is missing), image pulls (with
 ``ErrImagePull``/``ImagePullBackOff``), container starts, readiness, exits and
 restarts (``CrashLoopBackOff``), evictions, and the Killing of a pod being deleted.
 What a container does once started is a ``Plan`` chosen by the simulation's
@@ -30,10 +31,14 @@ from binderctl.demo.member.events import EventRecorder, Source
 from binderctl.demo.member.hardware import EVICTION_IMAGEFS, Hardware
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.timeline import Timeline, Timer
+from binderctl.demo.member.volumes import unmountable
 
 PULL_BYTES_PER_SECOND = 150 * 1000**2
 BACKOFF_START = 10.0
 BACKOFF_MAX = 300.0
+# A failed volume set-up is retried after 500 ms, doubling up to 2m2s (exponentialbackoff).
+MOUNT_RETRY_FIRST = 0.5
+MOUNT_RETRY_MAX = 122.0
 EVICTION_INTERVAL = 10.0
 IMAGE_GC_INTERVAL = 300.0
 STATUS_REPORT_INTERVAL = 300.0
@@ -450,7 +455,7 @@ class Kubelet:
         run = self._new_run(pod)
         self.runs[uid] = run
         self._write(run)
-        self._pull(run, 0)
+        self._mount(run, 0.0)
 
     def _emit(self, run: Run, type_: str, reason: str, message: str, container: str | None) -> None:
         pod = self._current(run)
@@ -467,6 +472,22 @@ class Kubelet:
                 callback()
 
         run.timers.append(self.timeline.after(delay, guarded))
+
+    def _mount(self, run: Run, waited: float) -> None:
+        """Set up the pod's volumes, then pull its images; retried while a Secret is
+        missing."""
+        pod = self._current(run)
+        if pod is None:
+            return
+        problem = unmountable(self.store, pod)
+        if problem is None:
+            if waited:  # what its containers do is decided when they can start
+                run.plan = run.workload.plan(pod)
+            self._pull(run, 0)
+            return
+        self._emit(run, "Warning", "FailedMount", problem, None)
+        delay = min(max(waited * 2, MOUNT_RETRY_FIRST), MOUNT_RETRY_MAX)
+        self._later(run, delay, lambda: self._mount(run, delay))
 
     def _pull(self, run: Run, index: int) -> None:
         if index == len(run.containers):

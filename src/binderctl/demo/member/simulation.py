@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods
+from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods, reads_values_secrets
 from binderctl.demo.kube import types
 from binderctl.demo.kube.events import rfc3339
 from binderctl.demo.kube.store import Obj, Store
@@ -26,7 +26,7 @@ from binderctl.demo.member.charts import Release, get
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.events import EventRecorder
 from binderctl.demo.member.hardware import Hardware
-from binderctl.demo.member.helm import CHART_LABEL, HelmController, values_of
+from binderctl.demo.member.helm import CHART_LABEL, HelmController
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.metrics import Metrics
@@ -240,6 +240,7 @@ class Member:
         self.helm = HelmController(
             store, self.writer, self.timeline, self.events, self.logs,
             self._installed, self._chart_changed, options.node_ip,
+            reads_values_secrets(options.k3s_version),
         )  # fmt: skip
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
         self._program = _Program(self)
@@ -307,7 +308,7 @@ class Member:
         if meta["name"] != RELEASE:
             return
         with contextlib.suppress(charts.ChartError):
-            self._apply_values(values_of(chart))
+            self._apply_values(self.helm.values(chart))
 
     def _apply_values(self, values: dict[str, Any]) -> None:
         self.values = values
@@ -357,8 +358,11 @@ class Member:
             if due is not None:
                 delay = min(MAX_STEP, max(0.0, self.clock.real_seconds(due - self.clock.elapsed())))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: in Python 3.11 wait_for loses a cancellation
+            # that arrives as the event is set, and stop() would wait forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -402,10 +406,15 @@ class Member:
         return self.hub.hub_up and self.hub.proxy_up
 
     def registry_up(self) -> bool:
+        """BinderHub asks the registry its running release names: an external one
+        answers (not 401) only with the password the chart put into its docker config."""
         if self.faults.registry_down:
             return False
-        if not self.settings.image_prefix.startswith(IN_CLUSTER_REGISTRY):
-            return True
+        release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
+        values = release.values if release is not None else {}
+        prefix = get(values, "config.BinderHub.image_prefix") or IN_CLUSTER_REGISTRY
+        if not prefix.startswith(IN_CLUSTER_REGISTRY):
+            return bool(get(values, "registry.password"))
         return any(
             run.phase == "Running" and run.ready and run.namespace == "registry"
             for run in self.kubelet.runs.values()
@@ -427,6 +436,8 @@ class Member:
     def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
         hub = self.hub
         hub.binder_log("I", "health:152", "Checking registry status")
+        if not next(r["ok"] for r in results if r["service"] == "Docker registry"):
+            hub.binder_log("E", "health:54", "Error checking check_docker_registry")
         hub.binder_log("I", "health:222", f"Getting pod statistics for {RELEASE_NAMESPACE}")
         if not ok:
             unhealthy = [r for r in results if not r["ok"]]
