@@ -3,22 +3,40 @@
 Rows are given as ``key -> tuple of CellValue``. A CellValue is the displayed text, the
 value it sorts by and a style; all three are plain data, so comparing a row with what the
 table shows is cheap and a tick in which few rows changed costs little.
+
+Repainting is cheap too. DataTable keys its render caches on one table-wide counter that
+every cell update bumps, so a single changed cell re-renders every visible row. LiveTable
+caches each rendered line by its own row instead: the row's version (new whenever one of
+its cells changes), its stripe (a row that only moved gets its line back with the row
+index the mouse handlers read corrected), whether the cursor or the mouse is on it, and
+the table's look (widths, scroll); a changed row renders again only its changed cells.
+A tick repaints only the visible rows it changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from itertools import count
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
 from binderctl.widgets.cells import Cell
 
 MARK_COLUMN = "_mark"
 MARK = "●"
 FLEX_MIN = 12  # the narrowest a column without a fixed width gets
+# Rendered lines and cells kept: a screenful in all its states many times over, but not
+# so many that the garbage collector's full passes (which visit them all) grow long.
+CACHED_LINES = 1000
+CACHED_CELLS = 4000
 
 
 class CellValue(NamedTuple):
@@ -34,6 +52,7 @@ class Column(NamedTuple):
 
 
 Row = tuple[CellValue, ...]
+CellLines = list[list[Segment]]  # a rendered cell
 
 
 def _cell(value: CellValue) -> Cell:
@@ -44,6 +63,11 @@ class LiveTable(DataTable):
     """A row-cursor table with marks (``space``), sorting and diff-based ``sync``."""
 
     def __init__(self, columns: Sequence[Column], *, sort_by: str, **kwargs: Any) -> None:
+        # Set before DataTable's __init__, whose watchers already clear the caches.
+        self._versions: dict[RowKey, int] = {}
+        self._serial = count()
+        self._lines: LRUCache[Hashable, tuple[Strip, int]] = LRUCache(CACHED_LINES)
+        self._cells: LRUCache[Hashable, tuple[CellType, CellLines]] = LRUCache(CACHED_CELLS)
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._spec = tuple(columns)
         self._shown: dict[str, Row] = {}
@@ -93,6 +117,7 @@ class LiveTable(DataTable):
         shown = self._shown
         sort_index = self.column_keys.index(self.sort_by)
         resort = False
+        changes: dict[str, dict[str, Cell]] = {}
         keep = self.current_key
         with self.app.batch_update():
             for key in [k for k in shown if k not in rows]:
@@ -106,13 +131,16 @@ class LiveTable(DataTable):
                     self.add_row(Cell(mark), *map(_cell, row), key=key)
                     resort = True
                 elif old != row:
-                    for index, (before, after) in enumerate(zip(old, row, strict=True)):
-                        if before != after:
-                            self.update_cell(key, self._spec[index].key, _cell(after))
-                            resort |= index == sort_index and before.sort_key != after.sort_key
+                    changes[key] = {
+                        column.key: _cell(after)
+                        for column, before, after in zip(self._spec, old, row, strict=True)
+                        if before != after
+                    }
+                    resort |= old[sort_index].sort_key != row[sort_index].sort_key
                 else:
                     continue
                 shown[key] = row
+            self._set_cells(changes, repaint=not resort)  # a sort repaints them all
             if resort:
                 self._sort(keep)
 
@@ -128,13 +156,33 @@ class LiveTable(DataTable):
         if key is None:
             return
         self.marked ^= {key}
-        self.update_cell(key, MARK_COLUMN, Cell(MARK if key in self.marked else ""))
+        self._set_cells({key: {MARK_COLUMN: Cell(MARK if key in self.marked else "")}})
         self.action_cursor_down()
 
     def clear_marks(self) -> None:
-        for key in self.marked & self._shown.keys():
-            self.update_cell(key, MARK_COLUMN, Cell(""))
+        self._set_cells({key: {MARK_COLUMN: Cell("")} for key in self.marked & self._shown.keys()})
         self.marked.clear()
+
+    def _set_cells(
+        self, changes: Mapping[str, Mapping[str, Cell]], *, repaint: bool = True
+    ) -> None:
+        """Change cells of some rows (``row key -> column key -> cell``) and repaint the
+        visible ones among them (``update_cell`` repaints the whole table for each cell)."""
+        if not changes:
+            return
+        self._update_count += 1  # DataTable caches rows' renderables by this count
+        # Rows are one line high, below the header: row i is painted on line
+        # header + i - scroll_y (refresh_row finds that line by adding up the rows above).
+        header = self.header_height if self.show_header else 0
+        shift = header - round(self.scroll_y)
+        width, height = self.size
+        for key, cells in changes.items():
+            row_key = RowKey(key)
+            self._data[row_key].update({ColumnKey(c): cell for c, cell in cells.items()})
+            self._touch(row_key)
+            y = shift + self._row_locations.get(row_key)
+            if repaint and header <= y < height:
+                self.refresh(Region(0, y, width, 1))
 
     def _sort(self, keep: str | None) -> None:
         self.sort(self.sort_by, key=attrgetter("sort_key"), reverse=self.sort_reverse)
@@ -142,3 +190,112 @@ class LiveTable(DataTable):
             index = self.get_row_index(keep)
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False)
+
+    # -- rendering: lines cached per row --------------------------------------------
+
+    def add_row(
+        self,
+        *cells: CellType,
+        height: int | None = 1,
+        key: str | None = None,
+        label: str | None = None,
+    ) -> RowKey:
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        self._touch(row_key)
+        return row_key
+
+    def _touch(self, row_key: RowKey) -> None:
+        """The row's cached lines are stale: give it a new version."""
+        self._versions[row_key] = next(self._serial)
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: CellType,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """DataTable's (LiveTable itself changes cells with ``_set_cells``), keeping the
+        row's cached lines current."""
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        self._touch(RowKey(row_key) if isinstance(row_key, str) else row_key)
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        super().remove_row(row_key)
+        self._versions.pop(RowKey(row_key) if isinstance(row_key, str) else row_key, None)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._lines.clear()
+        self._cells.clear()
+
+    def notify_style_update(self) -> None:
+        self._lines.clear()
+        self._cells.clear()
+        super().notify_style_update()
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        try:
+            row_key, line = self._get_offsets(y)
+        except LookupError:  # below the last row
+            return super()._render_line(y, x1, x2, base_style)
+        version = self._versions.get(row_key)
+        if version is None:  # the header
+            return super()._render_line(y, x1, x2, base_style)
+        index = self._row_locations.get(row_key)
+        lit: tuple[object, ...] = (self.cursor_row == index, self.hover_row == index)
+        if self.cursor_type != "row":
+            lit += (self.cursor_column, self.hover_column)
+        place = (index % 2, index < self.fixed_rows)  # zebra stripes, fixed rows
+        cache_key = (version, place, line, x1, x2, base_style, lit, self._look())
+        cached = self._lines.get(cache_key)
+        if cached is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+        elif cached[1] != index:
+            # The row moved (a sort, rows above it came or went): only the row index
+            # the mouse handlers read from the segments' meta is out of date.
+            strip = cached[0]
+            moved = Segment.apply_style(strip, post_style=Style.from_meta({"row": index}))
+            strip = Strip(moved, strip.cell_length)
+        else:
+            return cached[0]
+        self._lines[cache_key] = (strip, index)
+        return strip
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> CellLines:
+        """Cells are cached by themselves and their place, so that a changed row renders
+        only its changed cells."""
+        if row_index < 0 or column_index < 0:  # the header, row labels
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        cell = self._data[row_key][self._column_locations.get_key(column_index)]
+        # Cells are replaced, never changed in place; an entry holds its cell, so that the
+        # id is not another's while it lives. The segments' meta carries the position.
+        hovered = self._show_hover_cursor
+        key = (id(cell), row_index, column_index, base_style, width, cursor, hover, hovered)
+        cached = self._cells.get(key)
+        if cached is not None:
+            return cached[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cells[key] = (cell, lines)
+        return lines
+
+    def _look(self) -> Hashable:
+        """What, besides a row's own data and place and the part of it shown, changes how
+        its lines look (changes of style, focus included, and of settings such as zebra
+        stripes clear the caches)."""
+        return (
+            tuple(column.get_render_width(self) for column in self.columns.values()),
+            self._row_label_column_width,
+            self.cursor_type,
+            self._show_hover_cursor,
+        )
