@@ -30,7 +30,8 @@ from binderctl.errors import BinderctlError
 from binderctl.models import Change, History
 from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
-from binderctl.screens.base import ConsoleScreen
+from binderctl.screens.base import ALL_KINDS, ConsoleScreen
+from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
     from binderctl.services.cluster import ClusterModel, ClusterState
     from binderctl.services.kube import Kube
     from binderctl.services.logs import LogStream
-
-# Imported once, in one thread, before any worker uses them: first imports of the client
-# libraries (requests, kubernetes) from two threads at once can fail half-initialized.
-SERVICE_MODULES = ("cluster", "kube", "actions", "logs", "budget_report", "provision", "hetzner")
 
 # At most this often the shown screen redraws for model changes.
 REDRAW_SECONDS = 0.25
@@ -80,6 +77,7 @@ class BinderctlApp(App[int]):
         demo: bool = False,
         config_path: Path | None = None,
         after_provision: Callable[[], None] | None = None,
+        startup: Startup | None = None,
     ) -> None:
         super().__init__()
         self.member = member
@@ -95,7 +93,10 @@ class BinderctlApp(App[int]):
         self._posted = False
         self._last_redraw = 0.0
         self._confirmations: set[Future[bool]] = set()
-        self.services_ready = threading.Event()
+        # The service layer, imported in one thread; it connects to the member at once
+        # unless the console starts on the Provision screen.
+        self.startup = startup or Startup(None if start == "provision" else member)
+        self.services_ready = self.startup.ready
         self.set_reactive(
             BinderctlApp.header_state, HeaderState(member=member.name, readonly=readonly)
         )
@@ -110,15 +111,20 @@ class BinderctlApp(App[int]):
     # -- lifecycle --------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._import_services()
+        self.startup.start()
         self.sub_title = self.member.name
+        started = self.startup.take_model() if self.startup.model_started() else None
+        if started is not None:  # already listing: the first screen shows what it has
+            self._attach(started)
+            self._settle(started.kube)
         self.switch_mode(self.start_mode)
         self.set_interval(CLOCK_SECONDS, lambda: self.model_changed({"clock"}))
         self.set_interval(BUDGET_SECONDS, self.refresh_budget)
         if self.start_mode == "provision":
             self.connect_error = "not provisioned yet: run the pipeline on the Provision screen"
         else:
-            self.connect()
+            if started is None:
+                self.connect()
             self.refresh_budget()
 
     @property
@@ -130,40 +136,54 @@ class BinderctlApp(App[int]):
         for future in list(self._confirmations):
             if not future.done():
                 future.set_result(False)
+        self.startup.close()
         if self.cluster is not None:
             self.cluster.stop()
 
-    @work(thread=True, group="imports")
-    def _import_services(self) -> None:
-        for name in SERVICE_MODULES:
-            importlib.import_module(f"binderctl.services.{name}")
-        self.services_ready.set()
-
     @work(thread=True, exclusive=True, group="model")
     def connect(self) -> None:
-        """Start the live model (watches and polls in its own threads)."""
-        self.services_ready.wait()
-        from binderctl.services.cluster import ClusterModel
-        from binderctl.services.kube import Kube, client_cert_expiry, kubeconfig_path
-
+        """Start the live model (watches and polls in its own threads): the first time
+        the one the start made, later a new one."""
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
         self.call_from_thread(self._update_header, connection="connecting")
         try:
-            self.kube = Kube(self.member)
-            cluster = ClusterModel(self.member, self.kube)
-            self.cert_expiry = client_cert_expiry(kubeconfig_path(self.member.name))
+            cluster = self.startup.take_model()
+            if cluster is None:
+                self.services_ready.wait()
+                cluster = connect(self.member, self.services_ready)
         except BinderctlError as exc:
             self.connect_error = str(exc)
             self.call_from_thread(self.report_error, exc)
             self.call_from_thread(self._update_header, connection="disconnected")
             self.model_changed({"connection"})
             return
+        self._attach(cluster)
+        self.call_from_thread(self._settle, cluster.kube)
+
+    def _attach(self, cluster: ClusterModel) -> None:
+        """Show ``cluster``, the live model (from any thread)."""
         self.connect_error = None
+        self.kube = cluster.kube
         self.cluster = cluster
         cluster.subscribe(lambda changes: self._on_changes(cluster, changes))
-        cluster.start()
+        if cluster.listed:  # it listed before it had this subscriber: draw what it holds
+            self.model = cluster.state()
+            self.model_changed(ALL_KINDS)
+
+    @work(thread=True, group="settle")
+    def _settle(self, kube: Kube) -> None:
+        """Once the whole service layer is in: freeze what it added (see ``_redraw``) and
+        read the client certificate's expiry (cryptography is in by then)."""
+        self.services_ready.wait()
+        gc.freeze()
+        from binderctl.services.kube import client_cert_expiry
+
+        try:
+            self.cert_expiry = client_cert_expiry(kube.path)
+        except BinderctlError as exc:
+            self.call_from_thread(self.report_error, exc)
 
     @work(thread=True, exclusive=True, group="budget")
     def refresh_budget(self) -> None:
@@ -228,8 +248,10 @@ class BinderctlApp(App[int]):
             self._posted = False
         if not kinds:
             return
-        self._last_redraw = time.monotonic()
         state = self.model
+        if state is not None and state.connection == "connected":
+            # Until the watches have listed, each part is drawn as soon as it arrives.
+            self._last_redraw = time.monotonic()
         if state is not None:
             self._update_header(
                 connection=state.connection,
@@ -243,13 +265,14 @@ class BinderctlApp(App[int]):
                 screen.model_changed(kinds)
             except NoMatches:  # the screen is being taken down (the app is exiting)
                 return
-        if state is not None and not self._frozen:
-            # Once the first model is drawn, what exists now (every module, the model,
-            # the tables built from it) lives as long as the app: keep the cyclic garbage
-            # collector from scanning it again, which with 1,000 sessions would stall
-            # the UI for 100-300 ms every few seconds.
+        if state is not None and state.connection == "connected" and not self._frozen:
+            # Once the first whole model is drawn, what exists now (the modules, the
+            # model, the tables built from it) lives as long as the app: keep the cyclic
+            # garbage collector from scanning it again, which with 1,000 sessions would
+            # stall the UI for 100-300 ms every few seconds.
             self._frozen = True
             gc.freeze()
+            self.startup.drawn()  # the rest of the service layer loads now
 
     def _update_header(self, **fields: Any) -> None:
         self.header_state = replace(self.header_state, **fields)

@@ -157,3 +157,35 @@ def test_model_feeds_the_session_history(quiet: OpsWorld) -> None:
     _, running, launches = load_history(quiet.member).last or (0, 0, 0)
     assert running == 40 and launches == 0
     assert history_path(quiet.member).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_fresh_list_is_delivered_before_the_tick(quiet: OpsWorld) -> None:
+    listed = threading.Event()
+
+    def on_changes(changes: list[Change]) -> None:
+        if sum(1 for c in changes if c.kind == "session") == 40:
+            listed.set()
+
+    live = ClusterModel(
+        quiet.member, tick=60.0, poll_interval=60.0, record_history=False, disk_interval=None
+    )
+    live.subscribe(on_changes)
+    with live:
+        assert listed.wait(20)  # not at the first tick, a minute after the start
+        wait_for(lambda: live.listed)
+
+
+def test_deferred_work_waits_for_its_event(quiet: OpsWorld) -> None:
+    deferred = threading.Event()
+    with ClusterModel(
+        quiet.member,
+        poll_interval=0.1,
+        history_interval=0.0,
+        disk_interval=None,
+        deferred_until=deferred,
+    ) as live:
+        assert live.wait_synced(20)
+        wait_for(lambda: len(live.history_copy().sessions) >= 3)  # polls go on meanwhile
+        assert not history_path(quiet.member).exists()
+        deferred.set()
+        wait_for(lambda: load_history(quiet.member).last is not None)

@@ -25,6 +25,13 @@ def run_default(ctx: Context) -> int:
 
 
 def _run_console(ctx: Context) -> int:
+    startup = None
+    if not ctx.option("demo") and ctx.config_path.exists():
+        from binderctl.services.startup import Startup
+
+        # Connecting first: the API server prepares its lists while Textual is imported.
+        startup = Startup(ctx.member).start()
+        startup.wait_connected()
     from binderctl.app import BinderctlApp
 
     if ctx.option("demo"):
@@ -41,7 +48,7 @@ def _run_console(ctx: Context) -> int:
                 after_provision=world.start_sessions,
             )
             return app.run() or 0
-    if not ctx.config_path.exists():
+    if startup is None:
         # A first run: the Provision screen's form writes the config.
         app = BinderctlApp(
             new_member(ctx.option("member") or ""),
@@ -50,7 +57,10 @@ def _run_console(ctx: Context) -> int:
             config_path=ctx.config_path,
         )
         return app.run() or 0
-    return BinderctlApp(ctx.member, readonly=ctx.readonly, config_path=ctx.config_path).run() or 0
+    app = BinderctlApp(
+        ctx.member, readonly=ctx.readonly, config_path=ctx.config_path, startup=startup
+    )
+    return app.run() or 0
 
 
 def new_member(name: str) -> MemberConfig:

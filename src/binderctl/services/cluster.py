@@ -500,8 +500,16 @@ class ClusterModel:
 
     ``subscribe(callback)`` delivers, once per tick and from the model's dispatcher
     thread, the list of rows that changed (coalesced: one ``Change`` per row with its
-    state before the tick and after it). Consumers on another loop hop over themselves
-    (Textual: ``app.call_from_thread``). ``state()`` returns a consistent copy.
+    state before the tick and after it); what a watch has just listed is delivered at
+    once. Consumers on another loop hop over themselves (Textual:
+    ``app.call_from_thread``). ``state()`` returns a consistent copy.
+
+    The polls start once pods and nodes are listed, ``/health`` and the disk once the
+    watches have listed or failed: a busy member's first lists are not slowed by them.
+    ``deferred_until``, when given, holds back what is not urgent (disk reads over SSH,
+    samples for the session history) until it is set: the console sets it once its
+    start is over, when another thread has imported the libraries they use. The first
+    history sample is taken one ``history_interval`` after the start.
     """
 
     def __init__(
@@ -517,6 +525,7 @@ class ClusterModel:
         history_limit: int = 720,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
         record_history: bool = True,
+        deferred_until: threading.Event | None = None,
     ) -> None:
         self.member = member
         self.kube = kube or Kube(member)
@@ -526,6 +535,10 @@ class ClusterModel:
         self.history_interval = history_interval
         self.disk_interval = disk_interval
         self.record_history = record_history
+        if deferred_until is None:
+            deferred_until = threading.Event()
+            deferred_until.set()
+        self._deferred_until = deferred_until
         self.history = History(limit=history_limit)
         self._lock = threading.Lock()
         self._pending: dict[tuple[ChangeKind, str], list[object]] = {}
@@ -538,6 +551,8 @@ class ClusterModel:
         self.last_error: str | None = None
         self._errors: dict[str, str] = {}
         self._polled = threading.Event()
+        self._relisted = threading.Event()  # a watch has just listed: deliver before the tick
+        self._settled = threading.Event()  # the watches have listed or failed once
         self._reflectors = [
             Reflector(
                 self.kube,
@@ -607,6 +622,10 @@ class ClusterModel:
             if worst != self._connection:
                 self._emit("connection", "cluster", self._connection, worst)
                 self._connection = worst  # type: ignore[assignment]
+        if state == "connected":
+            self._relisted.set()
+        if worst != "connecting":
+            self._settled.set()
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> ClusterModel:
@@ -630,6 +649,7 @@ class ClusterModel:
 
     def stop(self) -> None:
         self._stop.set()
+        self._relisted.set()
         for reflector in self._reflectors:
             reflector.interrupt()
         for thread in self._threads:
@@ -641,6 +661,11 @@ class ClusterModel:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def listed(self) -> bool:
+        """Whether every watch has listed once (the rows are whole)."""
+        return all(r.synced.is_set() for r in self._reflectors)
 
     def wait_synced(self, timeout: float = 30.0) -> bool:
         """Until every watch has listed once and the first poll is done."""
@@ -707,8 +732,20 @@ class ClusterModel:
 
     # -- threads -----------------------------------------------------------------------
     def _dispatch_loop(self) -> None:
-        while not self._stop.wait(self.tick):
+        while True:
+            self._relisted.wait(self.tick)
+            if self._stop.is_set():
+                return
+            self._relisted.clear()
             self.flush()
+
+    def _wait_for(self, *events: threading.Event) -> bool:
+        """Until every one of ``events`` is set; False if the model stops first."""
+        for event in events:
+            while not event.wait(0.5):
+                if self._stop.is_set():
+                    return False
+        return True
 
     def _poll_part(self, name: str, read: Callable[[], Any], apply: Callable[[Any], None]) -> None:
         try:
@@ -758,21 +795,26 @@ class ClusterModel:
             log.warning("could not record the session history: %s", exc)
 
     def _poll_loop(self) -> None:
-        for reflector in self._reflectors[:2]:  # rotation needs the nodes, rows the pods
-            while not reflector.synced.wait(0.5):
-                if self._stop.is_set():
-                    return
-        recorded = 0.0
+        # rotation needs the nodes, rows the pods
+        if not self._wait_for(self._reflectors[0].synced, self._reflectors[1].synced):
+            return
+        recorded = time.monotonic()
         while not self._stop.is_set():
             self.poll()
             self._polled.set()
-            if self.record_history and time.monotonic() - recorded >= self.history_interval:
+            if (
+                self.record_history
+                and self._deferred_until.is_set()
+                and time.monotonic() - recorded >= self.history_interval
+            ):
                 recorded = time.monotonic()
                 self._record_history()
             self._stop.wait(self.poll_interval)
 
     def _disk_loop(self) -> None:
         assert self.disk_interval is not None
+        if not self._wait_for(self._settled, self._deferred_until):
+            return
         while not self._stop.is_set():
             self._poll_part(
                 "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
@@ -780,6 +822,8 @@ class ClusterModel:
             self._stop.wait(self.disk_interval)
 
     def _health_loop(self) -> None:
+        if not self._wait_for(self._settled):
+            return
         while not self._stop.is_set():
             try:
                 health = read_health(self.kube, self.member)

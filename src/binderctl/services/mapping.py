@@ -35,6 +35,8 @@ COMPONENT_LABELS: dict[ComponentName, str] = {v: k for k, v in CORE_COMPONENTS.i
 SESSION_SELECTOR = f"component={SESSION_COMPONENT}"
 BUILD_SELECTOR = f"component={BUILD_COMPONENT}"
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+# what a session pod's environment says about its repository (set by BinderHub)
+BINDER_ENV = frozenset({"BINDER_REPO_URL", "BINDER_REF_URL"})
 # Builds are cleaned after an hour; one still running after this is taken as hung.
 STUCK_AFTER_SECONDS = 1800.0
 
@@ -100,13 +102,16 @@ def restarts(obj: Obj) -> int:
     return sum(s.get("restartCount", 0) for s in statuses)
 
 
-def _env(obj: Obj) -> dict[str, str]:
+def _binder_env(obj: Obj) -> dict[str, str]:
+    """The first value of each of ``BINDER_ENV`` in the pod's containers."""
     found: dict[str, str] = {}
     for container in (obj.get("spec") or {}).get("containers") or ():
         for item in container.get("env") or ():
-            name = item.get("name", "")
-            if name.startswith("BINDER_") and "value" in item:
-                found.setdefault(name, item["value"])
+            name = item.get("name")
+            if name in BINDER_ENV and name not in found and "value" in item:
+                found[name] = item["value"]
+                if len(found) == len(BINDER_ENV):
+                    return found
     return found
 
 
@@ -140,7 +145,7 @@ class SessionIdentity:
 
 def session_identity(obj: Obj) -> SessionIdentity:
     meta = obj["metadata"]
-    env = _env(obj)
+    env = _binder_env(obj)
     image = _image(obj)
     tag = _image_tag(image)
     return SessionIdentity(

@@ -1,6 +1,6 @@
 """List-then-watch of one kind of object, kept going through drops and ``410 Gone``.
 
-Reads the watch stream raw (``Kube.open``) and decodes each line with ``json.loads``:
+Reads the watch stream raw (``Kube.open``) and decodes each line itself (``kube.decode``):
 the kubernetes client's typed deserialisation of every event would be the bottleneck
 on a busy member. After an error the objects are listed again, so the
 consumer converges to the truth; a stream the server simply ended resumes from the
@@ -10,14 +10,13 @@ last resourceVersion it delivered (a ``410`` then forces a re-list).
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from binderctl.models import ConnectionState
-from binderctl.services.kube import Kube, KubeError, Obj, Resource
+from binderctl.services.kube import Kube, KubeError, Obj, Resource, decode
 
 WATCH_SECONDS = 240  # the server ends each watch after this; we resume from there
 BACKOFF_FIRST = 0.2
@@ -126,7 +125,7 @@ class Reflector:
             with self.kube.errors():
                 for line in iter_lines(response):
                     try:
-                        event = json.loads(line)
+                        event = decode(line)
                         kind = event["type"]
                         obj = event["object"]
                         if kind == "ERROR":
