@@ -31,7 +31,7 @@ class SessionsScreen(TableScreen):
     NOUN = "sessions"
     EMPTY = "no sessions running yet: they appear here as users launch repositories"
     COLUMNS = (
-        Column("user", "User", 20),
+        Column("user", "User"),
         Column("repo", "Repository"),
         Column("ref", "Ref", 10),
         Column("age", "Age", 6),
