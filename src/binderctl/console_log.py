@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from binderctl.paths import app_dir, append_private
+
+log = logging.getLogger(__name__)
 
 # Past this size the log is moved aside to ``console.log.1`` (one old copy is kept).
 MAX_BYTES = 5 * 1024 * 1024
@@ -30,8 +34,9 @@ class _Counting(logging.StreamHandler):  # type: ignore[type-arg]
 
 @contextlib.contextmanager
 def logging_to(path: Path) -> Iterator[_Counting]:
-    """Send warnings and errors of every logger, and Python warnings, to ``path`` (0600)
-    instead of stderr; the handler yielded counts the records written."""
+    """Send warnings and errors of every logger, Python warnings, exceptions uncaught in
+    threads and "Exception ignored" reports to ``path`` (0600) instead of stderr; the
+    handler yielded counts the records written."""
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size > MAX_BYTES:
             os.replace(path, path.with_name(path.name + ".1"))
@@ -45,9 +50,26 @@ def logging_to(path: Path) -> Iterator[_Counting]:
         root = logging.getLogger()
         root.addHandler(handler)
         logging.captureWarnings(True)
+        hooks = threading.excepthook, sys.unraisablehook
+        threading.excepthook, sys.unraisablehook = _thread_exception, _unraisable
         try:
             yield handler
         finally:
+            threading.excepthook, sys.unraisablehook = hooks
             logging.captureWarnings(False)
             root.removeHandler(handler)
             handler.flush()
+
+
+def _thread_exception(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "a thread"
+    exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
+    log.error("uncaught exception in %s", name, exc_info=exc_info)  # type: ignore[arg-type]
+
+
+def _unraisable(report: sys.UnraisableHookArgs) -> None:
+    exc_info = (report.exc_type, report.exc_value, report.exc_traceback)
+    what = report.err_msg or "Exception ignored in"
+    log.warning("%s: %r", what, report.object, exc_info=exc_info)  # type: ignore[arg-type]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
 import warnings
 from pathlib import Path
 
 import pytest
 
 from binderctl.console_log import MAX_BYTES, logging_to
+
+
+def _fail() -> None:
+    raise RuntimeError("the watch thread broke")
 
 
 def test_warnings_go_to_a_private_file_not_the_terminal(
@@ -23,13 +28,18 @@ def test_warnings_go_to_a_private_file_not_the_terminal(
             logging.getLogger("aiohttp.server").error("Error handling request")
             logging.getLogger("binderctl.test").info("not kept")
             warnings.warn("a library complains", UserWarning, stacklevel=1)
+            thread = threading.Thread(target=_fail, name="poller")
+            thread.start()
+            thread.join()
     finally:
         os.umask(old)
-    assert log.count == 2
+    assert log.count == 3
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "ERROR aiohttp.server: Error handling request" in path.read_text()
     assert "not kept" not in path.read_text()
     assert "UserWarning: a library complains" in path.read_text()
+    assert "uncaught exception in poller" in path.read_text()
+    assert "RuntimeError: the watch thread broke" in path.read_text()
     assert "Error handling request" not in capfd.readouterr().err
     logging.getLogger("binderctl.test").warning("after the console")
     assert "after the console" not in path.read_text()
