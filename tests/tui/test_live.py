@@ -295,3 +295,23 @@ async def test_budget_shows_the_month_against_the_cap(
         assert "ccx13" in what_if and "current" in what_if
         await pilot.press("1", "7")  # shown again: figures as of now, not of the first visit
         await until(pilot, lambda: screen.report is not report)
+
+
+async def test_the_header_says_reconnecting_while_the_api_is_down(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    app = BinderctlApp(live_member)
+    k3s = live_world.cluster()
+    assert live_world.runtime is not None
+    running = len(running_sessions(live_world))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.header_state.sessions == running)
+        assert "RECONNECTING" not in render_header(app.header_state).plain
+        live_world.runtime.run(k3s.set_running(False))  # k3s stops: its API server goes
+        try:
+            await until(pilot, lambda: "RECONNECTING" in render_header(app.header_state).plain)
+        finally:
+            live_world.runtime.run(k3s.set_running(True))
+        await until(pilot, lambda: app.header_state.connection == "connected")
+        assert "RECONNECTING" not in render_header(app.header_state).plain
+        assert app.header_state.sessions == running
