@@ -4,11 +4,14 @@ scratch in the same state paints, and a tick re-renders only the rows it changed
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import AsyncIterator
 
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from binderctl.widgets.live_table import CellValue, Column, LiveTable, Row
@@ -71,6 +74,19 @@ async def fresh_painting(
         return painted(fresh)
 
 
+THIRTY = {f"s{i:02d}": row(f"s{i:02d}", i) for i in range(30)}
+
+
+@contextlib.asynccontextmanager
+async def started(rows: dict[str, Row]) -> AsyncIterator[tuple[TablesApp, Pilot, LiveTable]]:
+    """A running app whose table shows ``rows``."""
+    app = TablesApp()
+    async with app.run_test(size=(60, 2 * VISIBLE + 2)) as pilot:
+        live = app.query_one("#live", LiveTable)
+        live.sync(rows)
+        yield app, pilot, live
+
+
 async def test_after_any_history_it_paints_what_a_fresh_table_paints() -> None:
     rng = random.Random(8)
     values = rng.sample(range(1000), 400)  # unique sort values: one right order
@@ -117,11 +133,8 @@ async def test_after_any_history_it_paints_what_a_fresh_table_paints() -> None:
 
 
 async def test_a_tick_renders_again_only_the_rows_it_changed() -> None:
-    rows = {f"s{i:02d}": row(f"s{i:02d}", i) for i in range(30)}
-    app = TablesApp()
-    async with app.run_test(size=(60, 2 * VISIBLE + 2)) as pilot:
-        live = app.query_one("#live", LiveTable)
-        live.sync(rows)
+    rows = THIRTY
+    async with started(rows) as (_, pilot, live):
         await pilot.pause()
         live.scroll_to(y=3, animate=False, immediate=True)
         await pilot.pause()
@@ -140,11 +153,8 @@ async def test_a_tick_renders_again_only_the_rows_it_changed() -> None:
 
 
 async def test_the_cursor_stays_on_its_row_when_a_tick_reorders_the_table() -> None:
-    rows = {f"s{i:02d}": row(f"s{i:02d}", i) for i in range(30)}
-    app = TablesApp()
-    async with app.run_test(size=(60, 2 * VISIBLE + 2)) as pilot:
-        live = app.query_one("#live", LiveTable)
-        live.sync(rows)
+    rows = THIRTY
+    async with started(rows) as (_, pilot, live):
         await pilot.pause()
         live.move_cursor(row=4)
         assert live.current_key == "s04"
@@ -155,11 +165,8 @@ async def test_the_cursor_stays_on_its_row_when_a_tick_reorders_the_table() -> N
 
 
 async def test_a_click_on_a_row_that_moved_selects_that_row() -> None:
-    rows = {f"s{i:02d}": row(f"s{i:02d}", i) for i in range(30)}
-    app = TablesApp()
-    async with app.run_test(size=(60, 2 * VISIBLE + 2)) as pilot:
-        live = app.query_one("#live", LiveTable)
-        live.sync(rows)
+    rows = THIRTY
+    async with started(rows) as (app, pilot, live):
         await pilot.pause()
         # two rows from below come first: s03 moves two places down, keeping its stripe,
         # so its cached line is painted again with only its row number changed
