@@ -20,6 +20,7 @@ import pytest
 import tomli_w
 import yaml
 from kubernetes import client, config
+from kubernetes.client.rest import ApiException
 from provisionkit import (
     HEALTHY,
     NOTHING,
@@ -186,9 +187,13 @@ def test_a_new_password_updates_the_secret_and_installs_again(
             outcome = charts.apply_charts(kube, in_cluster)
             assert outcome == {
                 "cert-manager": "unchanged", "registry": "created", "binderhub": "updated",
+                "registry password": "deleted",
             }  # fmt: skip
             assert set(charts.chart_drift(kube, in_cluster).values()) == {"unchanged"}
     assert "valuesSecrets" not in binderhub_chart(world)["spec"]
+    with pytest.raises(ApiException) as gone:  # the Secret went with the reference
+        registry_secret(world)
+    assert gone.value.status == 404
 
 
 def test_no_password_stops_before_anything_is_created(

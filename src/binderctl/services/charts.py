@@ -224,14 +224,24 @@ def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:
     return {key: None for key in OPTIONAL_SPEC_KEYS} | chart["spec"]
 
 
-def _secret_drift(kube: Kube, wanted: dict[str, Any]) -> str:
+def _current_secret(kube: Kube) -> dict[str, Any] | None:
     from binderctl.services.kube import SECRETS, KubeError
 
     try:
-        current = kube.get(SECRETS, REGISTRY_SECRET, CHART_NAMESPACE)
+        return kube.get(SECRETS, REGISTRY_SECRET, CHART_NAMESPACE)
     except KubeError as exc:
         if exc.status != 404:
             raise
+        return None
+
+
+def _secret_exists(kube: Kube) -> bool:
+    return _current_secret(kube) is not None
+
+
+def _secret_drift(kube: Kube, wanted: dict[str, Any]) -> str:
+    current = _current_secret(kube)
+    if current is None:
         return "missing"
     have = (current.get("data") or {}).get(REGISTRY_SECRET_KEY) or ""
     want = wanted["data"][REGISTRY_SECRET_KEY]
@@ -250,6 +260,8 @@ def _drift(
     if password is not None:
         wanted[REGISTRY_PASSWORD] = registry_secret(password)
         drift[REGISTRY_PASSWORD] = _secret_drift(kube, wanted[REGISTRY_PASSWORD])
+    elif _secret_exists(kube):
+        drift[REGISTRY_PASSWORD] = "stale"  # left from an external registry
     for chart in _wanted(member, quota):
         name = chart["metadata"]["name"]
         wanted[name] = chart
@@ -275,7 +287,8 @@ def chart_drift(kube: Kube, member: MemberConfig, quota: int | None = None) -> d
 
 def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> dict[str, str]:
     """Create or update the registry password's Secret (external registry only), then
-    each HelmChart; returns what -> created, updated or unchanged.
+    each HelmChart, then delete a password Secret no chart names any more (back to the
+    in-cluster registry); returns what -> created, updated, unchanged or deleted.
 
     ``quota`` overrides the config's launch quota (a drained member stays drained).
     """
@@ -284,6 +297,8 @@ def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> 
     drift, wanted = _drift(kube, member, quota)
     outcome: dict[str, str] = {}
     for name, state in drift.items():
+        if state == "stale":
+            continue
         obj = wanted[name]
         resource = SECRETS if name == REGISTRY_PASSWORD else HELMCHARTS
         if state == "missing":
@@ -298,4 +313,7 @@ def apply_charts(kube: Kube, member: MemberConfig, quota: int | None = None) -> 
             outcome[name] = "updated"
         else:
             outcome[name] = "unchanged"
+    if drift.get(REGISTRY_PASSWORD) == "stale":
+        kube.delete(SECRETS, REGISTRY_SECRET, CHART_NAMESPACE)
+        outcome[REGISTRY_PASSWORD] = "deleted"
     return outcome
