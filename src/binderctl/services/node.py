@@ -46,6 +46,9 @@ LOG_LINE_CHARS = 400
 USER = "root"
 FIRST_POLL = 0.1  # seconds before the first retry of a wait; grows up to poll_interval
 POLL_GROWTH = 1.5
+# Less time than this left is no use for one more attempt; its timeout would only hide
+# why the earlier ones failed.
+LAST_ATTEMPT = 0.05
 # The command that drops a pinned host key (commands/node_cmd.py); named in HostKeyChanged.
 FORGET_COMMAND = "binderctl node forget-host-key"
 
@@ -509,7 +512,7 @@ class NodeClient:
         connections, or return None at the deadline."""
         deadline = time.monotonic() + timeout
         pause = min(FIRST_POLL, self.poll_interval)
-        while (remaining := deadline - time.monotonic()) > 0:
+        while (remaining := deadline - time.monotonic()) > LAST_ATTEMPT:
             with contextlib.suppress(NodeUnreachable):
                 result = await attempt(remaining)
                 if result is not None:
