@@ -12,20 +12,10 @@ import copy
 import random
 
 from binderctl.demo.kube import types
+from binderctl.demo.kube.controllers.workload import owner_reference
 from binderctl.demo.kube.naming import random_suffix, template_hash
 from binderctl.demo.kube.store import Obj
 from binderctl.demo.member.objects import Writer
-
-
-def _owner(obj: Obj) -> dict[str, object]:
-    return {
-        "apiVersion": obj["apiVersion"],
-        "kind": obj["kind"],
-        "name": obj["metadata"]["name"],
-        "uid": obj["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 def _running_pod(template: Obj, name: str, namespace: str, node: str, stamp: str) -> Obj:
@@ -67,7 +57,7 @@ def deployment_pods(writer: Writer, deployment: Obj, node: str, rng: random.Rand
                     "deployment.kubernetes.io/max-replicas": str(replicas + 1),
                     "deployment.kubernetes.io/revision": "1",
                 },
-                "ownerReferences": [_owner(deployment)],
+                "ownerReferences": [owner_reference(deployment)],
             },
             "spec": {
                 "replicas": replicas,
@@ -79,7 +69,10 @@ def deployment_pods(writer: Writer, deployment: Obj, node: str, rng: random.Rand
         },
     )
     for _ in range(replicas):
-        pod_template = {**template, "metadata": {"labels": labels, "ownerReferences": [_owner(rs)]}}
+        pod_template = {
+            **template,
+            "metadata": {"labels": labels, "ownerReferences": [owner_reference(rs)]},
+        }
         name = f"{rs['metadata']['name']}-{random_suffix(rng)}"
         writer.create(types.PODS, _running_pod(pod_template, name, namespace, node, stamp))
     status = {
@@ -120,8 +113,8 @@ def daemonset_pod(writer: Writer, daemonset: Obj, node: str, rng: random.Random)
         "controller-revision-hash": revision,
         "pod-template-generation": "1",
     }
-    pod_template = {**template, "metadata": {"labels": labels,
-                                             "ownerReferences": [_owner(daemonset)]}}  # fmt: skip
+    owners = [owner_reference(daemonset)]
+    pod_template = {**template, "metadata": {"labels": labels, "ownerReferences": owners}}
     name = f"{meta['name']}-{random_suffix(rng)}"
     writer.create(types.PODS, _running_pod(pod_template, name, namespace, node, stamp))
     status = {
