@@ -235,10 +235,6 @@ def _current_secret(kube: Kube) -> dict[str, Any] | None:
         return None
 
 
-def _secret_exists(kube: Kube) -> bool:
-    return _current_secret(kube) is not None
-
-
 def _secret_drift(kube: Kube, wanted: dict[str, Any]) -> str:
     current = _current_secret(kube)
     if current is None:
@@ -260,7 +256,7 @@ def _drift(
     if password is not None:
         wanted[REGISTRY_PASSWORD] = registry_secret(password)
         drift[REGISTRY_PASSWORD] = _secret_drift(kube, wanted[REGISTRY_PASSWORD])
-    elif _secret_exists(kube):
+    elif _current_secret(kube) is not None:
         drift[REGISTRY_PASSWORD] = "stale"  # left from an external registry
     for chart in _wanted(member, quota):
         name = chart["metadata"]["name"]
