@@ -120,10 +120,14 @@ def test_login_on_a_terminal_does_not_echo(home: dict[str, str]) -> None:
 
 
 def test_environment_wins_and_is_named(home: dict[str, str]) -> None:
+    # a password in the keyring too, so that the variable has something to win over
+    stored = run("auth", "login", "--registry", env=home, stdin="reg-pw-in-the-keyring\n")
+    assert stored.returncode == 0, stored.stderr
     env = {**home, auth.REGISTRY_PASSWORD_ENV: PASSWORD}
     status = run("auth", "status", "--registry", env=env)
     assert status.returncode == 0
     assert auth.REGISTRY_PASSWORD_ENV in status.stdout
+    assert "keyring" not in status.stdout
     assert PASSWORD not in status.stdout + status.stderr
 
 

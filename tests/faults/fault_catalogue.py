@@ -217,7 +217,6 @@ class KubeFault(Fault):
             )
         elif self.kind == "kube-slow":
             server.faults.latency = self.amount
-            self.fired = 1
         else:
             self._later(self._strike, node)
 
@@ -239,7 +238,9 @@ class KubeFault(Fault):
         for timer in self.timers:
             timer.cancel()
         for server in self.servers:
-            server.faults.latency = 0.0
+            if self.kind == "kube-slow":
+                self.fired += server.faults.delayed  # the requests it held back
+                server.faults.latency, server.faults.delayed = 0.0, 0
             if self.drop in server.faults.drops:
                 server.faults.drops.remove(self.drop)
         self.servers.clear()

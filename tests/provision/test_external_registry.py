@@ -151,6 +151,9 @@ def test_provision_with_an_external_registry(
     assert after == versions
 
     status = run_cli(world, "auth", "status", "--registry", env=keyring_env)
+    # a status that failed would pass the "no password in the output" check below
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith(f"{MEMBER}: ") and "from system keyring" in status.stdout
     outputs = [run.stdout + run.stderr for run in (login, plan, first, second, status)]
     assert_clean(world, *outputs)
     assert not any(PASSWORD in output for output in outputs)

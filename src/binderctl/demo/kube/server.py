@@ -75,12 +75,13 @@ class Drop:
 
 
 class Faults:
-    """Fault knobs: ``latency`` (seconds added to every request), dropped requests
-    (``drop``) and actions."""
+    """Fault knobs: ``latency`` (seconds added to every request; ``delayed`` counts the
+    requests it held back), dropped requests (``drop``) and actions."""
 
     def __init__(self, server: KubeAPIServer) -> None:
         self._server = server
         self.latency = 0.0
+        self.delayed = 0
         self.drops: list[Drop] = []
 
     def drop(
@@ -300,6 +301,7 @@ class KubeAPIServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         try:
             if self.faults.latency:
+                self.faults.delayed += 1
                 await asyncio.sleep(self.faults.latency)
             transport = request.transport
             peer = transport.get_extra_info("peercert") if transport is not None else None
