@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from binderctl.commands import Context, add_command
 from binderctl.commands import rows as r
@@ -26,6 +28,29 @@ def _collect(ctx: Context, parts: tuple[str, ...], selector: str | None = None) 
     return state
 
 
+T = TypeVar("T")
+
+
+def _print_list(
+    ctx: Context,
+    items: Sequence[T],
+    as_json: Callable[[T], object],
+    empty: str,
+    headers: list[str],
+    as_row: Callable[[T], list[str]],
+    flex: tuple[int, ...],
+) -> bool:
+    """Print `items` as JSON, as a table, or as the `empty` note; True when a table was printed."""
+    if ctx.json_output:
+        ctx.emit_json([as_json(item) for item in items])
+        return False
+    if not items:
+        ctx.info(empty)
+        return False
+    print(r.fit(headers, [as_row(item) for item in items], flex=flex))
+    return True
+
+
 def _sessions(ctx: Context) -> int:
     state = _collect(ctx, ("pods", "pod_metrics"), mapping.SESSION_SELECTOR)
     now = time.time()
@@ -33,14 +58,16 @@ def _sessions(ctx: Context) -> int:
     repo = ctx.option("repo")
     if repo:
         sessions = [s for s in sessions if repo_matches(repo, s.repo)]
-    if ctx.json_output:
-        ctx.emit_json([r.session_json(s, now) for s in sessions])
-        return 0
-    if not sessions:
-        ctx.info("no sessions" + (" of that repo" if repo else ""))
-        return 0
-    print(r.fit(r.SESSION_HEADERS, [r.session_row(s, now) for s in sessions], flex=(1, 2)))
-    if "pod_metrics" in state.errors:
+    shown = _print_list(
+        ctx,
+        sessions,
+        lambda s: r.session_json(s, now),
+        "no sessions" + (" of that repo" if repo else ""),
+        r.SESSION_HEADERS,
+        lambda s: r.session_row(s, now),
+        flex=(1, 2),
+    )
+    if shown and "pod_metrics" in state.errors:
         ctx.info(f"(no CPU/memory figures: {state.errors['pod_metrics']})")
     return 0
 
@@ -49,13 +76,15 @@ def _builds(ctx: Context) -> int:
     state = _collect(ctx, ("pods",), mapping.BUILD_SELECTOR)
     now = time.time()
     builds = sorted(state.builds.values(), key=lambda b: b.started)
-    if ctx.json_output:
-        ctx.emit_json([r.build_json(b, now) for b in builds])
-        return 0
-    if not builds:
-        ctx.info("no builds")
-        return 0
-    print(r.fit(r.BUILD_HEADERS, [r.build_row(b, now) for b in builds], flex=(1, 2)))
+    _print_list(
+        ctx,
+        builds,
+        lambda b: r.build_json(b, now),
+        "no builds",
+        r.BUILD_HEADERS,
+        lambda b: r.build_row(b, now),
+        flex=(1, 2),
+    )
     return 0
 
 
@@ -64,13 +93,15 @@ def _events(ctx: Context) -> int:
     now = time.time()
     limit = ctx.option("limit")
     warnings = list(state.warnings[:limit])
-    if ctx.json_output:
-        ctx.emit_json([r.warning_json(w) for w in warnings])
-        return 0
-    if not warnings:
-        ctx.info("no warning events")
-        return 0
-    print(r.fit(r.WARNING_HEADERS, [r.warning_row(w, now) for w in warnings], flex=(2, 4)))
+    _print_list(
+        ctx,
+        warnings,
+        r.warning_json,
+        "no warning events",
+        r.WARNING_HEADERS,
+        lambda w: r.warning_row(w, now),
+        flex=(2, 4),
+    )
     return 0
 
 

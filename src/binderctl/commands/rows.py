@@ -68,13 +68,20 @@ def short_repo(repo: str) -> str:
 SESSION_HEADERS = ["POD", "REPO", "REF", "AGE", "PHASE", "CPU", "MEM"]
 
 
+def _pod_cells(pod: Session | Build, now: float) -> list[str]:
+    """POD, REPO, REF, AGE and PHASE: the cells sessions and builds share."""
+    return [
+        inert(pod.pod, 63),
+        inert(short_repo(pod.repo), 100),
+        inert(pod.ref[:7] if len(pod.ref) == 40 else pod.ref, 20),
+        age(now - pod.started),
+        inert(pod.phase, 12),
+    ]
+
+
 def session_row(s: Session, now: float) -> list[str]:
     return [
-        inert(s.pod, 63),
-        inert(short_repo(s.repo), 100),
-        inert(s.ref[:7] if len(s.ref) == 40 else s.ref, 20),
-        age(now - s.started),
-        inert(s.phase, 12),
+        *_pod_cells(s, now),
         cpu(s.cpu),
         size(s.memory),
     ]
@@ -102,11 +109,7 @@ BUILD_HEADERS = ["POD", "REPO", "REF", "AGE", "PHASE", ""]
 
 def build_row(b: Build, now: float) -> list[str]:
     return [
-        inert(b.pod, 63),
-        inert(short_repo(b.repo), 100),
-        inert(b.ref[:7] if len(b.ref) == 40 else b.ref, 20),
-        age(now - b.started),
-        inert(b.phase, 12),
+        *_pod_cells(b, now),
         "STUCK" if b.stuck else "",
     ]
 

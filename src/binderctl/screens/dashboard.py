@@ -36,6 +36,16 @@ def _values(samples: Iterable[tuple[float, float]]) -> list[float]:
     return [value for _, value in samples]
 
 
+def _show_bytes(
+    metric: Metric,
+    used: int | None,
+    total: int | None,
+    samples: Iterable[tuple[float, float]],
+) -> None:
+    """Show a byte gauge (memory, disk): "<used> of <total>" and its history."""
+    metric.show(_fraction(used, total), f"{size(used)} of {size(total)}", _values(samples))
+
+
 def component_row(component: Component, now: float) -> tuple[CellValue, ...]:
     ok = component.ready >= component.desired > 0
     started = None if component.started is None else now - component.started
@@ -185,16 +195,8 @@ class DashboardScreen(ConsoleScreen):
             f"{cpu_used} of {node.cpu_allocatable:g} cores",
             _values(history.node_cpu),
         )
-        memory.show(
-            _fraction(node.memory_usage, node.memory_allocatable),
-            f"{size(node.memory_usage)} of {size(node.memory_allocatable)}",
-            _values(history.node_memory),
-        )
-        disk.show(
-            _fraction(node.disk_usage, node.disk_capacity),
-            f"{size(node.disk_usage)} of {size(node.disk_capacity)}",
-            _values(history.node_disk),
-        )
+        _show_bytes(memory, node.memory_usage, node.memory_allocatable, history.node_memory)
+        _show_bytes(disk, node.disk_usage, node.disk_capacity, history.node_disk)
         pods.show(
             _fraction(node.pods_used, node.pods_max),
             f"{node.pods_used} of {node.pods_max} (max_pods)",

@@ -258,19 +258,31 @@ NODE_COLUMNS = (
 
 
 # -- workloads ------------------------------------------------------------------------------
-def _deployment_row(obj: Obj, now: float) -> list[Cell]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+def _workload_row(obj: Obj, now: float, cells: list[Cell]) -> list[Cell]:
+    """NAME, the kind's own `cells`, then AGE and the wide `_CONTAINERS` columns."""
+    spec = obj.get("spec") or {}
     names, images = _containers((spec.get("template") or {}).get("spec") or {})
     return [
         obj["metadata"]["name"],
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        status.get("updatedReplicas", 0),
-        status.get("availableReplicas", 0),
+        *cells,
         _age(obj, now),
         names,
         images,
         format_selector_spec(spec.get("selector")),
     ]
+
+
+def _deployment_row(obj: Obj, now: float) -> list[Cell]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return _workload_row(
+        obj,
+        now,
+        [
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+            status.get("updatedReplicas", 0),
+            status.get("availableReplicas", 0),
+        ],
+    )
 
 
 DEPLOYMENT_COLUMNS = (
@@ -288,17 +300,15 @@ DEPLOYMENT_COLUMNS = (
 
 def _replicaset_row(obj: Obj, now: float) -> list[Cell]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        obj["metadata"]["name"],
-        spec.get("replicas", 1),
-        status.get("replicas", 0),
-        status.get("readyReplicas", 0),
-        _age(obj, now),
-        names,
-        images,
-        format_selector_spec(spec.get("selector")),
-    ]
+    return _workload_row(
+        obj,
+        now,
+        [
+            spec.get("replicas", 1),
+            status.get("replicas", 0),
+            status.get("readyReplicas", 0),
+        ],
+    )
 
 
 REPLICASET_COLUMNS = (
@@ -318,20 +328,18 @@ REPLICASET_COLUMNS = (
 def _daemonset_row(obj: Obj, now: float) -> list[Cell]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     pod_spec = (spec.get("template") or {}).get("spec") or {}
-    names, images = _containers(pod_spec)
-    return [
-        obj["metadata"]["name"],
-        status.get("desiredNumberScheduled", 0),
-        status.get("currentNumberScheduled", 0),
-        status.get("numberReady", 0),
-        status.get("updatedNumberScheduled", 0),
-        status.get("numberAvailable", 0),
-        format_labels(pod_spec.get("nodeSelector")),
-        _age(obj, now),
-        names,
-        images,
-        format_selector_spec(spec.get("selector")),
-    ]
+    return _workload_row(
+        obj,
+        now,
+        [
+            status.get("desiredNumberScheduled", 0),
+            status.get("currentNumberScheduled", 0),
+            status.get("numberReady", 0),
+            status.get("updatedNumberScheduled", 0),
+            status.get("numberAvailable", 0),
+            format_labels(pod_spec.get("nodeSelector")),
+        ],
+    )
 
 
 DAEMONSET_COLUMNS = (
@@ -379,17 +387,15 @@ def _job_row(obj: Obj, now: float) -> list[Cell]:
         state = "FailureTarget"
     else:
         state = "Running"
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        obj["metadata"]["name"],
-        state,
-        completions,
-        duration,
-        _age(obj, now),
-        names,
-        images,
-        format_selector_spec(spec.get("selector")),
-    ]
+    return _workload_row(
+        obj,
+        now,
+        [
+            state,
+            completions,
+            duration,
+        ],
+    )
 
 
 JOB_COLUMNS = (
