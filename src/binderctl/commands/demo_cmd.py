@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, add_command, drill_cmd
 from binderctl.demo import DEMO_SPEED
 from binderctl.paths import expand, write_private
 
@@ -117,6 +117,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument(
         "--seed", type=_count, default=0, metavar="N", help="random seed (same seed, same world)"
     )
+    drill_cmd.register(parser.add_subparsers(dest="demo_command", metavar="{drill}"), common)
 
 
 def _count(text: str) -> int:

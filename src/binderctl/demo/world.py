@@ -34,6 +34,9 @@ from binderctl.auth import TOKEN_ENV, Secret
 from binderctl.config import ENDPOINT_ENV
 from binderctl.demo import DEMO_SPEED
 from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
+from binderctl.demo.drills.client import CONTROL_ENV, CONTROL_TOKEN_ENV
+from binderctl.demo.drills.control import ControlEndpoint
+from binderctl.demo.drills.runner import DrillRunner
 from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls
@@ -80,6 +83,9 @@ class DemoWorld:
         self._hetzner: HetznerEmulator | None = None
         # the API token the Hetzner emulator accepts (a random one unless given)
         self._token = Secret(token or secrets.token_hex(32), "demo world")
+        self._control_token = Secret(secrets.token_urlsafe(32), "demo control")
+        self.drills: DrillRunner | None = None
+        self._control: ControlEndpoint | None = None
         self._cleanups: list[Callable[[], None]] = []
         self.speed = speed
         self.seed = seed
@@ -138,8 +144,19 @@ class DemoWorld:
         self.add_endpoint("Hetzner Cloud API", self._hetzner.start())
         self.add_cleanup(self._hetzner.stop)
         self._start_fleet()
+        self._start_control()
         self._write_config()
         return self
+
+    def _start_control(self) -> None:
+        """The drills' runner and its control endpoint on loopback."""
+        runtime = self.runtime
+        assert runtime is not None
+        self.drills = DrillRunner(self)
+        control = ControlEndpoint(self.drills, self._control_token.reveal())
+        self._control = control
+        self.add_endpoint("Drill control", runtime.run(control.start()))
+        self.add_cleanup(lambda: runtime.run(control.stop()))
 
     def _start_fleet(self) -> None:
         ingress = tls.generate(names=[BINDER_HOST, HUB_HOST])
@@ -268,7 +285,13 @@ class DemoWorld:
             BACKOFF_ENV: str(self.backoff),
             KEYRING_ENV: NO_KEYRING,
             "KUBECONFIG": str(self.kubeconfig_path),
+            **self._control_env(),
         }
+
+    def _control_env(self) -> dict[str, str]:
+        if self._control is None:
+            return {}
+        return {CONTROL_ENV: self._control.url, CONTROL_TOKEN_ENV: self._control_token.reveal()}
 
     def shell_snippet(self) -> str:
         return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in self.env.items())

@@ -95,6 +95,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def in_flight(member: str) -> bool:
+    """Whether a live process is running an action on the member now."""
+    folder = audit_path(member).parent
+    for marker in folder.glob(f"{PENDING_PREFIX}*.json") if folder.is_dir() else ():
+        pid = marker.name.removeprefix(PENDING_PREFIX).removesuffix(".json")
+        if pid.isdigit() and _alive(int(pid)):
+            return True
+    return False
+
+
 def recover(member: str) -> None:
     """Record, as ``lost``, the actions of processes that died while running them."""
     folder = audit_path(member).parent

@@ -18,7 +18,7 @@ from binderctl.demo.kube.store import Obj
 from binderctl.demo.member.objects import Writer
 
 
-def _running_pod(template: Obj, name: str, namespace: str, node: str, stamp: str) -> Obj:
+def running_pod(template: Obj, name: str, namespace: str, node: str, stamp: str) -> Obj:
     pod = copy.deepcopy(template)
     pod["metadata"] = {**pod.get("metadata", {}), "name": name, "namespace": namespace}
     pod["spec"]["nodeName"] = node
@@ -74,7 +74,7 @@ def deployment_pods(writer: Writer, deployment: Obj, node: str, rng: random.Rand
             "metadata": {"labels": labels, "ownerReferences": [owner_reference(rs)]},
         }
         name = f"{rs['metadata']['name']}-{random_suffix(rng)}"
-        writer.create(types.PODS, _running_pod(pod_template, name, namespace, node, stamp))
+        writer.create(types.PODS, running_pod(pod_template, name, namespace, node, stamp))
     status = {
         "observedGeneration": meta.get("generation", 1),
         "replicas": replicas,
@@ -116,7 +116,7 @@ def daemonset_pod(writer: Writer, daemonset: Obj, node: str, rng: random.Random)
     owners = [owner_reference(daemonset)]
     pod_template = {**template, "metadata": {"labels": labels, "ownerReferences": owners}}
     name = f"{meta['name']}-{random_suffix(rng)}"
-    writer.create(types.PODS, _running_pod(pod_template, name, namespace, node, stamp))
+    writer.create(types.PODS, running_pod(pod_template, name, namespace, node, stamp))
     status = {
         "currentNumberScheduled": 1,
         "desiredNumberScheduled": 1,

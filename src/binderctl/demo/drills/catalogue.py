@@ -1,0 +1,236 @@
+"""The drills: each a real incident from what operators meet, made through the emulators.
+
+Every drill knows its symptom, the actions that resolve it (as ``binderctl`` names them),
+whether it resolves by itself if ignored, which words of ``binderctl status``'s
+judgement name it, and how the world tells it is over.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+from typing import ClassVar
+
+import yaml
+
+from binderctl.demo.drills.scene import Scene
+from binderctl.demo.member import incidents
+from binderctl.demo.member.hardware import EVICTION_IMAGEFS
+from binderctl.errors import BinderctlError
+from binderctl.paths import write_private
+from binderctl.services.kube import client_cert_expiry
+from binderctl.services.status import CERT_WARN_SECONDS, QUOTA_MARGIN
+
+HUNG_BUILD_AGE = 40 * 60.0  # wall seconds: past binderctl's 30-minute stuck threshold
+DISK_FREE_SHARE = EVICTION_IMAGEFS / 2  # of capacity left free: under the eviction threshold
+CERT_DAYS_LEFT = 5
+CERT_LIFETIME_DAYS = 365  # k3s client certificates
+
+
+class Drill:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    symptom: ClassVar[str]
+    fixes: ClassVar[tuple[str, ...]]  # binderctl commands that resolve it
+    resolves_itself: ClassVar[str] = ""  # how it ends if nobody acts ("" : it does not)
+    flags: ClassVar[tuple[str, ...]]  # a `binderctl status` problem containing one names it
+
+    def __init__(self, scene: Scene, duration: float) -> None:
+        self.scene = scene
+        self.duration = duration  # simulated seconds, for drills that end by themselves
+
+    async def start(self) -> str:
+        """Break the member; returns what was done, in a line."""
+        raise NotImplementedError
+
+    def resolved(self) -> bool:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Undo what is left of the fault (the drill was stopped, or it is over)."""
+
+    @classmethod
+    def describe(cls) -> dict[str, object]:
+        return {
+            "name": cls.name,
+            "title": cls.title,
+            "symptom": cls.symptom,
+            "fixes": list(cls.fixes),
+            "resolves_itself": cls.resolves_itself or None,
+        }
+
+
+class HungBuild(Drill):
+    name = "hung-build"
+    title = "A build hung after pushing"
+    symptom = (
+        "a build pod Running for 40 minutes with no end: dind's socket is wedged, and every "
+        "launch of that repository waits on it"
+    )
+    fixes = ("restart dind", "delete-builds --stuck")
+    resolves_itself = "BinderHub's build cleaner deletes it once it is older than max_age (4 h)"
+    flags = ("stuck",)
+
+    async def start(self) -> str:
+        self.pod = incidents.hang_build(self.scene.member, HUNG_BUILD_AGE)
+        return f"build pod {self.pod} hung after pushing, 40 minutes ago"
+
+    def resolved(self) -> bool:
+        builds = self.scene.member.builds
+        return self.pod not in builds.builds and not builds.hung() and bool(builds.dind_pods)
+
+    async def stop(self) -> None:
+        builds = self.scene.member.builds
+        if self.pod in builds.builds:
+            builds.dind_gone("")  # what deleting dind does: the wedged push returns
+
+
+class DiskPressure(Drill):
+    name = "disk-pressure"
+    title = "The image filesystem is full"
+    symptom = (
+        "the node's filesystem under the kubelet's 15 % imagefs threshold: DiskPressure, "
+        "evictions, and new pods refused"
+    )
+    fixes = ("prune-images",)
+    resolves_itself = "the kubelet's image garbage collection frees unused images every 5 minutes"
+    flags = ("DiskPressure",)
+
+    async def start(self) -> str:
+        added = incidents.fill_image_filesystem(self.scene.member, DISK_FREE_SHARE)
+        return f"{added / 1000**3:.0f} GB of unused images pulled onto the node"
+
+    def resolved(self) -> bool:
+        kubelet = self.scene.member.kubelet
+        return not kubelet.disk_pressure and (
+            kubelet.disk.available >= kubelet.disk.capacity * EVICTION_IMAGEFS
+        )
+
+    async def stop(self) -> None:
+        self.scene.member.prune_images()
+
+
+class LaunchStorm(Drill):
+    name = "launch-storm"
+    title = "A launch storm fills the quota"
+    symptom = (
+        "one repository launched again and again (a workshop, or a bot) up to the launch "
+        "quota: the redirector sends no launches here while sessions + 10 >= quota, and pods "
+        "past max_pods fail with OutOfpods"
+    )
+    fixes = ("kill-session --repo REPO",)
+    resolves_itself = "the idle culler ends the sessions (idle 10 minutes)"
+    flags = (">= quota",)
+
+    async def start(self) -> str:
+        member = self.scene.member
+        quota = member.quota()
+        if not quota:
+            raise BinderctlError("the member has no launch quota (or is drained): no storm")
+        count = quota - member.hub.user_pods()
+        self.repo = incidents.launch_storm(member, count)
+        return f"{count} launches of {self.repo}"
+
+    def resolved(self) -> bool:
+        member = self.scene.member
+        quota = member.quota()
+        return not quota or member.hub.user_pods() + QUOTA_MARGIN < quota
+
+
+class RegistryDown(Drill):
+    name = "registry-down"
+    title = "The registry does not answer"
+    symptom = (
+        'BinderHub\'s "Docker registry" check fails: /health is 503 and the redirector '
+        "takes the member out of rotation; builds cannot push"
+    )
+    fixes = ()
+    resolves_itself = "when the registry is back (this drill: after its duration)"
+    flags = ("Docker registry",)
+
+    async def start(self) -> str:
+        member = self.scene.member
+        member.faults.registry_down = True
+        self.until = member.timeline.now + self.duration
+        member.timeline.after(self.duration, self._recover)
+        return f"the registry stops answering for {self.duration:g} simulated seconds"
+
+    def _recover(self) -> None:
+        self.scene.member.faults.registry_down = False
+
+    def resolved(self) -> bool:
+        return not self.scene.member.faults.registry_down
+
+    async def stop(self) -> None:
+        self._recover()
+
+
+class NodeUnreachable(Drill):
+    name = "node-unreachable"
+    title = "The node hangs: no API server, no SSH"
+    symptom = (
+        "k3s has stopped and SSH connections are cut: the Kubernetes API and SSH do not "
+        "answer, only the Hetzner API still reaches the server"
+    )
+    fixes = ("reboot",)
+    flags = ("cannot read",)
+
+    async def start(self) -> str:
+        node = self.scene.node
+        self.boot = node.journal.boot_id
+        node.faults.drop_new_connections = 1_000_000
+        node.drop_connections()
+        await node.k3s.stop()
+        return f"k3s stopped on {node.name}, SSH connections cut"
+
+    def resolved(self) -> bool:
+        node = self.scene.node
+        if node.journal.boot_id != self.boot:
+            node.faults.drop_new_connections = 0  # a reboot unwedges the machine
+        return node.faults.drop_new_connections == 0 and self.scene.cluster.running
+
+    async def stop(self) -> None:
+        node = self.scene.node
+        node.faults.drop_new_connections = 0
+        await node.k3s.start()
+
+
+class CertExpiring(Drill):
+    name = "cert-expiring"
+    title = "The client certificate expires in days"
+    symptom = (
+        "the kubeconfig's k3s client certificate, fetched almost a year ago, expires in "
+        f"{CERT_DAYS_LEFT} days: after that every kubectl and binderctl call gets 401"
+    )
+    fixes = ("renew-certs",)
+    flags = ("client certificate",)
+
+    async def start(self) -> str:
+        cluster = self.scene.cluster
+        path = self.scene.world.kubeconfig_path
+        issued = dt.datetime.now(dt.UTC) - dt.timedelta(days=CERT_LIFETIME_DAYS - CERT_DAYS_LEFT)
+        old = cluster.credentials.rotate_client(now=issued)
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for user in config.get("users", []):
+            user["user"]["client-certificate-data"] = _b64(old.client_cert)
+            user["user"]["client-key-data"] = _b64(old.client_key)
+        write_private(path, yaml.safe_dump(config, sort_keys=False))
+        return f"the kubeconfig's client certificate now expires in {CERT_DAYS_LEFT} days"
+
+    def resolved(self) -> bool:
+        try:
+            expiry = client_cert_expiry(self.scene.world.kubeconfig_path)
+        except BinderctlError:
+            return False
+        return expiry - time.time() > CERT_WARN_SECONDS
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+DRILLS: dict[str, type[Drill]] = {
+    d.name: d
+    for d in (HungBuild, DiskPressure, LaunchStorm, RegistryDown, NodeUnreachable, CertExpiring)
+}

@@ -1,0 +1,72 @@
+"""Incidents the simulated member can be put into, each through its own mechanisms.
+
+The fire drills (``binderctl.demo.drills``) call these on the world's loop. Nothing here
+draws a symptom: a hung build is a build pod whose builder never exits, disk pressure is
+images on the node's filesystem, a launch storm is launches through BinderHub's quota.
+"""
+
+from __future__ import annotations
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.events import rfc3339
+from binderctl.demo.member import naming
+from binderctl.demo.member.builds import Build
+from binderctl.demo.member.disk import Image
+from binderctl.demo.member.prestart import running_pod
+from binderctl.demo.member.repos import Launch
+from binderctl.demo.member.sessions import image_bytes
+from binderctl.demo.member.simulation import Member
+
+FILLER_IMAGE_BYTES = 4 * 1000**3
+
+
+def hang_build(member: Member, wall_age: float) -> str:
+    """A build that hung after pushing and has run for ``wall_age`` wall-clock seconds,
+    as BinderHub's build pods do when dind's socket wedges; returns its pod name.
+
+    It ends only when the dind pods are deleted (``Builds.dind_gone``), its pod is
+    deleted, or BinderHub's cleaner reaches its ``max_age``.
+    """
+    builds, hub = member.builds, member.hub
+    launch = hub.catalog.pick()
+    image = naming.image_name(hub.settings.image_prefix, launch.repo.build_slug, launch.ref)
+    name = naming.build_name(launch.repo.build_slug, launch.ref)
+    if name in builds.builds:
+        return name
+    created = member.timeline.now - wall_age * member.clock.speed
+    build = Build(name, launch, image, "hang", 1.0, created, hung=True)
+    builds.builds[name] = build
+    stamp = rfc3339(member.clock.wall(created))
+    pod = running_pod(builds.pod_object(build), name, builds.namespace, member.options.node_name,
+                      stamp)  # fmt: skip
+    pod["metadata"]["creationTimestamp"] = stamp
+    member.writer.create(types.PODS, pod)
+    return name
+
+
+def fill_image_filesystem(member: Member, available_share: float) -> int:
+    """Pull unused images (old sessions' images, as a busy week leaves them) until the
+    node's filesystem has only ``available_share`` of its capacity free; returns bytes."""
+    disk, now = member.kubelet.disk, member.timeline.now
+    target = int(disk.capacity * available_share)
+    added = 0
+    while disk.available > target:
+        size = min(FILLER_IMAGE_BYTES, disk.available - target + 1)
+        name = f"{member.hub.settings.image_prefix}drill-filler-{len(disk.images)}:latest"
+        disk.images[name] = Image(size, now)
+        added += size
+    return added
+
+
+def launch_storm(member: Member, count: int) -> str:
+    """``count`` launches of one repository at once (a workshop, or a bot), each through
+    BinderHub's quota; returns the repository's URL."""
+    hub = member.hub
+    repo = hub.catalog.repos[0]
+    launch = Launch(repo, repo.refs[0], repo.branch)
+    image = naming.image_name(hub.settings.image_prefix, repo.build_slug, launch.ref)
+    hub.registry.setdefault(image, image_bytes(image))
+    for _ in range(count):
+        if hub.launch(launch, image) is None:
+            break
+    return repo.url
