@@ -69,7 +69,10 @@ class HungBuild(Drill):
         "launch of that repository waits on it"
     )
     fixes = ("restart dind", "delete-builds --stuck")
-    resolves_itself = "BinderHub's build cleaner deletes it once it is older than max_age (4 h)"
+    resolves_itself = (
+        "BinderHub's build cleaner deletes builds older than its max_age; this one reaches "
+        "it in an hour of simulated time"
+    )
     flags = ("stuck",)
 
     async def start(self) -> str:

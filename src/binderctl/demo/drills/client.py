@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
-from binderctl.errors import BinderctlError
+from binderctl.errors import BinderctlError, UsageError
 
 CONTROL_ENV = "BINDERCTL_DEMO_CONTROL"
 CONTROL_TOKEN_ENV = "BINDERCTL_DEMO_TOKEN"
@@ -55,7 +55,8 @@ class DrillClient:
         if response.is_error:
             message = document.get("error") if isinstance(document, dict) else None
             hint = document.get("hint") if isinstance(document, dict) else None
-            raise BinderctlError(message or f"HTTP {response.status_code}", hint=hint)
+            error = UsageError if response.status_code in (400, 404) else BinderctlError
+            raise error(message or f"HTTP {response.status_code}", hint=hint)
         return document
 
     def drills(self) -> list[dict[str, Any]]:

@@ -98,7 +98,7 @@ class DrillRunner:
 
     async def stop(self) -> DrillRun:
         run = self.current
-        if run is None:
+        if run is None or run.ended is not None:
             raise BinderctlError("no drill is running")
         await self._end(run, "stopped")
         return run
@@ -111,22 +111,25 @@ class DrillRunner:
         }
 
     async def close(self) -> None:
-        if self.current is not None:
+        if self.current is not None and self.current.ended is None:
             await self._end(self.current, "stopped")
 
     async def _end(self, run: DrillRun, state: str) -> None:
-        run.state, run.ended = state, time.time()
-        self.current = None
+        """Undo what is left of the fault, wait for the audit records of actions still
+        running, then score: the run stays current (``running``) until it is scored."""
+        run.ended = time.time()
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
-        self.finished = [*self.finished, run][-KEEP_FINISHED:]
         with contextlib.suppress(BinderctlError):
             await run.drill.stop()
         loop = asyncio.get_running_loop()
         run.actions = await loop.run_in_executor(None, self._actions, run.started)
+        run.state = state
+        self.finished = [*self.finished, run][-KEEP_FINISHED:]
+        self.current = None
 
     async def _watch(self, run: DrillRun) -> None:
         loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from binderctl.demo.kube import types
 from binderctl.demo.kube.events import rfc3339
 from binderctl.demo.member import naming
-from binderctl.demo.member.builds import Build
+from binderctl.demo.member.builds import MAX_AGE, Build
 from binderctl.demo.member.disk import Image
 from binderctl.demo.member.prestart import running_pod
 from binderctl.demo.member.repos import Launch
@@ -18,6 +18,7 @@ from binderctl.demo.member.sessions import image_bytes
 from binderctl.demo.member.simulation import Member
 
 FILLER_IMAGE_BYTES = 4 * 1000**3
+CLEANER_GRACE = 3600.0  # simulated seconds until BinderHub's cleaner removes a hung build
 
 
 def hang_build(member: Member, wall_age: float) -> str:
@@ -25,7 +26,7 @@ def hang_build(member: Member, wall_age: float) -> str:
     as BinderHub's build pods do when dind's socket wedges; returns its pod name.
 
     It ends only when the dind pods are deleted (``Builds.dind_gone``), its pod is
-    deleted, or BinderHub's cleaner reaches its ``max_age``.
+    deleted, or BinderHub's cleaner reaches its ``max_age`` (one simulated hour on).
     """
     builds, hub = member.builds, member.hub
     launch = hub.catalog.pick()
@@ -33,10 +34,12 @@ def hang_build(member: Member, wall_age: float) -> str:
     name = naming.build_name(launch.repo.build_slug, launch.ref)
     if name in builds.builds:
         return name
-    created = member.timeline.now - wall_age * member.clock.speed
+    # Seen through the API it started ``wall_age`` ago; the cleaner reaches its max_age
+    # one simulated hour from now, whatever the demo's speed.
+    created = member.timeline.now - (MAX_AGE - CLEANER_GRACE)
     build = Build(name, launch, image, "hang", 1.0, created, hung=True)
     builds.builds[name] = build
-    stamp = rfc3339(member.clock.wall(created))
+    stamp = rfc3339(member.wall_now() - wall_age)
     pod = running_pod(builds.pod_object(build), name, builds.namespace, member.options.node_name,
                       stamp)  # fmt: skip
     pod["metadata"]["creationTimestamp"] = stamp
