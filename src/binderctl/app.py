@@ -327,6 +327,9 @@ class BinderctlApp(App[int]):
                 f"[{spec.key}] {spec.help}",
                 lambda name=spec.name: self.action_show(name),
             )
+        from binderctl.screens import drills
+
+        yield from drills.system_commands(self)
         if self.readonly:
             return
         for action in keymap.ACTIONS:
