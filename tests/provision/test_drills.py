@@ -88,8 +88,8 @@ def test_a_drill_is_named_by_status_and_resolved_by_its_action(
 
 
 def test_a_drill_that_ends_by_itself(member: DemoWorld) -> None:
-    # 20 simulated seconds at the world's speed: one real second
-    started = cli_json(member, "demo", "drill", "start", "registry-down", "--duration", "20")
+    # 100 simulated seconds at the world's speed: five real seconds
+    started = cli_json(member, "demo", "drill", "start", "registry-down", "--duration", "100")
     assert started["resolves_itself"]
     assert "Docker registry" in named_by_status(member, "registry-down")
     run = wait_resolved(member, "registry-down")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from aiohttp import web
 
 T = TypeVar("T")
 
@@ -43,3 +46,12 @@ class LoopThread:
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+
+
+async def serve_on_loopback(runner: web.AppRunner) -> int:
+    """Serve ``runner`` (set up) on 127.0.0.1 at a free port; returns the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    return int(sock.getsockname()[1])

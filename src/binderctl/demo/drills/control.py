@@ -14,13 +14,13 @@ drill), 409 (a drill is already running, or none is, or the member is not up).
 from __future__ import annotations
 
 import hmac
-import socket
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from binderctl.demo.drills.catalogue import DRILLS
 from binderctl.demo.drills.runner import DEFAULT_DURATION, DrillRunner, UnknownDrill
+from binderctl.demo.runtime import serve_on_loopback
 from binderctl.errors import BinderctlError, UsageError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,11 +50,7 @@ class ControlEndpoint:
         )
         self._site = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._site.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._site, sock).start()
+        self.port = await serve_on_loopback(self._site)
         return self.url
 
     async def stop(self) -> None:

@@ -12,7 +12,6 @@ import hmac
 import ipaddress
 import logging
 import secrets
-import socket
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -24,7 +23,7 @@ from binderctl.demo.hetzner.faults import Faults, ScriptedFailure
 from binderctl.demo.hetzner.project import Project
 from binderctl.demo.hetzner.ratelimit import RateLimiter
 from binderctl.demo.hetzner.routes import Routes
-from binderctl.demo.runtime import LoopThread
+from binderctl.demo.runtime import LoopThread, serve_on_loopback
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,11 +80,7 @@ class HetznerEmulator:
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self.port = await serve_on_loopback(self._runner)
 
     async def _stop(self) -> None:
         await self.project.close()
