@@ -18,11 +18,17 @@ from memberkit import log_text, pod_named, session_pods
 from binderctl.demo.kube import types
 from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.controllers.scheduler import tolerates
-from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.kube.store import Obj, Store, WatchEvent
 from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.helm import CONFIG_HASH
-from binderctl.demo.member.simulation import Member, MemberOptions, binderhub_chart
+from binderctl.demo.member.image_cleaner import ANNOTATION
+from binderctl.demo.member.simulation import (
+    Member,
+    MemberOptions,
+    binderhub_chart,
+    registry_chart,
+)
 
 SPEED = 400.0
 Running = Callable[..., Any]
@@ -326,3 +332,40 @@ async def test_on_a_cordoned_node_the_install_job_stays_pending(running: Running
 
     member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=False))
     await until(lambda: member.quota() == 0)
+
+
+# -- the chart's image cleaner (docker-image-cleaner) -----------------------------------
+async def test_an_enabled_image_cleaner_undoes_a_cordon(running: Running) -> None:
+    chart = binderhub_chart(100, imageCleaner={"enabled": True})
+    member = await running(quota=100, charts=(registry_chart(), chart))
+    cleaner = pod_named(member, "binderhub-image-cleaner-")
+    await until(lambda: cleaner["metadata"]["name"] in {
+        r.name for r in member.kubelet.runs.values() if r.ready})  # fmt: skip
+    changes: list[tuple[bool, str | None]] = []
+
+    def cordon(node: Obj) -> tuple[bool, str | None]:
+        annotations = node["metadata"].get("annotations") or {}
+        return bool(node["spec"].get("unschedulable")), annotations.get(ANNOTATION)
+
+    def listen(event: WatchEvent) -> None:
+        if event.rt is types.NODES and event.old and cordon(event.obj) != cordon(event.old):
+            changes.append(cordon(event.obj))
+
+    member.store.add_listener(listen)
+    member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True))
+    disk = member.kubelet.disk
+    disk.build_cache += int(disk.capacity * 0.82) - disk.used  # dind's storage: 82% full
+    await until(lambda: member.image_cleaner.prunes == 1)
+    # cordoned by hand (a drain), by the cleaner while it prunes, then not at all
+    assert changes == [(True, None), (True, "true"), (False, None)]
+    assert disk.build_cache == 0
+    node = member.store.get(types.NODES, None, "demo")
+    assert not node["spec"].get("unschedulable")  # the drain's cordon is gone too
+    log = log_text(member, cleaner, "image-cleaner-dind")
+    assert "Cordoning node demo" in log and "Uncordoning node demo" in log
+
+
+async def test_a_disabled_image_cleaner_is_not_installed(running: Running) -> None:
+    member = await running(quota=100)
+    assert not [p for p in member.store.list(types.PODS, "binderhub")
+                if p["metadata"]["name"].startswith("binderhub-image-cleaner-")]  # fmt: skip

@@ -34,6 +34,7 @@ TRAEFIK_CHART = "27.0.201_up27.0.2"
 TRAEFIK_IMAGE = "rancher/mirrored-library-traefik:2.11.10"
 KLIPPER_LB_IMAGE = "rancher/klipper-lb:v0.4.9"
 KLIPPER_HELM_IMAGE = "rancher/klipper-helm:v0.9.3-build20241008"
+IMAGE_CLEANER_IMAGE = "quay.io/jupyterhub/docker-image-cleaner:1.0.0-beta.3"
 BINDER_SECRET = "binder-secret"
 BINDER_CONFIG_FILE = "values.yaml"
 BINDER_CONFIG_KEYS = ("config", "imageBuilderType", "cors", "dind", "pink", "extraConfig")
@@ -395,7 +396,43 @@ def binderhub(release: Release) -> Rendered:
                 },
             )
         )
+    if get(values, "imageCleaner.enabled", True):
+        objects.append(_image_cleaner(release))
     return objects
+
+
+def _image_cleaner(release: Release) -> tuple[ResourceType, Obj]:
+    """binderhub ``templates/image-cleaner.yaml`` with the chart's default values."""
+    values, r = release.values, release.name
+    builder = get(values, "imageBuilderType", "host")
+    name = f"{r}-image-cleaner"
+    env = []
+    if get(values, "imageCleaner.cordon", True):
+        env.append({"name": "DOCKER_IMAGE_CLEANER_NODE_NAME",
+                    "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}})  # fmt: skip
+    for key, value in (
+        ("PATH_TO_CHECK", f"/var/lib/{builder}"),
+        ("DELAY_SECONDS", get(values, "imageCleaner.delay", 5)),
+        ("THRESHOLD_TYPE", get(values, "imageCleaner.imageGCThresholdType", "relative")),
+        ("THRESHOLD_HIGH", get(values, "imageCleaner.imageGCThresholdHigh", 80)),
+        ("THRESHOLD_LOW", get(values, "imageCleaner.imageGCThresholdLow", 60)),
+    ):
+        env.append({"name": f"DOCKER_IMAGE_CLEANER_{key}", "value": str(value)})
+    dedicated = [
+        {"effect": "NoSchedule", "key": key, "operator": "Equal", "value": "user"}
+        for key in ("hub.jupyter.org/dedicated", "hub.jupyter.org_dedicated")
+    ]
+    return daemonset(
+        name,
+        release.namespace,
+        {},
+        {"name": name},
+        {"name": name, "app": "binder", "component": "image-cleaner", "release": r,
+         "heritage": "Helm"},
+        [container(f"image-cleaner-{builder}", IMAGE_CLEANER_IMAGE, env=env)],
+        pod_spec={"tolerations": dedicated, "terminationGracePeriodSeconds": 0,
+                  "serviceAccountName": name},
+    )  # fmt: skip
 
 
 def cert_manager(release: Release) -> Rendered:

@@ -28,6 +28,7 @@ from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.events import EventRecorder
 from binderctl.demo.member.hardware import Hardware
 from binderctl.demo.member.helm import CHART_LABEL, HelmController
+from binderctl.demo.member.image_cleaner import ImageCleaner
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.metrics import Metrics
@@ -74,6 +75,7 @@ def binderhub_chart(quota: int | None, image_prefix: str = IN_CLUSTER_REGISTRY +
             "LaunchQuota": {"total_quota": quota},
         },
         "imageBuilderType": "dind",
+        "imageCleaner": {"enabled": False},
         "service": {"type": "ClusterIP"},
         "jupyterhub": {"proxy": {"service": {"type": "ClusterIP"}}},
         **values,
@@ -269,6 +271,9 @@ class Member:
             self._installed, options.node_ip,
             reads_values_secrets(options.k3s_version),
         )  # fmt: skip
+        self.image_cleaner = ImageCleaner(
+            store, self.timeline, self.logs, self.kubelet.disk, self.wall_now
+        )
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
@@ -348,6 +353,8 @@ class Member:
             return self.builds
         if CHART_LABEL in labels:
             return self.helm
+        if labels.get("component") == "image-cleaner":
+            return self.image_cleaner
         return self._program
 
     def _image_size(self, image: str) -> int | None:
