@@ -72,8 +72,14 @@ def drain_stopped_while_waiting(world: DemoWorld, how: signal.Signals) -> int:
     with Kube(member_of(world)) as kube:
         set_launch_quota(kube, RECORDED)
     wait_for(lambda: health_quota(world) == RECORDED, 60, "BinderHub took the quota")
-    faults = world.cluster().member.faults
-    on_loop(world, lambda: faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE))
+    member = world.cluster().member
+    faults = member.faults
+
+    def lose_the_job_image() -> None:  # not on the node (image GC), and cannot be pulled
+        member.kubelet.disk.images.pop(demo_charts.KLIPPER_HELM_IMAGE, None)
+        faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE)
+
+    on_loop(world, lose_the_job_image)
     process = popen_cli(world, "drain", "--yes")
     try:
         wait_for(lambda: quota(world) == 0, 60, "the drain set the quota")

@@ -138,7 +138,12 @@ def test_a_drain_that_cannot_take_effect_names_what_is_stuck(
     make_world: Callable[..., OpsWorld],
 ) -> None:
     world = make_world(sessions=3, speed=SPEED, quota=50, cull_timeout=86400.0)
-    world.sim.faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE)
+
+    def lose_the_job_image() -> None:  # not on the node (image GC), and cannot be pulled
+        world.sim.kubelet.disk.images.pop(demo_charts.KLIPPER_HELM_IMAGE, None)
+        world.sim.faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE)
+
+    world.on_loop(lose_the_job_image)
     failed = world.cli("drain", "--yes", "--timeout", "3s")
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert "did not take launch quota 0 within 3s: /health still reports quota 50" in (
@@ -151,7 +156,7 @@ def test_a_drain_that_cannot_take_effect_names_what_is_stuck(
     )
     assert health_quota(world) == 50
 
-    world.sim.faults.unpullable_images.clear()  # the job's next pull works: drain again
+    world.on_loop(world.sim.faults.unpullable_images.clear)  # the next pull works: drain again
     again = world.cli("drain", "--yes")
     assert again.returncode == 0, again.stderr
     assert health_quota(world) == 0

@@ -294,8 +294,6 @@ class Operations:
     ) -> Action:
         if threshold < 0:
             raise UsageError("--threshold must be 0 or more sessions")
-        if timeout <= 0:
-            raise UsageError("--timeout must be more than 0 seconds")
         blast = BLAST_RADIUS["drain"]
         if force_after is not None:
             blast += " " + BLAST_RADIUS["drain-force"]
@@ -386,9 +384,6 @@ class Operations:
         return evicted
 
     def resume(self, *, timeout: float = quota_change.DEFAULT_TIMEOUT) -> Action:
-        if timeout <= 0:
-            raise UsageError("--timeout must be more than 0 seconds")
-
         def prepare() -> Prepared:
             record = read_drain_record(self.member.name)
             current = get_launch_quota(self.kube)
