@@ -13,6 +13,7 @@ from ops_world import OpsWorld, wait_for
 from binderctl.demo.kube import types
 from binderctl.demo.member import charts as demo_charts
 from binderctl.errors import BinderctlError
+from binderctl.models import Health, HealthCheck
 from binderctl.services import quota_change
 from binderctl.services.binderhub import fetch_health, set_launch_quota
 from binderctl.services.kube import NODES, Kube
@@ -162,3 +163,17 @@ def test_a_drain_that_cannot_take_effect_names_what_is_stuck(
     assert health_quota(world) == 0
     record = read_drain_record(world.member.name)
     assert record is not None and record.previous_quota == 50
+
+
+def test_reported_quota_reads_only_the_pod_quota_check() -> None:
+    def health(*checks: HealthCheck) -> Health:
+        return Health(ok=True, checks=checks)
+
+    registry = HealthCheck("Docker registry", True, {})
+    assert quota_change.reported_quota(health(registry)) == (False, None)
+    for quota in (0, 77, None):
+        check = HealthCheck("Pod quota", True, {"quota": quota, "total_pods": 3})
+        assert quota_change.reported_quota(health(registry, check)) == (True, quota)
+    for odd in (True, "0", 1.5):  # not what BinderHub sends: not a quota
+        check = HealthCheck("Pod quota", True, {"quota": odd})
+        assert quota_change.reported_quota(health(check)) == (False, None)

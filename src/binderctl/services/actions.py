@@ -266,8 +266,9 @@ class Operations:
 
     def _apply_quota(self, progress: Progress, quota: int | None, timeout: float) -> Health:
         """Set the quota in the chart (if it differs) and wait until BinderHub has it."""
-        before = quota_change.before_change(self.kube)
+        before = quota_change.Before(job_uid=None)  # unchanged: any install job counts
         if get_launch_quota(self.kube) != quota:
+            before = quota_change.before_change(self.kube)
             set_launch_quota(self.kube, quota)
             progress(
                 f"launch quota {quota_change.shown(quota)} set in the HelmChart: waiting for "

@@ -128,7 +128,8 @@ def _job_stage(kube: Kube, before: Before) -> str | None:
     pods = _pods_of(kube, charts.CHART_NAMESPACE, f"controller-uid={uid}")
     if not pods:
         return f"{what}: no pod yet"
-    return f"{what}: " + "; ".join(_pod_state(p) for p in pods[-2:])
+    newest = max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    return f"{what}: {_pod_state(newest)}"
 
 
 def _rollout_stage(kube: Kube) -> str | None:

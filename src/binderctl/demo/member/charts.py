@@ -36,6 +36,7 @@ KLIPPER_LB_IMAGE = "rancher/klipper-lb:v0.4.9"
 KLIPPER_HELM_IMAGE = "rancher/klipper-helm:v0.9.3-build20241008"
 IMAGE_CLEANER_IMAGE = "quay.io/jupyterhub/docker-image-cleaner:1.0.0-beta.3"
 BINDER_SECRET = "binder-secret"
+BINDER_READINESS_PERIOD = 5  # deployment.readinessProbe.periodSeconds in values.yaml
 BINDER_CONFIG_FILE = "values.yaml"
 BINDER_CONFIG_KEYS = ("config", "imageBuilderType", "cors", "dind", "pink", "extraConfig")
 
@@ -270,7 +271,7 @@ def binderhub(release: Release) -> Rendered:
                     readinessProbe={
                         "httpGet": {"path": "/versions", "port": "binder"},
                         "initialDelaySeconds": 0,
-                        "periodSeconds": 5,
+                        "periodSeconds": BINDER_READINESS_PERIOD,
                     },
                 )
             ],
