@@ -397,7 +397,14 @@ class BinderctlApp(App[int]):
         try:
             actions = self._actions(name, target, params)
             count = len(actions)
-            runner = ActionRunner(self.member, readonly=self.readonly, confirm=confirm_once)
+            runner = ActionRunner(
+                self.member,
+                readonly=self.readonly,
+                confirm=confirm_once,
+                progress=lambda line: self.call_from_thread(
+                    self.notify, line, title=name, markup=False
+                ),
+            )
             outcomes = [runner.run(action) for action in actions]
         except BinderctlError as exc:
             self.call_from_thread(self.report_error, exc)

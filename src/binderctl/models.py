@@ -122,18 +122,15 @@ class Rotation:
 
     @property
     def problem(self) -> str | None:
-        """A half-done drain or resume, in words, or None when the state is consistent."""
+        """What keeps a drain or resume from taking effect, in words, or None."""
         if self.quota_error is not None:
             return None
-        if self.quota == 0 and not self.cordoned and self.drain_recorded:
+        if self.cordoned:
             return (
-                "a drain was interrupted between setting the quota to 0 and cordoning the "
-                "node: run `binderctl drain` to finish it or `binderctl resume` to undo it"
-            )
-        if self.cordoned and self.quota != 0:
-            return (
-                "the node is cordoned but the launch quota is not 0: new sessions will stay "
-                "Pending; run `binderctl drain` or `binderctl resume`"
+                "the node is cordoned (by hand, by the image cleaner, or by a drain of an "
+                "older binderctl): helm-controller's install job and new binder, hub or proxy "
+                "pods stay Pending, so no quota change or restart can take effect; "
+                "`binderctl resume` uncordons it"
             )
         return None
 

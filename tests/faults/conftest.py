@@ -1,4 +1,5 @@
-"""Fixtures of the fault suite: a provisioned, frozen demo member (see faultworld.py)."""
+"""Fixtures of the fault suite: a provisioned demo member, frozen or running (see
+faultworld.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoWorld]
     with DemoWorld(tmp_path / "demo", sessions=20, **OPTIONS) as world:
         world.provision()
         freeze(world)
+        for name, value in world.env.items():
+            monkeypatch.setenv(name, value)
+        yield world
+
+
+@pytest.fixture
+def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoWorld]:
+    """Like ``live``, but the member keeps running: its helm-controller and kubelet carry
+    a changed launch quota through the install job and a binder rollout."""
+    with DemoWorld(tmp_path / "demo", sessions=20, **OPTIONS) as world:
+        world.provision()
         for name, value in world.env.items():
             monkeypatch.setenv(name, value)
         yield world

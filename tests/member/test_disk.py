@@ -29,4 +29,6 @@ def test_disk_pressure_and_prune(make_member: Callable[..., Member]) -> None:
     freed = member.prune_images()
     assert freed >= 12 * 2_500_000_000
     assert _condition(member, "DiskPressure") == "False"
-    assert member.disk_usage()[0] == used
+    # what is left is in use (the images of the pods that ran before the start are on disk)
+    assert not any(name.startswith("localhost:30500/binder-old-") for name in disk.images)
+    assert member.disk_usage()[0] <= used and member.prune_images() == 0

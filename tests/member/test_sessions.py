@@ -1,27 +1,14 @@
-"""Launches, the launch quota from the HelmChart, and the idle culler (simulated time)."""
+"""Launches, the launch quota, and the idle culler (simulated time). How a changed quota
+reaches BinderHub (install Job, binder rollout) is in test_with_control_plane.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import yaml
 from memberkit import log_text, pod_named, session_pods
 
 from binderctl.demo.kube import types
-from binderctl.demo.kube.store import Obj
 from binderctl.demo.member.simulation import Member
-
-
-def _set_values(member: Member, values: dict[str, object]) -> None:
-    def change(chart: Obj) -> None:
-        chart["spec"]["valuesContent"] = yaml.safe_dump(values)
-
-    member.store.mutate(types.HELMCHARTS, "kube-system", "binderhub", change)
-
-
-def _values(member: Member) -> dict[str, object]:
-    chart = member.store.get(types.HELMCHARTS, "kube-system", "binderhub")
-    return yaml.safe_load(chart["spec"]["valuesContent"])
 
 
 def _history(member: Member) -> tuple[list[str], list[str]]:
@@ -48,36 +35,6 @@ def test_launches_beyond_the_quota_are_refused(make_member: Callable[..., Member
     assert member.hub.refused > 50
     binder = log_text(member, pod_named(member, "binder-"), "binder")
     assert "BinderHub is full: 20/20" in binder
-
-
-def test_quota_from_helm_values_changes_live(make_member: Callable[..., Member]) -> None:
-    member = make_member(sessions=5, quota=5, launches_per_minute=60.0)
-    member.advance(60)
-    assert len(session_pods(member)) == 5
-    values = _values(member)
-    values["config"]["LaunchQuota"]["total_quota"] = 40  # type: ignore[index]
-    _set_values(member, values)
-    member.advance(0)
-    assert member.quota() == 40
-    member.advance(60)
-    assert len(session_pods(member)) > 5
-    values["config"]["LaunchQuota"]["total_quota"] = 0  # type: ignore[index]
-    _set_values(member, values)
-    member.advance(0)
-    before = member.hub.launches
-    member.advance(120)
-    assert member.quota() == 0
-    assert member.hub.launches == before  # maintenance: nobody gets in
-
-
-def test_deprecated_pod_quota_is_read(make_member: Callable[..., Member]) -> None:
-    member = make_member(quota=100)
-    values = _values(member)
-    del values["config"]["LaunchQuota"]  # type: ignore[attr-defined]
-    values["config"]["BinderHub"]["pod_quota"] = 7  # type: ignore[index]
-    _set_values(member, values)
-    member.advance(0)
-    assert member.quota() == 7
 
 
 def test_idle_and_old_sessions_are_culled(make_member: Callable[..., Member]) -> None:

@@ -17,11 +17,18 @@ from memberkit import log_text, pod_named, session_pods
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.controllers.plane import ControlPlane
-from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.kube.controllers.scheduler import tolerates
+from binderctl.demo.kube.store import Obj, Store, WatchEvent
 from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.helm import CONFIG_HASH
-from binderctl.demo.member.simulation import Member, MemberOptions, binderhub_chart
+from binderctl.demo.member.image_cleaner import ANNOTATION
+from binderctl.demo.member.simulation import (
+    Member,
+    MemberOptions,
+    binderhub_chart,
+    registry_chart,
+)
 
 SPEED = 400.0
 Running = Callable[..., Any]
@@ -244,3 +251,121 @@ async def test_older_k3s_does_not_read_values_secrets(running: Running) -> None:
     volumes = job["spec"]["template"]["spec"]["volumes"]
     assert volumes == [{"name": "values", "secret": {"secretName": "chart-values-binderhub"}}]
     assert not _registry_check(member)
+
+
+# -- a changed launch quota: install Job, binder rollout, then BinderHub has it ----------
+def _set_quota(member: Member, quota: int | None, key: str = "LaunchQuota.total_quota") -> None:
+    def change(chart: Obj) -> None:
+        values = yaml.safe_load(chart["spec"]["valuesContent"])
+        section, name = key.split(".")
+        if section != "LaunchQuota":
+            del values["config"]["LaunchQuota"]
+        values["config"].setdefault(section, {})[name] = quota
+        chart["spec"]["valuesContent"] = yaml.safe_dump(values)
+
+    member.store.mutate(types.HELMCHARTS, "kube-system", "binderhub", change)
+
+
+def _binder_pods(member: Member) -> list[str]:
+    return sorted(p["metadata"]["name"] for p in member.store.list(types.PODS, "binderhub")
+                  if p["metadata"]["labels"].get("component") == "binder")  # fmt: skip
+
+
+def _install_job_done(member: Member) -> bool:
+    job = member.store.find(types.JOBS, "kube-system", "helm-install-binderhub")
+    return bool(job and (job.get("status") or {}).get("succeeded"))
+
+
+async def test_a_new_quota_reaches_binderhub_only_with_the_new_binder_pod(
+    running: Running,
+) -> None:
+    member = await running(sessions=5, quota=5, launches_per_minute=60.0)
+    (old,) = _binder_pods(member)
+    hub = pod_named(member, "hub-")["metadata"]["uid"]
+    deployment = member.store.get(types.DEPLOYMENTS, "binderhub", "binder")
+    assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+    before = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    _set_quota(member, 40)
+    seen: set[tuple[str | None, int | None]] = set()
+
+    def served() -> int | None:  # who answers /health, and with which quota
+        quota = next(c["quota"] for c in health(member)[1] if c["service"] == "Pod quota")
+        seen.add((member.hub.serving_binder(), quota))
+        return quota
+
+    await until(lambda: _install_job_done(member) and served() == 5)
+    await until(lambda: served() == 40)
+    assert member.hub.serving_binder() != old and (old, 40) not in seen
+    assert (None, 5) not in seen and (None, 40) not in seen  # never without a binder
+    deployment = member.store.get(types.DEPLOYMENTS, "binderhub", "binder")
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"] != before
+    assert pod_named(member, "hub-")["metadata"]["uid"] == hub  # the hub does not restart
+    await until(lambda: len(session_pods(member)) > 5)
+
+    _set_quota(member, 0)
+    await until(lambda: member.quota() == 0)
+    launched = member.hub.launches
+    await asyncio.sleep(120 / SPEED)
+    assert member.hub.launches == launched  # maintenance: nobody gets in
+
+
+async def test_deprecated_pod_quota_is_read(running: Running) -> None:
+    member = await running(quota=100)
+    _set_quota(member, 7, "BinderHub.pod_quota")
+    await until(lambda: member.quota() == 7)
+
+
+async def test_on_a_cordoned_node_the_install_job_stays_pending(running: Running) -> None:
+    member = await running(quota=100)
+    member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True))
+    _set_quota(member, 0)
+    await until(lambda: _events(member, "FailedScheduling", "helm-install-binderhub-"))
+    pod = pod_named(member, "helm-install-binderhub-", "kube-system")
+    assert pod["status"]["phase"] == "Pending"
+    cordon = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+    assert not tolerates(pod["spec"].get("tolerations") or [], cordon)
+    assert pod["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    event = _events(member, "FailedScheduling", "helm-install-binderhub-")[0]
+    assert "1 node(s) were unschedulable" in event["message"]
+    await asyncio.sleep(60 / SPEED)  # far longer than the Job and a rollout take
+    assert member.quota() == 100 and not _install_job_done(member)
+
+    member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=False))
+    await until(lambda: member.quota() == 0)
+
+
+# -- the chart's image cleaner (docker-image-cleaner) -----------------------------------
+async def test_an_enabled_image_cleaner_undoes_a_cordon(running: Running) -> None:
+    chart = binderhub_chart(100, imageCleaner={"enabled": True})
+    member = await running(quota=100, charts=(registry_chart(), chart))
+    cleaner = pod_named(member, "binderhub-image-cleaner-")
+    await until(lambda: cleaner["metadata"]["name"] in {
+        r.name for r in member.kubelet.runs.values() if r.ready})  # fmt: skip
+    changes: list[tuple[bool, str | None]] = []
+
+    def cordon(node: Obj) -> tuple[bool, str | None]:
+        annotations = node["metadata"].get("annotations") or {}
+        return bool(node["spec"].get("unschedulable")), annotations.get(ANNOTATION)
+
+    def listen(event: WatchEvent) -> None:
+        if event.rt is types.NODES and event.old and cordon(event.obj) != cordon(event.old):
+            changes.append(cordon(event.obj))
+
+    member.store.add_listener(listen)
+    member.store.mutate(types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True))
+    disk = member.kubelet.disk
+    disk.build_cache += int(disk.capacity * 0.82) - disk.used  # dind's storage: 82% full
+    await until(lambda: member.image_cleaner.prunes == 1)
+    # cordoned by hand (a drain), by the cleaner while it prunes, then not at all
+    assert changes == [(True, None), (True, "true"), (False, None)]
+    assert disk.build_cache == 0
+    node = member.store.get(types.NODES, None, "demo")
+    assert not node["spec"].get("unschedulable")  # the drain's cordon is gone too
+    log = log_text(member, cleaner, "image-cleaner-dind")
+    assert "Cordoning node demo" in log and "Uncordoning node demo" in log
+
+
+async def test_a_disabled_image_cleaner_is_not_installed(running: Running) -> None:
+    member = await running(quota=100)
+    assert not [p for p in member.store.list(types.PODS, "binderhub")
+                if p["metadata"]["name"].startswith("binderhub-image-cleaner-")]  # fmt: skip

@@ -147,13 +147,13 @@ def test_repo_matching_is_exact(wanted: str, repo: str, match: bool) -> None:
     assert normalize_repo(repo) == normalize_repo(repo.upper())
 
 
-def test_rotation_problem_names_an_interrupted_drain() -> None:
-    interrupted = Rotation(quota=0, cordoned=False, drain_recorded=True, previous_quota=100)
-    assert not interrupted.in_rotation
-    assert "interrupted" in (interrupted.problem or "")
+def test_rotation_problem_names_a_cordon_that_blocks_the_drain() -> None:
+    drained = Rotation(quota=0, cordoned=False, drain_recorded=True, previous_quota=100)
+    assert not drained.in_rotation and drained.problem is None  # drain does not cordon
     assert Rotation(quota=100, cordoned=False).problem is None
-    assert Rotation(quota=0, cordoned=True, drain_recorded=True).problem is None
-    assert "cordoned" in (Rotation(quota=50, cordoned=True).problem or "")
+    for quota in (0, 50):  # a cordon keeps the install job and new binder pods Pending
+        problem = Rotation(quota=quota, cordoned=True, drain_recorded=True).problem or ""
+        assert "cordoned" in problem and "install job" in problem and "resume" in problem
 
 
 def test_split_timestamp() -> None:

@@ -69,3 +69,10 @@ def test_image_builder_is_dind_the_current_way() -> None:
     values = values_of(charts.helm_charts(member())[-1])
     assert values["imageBuilderType"] == "dind"
     assert "dind" not in values or "enabled" not in values["dind"]
+
+
+def test_the_image_cleaner_cannot_cordon_the_node() -> None:
+    # enabled by the chart's default, it cordons the only node while it prunes and
+    # uncordons it after (see tests/member: test_an_enabled_image_cleaner_undoes_a_cordon)
+    values = values_of(charts.helm_charts(member())[-1])
+    assert values["imageCleaner"] == {"enabled": False}

@@ -139,7 +139,7 @@ async def test_drain_then_resume_changes_the_header(
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "no new sessions start here" in dialog.blast_radius
         await pilot.press("y")
-        out = "OUT OF ROTATION (quota 0 + cordoned)"
+        out = "OUT OF ROTATION (quota 0)"
         await until(pilot, lambda: out in render_header(app.header_state).plain)
 
         await pilot.press("U")

@@ -9,8 +9,10 @@ import argparse
 from binderctl.commands import Context, add_command
 from binderctl.commands.arguments import add_stuck_after, duration, whole_number
 from binderctl.commands.confirm import run_action
+from binderctl.formatting import age
 from binderctl.models import COMPONENTS
 from binderctl.services.actions import BLAST_RADIUS
+from binderctl.services.quota_change import DEFAULT_TIMEOUT
 
 
 def _drain(ctx: Context) -> int:
@@ -21,12 +23,13 @@ def _drain(ctx: Context) -> int:
             wait=bool(ctx.option("wait")),
             threshold=ctx.option("threshold"),
             force_after=None if force_after is None else float(force_after),
+            timeout=float(ctx.option("timeout")),
         ),
     )
 
 
 def _resume(ctx: Context) -> int:
-    return run_action(ctx, lambda ops: ops.resume())
+    return run_action(ctx, lambda ops: ops.resume(timeout=float(ctx.option("timeout"))))
 
 
 def _restart(ctx: Context) -> int:
@@ -67,12 +70,12 @@ def _renew_certs(ctx: Context) -> int:
 # name -> (one-line help, handler, the blast radius entries its --help repeats)
 COMMANDS: dict[str, tuple[str, object, tuple[str, ...]]] = {
     "drain": (
-        "take the member out of rotation: launch quota 0, cordon the node",
+        "take the member out of rotation: launch quota 0, until BinderHub's /health has it",
         _drain,
         ("drain", "drain-force"),
     ),
     "resume": (
-        "put the member back in rotation: restore the quota recorded by drain, uncordon",
+        "put the member back in rotation: uncordon, restore the quota recorded by drain",
         _resume,
         ("resume",),
     ),
@@ -132,6 +135,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="D",
         help="evict the sessions still running after D (e.g. 30m); implies --wait",
     )
+    for name in ("drain", "resume"):
+        parsers[name].add_argument(
+            "--timeout",
+            type=duration,
+            default=DEFAULT_TIMEOUT,
+            metavar="D",
+            help="how long to wait for BinderHub's /health to report the new quota "
+            f"(default {age(DEFAULT_TIMEOUT)})",
+        )
     parsers["restart"].add_argument("component", choices=COMPONENTS, help="what to restart")
     which = parsers["kill-session"].add_mutually_exclusive_group(required=True)
     which.add_argument("name", nargs="?", metavar="NAME", help="a session pod (jupyter-...)")

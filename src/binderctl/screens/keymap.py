@@ -44,8 +44,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
 RESTART_TARGETS: tuple[str, ...] = ("hub", "binder", "proxy", "dind")
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("D", "drain", "Drain", "take the member out of rotation and cordon the node"),
-    ActionSpec("U", "resume", "Resume", "restore the launch quota and uncordon the node"),
+    ActionSpec("D", "drain", "Drain", "launch quota 0, until BinderHub reports it"),
+    ActionSpec("U", "resume", "Resume", "uncordon, restore the quota until BinderHub reports it"),
     ActionSpec("r", "restart", "Restart", "restart a component", RESTART_TARGETS),
     ActionSpec("P", "prune", "Prune images", "remove unused images on the node"),
     ActionSpec("", "reboot", "Reboot server", "soft reboot through the Hetzner API"),

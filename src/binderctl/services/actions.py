@@ -17,8 +17,8 @@ from typing import Any
 from binderctl import formatting
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, RefusedError, UsageError
-from binderctl.models import COMPONENTS, ComponentName
-from binderctl.services import audit, mapping
+from binderctl.models import COMPONENTS, ComponentName, Health
+from binderctl.services import audit, mapping, quota_change
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
 from binderctl.services.kube import (
     DEPLOYMENTS,
@@ -31,6 +31,9 @@ from binderctl.services.kube import (
     rfc3339,
 )
 from binderctl.services.rotation import (
+    POD_HEADROOM,
+    REDIRECTOR_FAILED_PERIOD,
+    REDIRECTOR_PERIOD,
     clear_drain_record,
     read_drain_record,
     write_drain_record,
@@ -42,17 +45,23 @@ DRAIN_POLL_SECONDS = 2.0
 
 BLAST_RADIUS: dict[str, str] = {
     "drain": (
-        "The member leaves the federation at the redirector's next health check and the "
-        "node is cordoned: no new sessions start here; running sessions go on until "
-        "they end."
+        "The launch quota becomes 0 in the BinderHub chart; k3s's helm-controller runs its "
+        "install job (helm upgrade) and binder rolls to a new pod, which reports quota 0 "
+        "in /health: from then no new sessions start here and the federation redirector "
+        "drops the member at its next check (every 15 s). That takes as long as the job's "
+        "helm upgrade plus one binder pod start (readiness probe every 5 s); drain waits "
+        "for it (--timeout). The node is not cordoned: on a single node that would keep "
+        "the job and the new binder pod Pending. Running sessions go on until they end."
     ),
     "drain-force": (
         "Sessions still running when the timeout passes are evicted: those users lose "
         "their session and any unsaved work."
     ),
     "resume": (
-        "The launch quota is restored and the node uncordoned: the federation sends "
-        "launches here again from its next health check."
+        "A cordoned node is uncordoned, then the launch quota is restored the same way "
+        "(install job, binder rollout, /health). The federation redirector re-checks a "
+        "dropped member only after its failed_period (90 s in production), so launches "
+        "come back up to that long after /health reports the quota."
     ),
     "restart-hub": "Running sessions survive; launches in flight fail.",
     "restart-binder": "The site blinks while binder restarts; running sessions survive.",
@@ -218,15 +227,6 @@ class Operations:
         return self._kube
 
     # -- shared reads ------------------------------------------------------------------
-    def _nodes(self) -> list[str]:
-        return [o["metadata"]["name"] for o in self.kube.list(NODES)]
-
-    def _set_unschedulable(self, value: bool) -> list[str]:
-        names = self._nodes()
-        for name in names:
-            self.kube.patch(NODES, name, {"spec": {"unschedulable": value}})
-        return names
-
     def _session_pods(self) -> list[Obj]:
         pods = self.kube.list(PODS, labelSelector=mapping.SESSION_SELECTOR)
         return [
@@ -248,12 +248,49 @@ class Operations:
         return deleted
 
     # -- drain and resume --------------------------------------------------------------
+    def _cordoned(self) -> list[str]:
+        return [
+            o["metadata"]["name"]
+            for o in self.kube.list(NODES)
+            if (o.get("spec") or {}).get("unschedulable")
+        ]
+
+    def _uncordon(self, progress: Progress, nodes: list[str]) -> None:
+        for name in nodes:
+            self.kube.patch(NODES, name, {"spec": {"unschedulable": False}})
+        if nodes:
+            progress(
+                f"uncordoned {', '.join(nodes)}: a cordoned node keeps helm-controller's "
+                "install job and the new binder pod from being scheduled"
+            )
+
+    def _apply_quota(self, progress: Progress, quota: int | None, timeout: float) -> Health:
+        """Set the quota in the chart (if it differs) and wait until BinderHub has it."""
+        before = quota_change.Before(job_uid=None)  # unchanged: any install job counts
+        if get_launch_quota(self.kube) != quota:
+            before = quota_change.before_change(self.kube)
+            set_launch_quota(self.kube, quota)
+            progress(
+                f"launch quota {quota_change.shown(quota)} set in the HelmChart: waiting for "
+                "helm-controller's install job and the binder rollout"
+            )
+        return quota_change.wait_for_quota(
+            self.member,
+            self.kube,
+            node_address(self.member),
+            quota,
+            before,
+            progress=progress,
+            timeout=timeout,
+        )
+
     def drain(
         self,
         *,
         wait: bool = False,
         threshold: int = 0,
         force_after: float | None = None,
+        timeout: float = quota_change.DEFAULT_TIMEOUT,
         poll_seconds: float = DRAIN_POLL_SECONDS,
     ) -> Action:
         if threshold < 0:
@@ -265,37 +302,45 @@ class Operations:
         def prepare() -> Prepared:
             quota = get_launch_quota(self.kube)
             sessions = len(self._session_pods())
-            shown = "no limit" if quota is None else str(quota)
-            details = (
-                f"launch quota {shown} -> 0, cordon {', '.join(self._nodes()) or 'no node'}; "
+            cordoned = self._cordoned()
+            details = f"launch quota {quota_change.shown(quota)} -> 0"
+            if cordoned:
+                details += f", uncordon {', '.join(cordoned)} first"
+            limit = formatting.age(timeout)
+            details += (
+                f"; wait until BinderHub's /health reports quota 0 (up to {limit}); "
                 f"{sessions} session(s) running"
             )
-            return Prepared(details, execute)
+            return Prepared(details, lambda progress: execute(progress, cordoned))
 
-        def execute(progress: Progress) -> str:
+        def execute(progress: Progress, cordoned: list[str]) -> str:
             quota = get_launch_quota(self.kube)  # again: it may have changed while asking
             record = read_drain_record(self.member.name)
             if record is None or quota != 0:
                 record = write_drain_record(self.member.name, quota, audit.local_user())
                 if quota == 0:
                     progress("the launch quota was already 0; resume will keep it at 0")
-            if quota != 0:
-                set_launch_quota(self.kube, 0)
-                progress("launch quota set to 0: the federation drops the member")
-            nodes = self._set_unschedulable(True)
-            progress(f"cordoned {', '.join(nodes)}")
-            outcome = "launch quota 0, node cordoned"
+            self._uncordon(progress, cordoned)
+            self._apply_quota(progress, 0, timeout)
+            outcome = (
+                "BinderHub reports launch quota 0: the federation redirector drops the member "
+                f"at its next check (every {REDIRECTOR_PERIOD:.0f} s)"
+            )
             if wait or force_after is not None:
                 outcome += self._wait_for_sessions(progress, threshold, force_after, poll_seconds)
-            previous = "no limit" if record.previous_quota is None else record.previous_quota
-            return f"{outcome} (resume restores quota {previous})"
+            return f"{outcome} (resume restores quota {quota_change.shown(record.previous_quota)})"
 
         return Action(
             "drain",
             f"member {self.member.name}",
             blast,
             prepare,
-            {"wait": wait, "threshold": threshold, "force_after": force_after},
+            {
+                "wait": wait,
+                "threshold": threshold,
+                "force_after": force_after,
+                "timeout": timeout,
+            },
         )
 
     def _wait_for_sessions(
@@ -339,7 +384,7 @@ class Operations:
                     raise
         return evicted
 
-    def resume(self) -> Action:
+    def resume(self, *, timeout: float = quota_change.DEFAULT_TIMEOUT) -> Action:
         def prepare() -> Prepared:
             record = read_drain_record(self.member.name)
             current = get_launch_quota(self.kube)
@@ -353,21 +398,32 @@ class Operations:
                     self.member.launch_quota,
                     ("no drain record: the configured launch_quota"),
                 )
-            shown = "no limit" if target is None else str(target)
-            now = "no limit" if current is None else str(current)
-            details = f"launch quota {now} -> {shown} ({source}); uncordon the node"
-            return Prepared(details, lambda progress: execute(progress, target))
+            cordoned = self._cordoned()
+            details = ""
+            if cordoned:
+                details = f"uncordon {', '.join(cordoned)}, then "
+            details += (
+                f"launch quota {quota_change.shown(current)} -> {quota_change.shown(target)} "
+                f"({source}); wait until BinderHub's /health reports it (up to "
+                f"{formatting.age(timeout)})"
+            )
+            return Prepared(details, lambda progress: execute(progress, target, cordoned))
 
-        def execute(progress: Progress, quota: int | None) -> str:
-            set_launch_quota(self.kube, quota)
-            shown = "no limit" if quota is None else str(quota)
-            progress(f"launch quota restored to {shown}")
-            nodes = self._set_unschedulable(False)
-            progress(f"uncordoned {', '.join(nodes)}")
+        def execute(progress: Progress, quota: int | None, cordoned: list[str]) -> str:
+            self._uncordon(progress, cordoned)
+            health = self._apply_quota(progress, quota, timeout)
             clear_drain_record(self.member.name)
-            return f"launch quota {shown}, node schedulable: back in rotation"
+            return f"launch quota {quota_change.shown(quota)} in BinderHub; " + _rejoin(
+                health, quota
+            )
 
-        return Action("resume", f"member {self.member.name}", BLAST_RADIUS["resume"], prepare)
+        return Action(
+            "resume",
+            f"member {self.member.name}",
+            BLAST_RADIUS["resume"],
+            prepare,
+            {"timeout": timeout},
+        )
 
     # -- restarts ----------------------------------------------------------------------
     def restart(self, component: str) -> Action:
@@ -399,6 +455,14 @@ class Operations:
             ]
             if not deployments:
                 raise BinderctlError(f"no {name} deployment found (pods labelled {label})")
+            cordoned = self._cordoned()
+            if cordoned:
+                raise BinderctlError(
+                    f"node {', '.join(cordoned)} is cordoned: the new {name} pod could not be "
+                    "scheduled and the restart would never finish",
+                    hint="`binderctl resume` uncordons it (drain no longer cordons), or "
+                    f"`kubectl uncordon {cordoned[0]}`",
+                )
             meta = deployments[0]["metadata"]
             details = f"rollout restart of deployment {meta['namespace']}/{meta['name']}"
             return Prepared(details, lambda progress: rollout(progress, meta))
@@ -569,6 +633,25 @@ class Operations:
             BLAST_RADIUS["renew-certs"],
             prepare,
         )
+
+
+def _rejoin(health: Health, quota: int | None) -> str:
+    """When the federation redirector takes the member back, by its own rule."""
+    pods = next(
+        (c.detail.get("total_pods") for c in health.checks if c.service == "Pod quota"), None
+    )
+    if quota is not None and isinstance(pods, int) and pods + POD_HEADROOM >= quota:
+        return (
+            f"the federation redirector keeps the member out while its {pods} pods + "
+            f"{POD_HEADROOM} >= quota {quota}"
+        )
+    if health.ok is False:
+        failing = ", ".join(c.service for c in health.checks if not c.ok)
+        return f"the federation redirector keeps the member out while /health fails: {failing}"
+    return (
+        "the federation redirector re-checks a dropped member only after its failed_period "
+        f"({REDIRECTOR_FAILED_PERIOD:.0f} s in production): launches return within that"
+    )
 
 
 def describe(action: Action, prepared: Prepared) -> str:

@@ -127,6 +127,10 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
         "service": {"type": "ClusterIP"},
         "ingress": _tls_ingress(member.binder_host, "binder-tls"),
         "imageBuilderType": "dind",
+        # The chart's image cleaner cordons the node while it prunes and uncordons it
+        # after, which on a single node undoes or blocks a drain; mybinder's Hetzner
+        # members disable it (mybinder.org-deploy config/hetzner-2i2c.yaml).
+        "imageCleaner": {"enabled": False},
         "jupyterhub": {
             "ingress": _tls_ingress(member.hub_host, "hub-tls"),
             "proxy": {"service": {"type": "ClusterIP"}},

@@ -9,10 +9,13 @@ policies or PodDisruptionBudgets).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj, ResourceType
@@ -31,6 +34,11 @@ TRAEFIK_CHART = "27.0.201_up27.0.2"
 TRAEFIK_IMAGE = "rancher/mirrored-library-traefik:2.11.10"
 KLIPPER_LB_IMAGE = "rancher/klipper-lb:v0.4.9"
 KLIPPER_HELM_IMAGE = "rancher/klipper-helm:v0.9.3-build20241008"
+IMAGE_CLEANER_IMAGE = "quay.io/jupyterhub/docker-image-cleaner:1.0.0-beta.3"
+BINDER_SECRET = "binder-secret"
+BINDER_READINESS_PERIOD = 5  # deployment.readinessProbe.periodSeconds in values.yaml
+BINDER_CONFIG_FILE = "values.yaml"
+BINDER_CONFIG_KEYS = ("config", "imageBuilderType", "cors", "dind", "pink", "extraConfig")
 
 
 class ChartError(Exception):
@@ -81,14 +89,18 @@ def deployment(
     replicas: int = 1,
     annotations: dict[str, str] | None = None,
     pod_spec: dict[str, Any] | None = None,
+    strategy: Obj | None = None,
 ) -> tuple[ResourceType, Obj]:
     template: Obj = {
         "metadata": {"labels": pod_labels, **({"annotations": annotations} if annotations else {})},
         "spec": {"containers": containers, **(pod_spec or {})},
     }
+    spec: Obj = {"replicas": replicas, "selector": {"matchLabels": selector}, "template": template}
+    if strategy is not None:
+        spec["strategy"] = strategy
     return types.DEPLOYMENTS, {
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": selector}, "template": template},
+        "spec": spec,
     }
 
 
@@ -183,13 +195,48 @@ def binder_image(release: Release) -> str:
     return f"{name}:{tag}"
 
 
+def _checksum(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def binder_config(values: dict[str, Any]) -> dict[str, Any]:
+    """What ``binder-secret``'s ``values.yaml`` holds: the values BinderHub reads at start
+    (binderhub ``helm-chart/binderhub/templates/secret.yaml``)."""
+    return {key: values[key] for key in BINDER_CONFIG_KEYS if key in values}
+
+
+def binder_config_of(secret: Obj | None) -> dict[str, Any] | None:
+    """The values a binder process reads from ``binder-secret`` when it starts."""
+    data = ((secret or {}).get("data") or {}).get(BINDER_CONFIG_FILE)
+    if data is None:
+        return None
+    loaded = yaml.safe_load(base64.b64decode(data))
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _binder_strategy(replicas: int) -> Obj:
+    """One replica: surge a new pod and keep the old one until it is ready; else the
+    Deployment defaults (binderhub ``templates/deployment.yaml``)."""
+    return {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0} if replicas == 1 else {}}
+
+
 def binderhub(release: Release) -> Rendered:
     values, r, ns = release.values, release.name, release.namespace
     _breaking_changes(values)
-    checksum = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    config = binder_config(values)
+    config_text = yaml.safe_dump(config, sort_keys=True)
     binder_labels = {"app": "binder", "component": "binder", "release": r}
     binder_pod = {**binder_labels, "name": "binder", "heritage": "Helm"}
+    replicas = int(get(values, "replicas", 1))
     objects: Rendered = [
+        (
+            types.SECRETS,
+            {
+                "metadata": {"name": BINDER_SECRET, "namespace": ns},
+                "type": "Opaque",
+                "data": {BINDER_CONFIG_FILE: base64.b64encode(config_text.encode()).decode()},
+            },
+        ),
         deployment(
             "binder",
             ns,
@@ -201,6 +248,9 @@ def binderhub(release: Release) -> Rendered:
                     "binder",
                     binder_image(release),
                     args=["--config", "/etc/binderhub/config/binderhub_config.py"],
+                    volumeMounts=[
+                        {"mountPath": "/etc/binderhub/config/", "name": "config", "readOnly": True}
+                    ],
                     ports=[{"containerPort": 8585, "name": "binder"}],
                     env=[
                         {
@@ -221,13 +271,17 @@ def binderhub(release: Release) -> Rendered:
                     readinessProbe={
                         "httpGet": {"path": "/versions", "port": "binder"},
                         "initialDelaySeconds": 0,
-                        "periodSeconds": 5,
+                        "periodSeconds": BINDER_READINESS_PERIOD,
                     },
                 )
             ],
-            replicas=int(get(values, "replicas", 1)),
-            annotations={"checksum/config": checksum},
-            pod_spec={"serviceAccountName": "binderhub"},
+            replicas=replicas,
+            annotations={"checksum/config": _checksum(config_text)},
+            pod_spec={
+                "serviceAccountName": "binderhub",
+                "volumes": [{"name": "config", "secret": {"secretName": BINDER_SECRET}}],
+            },
+            strategy=_binder_strategy(replicas),
         ),
         deployment(
             "hub",
@@ -249,7 +303,7 @@ def binderhub(release: Release) -> Rendered:
                     readinessProbe={"httpGet": {"path": "/hub/health", "port": "http"}},
                 )
             ],
-            annotations={"checksum/config-map": checksum},
+            annotations={"checksum/config-map": _checksum(values.get("jupyterhub") or {})},
             pod_spec={"serviceAccountName": "hub"},
         ),
         deployment(
@@ -343,7 +397,43 @@ def binderhub(release: Release) -> Rendered:
                 },
             )
         )
+    if get(values, "imageCleaner.enabled", True):
+        objects.append(_image_cleaner(release))
     return objects
+
+
+def _image_cleaner(release: Release) -> tuple[ResourceType, Obj]:
+    """binderhub ``templates/image-cleaner.yaml`` with the chart's default values."""
+    values, r = release.values, release.name
+    builder = get(values, "imageBuilderType", "host")
+    name = f"{r}-image-cleaner"
+    env = []
+    if get(values, "imageCleaner.cordon", True):
+        env.append({"name": "DOCKER_IMAGE_CLEANER_NODE_NAME",
+                    "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}})  # fmt: skip
+    for key, value in (
+        ("PATH_TO_CHECK", f"/var/lib/{builder}"),
+        ("DELAY_SECONDS", get(values, "imageCleaner.delay", 5)),
+        ("THRESHOLD_TYPE", get(values, "imageCleaner.imageGCThresholdType", "relative")),
+        ("THRESHOLD_HIGH", get(values, "imageCleaner.imageGCThresholdHigh", 80)),
+        ("THRESHOLD_LOW", get(values, "imageCleaner.imageGCThresholdLow", 60)),
+    ):
+        env.append({"name": f"DOCKER_IMAGE_CLEANER_{key}", "value": str(value)})
+    dedicated = [
+        {"effect": "NoSchedule", "key": key, "operator": "Equal", "value": "user"}
+        for key in ("hub.jupyter.org/dedicated", "hub.jupyter.org_dedicated")
+    ]
+    return daemonset(
+        name,
+        release.namespace,
+        {},
+        {"name": name},
+        {"name": name, "app": "binder", "component": "image-cleaner", "release": r,
+         "heritage": "Helm"},
+        [container(f"image-cleaner-{builder}", IMAGE_CLEANER_IMAGE, env=env)],
+        pod_spec={"tolerations": dedicated, "terminationGracePeriodSeconds": 0,
+                  "serviceAccountName": name},
+    )  # fmt: skip
 
 
 def cert_manager(release: Release) -> Rendered:

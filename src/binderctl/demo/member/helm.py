@@ -43,6 +43,16 @@ CONFIG_HASH = "helmcharts.helm.cattle.io/configHash"
 VALUES_SECRET_TYPE = "helmcharts.helm.cattle.io/values"  # from v0.16.7; Opaque before
 INSTALL_SECONDS = 12.0
 SOURCE = Source("helm-controller")
+CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+BOOTSTRAP_TOLERATIONS = [
+    {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/network-unavailable", "effect": "NoSchedule"},
+    {"key": "node.cloudprovider.kubernetes.io/uninitialized", "operator": "Equal",
+     "value": "true", "effect": "NoSchedule"},
+    {"key": "CriticalAddonsOnly", "operator": "Exists"},
+    {"key": "node-role.kubernetes.io/etcd", "operator": "Exists", "effect": "NoExecute"},
+    {"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"},
+]  # fmt: skip
 # A Secret of the chart's namespace by name; None where the controller predates
 # valuesSecrets (it reads valuesContent only).
 SecretReader = Callable[[str], Obj | None]
@@ -166,6 +176,21 @@ def config_hash(chart: Obj, read_secret: SecretReader | None = None) -> str:
     return "SHA256=" + digest.hexdigest().upper()
 
 
+def placement(chart: Obj) -> Obj:
+    """Where the Job's pod may run: ``kubernetes.io/os: linux``; a bootstrap chart also
+    on a not-ready control-plane node (host network, its tolerations). No Job tolerates
+    ``node.kubernetes.io/unschedulable``: on a cordoned single node the pod stays
+    Pending. (k3s-io/helm-controller ``pkg/controllers/chart/chart.go`` ``job()`` and
+    ``setTolerations``; k3s leaves the ``--job-tolerations`` list empty.)"""
+    if not (chart.get("spec") or {}).get("bootstrap"):
+        return {"nodeSelector": {"kubernetes.io/os": "linux"}}
+    return {
+        "nodeSelector": {"kubernetes.io/os": "linux", CONTROL_PLANE: "true"},
+        "hostNetwork": True,
+        "tolerations": BOOTSTRAP_TOLERATIONS,
+    }
+
+
 class HelmController:
     def __init__(
         self,
@@ -175,7 +200,6 @@ class HelmController:
         events: EventRecorder,
         logs: LogBook,
         on_installed: Callable[[Release], None],
-        on_changed: Callable[[Obj], None],
         node_ip: str,
         reads_values_secrets: bool,
     ) -> None:
@@ -188,7 +212,6 @@ class HelmController:
         self.events = events
         self.logs = logs
         self.on_installed = on_installed
-        self.on_changed = on_changed
         self._hashes: dict[tuple[str, str], str] = {}
         self.installed: dict[tuple[str, str], Release] = {}
 
@@ -240,7 +263,6 @@ class HelmController:
         if self._hashes.get(key) == digest:
             return
         self._hashes[key] = digest
-        self.timeline.soon(lambda: self.on_changed(chart))
         self.timeline.soon(lambda: self._apply_job(key))
 
     def _values_volume(self, chart: Obj) -> Obj:
@@ -317,6 +339,7 @@ class HelmController:
                             }
                         ],
                         "volumes": [self._values_volume(chart)],
+                        **placement(chart),
                     },
                 },
             },

@@ -285,8 +285,11 @@ class Kubelet:
         run = self._new_run(pod)
         run.phase = "Running"
         run.ready = True
-        for name, _ in run.containers:
+        for name, image in run.containers:
             run.states[name] = {"running": {"startedAt": run.start_time}}
+            size = self.image_size(image)
+            if size is not None and image not in self.disk.images:  # it runs: it was pulled
+                self.disk.images[image] = Image(size, self.timeline.now)
         self.runs[run.uid] = run
         self._write(run)
         for name, _ in run.containers:

@@ -8,6 +8,8 @@
   with the level wrapped in ANSI colour codes, as it appears in ``kubectl logs``.
 - dockerd, traefik, local-path-provisioner (logrus): ``time="..." level=info msg="..."``.
 - metrics-server (klog): ``I0101 12:00:00.123456       1 file.go:123] message``.
+- docker-image-cleaner (``logging.basicConfig(format="%(asctime)s %(message)s")``):
+  ``2025-01-01 12:00:00,123 message``.
 - repo2docker ``--json-logs``: ``{"message": "...\\n", "phase": "building"}``.
 """
 
@@ -30,6 +32,11 @@ def jupyterhub(level: str, ts: float, where: str, message: str) -> str:
 
 def jupyter_server(level: str, ts: float, app: str, message: str) -> str:
     return f"[{level} {stamps.traitlets(ts)} {app}] {message}"
+
+
+def python_logging(ts: float, message: str) -> str:
+    seconds, _, millis = stamps.traitlets(ts).rpartition(".")
+    return f"{seconds},{millis} {message}"
 
 
 def chp(level: str, ts: float, message: str) -> str:

@@ -108,7 +108,9 @@ class Hub:
         self.sessions: dict[str, Session] = {}  # by pod name
         self.hub_pod: str | None = None
         self.proxy_pod: str | None = None
-        self.binder_pods: set[str] = set()
+        self.binder_pods: set[str] = set()  # ready binder pods
+        # The launch quota each binder process read from binder-secret when it started
+        self.binder_quotas: dict[str, int | None] = {}
         self.routes_missing = False
         self._had_proxy = False
         self.launches = self.refused = self.failed = 0
@@ -199,8 +201,30 @@ class Hub:
 
             self.build(launch, image, built)
 
+    def serving_binder(self) -> str | None:
+        """The binder pod that answers: a ready one that is not shutting down (the
+        Service's endpoints drop a terminating pod); the oldest while a rollout has two."""
+        ready = [
+            pod for pod in self.binder_pods
+            if not (run := self.kubelet.run_of(self.settings.namespace, pod)) or not run.terminating
+        ]  # fmt: skip
+        return min(ready, key=self._started_at, default=None)
+
+    def _started_at(self, pod: str) -> tuple[str, str]:
+        run = self.kubelet.run_of(self.settings.namespace, pod)
+        return (run.start_time if run is not None else "", pod)
+
+    def launch_quota(self) -> int | None:
+        """``LaunchQuota.total_quota`` as the serving binder process has it: read from its
+        config at start (binderhub ``app.py``), so a changed chart reaches it only with a
+        new pod."""
+        pod = self.serving_binder()
+        if pod is None or pod not in self.binder_quotas:
+            return self.settings.quota
+        return self.binder_quotas[pod]
+
     def quota_allows(self, launch: Launch) -> bool:
-        quota = self.settings.quota
+        quota = self.launch_quota()
         total = self.user_pods()
         if quota is not None and total >= quota:
             self.refused += 1
@@ -219,7 +243,7 @@ class Hub:
         if not self.quota_allows(launch):
             return None
         self.launches += 1
-        quota = self.settings.quota
+        quota = self.launch_quota()
         if quota is not None:
             matching = sum(1 for s in self.sessions.values() if s.image == image)
             level = "W" if matching >= 0.5 * quota else "I"
@@ -646,8 +670,12 @@ class Hub:
     def binder_ready(self, pod: str) -> None:
         self.binder_pods.add(pod)
 
+    def binder_started(self, pod: str, quota: int | None) -> None:
+        self.binder_quotas[pod] = quota
+
     def binder_gone(self, pod: str) -> None:
         self.binder_pods.discard(pod)
+        self.binder_quotas.pop(pod, None)
 
     def count_pods(self, selector: dict[str, str]) -> int:
         return sum(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.events import EventRecorder
 from binderctl.demo.member.hardware import Hardware
 from binderctl.demo.member.helm import CHART_LABEL, HelmController
+from binderctl.demo.member.image_cleaner import ImageCleaner
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.metrics import Metrics
@@ -73,6 +75,7 @@ def binderhub_chart(quota: int | None, image_prefix: str = IN_CLUSTER_REGISTRY +
             "LaunchQuota": {"total_quota": quota},
         },
         "imageBuilderType": "dind",
+        "imageCleaner": {"enabled": False},
         "service": {"type": "ClusterIP"},
         "jupyterhub": {"proxy": {"service": {"type": "ClusterIP"}}},
         **values,
@@ -124,10 +127,12 @@ class _Program:
         self.member = member
 
     def plan(self, pod: Obj) -> Plan:
-        return Plan(ready_after=self.member.rng.uniform(1.0, 5.0))
+        return Plan(ready_after=ready_after(pod, self.member.rng.uniform(1.0, 5.0)))
 
     def started(self, pod: Obj, container: str) -> None:
         meta = pod["metadata"]
+        if _component(pod) == "binder":
+            self._read_binder_config(pod)
         program = programs.program(container)
         logs = self.member.logs
         if program.chatter is not None:
@@ -137,12 +142,21 @@ class _Program:
         if _component(pod) == "proxy":
             self.member.hub.proxy_started(meta["name"])
 
+    def _read_binder_config(self, pod: Obj) -> None:
+        meta = pod["metadata"]
+        secret = self.member.store.find(types.SECRETS, meta["namespace"], charts.BINDER_SECRET)
+        config = charts.binder_config_of(secret)
+        if config is not None:
+            self.member.hub.binder_started(meta["name"], quota_of(config))
+
     def ready(self, pod: Obj) -> None:
         name, hub = pod["metadata"]["name"], self.member.hub
         component = _component(pod)
         if component == "hub":
             hub.hub_ready(name)
         elif component == "binder":
+            if name not in hub.binder_quotas:  # a pod that ran before the simulation began
+                self._read_binder_config(pod)
             hub.binder_ready(name)
         elif component == "image-builder":
             self.member.builds.dind_pods.add(name)
@@ -164,6 +178,21 @@ class _Program:
             hub.proxy_gone(name)
         elif component == "image-builder":
             self.member.builds.dind_gone(name)
+
+
+def ready_after(pod: Obj, startup: float) -> float:
+    """When a program that is up after ``startup`` seconds is Ready: at once without a
+    readiness probe that states its period, else at the first probe after that
+    (``initialDelaySeconds``, then every ``periodSeconds``)."""
+    probes = [
+        c["readinessProbe"] for c in pod["spec"]["containers"]
+        if "periodSeconds" in (c.get("readinessProbe") or {})
+    ]  # fmt: skip
+    if not probes:
+        return startup
+    delay = float(probes[0].get("initialDelaySeconds", 0))
+    period = float(probes[0]["periodSeconds"])
+    return delay + max(0, math.ceil((startup - delay) / period)) * period
 
 
 def _component(pod: Obj) -> str | None:
@@ -239,9 +268,12 @@ class Member:
         self.hub.build = self.builds.request
         self.helm = HelmController(
             store, self.writer, self.timeline, self.events, self.logs,
-            self._installed, self._chart_changed, options.node_ip,
+            self._installed, options.node_ip,
             reads_values_secrets(options.k3s_version),
         )  # fmt: skip
+        self.image_cleaner = ImageCleaner(
+            store, self.timeline, self.logs, self.kubelet.disk, self.wall_now
+        )
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
@@ -303,16 +335,10 @@ class Member:
         if release.chart == "binderhub":
             self._apply_values(release.values)
 
-    def _chart_changed(self, chart: Obj) -> None:
-        meta = chart["metadata"]
-        if meta["name"] != RELEASE:
-            return
-        with contextlib.suppress(charts.ChartError):
-            self._apply_values(self.helm.values(chart))
-
     def _apply_values(self, values: dict[str, Any]) -> None:
+        """A release installed or upgraded (the launch quota reaches BinderHub only through
+        its pods' config: ``Hub.launch_quota``)."""
         self.values = values
-        self.settings.quota = quota_of(values)
         prefix = get(values, "config.BinderHub.image_prefix")
         if prefix:
             self.settings.image_prefix = prefix
@@ -327,6 +353,8 @@ class Member:
             return self.builds
         if CHART_LABEL in labels:
             return self.helm
+        if labels.get("component") == "image-cleaner":
+            return self.image_cleaner
         return self._program
 
     def _image_size(self, image: str) -> int | None:
@@ -424,7 +452,7 @@ class Member:
         return self.hub.count_pods(SESSION_LABELS), self.hub.count_pods({"component": BUILD_LABEL})
 
     def quota(self) -> int | None:
-        return self.settings.quota
+        return self.hub.launch_quota()
 
     def versions(self) -> dict[str, Any]:
         return {

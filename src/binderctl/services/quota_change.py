@@ -1,0 +1,215 @@
+"""A launch quota on its way from the HelmChart to the running BinderHub.
+
+BinderHub reads ``LaunchQuota.total_quota`` from its config file when the process starts
+(binderhub ``binderhub/app.py``; ``/health``'s "Pod quota" check reports that value,
+``binderhub/health.py``). A changed HelmChart reaches it in three steps, and only then
+does the federation redirector see it:
+
+1. k3s's helm-controller runs the Job ``helm-install-binderhub`` (klipper-helm runs
+   ``helm upgrade``). Its pod has no toleration for ``node.kubernetes.io/unschedulable``
+   (k3s-io/helm-controller ``pkg/controllers/chart/chart.go``): on a cordoned single node
+   it stays Pending.
+2. The chart's ``checksum/config`` annotation changes, so the ``binder`` Deployment rolls:
+   one new pod first (maxSurge 1, maxUnavailable 0), Ready at a readiness probe
+   (every 5 s), then the old pod goes (binderhub ``helm-chart/binderhub``).
+3. The new pod's ``/health`` reports the new quota.
+
+``wait_for_quota`` polls ``/health`` until it reports the quota and, meanwhile, says
+which step the change is at; on timeout it names what is stuck.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from binderctl.config import MemberConfig
+from binderctl.errors import BinderctlError
+from binderctl.formatting import age, inert
+from binderctl.models import Health
+from binderctl.services import charts
+from binderctl.services.binderhub import fetch_health
+from binderctl.services.kube import (
+    DEPLOYMENTS,
+    HELMCHARTS,
+    JOBS,
+    PODS,
+    Kube,
+    KubeError,
+    Obj,
+    Resource,
+)
+
+QUOTA_POLL_SECONDS = 1.0
+DEFAULT_TIMEOUT = 600.0  # seconds: a helm upgrade over the network and one binder pod start
+BINDER_DEPLOYMENT = "binder"
+UNSCHEDULABLE = "were unschedulable"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Before:
+    """The install Job as it was before the change (a Job with another uid is new)."""
+
+    job_uid: str | None
+
+
+def reported_quota(health: Health) -> tuple[bool, int | None]:
+    """(found, quota) of the "Pod quota" check of ``/health``."""
+    for check in health.checks:
+        if check.service == "Pod quota" and "quota" in check.detail:
+            quota = check.detail["quota"]
+            if quota is None or (isinstance(quota, int) and not isinstance(quota, bool)):
+                return True, quota
+    return False, None
+
+
+def shown(quota: int | None) -> str:
+    return "no limit" if quota is None else str(quota)
+
+
+def _get(kube: Kube, resource: Resource, name: str, namespace: str) -> Obj | None:
+    try:
+        return kube.get(resource, name, namespace)
+    except KubeError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _job_name(kube: Kube) -> str:
+    chart = _get(kube, HELMCHARTS, charts.RELEASE, charts.CHART_NAMESPACE) or {}
+    return (chart.get("status") or {}).get("jobName") or f"helm-install-{charts.RELEASE}"
+
+
+def before_change(kube: Kube) -> Before:
+    job = _get(kube, JOBS, _job_name(kube), charts.CHART_NAMESPACE)
+    return Before(job["metadata"].get("uid") if job else None)
+
+
+def _pod_state(pod: Obj) -> str:
+    """A pod's phase, with why it does not run yet (scheduling, a waiting container)."""
+    status = pod.get("status") or {}
+    name = inert(pod["metadata"]["name"], 80)
+    phase = status.get("phase") or "Pending"
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            message = inert(condition.get("message") or condition.get("reason") or "", 160)
+            cordon = " (node cordoned)" if UNSCHEDULABLE in message else ""
+            return f"pod {name} {phase}{cordon}: {message}"
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason"):
+            return f"pod {name} {phase}: {inert(waiting['reason'], 60)}"
+    return f"pod {name} {phase}"
+
+
+def _pods_of(kube: Kube, namespace: str, selector: str) -> list[Obj]:
+    pods = kube.list(PODS, namespace, labelSelector=selector)
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def _job_stage(kube: Kube, before: Before) -> str | None:
+    """Where the install Job is, or None once it has succeeded."""
+    name = _job_name(kube)
+    what = f"job {charts.CHART_NAMESPACE}/{name}"
+    job = _get(kube, JOBS, name, charts.CHART_NAMESPACE)
+    if job is None or (before.job_uid and job["metadata"].get("uid") == before.job_uid):
+        return f"{what}: helm-controller has not started the new install job yet"
+    status = job.get("status") or {}
+    if status.get("succeeded"):
+        return None
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            return f"{what}: failed ({inert(condition.get('reason') or '', 60)})"
+    uid = job["metadata"].get("uid", "")
+    pods = _pods_of(kube, charts.CHART_NAMESPACE, f"controller-uid={uid}")
+    if not pods:
+        return f"{what}: no pod yet"
+    newest = max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    return f"{what}: {_pod_state(newest)}"
+
+
+def _rollout_stage(kube: Kube) -> str | None:
+    """Where the binder rollout is, or None when it is complete."""
+    namespace = charts.RELEASE_NAMESPACE
+    what = f"deployment {namespace}/{BINDER_DEPLOYMENT}"
+    deployment = _get(kube, DEPLOYMENTS, BINDER_DEPLOYMENT, namespace)
+    if deployment is None:
+        return f"{what}: not found"
+    spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
+    want = spec.get("replicas", 1)
+    generation = deployment["metadata"].get("generation", 0)
+    updated = status.get("updatedReplicas", 0)
+    total = status.get("replicas", 0)
+    available = status.get("availableReplicas", 0)
+    if (
+        status.get("observedGeneration", 0) >= generation
+        and updated >= want >= total
+        and (available >= want)
+    ):
+        return None
+    old = max(0, total - updated)
+    line = f"{what}: {updated} of {want} new pod(s) created, {old} old pod(s) still serving"
+    pending = [
+        _pod_state(p)
+        for p in _pods_of(kube, namespace, "component=binder")
+        if (p.get("status") or {}).get("phase", "Pending") == "Pending"
+    ]
+    return line + (f"; {'; '.join(pending)}" if pending else "")
+
+
+def stage(kube: Kube, before: Before) -> str:
+    """What the change waits for: the install Job, the rollout, or BinderHub itself."""
+    job = _job_stage(kube, before)
+    if job is not None:
+        return job
+    rollout = _rollout_stage(kube)
+    if rollout is not None:
+        return rollout
+    return "install job done, binder rolled out: waiting for the new binder pod to answer"
+
+
+def wait_for_quota(
+    member: MemberConfig,
+    kube: Kube,
+    address: str,
+    quota: int | None,
+    before: Before,
+    *,
+    progress: Progress,
+    timeout: float = DEFAULT_TIMEOUT,
+    poll: float = QUOTA_POLL_SECONDS,
+) -> Health:
+    """Wait until BinderHub's ``/health`` reports ``quota``; progress on each new step.
+
+    Raises BinderctlError naming what is stuck when ``timeout`` seconds pass first.
+    """
+    started = time.monotonic()
+    said = ""
+    while True:
+        health = fetch_health(member, address)
+        found, now = reported_quota(health)
+        if found and now == quota:
+            progress(f"BinderHub /health reports launch quota {shown(quota)}")
+            return health
+        serving = (
+            f"/health still reports quota {shown(now)}"
+            if found
+            else f"/health: {health.error or 'no Pod quota check'}"
+        )
+        where = stage(kube, before)
+        line = f"{where} ({serving})"
+        if line != said:
+            progress(line)
+            said = line
+        if time.monotonic() - started >= timeout:
+            raise BinderctlError(
+                f"BinderHub did not take launch quota {shown(quota)} within "
+                f"{age(timeout)}: {serving}; stuck at {where}",
+                hint="the HelmChart holds the new quota; helm-controller keeps trying. Run "
+                "the command again to keep waiting, with a longer --timeout",
+            )
+        time.sleep(poll)
