@@ -65,6 +65,7 @@ def named_by_status(world: DemoWorld, name: str) -> str:
         ("disk-pressure", ("prune-images",), "prune-images"),
         ("launch-storm", ("kill-session", "--repo", "REPO"), "kill-session"),
         ("cert-expiring", ("renew-certs",), "renew-certs"),
+        ("hub-crashloop", ("--provision",), "provision"),
         ("node-unreachable", ("reboot",), "reboot"),
     ],
 )

@@ -26,6 +26,8 @@ HUNG_BUILD_AGE = 40 * 60.0  # wall seconds: past binderctl's 30-minute stuck thr
 DISK_FREE_SHARE = EVICTION_IMAGEFS / 2  # of capacity left free: under the eviction threshold
 CERT_DAYS_LEFT = 5
 CERT_LIFETIME_DAYS = 365  # k3s client certificates
+BAD_AUTHENTICATOR_PATH = "jupyterhub.hub.config.JupyterHub.authenticator_class"
+BAD_AUTHENTICATOR = "nul"  # a typo of BinderHub's "null"
 
 
 class Drill:
@@ -229,11 +231,51 @@ class CertExpiring(Drill):
         return expiry - time.time() > CERT_WARN_SECONDS
 
 
+class HubCrashLoop(Drill):
+    name = "hub-crashloop"
+    title = "The hub crash-loops after a bad config"
+    symptom = (
+        "a chart change names an authenticator JupyterHub cannot import: the hub restarts "
+        "into CrashLoopBackOff (one hub at a time: the old one is gone), launches fail and "
+        "the JupyterHub API check fails"
+    )
+    fixes = ("--provision",)  # puts the config's chart values back
+    flags = ("hub:", "JupyterHub API")
+
+    async def start(self) -> str:
+        self.took_effect = False
+        incidents.set_chart_value(
+            self.scene.member, "binderhub", BAD_AUTHENTICATOR_PATH, BAD_AUTHENTICATOR
+        )
+        return (
+            f"HelmChart kube-system/binderhub edited: {BAD_AUTHENTICATOR_PATH} = "
+            f"{BAD_AUTHENTICATOR!r}"
+        )
+
+    def resolved(self) -> bool:
+        member = self.scene.member
+        broken = member.hub_error() is not None
+        self.took_effect = self.took_effect or broken  # helm-controller has upgraded
+        return self.took_effect and not broken and member.hub.hub_up
+
+    async def stop(self) -> None:
+        if self.scene.member.hub_error() is not None:
+            incidents.set_chart_value(self.scene.member, "binderhub", BAD_AUTHENTICATOR_PATH, None)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
 DRILLS: dict[str, type[Drill]] = {
     d.name: d
-    for d in (HungBuild, DiskPressure, LaunchStorm, RegistryDown, NodeUnreachable, CertExpiring)
+    for d in (
+        HungBuild,
+        DiskPressure,
+        LaunchStorm,
+        RegistryDown,
+        HubCrashLoop,
+        NodeUnreachable,
+        CertExpiring,
+    )
 }

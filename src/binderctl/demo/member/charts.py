@@ -54,6 +54,10 @@ class Release:
     values: dict[str, Any]
 
 
+# z2jh values.yaml hub.deploymentStrategy: one hub at a time (its sqlite PVC)
+HUB_STRATEGY = {"type": "Recreate"}
+
+
 def chart_name(spec: dict[str, Any]) -> str:
     """The chart's name from a HelmChart spec (k3s's own charts are .tgz URLs)."""
     chart = str(spec.get("chart", ""))
@@ -305,6 +309,7 @@ def binderhub(release: Release) -> Rendered:
             ],
             annotations={"checksum/config-map": _checksum(values.get("jupyterhub") or {})},
             pod_spec={"serviceAccountName": "hub"},
+            strategy=HUB_STRATEGY,
         ),
         deployment(
             "proxy",

@@ -7,6 +7,10 @@ images on the node's filesystem, a launch storm is launches through BinderHub's 
 
 from __future__ import annotations
 
+from typing import Any
+
+import yaml
+
 from binderctl.demo.kube import types
 from binderctl.demo.kube.events import rfc3339
 from binderctl.demo.member import naming
@@ -73,3 +77,22 @@ def launch_storm(member: Member, count: int) -> str:
         if hub.launch(launch, image) is None:
             break
     return repo.url
+
+
+def set_chart_value(member: Member, chart: str, path: str, value: Any) -> None:
+    """Edit a HelmChart's ``valuesContent`` at a dotted ``path`` (None removes the key),
+    as ``kubectl edit helmchart`` would; helm-controller then upgrades the release."""
+
+    def edit(obj: dict[str, Any]) -> None:
+        values = yaml.safe_load(obj["spec"].get("valuesContent") or "") or {}
+        *parents, leaf = path.split(".")
+        node = values
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+        obj["spec"]["valuesContent"] = yaml.safe_dump(values, sort_keys=True)
+
+    member.store.mutate(types.HELMCHARTS, "kube-system", chart, edit)

@@ -22,12 +22,14 @@ from binderctl.demo.kube import types
 from binderctl.demo.kube.events import rfc3339
 from binderctl.demo.kube.store import Obj, Store
 from binderctl.demo.member import charts, prestart, programs, system
+from binderctl.demo.member import logformats as fmt
 from binderctl.demo.member.builds import BUILD_LABEL, Builds
 from binderctl.demo.member.charts import Release, get
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.events import EventRecorder
 from binderctl.demo.member.hardware import Hardware
 from binderctl.demo.member.helm import CHART_LABEL, HelmController
+from binderctl.demo.member.hub_config import authenticator_error
 from binderctl.demo.member.image_cleaner import ImageCleaner
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
 from binderctl.demo.member.logs import LogBook
@@ -38,6 +40,7 @@ from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
 
 RELEASE = "binderhub"
+HUB_FAILS_AFTER = 3.0  # simulated seconds from start to a bad config's exit
 RELEASE_NAMESPACE = "binderhub"
 BINDERHUB_VERSION = "1.0.0-0.dev.git.3983.h383374de"
 IN_CLUSTER_REGISTRY = "localhost:30500/"
@@ -127,6 +130,8 @@ class _Program:
         self.member = member
 
     def plan(self, pod: Obj) -> Plan:
+        if _component(pod) == "hub" and self.member.hub_error() is not None:
+            return Plan(ready_after=None, exit_after=HUB_FAILS_AFTER, exit_code=1)
         return Plan(ready_after=ready_after(pod, self.member.rng.uniform(1.0, 5.0)))
 
     def started(self, pod: Obj, container: str) -> None:
@@ -137,8 +142,17 @@ class _Program:
         logs = self.member.logs
         if program.chatter is not None:
             logs.chatter(meta["namespace"], meta["name"], container, program.rate, program.chatter)
-        logs.write_many(meta["namespace"], meta["name"], container, program.startup(
-            self.member.clock.wall(self.member.timeline.now)))  # fmt: skip
+        now = self.member.clock.wall(self.member.timeline.now)
+        logs.write_many(meta["namespace"], meta["name"], container, program.startup(now))
+        error = self.member.hub_error() if _component(pod) == "hub" else None
+        if error is not None:
+            logs.write_many(meta["namespace"], meta["name"], container, [
+                fmt.jupyterhub("C", now, "application:1118", "Bad config encountered during "
+                            "initialization: " + error.split(": ", 1)[1]),
+                "Traceback (most recent call last):",
+                '  File "/usr/local/bin/jupyterhub", line 8, in <module>',
+                error,
+            ])  # fmt: skip
         if _component(pod) == "proxy":
             self.member.hub.proxy_started(meta["name"])
 
@@ -402,6 +416,11 @@ class Member:
             self.timeline.present = None
 
     # -- what other parts of the demo world ask --------------------------------------
+    def hub_error(self) -> str | None:
+        """Why JupyterHub would exit at start with the installed release's values."""
+        release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
+        return authenticator_error(release.values) if release is not None else None
+
     def prune_images(self) -> int:
         """``k3s crictl rmi --prune`` on the node: bytes freed."""
         return self.kubelet.prune_images()
