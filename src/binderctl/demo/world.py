@@ -34,6 +34,7 @@ from binderctl.auth import TOKEN_ENV, Secret
 from binderctl.config import ENDPOINT_ENV
 from binderctl.demo import DEMO_SPEED
 from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
+from binderctl.demo.federation.world import Federation
 from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls
@@ -69,6 +70,7 @@ class DemoWorld:
         launches_per_minute: float = 6.0,
         sessions: int = 0,
         token: str | None = None,
+        federation: bool = True,
     ) -> None:
         self._temporary = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="binderctl-demo-"))
@@ -86,6 +88,8 @@ class DemoWorld:
         self.launches_per_minute = launches_per_minute
         self.sessions = sessions
         self.fleet: Fleet | None = None
+        self._with_federation = federation
+        self.federation: Federation | None = None  # the redirector, the prime, another member
 
     def __repr__(self) -> str:
         return f"DemoWorld(directory={str(self.directory)!r}, network={str(self.network)!r})"
@@ -138,8 +142,29 @@ class DemoWorld:
         self.add_endpoint("Hetzner Cloud API", self._hetzner.start())
         self.add_cleanup(self._hetzner.stop)
         self._start_fleet()
+        if self._with_federation:
+            self._start_federation()
         self._write_config()
         return self
+
+    def _start_federation(self) -> None:
+        assert self.runtime is not None
+        federation = Federation(
+            self.runtime, MEMBER, f"https://{BINDER_HOST}:{HTTPS_PORT}", speed=self.speed,
+            resolve=self._resolve, ca_path=self.ca_path, seed=self.seed,
+        )  # fmt: skip
+        for name, url in federation.start().items():
+            self.add_endpoint(name, url)
+        self.federation = federation
+        self.add_cleanup(federation.stop)
+
+    def _resolve(self, hostname: str) -> str | None:
+        """The demo's DNS for the redirector: the member's hosts -> its node's address
+        ("" while there is no node: the name does not resolve)."""
+        if hostname not in (BINDER_HOST, HUB_HOST):
+            return None
+        clusters = list(self.fleet.clusters.clusters.values()) if self.fleet else []
+        return clusters[0].params.public_ip if clusters else ""
 
     def _start_fleet(self) -> None:
         ingress = tls.generate(names=[BINDER_HOST, HUB_HOST])
@@ -253,7 +278,9 @@ class DemoWorld:
         return {"launch_quota": quota, "max_pods": quota + 60}
 
     def _write_config(self) -> None:
-        document = {"members": {MEMBER: self.member_config()}}
+        document: dict[str, Any] = {"members": {MEMBER: self.member_config()}}
+        if self.federation is not None:
+            document["federation"] = self.federation.config_table()
         header = "# The demo world's configuration (written by `binderctl demo`).\n"
         write_private(self.config_path, header + tomli_w.dumps(document))
 
