@@ -57,7 +57,7 @@ class FederationHost:
 
     name: str
     url: str
-    weight: float
+    weight: int | float
     health: str
     versions: str
     prime: bool = False
@@ -173,7 +173,8 @@ def _host(path: Path, name: str, table: Any) -> FederationHost:
     prime = table.get("prime", False)
     if not isinstance(prime, bool):
         raise ConfigError(f"{_where(path, *keys, 'prime')}: expected true or false")
-    weight = _number(path, (*keys, "weight"), table.get("weight", 0), 0, 1_000_000)
+    number = _number(path, (*keys, "weight"), table.get("weight", 0), 0, 1_000_000)
+    weight = int(number) if number == int(number) else number
     return FederationHost(
         name=name,
         url=url,

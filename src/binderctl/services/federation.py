@@ -113,6 +113,7 @@ def judge(
             return Verdict(False, "versions", f"versions differ from the prime: {text}"), diffs
     if health is None or health.ok is None:
         return _unreachable(health.error if health else "no /health", settings), diffs
+    room = ""
     for check in health.checks:
         if not check.ok:
             how = (
@@ -121,22 +122,25 @@ def judge(
                 if health_status not in (200, None)
                 else ""
             )
-            return Verdict(
-                False, "check", f"failing check: {check.service}{how}", check.service
-            ), diffs
+            numbers, detail = "", check.detail
+            if "total_pods" in detail:
+                numbers = f" (total_pods {detail['total_pods']} > quota {detail.get('quota')})"
+            text = f"failing check: {check.service}{numbers}{how}"
+            return Verdict(False, "check", text, check.service), diffs
         if (
             check.service == "Pod quota"
             and check.detail.get("quota") is not None
             and settings.pod_headroom
         ):
             total, quota = check.detail.get("total_pods"), check.detail.get("quota")
-            numbers = isinstance(total, int) and isinstance(quota, int)
-            if numbers and total + settings.pod_headroom >= quota:  # type: ignore[operator]
+            headroom = settings.pod_headroom
+            if isinstance(total, int) and isinstance(quota, int) and total + headroom >= quota:
                 text = (
                     f"quota headroom: total_pods {total} + pod_headroom "
                     f"{settings.pod_headroom} >= quota {quota}"
                 )
                 return Verdict(False, "quota headroom", text, check.service), diffs
+            room = f", total_pods {total} + pod_headroom {headroom} < quota {quota}"
             break  # app.py stops looking at the checks after the Pod quota check
     if prime is None:
         return (
@@ -148,7 +152,7 @@ def judge(
             ),
             diffs,
         )
-    return Verdict(True, None, "in rotation: versions match the prime, checks pass"), diffs
+    return Verdict(True, None, f"versions match the prime, checks pass{room}"), diffs
 
 
 def _unreachable(error: str, settings: CheckSettings) -> Verdict:
@@ -427,3 +431,109 @@ def snippet(member: MemberConfig, weight: int = DEFAULT_WEIGHT, name: str = "") 
     import yaml
 
     return yaml.safe_dump(snippet_entry(member, weight, name), sort_keys=False)
+
+
+# -- words and JSON, for the Federation screen and `binderctl federation` ---------------
+SHORT_CHECKS = {"Docker registry": "registry", "JupyterHub API": "hub", "Pod quota": "quota"}
+
+
+def rotation_words(verdict: Verdict) -> str:
+    if verdict.in_rotation is None:
+        return "?"
+    return "IN" if verdict.in_rotation else "OUT"
+
+
+def why_words(verdict: Verdict) -> str:
+    if verdict.in_rotation:
+        return ""
+    if verdict.reason == "check":
+        return f"check: {verdict.check}"
+    return verdict.reason or ""
+
+
+def checks_words(report: HostReport) -> str:
+    """``3 ok``, or the failing ones."""
+    health = report.health
+    if health is None or not health.checks:
+        return "-"
+    failing = [SHORT_CHECKS.get(c.service, c.service) for c in health.checks if not c.ok]
+    if not failing:
+        return f"{len(health.checks)} ok"
+    return "FAIL: " + ", ".join(failing)
+
+
+def pods_words(report: HostReport, headroom: int) -> str:
+    """``total + headroom / quota`` of the Pod quota check (the rule's two sides)."""
+    health = report.health
+    check = next((c for c in health.checks if c.service == "Pod quota"), None) if health else None
+    if check is None:
+        return "-"
+    quota = check.detail.get("quota")
+    total = check.detail.get("total_pods")
+    return f"{total}+{headroom} / {'no limit' if quota is None else quota}"
+
+
+def versions_words(report: HostReport, prime_known: bool) -> str:
+    if report.host.prime:
+        return "prime"
+    if report.health is None or not report.health.versions:
+        return "-"
+    if report.differences:
+        keys = ", ".join(key for key, _, _ in report.differences[:2])
+        return f"DIFFER: {keys}"
+    return "= prime" if prime_known else "? (prime unknown)"
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "in_rotation": verdict.in_rotation,
+        "reason": verdict.reason,
+        "check": verdict.check,
+        "detail": verdict.detail,
+    }
+
+
+def host_json(report: HostReport) -> dict[str, Any]:
+    health = report.health
+    return {
+        "name": report.host.name,
+        "url": report.host.url,
+        "weight": report.host.weight,
+        "prime": report.host.prime,
+        "member": report.member,
+        **verdict_json(report.verdict),
+        "health": None
+        if health is None
+        else {
+            "ok": health.ok,
+            "error": health.error,
+            "checks": [{"service": c.service, "ok": c.ok, **c.detail} for c in health.checks],
+        },
+        "versions": health.versions if health else None,
+        "differences": [
+            {"key": key, "ours": ours, "prime": prime} for key, ours, prime in report.differences
+        ],
+        "checked": report.checked or None,
+        "elapsed": round(report.elapsed, 3),
+    }
+
+
+def report_json(report: FederationReport) -> dict[str, Any]:
+    settings = report.settings
+    return {
+        "time": report.checked,
+        "prime": {
+            "versions_url": report.prime_url,
+            "versions": report.prime_versions,
+            "error": report.prime_error,
+        },
+        "settings": {
+            "period": settings.period,
+            "jitter": settings.jitter,
+            "retries": settings.retries,
+            "timeout": settings.timeout,
+            "failed_period": settings.failed_period,
+            "pod_headroom": settings.pod_headroom,
+        },
+        "hosts": [host_json(h) for h in report.hosts],
+    }
