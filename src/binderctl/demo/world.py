@@ -203,10 +203,12 @@ class DemoWorld:
         from binderctl.services.hetzner import HetznerService
 
         with self.environment():
-            member = load_config(self.config_path).member(MEMBER)
+            config = load_config(self.config_path)
+            member = config.member(MEMBER)
             summary = provision.provision(
-                member, HetznerService.for_member(member), on_event or (lambda event: None)
-            )
+                member, HetznerService.for_member(member), on_event or (lambda event: None),
+                federation=config.federation,
+            )  # fmt: skip
         self.start_sessions()
         return summary
 

@@ -426,11 +426,15 @@ def snippet_entry(
     }
 
 
-def snippet(member: MemberConfig, weight: int = DEFAULT_WEIGHT, name: str = "") -> str:
-    """YAML to paste under ``federationRedirect.hosts``."""
+def entry_yaml(entry: dict[str, Any]) -> str:
+    """YAML to paste under ``federationRedirect.hosts``, keys in prod.yaml's order."""
     import yaml
 
-    return yaml.safe_dump(snippet_entry(member, weight, name), sort_keys=False)
+    return yaml.safe_dump(entry, sort_keys=False)
+
+
+def snippet(member: MemberConfig, weight: int = DEFAULT_WEIGHT, name: str = "") -> str:
+    return entry_yaml(snippet_entry(member, weight, name))
 
 
 # -- words and JSON, for the Federation screen and `binderctl federation` ---------------
