@@ -138,6 +138,17 @@ class Rotation:
         return None
 
 
+@dataclass(frozen=True)
+class RotationVerdict:
+    """In rotation or not by the federation redirector's rules (services/federation.py),
+    from what /health and /versions return; ``in_rotation`` None: it cannot be told."""
+
+    in_rotation: bool | None
+    reason: str | None  # None when in; else one of services.federation.REASONS
+    detail: str
+    check: str | None = None  # the failing /health check, for reason "check"
+
+
 ChangeKind = Literal[
     "session", "build", "component", "node", "health", "warning", "rotation", "connection",
     "history",

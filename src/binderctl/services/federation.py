@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.federation_config import CheckSettings, FederationConfig, FederationHost
-from binderctl.models import Health, HealthCheck
+from binderctl.models import Health, HealthCheck, RotationVerdict
 from binderctl.paths import app_dir, write_private
 from binderctl.services import prime_versions
 
@@ -45,16 +45,6 @@ if TYPE_CHECKING:
 CONCURRENCY = 8  # hosts polled at once
 MEMORY_FILE = "federation.json"
 DEFAULT_WEIGHT = 50  # every host in mybinder.org-deploy config/prod.yaml has 50
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """``in_rotation`` None: it cannot be told (the prime's versions are unknown)."""
-
-    in_rotation: bool | None
-    reason: str | None  # None when in; else one of REASONS
-    detail: str
-    check: str | None = None  # the failing /health check, for reason "check"
 
 
 REASONS = (
@@ -67,7 +57,7 @@ REASONS = (
 class HostReport:
     host: FederationHost
     member: str | None  # the configured member this host is, if any
-    verdict: Verdict
+    verdict: RotationVerdict
     health: Health | None
     differences: tuple[tuple[str, Any, Any], ...] = ()
     checked: float = 0.0
@@ -98,10 +88,10 @@ def judge(
     settings: CheckSettings,
     *,
     error: str | None = None,
-) -> tuple[Verdict, tuple[tuple[str, Any, Any], ...]]:
+) -> tuple[RotationVerdict, tuple[tuple[str, Any, Any], ...]]:
     """The redirector's verdict on one check of ``host`` (``health_check`` in app.py)."""
     if host.weight <= 0:
-        return Verdict(False, "weight", "weight 0: the redirector removes it at start"), ()
+        return RotationVerdict(False, "weight", "weight 0: the redirector removes it at start"), ()
     if error is not None or versions is None:
         return _unreachable(error or "no /versions", settings), ()
     diffs: tuple[tuple[str, Any, Any], ...] = ()
@@ -110,7 +100,9 @@ def judge(
         diffs = tuple(prime_versions.differences(versions, prime))
         if diffs:
             text = prime_versions.describe(list(diffs))
-            return Verdict(False, "versions", f"versions differ from the prime: {text}"), diffs
+            return RotationVerdict(
+                False, "versions", f"versions differ from the prime: {text}"
+            ), diffs
     if health is None or health.ok is None:
         return _unreachable(health.error if health else "no /health", settings), diffs
     room = ""
@@ -126,7 +118,7 @@ def judge(
             if "total_pods" in detail:
                 numbers = f" (total_pods {detail['total_pods']} > quota {detail.get('quota')})"
             text = f"failing check: {check.service}{numbers}{how}"
-            return Verdict(False, "check", text, check.service), diffs
+            return RotationVerdict(False, "check", text, check.service), diffs
         if (
             check.service == "Pod quota"
             and check.detail.get("quota") is not None
@@ -139,12 +131,12 @@ def judge(
                     f"quota headroom: total_pods {total} + pod_headroom "
                     f"{settings.pod_headroom} >= quota {quota}"
                 )
-                return Verdict(False, "quota headroom", text, check.service), diffs
+                return RotationVerdict(False, "quota headroom", text, check.service), diffs
             room = f", total_pods {total} + pod_headroom {headroom} < quota {quota}"
             break  # app.py stops looking at the checks after the Pod quota check
     if prime is None:
         return (
-            Verdict(
+            RotationVerdict(
                 None,
                 "prime unreachable",
                 "checks pass, but the prime's /versions cannot be read, so whether the "
@@ -152,11 +144,11 @@ def judge(
             ),
             diffs,
         )
-    return Verdict(True, None, f"versions match the prime, checks pass{room}"), diffs
+    return RotationVerdict(True, None, f"versions match the prime, checks pass{room}"), diffs
 
 
-def _unreachable(error: str, settings: CheckSettings) -> Verdict:
-    return Verdict(
+def _unreachable(error: str, settings: CheckSettings) -> RotationVerdict:
+    return RotationVerdict(
         False,
         "unreachable",
         f"does not answer: {error} (the redirector drops a host after {settings.retries} "
@@ -179,11 +171,11 @@ def _read_memory() -> dict[str, dict[str, float]]:
 
 def remembered(
     host: FederationHost,
-    verdict: Verdict,
+    verdict: RotationVerdict,
     now: float,
     settings: CheckSettings,
     memory: dict[str, dict[str, float]],
-) -> Verdict:
+) -> RotationVerdict:
     """Apply failed_period: after a failure, passing checks bring a host back only when
     the redirector checks it again, up to ``failed_period`` (plus jitter) later.
     Updates ``memory`` (url -> failed, ok_since)."""
@@ -199,7 +191,7 @@ def remembered(
         memory.pop(host.url, None)
         return verdict
     memory[host.url] = {**entry, "ok_since": ok_since}
-    return Verdict(
+    return RotationVerdict(
         False,
         "failed_period",
         f"checks pass again since {_clock(ok_since)}, but the redirector checks a dropped "
@@ -441,13 +433,13 @@ def snippet(member: MemberConfig, weight: int = DEFAULT_WEIGHT, name: str = "") 
 SHORT_CHECKS = {"Docker registry": "registry", "JupyterHub API": "hub", "Pod quota": "quota"}
 
 
-def rotation_words(verdict: Verdict) -> str:
+def rotation_words(verdict: RotationVerdict) -> str:
     if verdict.in_rotation is None:
         return "?"
     return "IN" if verdict.in_rotation else "OUT"
 
 
-def why_words(verdict: Verdict) -> str:
+def why_words(verdict: RotationVerdict) -> str:
     if verdict.in_rotation:
         return ""
     if verdict.reason == "check":
@@ -488,7 +480,7 @@ def versions_words(report: HostReport, prime_known: bool) -> str:
     return "= prime" if prime_known else "? (prime unknown)"
 
 
-def verdict_json(verdict: Verdict) -> dict[str, Any]:
+def verdict_json(verdict: RotationVerdict) -> dict[str, Any]:
     return {
         "in_rotation": verdict.in_rotation,
         "reason": verdict.reason,
