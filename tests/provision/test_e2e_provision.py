@@ -20,7 +20,7 @@ from provisionkit import (
     run_cli,
 )
 
-from binderctl.demo.world import BINDER_HOST, DemoWorld
+from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, DemoWorld
 
 
 def helm_chart_versions(kubeconfig: Path) -> dict[str, str]:
@@ -57,12 +57,17 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
     assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o700
     expires = datetime.fromisoformat(summary["certificate_expires"])
     assert expires > datetime.now(UTC) + timedelta(days=300)  # k3s: one year
-    url = f"https://{BINDER_HOST}"
-    assert summary["federation"] == {
-        "url": url,
-        "health": f"{url}/health",
-        "versions": f"{url}/versions",
+    url = f"https://{BINDER_HOST}:{HTTPS_PORT}"
+    assert summary["federation"] == {  # an entry of mybinder.org-deploy config/prod.yaml
+        "demo": {
+            "prime": False,
+            "url": url,
+            "weight": 50,
+            "health": f"{url}/health",
+            "versions": f"{url}/versions",
+        }
     }
+    assert summary["warnings"] == []  # the demo's prime: same versions
     ipv4 = summary["server"]["ipv4"]
     assert {(r["name"], r["value"]) for r in summary["dns"]} == {
         (BINDER_HOST, ipv4),
