@@ -8,7 +8,6 @@ of our configured members switches the console to that member.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from binderctl.errors import BinderctlError
-from binderctl.formatting import inert
+from binderctl.formatting import age, inert
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.live_table import CellValue, Column, LiveTable, Row
@@ -29,13 +28,13 @@ if TYPE_CHECKING:
 ROTATION_STYLE = {"IN": "bold green", "OUT": "bold yellow", "?": "bold red"}
 
 
-def host_row(report: FederationReport, host: HostReport) -> Row:
+def host_row(report: FederationReport, host: HostReport, now: float) -> Row:
     from binderctl.services import federation as f
 
     verdict = host.verdict
     state = f.rotation_words(verdict)
     role = "prime" if host.host.prime else "ours" if host.member else ""
-    checked = datetime.fromtimestamp(host.checked).strftime("%H:%M:%S") if host.checked else "-"
+    checked = age(now - host.checked) if host.checked else "-"
     versions = f.versions_words(host, report.prime_versions is not None)
     return (
         CellValue(inert(host.host.name, 40), host.host.name),
@@ -57,11 +56,11 @@ class FederationScreen(ConsoleScreen):
         Column("host", "Host", 13),
         Column("role", "Role", 5),
         Column("weight", "Wt", 3),
-        Column("rotation", "Rotation", 17),
+        Column("rotation", "Rotation", 19),
         Column("checks", "/health", 9),
         Column("pods", "Pods+room/quota", 15),
         Column("versions", "/versions", None),
-        Column("checked", "Checked", 8),
+        Column("checked", "Age", 5),
     )
     DEFAULT_CSS = """
     FederationScreen #federation-detail { padding: 0 1; height: auto; }
@@ -114,7 +113,8 @@ class FederationScreen(ConsoleScreen):
 
     def _show(self, report: FederationReport) -> None:
         self.report = report
-        self.table.sync({h.host.name: host_row(report, h) for h in report.hosts})
+        now = self.console.clock()
+        self.table.sync({h.host.name: host_row(report, h, now) for h in report.hosts})
         self._describe()
         for host in report.hosts:
             if host.member == self.console.member.name:
