@@ -280,9 +280,10 @@ class DemoWorld:
         return {"launch_quota": quota, "max_pods": quota + 60}
 
     def _write_config(self) -> None:
-        document: dict[str, Any] = {"members": {MEMBER: self.member_config()}}
-        if self.federation is not None:
+        document: dict[str, Any] = {}
+        if self.federation is not None:  # first, so that the member's table ends the file
             document["federation"] = self.federation.config_table()
+        document["members"] = {MEMBER: self.member_config()}
         header = "# The demo world's configuration (written by `binderctl demo`).\n"
         write_private(self.config_path, header + tomli_w.dumps(document))
 
