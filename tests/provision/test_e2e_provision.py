@@ -91,7 +91,7 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     assert f"*.{BINDER_HOST}" in text
     assert f"kubeconfig  {world.kubeconfig_path}" in text
     assert "Docker registry ok, JupyterHub API ok, Pod quota ok" in text
-    assert f"https://{BINDER_HOST}/versions" in text
+    assert f"versions: https://{BINDER_HOST}:{HTTPS_PORT}/versions" in text  # the snippet
     charts = helm_chart_versions(world.kubeconfig_path)
     kubeconfig = world.kubeconfig_path.read_bytes()
     for method in ("POST", "PUT", "DELETE"):  # any change at Hetzner would now fail

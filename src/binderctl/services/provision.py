@@ -224,6 +224,10 @@ def configured_federation() -> FederationConfig:
 def _pins(run: Run) -> prime_versions.Pins:
     """The chart version and build_image (the config's, else the prime's), warned about."""
     pins = prime_versions.resolve(run.member, run.federation)
+    run.progress(
+        f"binderhub chart {pins.chart_version} ({pins.chart_source}), build_image "
+        f"{pins.build_image} ({pins.build_image_source})"
+    )
     for warning in pins.warnings:
         run.progress(f"warning: {warning}")
     return pins
@@ -231,8 +235,6 @@ def _pins(run: Run) -> prime_versions.Pins:
 
 def _charts_result(outcome: dict[str, str], note: str, pins: prime_versions.Pins) -> StepResult:
     words = ", ".join(f"{name} {state}" for name, state in outcome.items())
-    words += f"; binderhub chart {pins.chart_version} ({pins.chart_source}), build_image "
-    words += f"{pins.build_image} ({pins.build_image_source})"
     words += "".join(f"; warning: {warning}" for warning in pins.warnings)
     versions = {
         "binderhub_chart_version": {"value": pins.chart_version, "source": pins.chart_source},
