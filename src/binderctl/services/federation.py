@@ -274,7 +274,10 @@ async def _poll_host(
     prime: dict[str, Any] | None,
     settings: CheckSettings,
     limit: asyncio.Semaphore,
+    public: httpx.AsyncClient,
 ) -> HostReport:
+    """``public``: the client for hosts asked by their URL (system CAs); one of our
+    members, asked at its node's address with its CA bundle, gets a client of its own."""
     import httpx
 
     started = time.monotonic()
@@ -282,20 +285,22 @@ async def _poll_host(
     status: int | None = None
     versions: dict[str, Any] | None = None
     error: str | None = None
-    async with limit:
+    async with limit, contextlib.AsyncExitStack() as stack:
         if host.weight > 0:
             try:
                 target = _target(host, member)
-                async with httpx.AsyncClient(
-                    verify=target.verify, timeout=settings.timeout
-                ) as client:
-                    code, document = await _get_json(client, target.versions, target)
-                    if code != 200 or not isinstance(document, dict):
-                        error = f"{host.versions} answered HTTP {code}"
-                    else:
-                        versions = document
-                        status, body = await _get_json(client, target.health, target)
-                        health = _health_of(status, body, host.health)
+                client = public
+                if target.verify is not True:
+                    client = await stack.enter_async_context(
+                        httpx.AsyncClient(verify=target.verify, timeout=settings.timeout)
+                    )
+                code, document = await _get_json(client, target.versions, target)
+                if code != 200 or not isinstance(document, dict):
+                    error = f"{host.versions} answered HTTP {code}"
+                else:
+                    versions = document
+                    status, body = await _get_json(client, target.health, target)
+                    health = _health_of(status, body, host.health)
             except httpx.HTTPError as exc:
                 where = host.health if versions is not None else host.versions
                 error = f"{where}: {exc or type(exc).__name__}"
@@ -311,14 +316,13 @@ async def _poll_host(
 
 
 async def _prime_versions(
-    federation: FederationConfig,
+    federation: FederationConfig, client: httpx.AsyncClient
 ) -> tuple[dict[str, Any] | None, str | None]:
     import httpx
 
     url = federation.prime_versions_url
     try:
-        async with httpx.AsyncClient(timeout=federation.check.timeout) as client:
-            response = await client.get(url)
+        response = await client.get(url)
         if response.status_code != 200:
             return None, f"{url} answered HTTP {response.status_code}"
         document = response.json()
@@ -334,14 +338,17 @@ async def _prime_versions(
 async def _poll(
     federation: FederationConfig, members: Sequence[MemberConfig], hosts: Sequence[FederationHost]
 ) -> FederationReport:
-    prime, prime_error = await _prime_versions(federation)
+    import httpx
+
     limit = asyncio.Semaphore(CONCURRENCY)
-    reports = await asyncio.gather(
-        *(
-            _poll_host(host, member_for(host, members), prime, federation.check, limit)
-            for host in hosts
+    async with httpx.AsyncClient(timeout=federation.check.timeout) as public:
+        prime, prime_error = await _prime_versions(federation, public)
+        reports = await asyncio.gather(
+            *(
+                _poll_host(host, member_for(host, members), prime, federation.check, limit, public)
+                for host in hosts
+            )
         )
-    )
     return FederationReport(
         federation.prime_versions_url, prime, prime_error, federation.check, tuple(reports)
     )

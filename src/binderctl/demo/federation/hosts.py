@@ -4,12 +4,13 @@ The answers have BinderHub's shapes (jupyterhub/binderhub ``binderhub/health.py`
 ``HealthHandler.check_all`` and ``KubernetesHealthHandler._check_pod_quotas``,
 ``binderhub/base.py`` ``VersionHandler``, b9fad995), computed by the same function as
 the simulated member's (``demo/member/binderhub_http.health``). Knobs are plain
-attributes: ``versions_doc``, ``quota``, ``user_pods``, ``build_pods``, ``registry_ok``,
-``hub_ok``, ``down`` (the port refuses connections).
+attributes: ``versions_doc``, ``quota_value``, ``user_pods``, ``build_pods``, ``registry_ok``,
+``hub_ok``, ``delay``; ``set_down()`` makes the port refuse connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -37,6 +38,7 @@ class EmulatedHost:
         self.build_pods = build_pods
         self.registry_ok = True
         self.hub_ok = True
+        self.delay = 0.0  # seconds before each answer (a slow or hanging host)
         self.requests = 0  # /health and /versions answered
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -69,11 +71,13 @@ class EmulatedHost:
         return f"http://{self.address[0]}:{self.address[1]}"
 
     async def _health(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
         ok, results = health(self)
         self.health_checked(results, ok)
         return web.json_response({"ok": ok, "checks": results}, status=200 if ok else 503)
 
     async def _versions(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
         self.requests += 1
         return web.Response(
             text=json.dumps(self.versions()),
