@@ -457,6 +457,8 @@ launch_quota = 100                   # sessions at once; 0 = maintenance, "none"
 letsencrypt_email = "ops@example.org"
 # registry_url = "https://registry.example.org"   # default: an in-cluster registry
 # registry_username = "robot"   # password: `binderctl auth login --registry`; k3s >= v1.31.8
+# binderhub_chart_version = "1.0.0-0.dev.git.3983.h383374de"   # default: the prime's
+# build_image = "quay.io/jupyterhub/repo2docker:2026.4.1.dev44-g97bb4e45a"  # default: the prime's
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
@@ -469,6 +471,13 @@ budget_cap_eur = 300
 # Safety.
 readonly = false
 # hcloud_endpoint = "https://api.hetzner.cloud/v1"   # or BINDERCTL_HCLOUD_ENDPOINT
+
+# The federation: default mybinder.org's hosts (config/prod.yaml of mybinder.org-deploy),
+# its prime and the redirector's check settings (mybinder/values.yaml).
+# [federation]
+# pod_headroom = 10
+# [federation.check]
+# failed_period = 90
 """
 
 

@@ -477,10 +477,10 @@ def pods_words(report: HostReport, headroom: int) -> str:
 
 
 def versions_words(report: HostReport, prime_known: bool) -> str:
-    if report.host.prime:
-        return "prime"
     if report.health is None or not report.health.versions:
         return "-"
+    if report.host.prime:
+        return "prime"
     if report.differences:
         keys = ", ".join(key for key, _, _ in report.differences[:2])
         return f"DIFFER: {keys}"
