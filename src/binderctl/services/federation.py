@@ -462,7 +462,7 @@ def checks_words(report: HostReport) -> str:
     failing = [SHORT_CHECKS.get(c.service, c.service) for c in health.checks if not c.ok]
     if not failing:
         return f"{len(health.checks)} ok"
-    return "FAIL: " + ", ".join(failing)
+    return "FAIL " + ", ".join(failing)
 
 
 def pods_words(report: HostReport, headroom: int) -> str:
