@@ -1,5 +1,9 @@
-"""`binderctl demo [--empty] [--sessions N] [--dir DIR] [--env-file F]`: serve the demo
-world until Ctrl-C.
+"""`binderctl demo [--empty] [--sessions N] [--dir DIR] [--env-file F]
+[--prime-versions KEY=VALUE]`: serve the demo world until Ctrl-C.
+
+The world includes a federation: the emulated redirector, a prime and another member
+(``demo/federation``); ``--prime-versions`` moves the prime's ``/versions`` once the
+member is up.
 
 Without ``--empty`` the member is first brought up through the real provisioning
 pipeline (progress on stderr), then ``--sessions N`` sessions are started. Prints the
