@@ -144,7 +144,9 @@ class RotationVerdict:
     from what /health and /versions return; ``in_rotation`` None: it cannot be told."""
 
     in_rotation: bool | None
-    reason: str | None  # None when in; else one of services.federation.REASONS
+    # None when in; else weight, versions, check, quota headroom, unreachable,
+    # failed_period or prime unreachable
+    reason: str | None
     detail: str
     check: str | None = None  # the failing /health check, for reason "check"
 

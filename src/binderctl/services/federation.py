@@ -29,6 +29,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -47,12 +48,6 @@ MEMORY_FILE = "federation.json"
 DEFAULT_WEIGHT = 50  # every host in mybinder.org-deploy config/prod.yaml has 50
 
 
-REASONS = (
-    "weight", "versions", "check", "quota headroom", "unreachable", "failed_period",
-    "prime unreachable",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class HostReport:
     host: FederationHost
@@ -62,10 +57,6 @@ class HostReport:
     differences: tuple[tuple[str, Any, Any], ...] = ()
     checked: float = 0.0
     elapsed: float = 0.0
-
-    @property
-    def answered(self) -> bool:
-        return self.verdict.reason not in ("unreachable",)
 
 
 @dataclass(frozen=True)
@@ -157,7 +148,7 @@ def _unreachable(error: str, settings: CheckSettings) -> RotationVerdict:
 
 
 # -- failed_period: what the redirector remembers ------------------------------------
-def _memory_path() -> Any:
+def _memory_path() -> Path:
     return app_dir("state") / MEMORY_FILE
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from binderctl.config import Config, MemberConfig
@@ -117,13 +118,18 @@ def status_report(
     ``[federation]``: the prime, the check settings)."""
     parts = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
     parts += ("disk",) if disk else ()
-    state = collect(kube, member, parts, stuck_after=stuck_after)
+    import httpx  # noqa: F401  (in this thread first: both threads use it)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="binderctl-federation") as pool:
+        # the redirector's view (up to its timeout) while the cluster is read
+        judged = pool.submit(member_verdict, config, member) if config is not None else None
+        state = collect(kube, member, parts, stuck_after=stuck_after)
+        observed = judged.result() if judged is not None else None
     try:
         expiry, cert_error = client_cert_expiry(kube.path), None
     except BinderctlError as exc:
         expiry, cert_error = None, exc.message
     open_ports = world_open_ports(member)
-    observed = member_verdict(config, member) if config is not None else None
     headroom = (config.federation if config else DEFAULT_FEDERATION).check.pod_headroom
     return StatusReport(
         member=member.name,
