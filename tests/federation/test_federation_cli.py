@@ -182,3 +182,26 @@ def test_status_quota_headroom_then_failed_period(world: DemoWorld) -> None:
     assert waiting["in_rotation"] is False and "back by" in waiting["detail"]
     wait(lambda: observed()["in_rotation"] is True, seconds=60, what="back in rotation")
     wait(lambda: redirector_view(world)[MEMBER]["in_rotation"], what="redirector takes it back")
+
+
+def test_provisioning_warns_when_the_config_overrides_the_primes_versions(
+    world: DemoWorld,
+) -> None:
+    original = world.config_path.read_text()
+    ours = "quay.io/jupyterhub/repo2docker:2024.07.0"
+    text = original.replace(
+        f"[members.{MEMBER}]\n", f'[members.{MEMBER}]\nbuild_image = "{ours}"\n'
+    )
+    world.config_path.write_text(text)
+    try:
+        done = run_cli(world, "--provision", "--yes", "-o", "json")
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        prime = prime_versions()["builder_info"]["build_image"]
+        warning = f"build_image differs from the prime: ours {ours!r} (config), prime {prime!r}"
+        assert any(w.startswith(warning) for w in summary["warnings"]), summary["warnings"]
+        values = yaml.safe_load(helm_chart(world)["spec"]["valuesContent"])
+        assert values["config"]["KubernetesBuildExecutor"]["build_image"] == ours
+    finally:
+        world.config_path.write_text(original)
+        assert run_cli(world, "--provision", "--yes").returncode == 0
