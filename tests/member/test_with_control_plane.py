@@ -21,7 +21,7 @@ from binderctl.demo.kube.store import Obj, Store
 from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.helm import CONFIG_HASH
-from binderctl.demo.member.simulation import Member, MemberOptions, binderhub_chart
+from binderctl.demo.member.simulation import Member, MemberOptions, binderhub_chart, registry_chart
 
 SPEED = 400.0
 Running = Callable[..., Any]
@@ -244,3 +244,21 @@ async def test_older_k3s_does_not_read_values_secrets(running: Running) -> None:
     volumes = job["spec"]["template"]["spec"]["volumes"]
     assert volumes == [{"name": "values", "secret": {"secretName": "chart-values-binderhub"}}]
     assert not _registry_check(member)
+
+
+async def test_build_image_from_the_values_is_in_versions_and_pulled(running: Running) -> None:
+    """``KubernetesBuildExecutor.build_image`` reaches /versions and the build pods; an
+    image no registry has fails to pull, as on a real node."""
+    image = "quay.io/jupyterhub/repo2docker:no-such-tag"
+    config = {
+        "BinderHub": {"use_registry": True, "image_prefix": "localhost:30500/binder-"},
+        "LaunchQuota": {"total_quota": 50},
+        "KubernetesBuildExecutor": {"build_image": image},
+    }
+    member = await running(quota=50, charts=(registry_chart(), binderhub_chart(50, config=config)))
+    assert member.versions()["builder_info"] == {"build_image": image}
+    assert member.versions()["builder"] == image
+    assert member.versions()["binderhub"] == "0.2.0+3983.g383374de"
+    member.hub.arrive()
+    failed = await until(lambda: _events(member, "Failed", "build-"))
+    assert image in failed[0]["message"]

@@ -151,12 +151,18 @@ class DemoWorld:
         assert self.runtime is not None
         federation = Federation(
             self.runtime, MEMBER, f"https://{BINDER_HOST}:{HTTPS_PORT}", speed=self.speed,
-            resolve=self._resolve, ca_path=self.ca_path, seed=self.seed,
+            resolve=self._resolve, ca_path=self.ca_path, seed=self.seed, publish=self._publish,
         )  # fmt: skip
         for name, url in federation.start().items():
             self.add_endpoint(name, url)
         self.federation = federation
         self.add_cleanup(federation.stop)
+
+    def _publish(self, image: str) -> None:
+        """``image`` can be pulled from now on (the demo's container registries)."""
+        clusters = self.fleet.clusters.clusters.values() if self.fleet else ()
+        for cluster in clusters:
+            cluster.member.known_images.add(image)
 
     def _resolve(self, hostname: str) -> str | None:
         """The demo's DNS for the redirector: the member's hosts -> its node's address

@@ -4,6 +4,7 @@ host (weight 0), with the redirector checking them all at the demo's speed."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ class Federation:
         resolve: Resolver,
         ca_path: Path,
         seed: int = 0,
+        publish: Callable[[str], None] = lambda image: None,
     ) -> None:
         self.runtime = runtime
         self.member = member
@@ -62,6 +64,7 @@ class Federation:
         self._resolve = resolve
         self._ca_path = ca_path
         self._seed = seed
+        self._publish = publish  # an image the registry now has (called on the loop)
         self.redirector: Redirector | None = None
 
     def hosts(self) -> dict[str, dict[str, Any]]:
@@ -116,12 +119,15 @@ class Federation:
         }
 
     def set_prime_versions(self, changes: dict[str, str]) -> None:
-        """The prime moves to other versions (as at mybinder.org's next bump)."""
+        """The prime moves to other versions (as at mybinder.org's next bump); a new
+        build_image is published, so a member that installs it can pull it."""
         versions = changed_versions(self.prime.versions_doc, changes)
 
         async def apply() -> None:
             self.prime.versions_doc = versions
             self.other.versions_doc = versions  # the other member follows the prime
+            if "build_image" in changes:
+                self._publish(changes["build_image"])
 
         self.runtime.run(apply())
 

@@ -34,7 +34,7 @@ from binderctl.demo.member.objects import Writer
 from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
-from binderctl.services.prime_versions import binderhub_version_for
+from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
 
 RELEASE = "binderhub"
 RELEASE_NAMESPACE = "binderhub"
@@ -199,7 +199,7 @@ class Member:
         self.known_images: set[str] = set(system.IMAGES) | set(options.extra_images) | {
             charts.HUB_IMAGE, charts.CHP_IMAGE, charts.DIND_IMAGE, charts.REPO2DOCKER_IMAGE,
             charts.TRAEFIK_IMAGE, charts.KLIPPER_LB_IMAGE, charts.KLIPPER_HELM_IMAGE,
-            charts.REGISTRY_IMAGE,
+            charts.REGISTRY_IMAGE, PINNED_BUILD_IMAGE,
         }  # fmt: skip
         self.kubelet = Kubelet(
             store,
@@ -322,7 +322,6 @@ class Member:
         self.builds.dind = get(values, "imageBuilderType", "host") == "dind"
         image = get(values, "config.KubernetesBuildExecutor.build_image")
         self.builds.build_image = image or charts.REPO2DOCKER_IMAGE
-        self.known_images.add(self.builds.build_image)  # published, as the prime's is
 
     # -- pods and what they do ---------------------------------------------------------
     def _workload_for(self, pod: Obj) -> Workload:
