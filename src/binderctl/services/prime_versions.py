@@ -91,7 +91,10 @@ def differences(ours: Any, prime: Any, prefix: str = "") -> list[tuple[str, Any,
 
 
 def describe(diffs: list[tuple[str, Any, Any]], limit: int = 3) -> str:
-    """``key: ours X, prime Y`` for the first few differences."""
+    """``key: ours X, prime Y`` for the first few differences (``builder``, the
+    backwards-compatible copy of ``builder_info.build_image``, only when it alone differs)."""
+    copies = {(ours, prime) for key, ours, prime in diffs if key == "builder_info.build_image"}
+    diffs = [d for d in diffs if not (d[0] == "builder" and (d[1], d[2]) in copies)]
     shown = [f"{key}: ours {ours!r}, prime {prime!r}" for key, ours, prime in diffs[:limit]]
     more = len(diffs) - limit
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
