@@ -29,6 +29,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -478,6 +479,10 @@ def versions_words(report: HostReport, prime_known: bool) -> str:
     return "= prime" if prime_known else "? (prime unknown)"
 
 
+def _iso(moment: float) -> str | None:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds") if moment else None
+
+
 def verdict_json(verdict: RotationVerdict) -> dict[str, Any]:
     return {
         "in_rotation": verdict.in_rotation,
@@ -507,7 +512,7 @@ def host_json(report: HostReport) -> dict[str, Any]:
         "differences": [
             {"key": key, "ours": ours, "prime": prime} for key, ours, prime in report.differences
         ],
-        "checked": report.checked or None,
+        "checked": _iso(report.checked),
         "elapsed": round(report.elapsed, 3),
     }
 
@@ -515,7 +520,7 @@ def host_json(report: HostReport) -> dict[str, Any]:
 def report_json(report: FederationReport) -> dict[str, Any]:
     settings = report.settings
     return {
-        "time": report.checked,
+        "time": _iso(report.checked),
         "prime": {
             "versions_url": report.prime_url,
             "versions": report.prime_versions,
