@@ -67,3 +67,15 @@ def test_a_hanging_host_costs_the_timeout_and_is_named(hosts: list[EmulatedHost]
     assert "does not answer" in silent.verdict.detail
     assert all(h.verdict.in_rotation for h in report.hosts[:-1])
     assert elapsed < 3.0, f"{elapsed:.2f}s with a 1 s timeout"
+
+
+def test_a_hostile_host_is_shown_inert(hosts: list[EmulatedHost]) -> None:
+    from binderctl.commands.federation_cmd import render
+
+    hostile = "\x1b[2J\x1b]0;pwned\x07[bold]x[/bold]"
+    hosts[1].versions_doc = {**hosts[1].versions_doc, "binderhub": hostile, hostile: 1}
+    report = federation_report(config(hosts, timeout=5))
+    text = render(report)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "pwned" in text  # shown, made harmless
+    assert report.hosts[1].verdict.reason == "versions"

@@ -33,8 +33,8 @@ def render(report: FederationReport) -> str:
                 f"{host.host.weight:g}",
                 f.rotation_words(host.verdict),
                 inert(f.why_words(host.verdict), 60),
-                f.checks_words(host),
-                f.pods_words(host, report.settings.pod_headroom),
+                inert(f.checks_words(host), 60),
+                inert(f.pods_words(host, report.settings.pod_headroom), 40),
                 inert(f.versions_words(host, prime_known), 60),
                 _clock(host.checked) if host.checked else "-",
             ]

@@ -41,8 +41,8 @@ def host_row(report: FederationReport, host: HostReport, now: float) -> Row:
         CellValue(inert(role, 30), role),
         CellValue(f"{host.host.weight:g}", host.host.weight),
         CellValue(inert(f"{state} {f.why_words(verdict)}", 40), state, ROTATION_STYLE[state]),
-        CellValue(f.checks_words(host), f.checks_words(host)),
-        CellValue(f.pods_words(host, report.settings.pod_headroom), host.host.name),
+        CellValue(inert(f.checks_words(host), 60), f.checks_words(host)),
+        CellValue(inert(f.pods_words(host, report.settings.pod_headroom), 40), host.host.name),
         CellValue(inert(versions, 60), versions, "bold red" if host.differences else ""),
         CellValue(checked, host.checked),
     )
