@@ -20,7 +20,7 @@ HEADERS = ["HOST", "ROLE", "WEIGHT", "ROTATION", "WHY", "CHECKS", "PODS+HEADROOM
 
 
 def render(report: FederationReport) -> str:
-    from binderctl.services import federation as f
+    from binderctl.services import federation_rows as f
 
     prime_known = report.prime_versions is not None
     rows = []
@@ -58,7 +58,8 @@ def _federation(ctx: Context) -> int:
 
         print(snippet(ctx.member, ctx.option("weight"), ctx.option("name") or ""), end="")
         return 0
-    from binderctl.services.federation import federation_report, report_json
+    from binderctl.services.federation import federation_report
+    from binderctl.services.federation_rows import report_json
 
     report = federation_report(ctx.config)
     if ctx.json_output:

@@ -13,7 +13,8 @@ from binderctl.commands.arguments import add_stuck_after
 from binderctl.formatting import age, inert, size
 from binderctl.models import COMPONENTS, Health, NodeStatus, Rotation
 from binderctl.services.cluster import ClusterState, running
-from binderctl.services.federation import HostReport, verdict_json
+from binderctl.services.federation import HostReport
+from binderctl.services.federation_rows import verdict_json
 from binderctl.services.kube import Kube
 from binderctl.services.status import StatusReport, status_report
 

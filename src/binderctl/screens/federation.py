@@ -29,7 +29,7 @@ ROTATION_STYLE = {"IN": "bold green", "OUT": "bold yellow", "?": "bold red"}
 
 
 def host_row(report: FederationReport, host: HostReport, now: float) -> Row:
-    from binderctl.services import federation as f
+    from binderctl.services import federation_rows as f
 
     verdict = host.verdict
     state = f.rotation_words(verdict)
