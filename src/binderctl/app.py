@@ -27,7 +27,7 @@ from textual.screen import Screen
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
-from binderctl.models import Change, History
+from binderctl.models import Change, History, RotationVerdict
 from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
@@ -126,6 +126,8 @@ class BinderctlApp(App[int]):
             if started is None:
                 self.connect()
             self.refresh_budget()
+            self.refresh_rotation()
+        self.set_interval(self._check_period(), self.refresh_rotation)
 
     @property
     def history(self) -> History:
@@ -202,6 +204,49 @@ class BinderctlApp(App[int]):
         spent, cap = summary.month_to_date.rounded().net, summary.cap.rounded().net
         text = f"{summary.currency} {spent} of {cap:.0f} this month"
         self.call_from_thread(self._update_header, month_to_date=text, budget_level=summary.level)
+
+    def _check_period(self) -> float:
+        """The federation redirector's check period (the config's, else production's)."""
+        from binderctl.config import load_config
+        from binderctl.federation_config import CheckSettings
+
+        try:
+            return load_config(self.config_path).federation.check.period
+        except BinderctlError:
+            return CheckSettings().period
+
+    @work(thread=True, exclusive=True, group="rotation")
+    def refresh_rotation(self) -> None:
+        """The member as the federation redirector's rules judge it, for the header."""
+        self.services_ready.wait()
+        from binderctl.config import load_config
+        from binderctl.services.federation import member_verdict
+
+        try:
+            verdict = member_verdict(load_config(self.config_path), self.member).verdict
+        except BinderctlError:
+            return  # no config file (yet): the header keeps what binderctl asked for
+        self.call_from_thread(self.observed, verdict)
+
+    def observed(self, verdict: RotationVerdict | None) -> None:
+        self._update_header(observed=verdict)
+
+    def open_member(self, name: str) -> None:
+        """Switch the console to the configured member ``name`` (the Federation screen)."""
+        from binderctl.config import load_config
+
+        try:
+            member = load_config(self.config_path).member(name)
+        except BinderctlError as exc:
+            self.report_error(exc)
+            return
+        if member.name != self.member.name:
+            self.set_member(member)
+            self.observed(None)
+            self.connect()
+            self.refresh_budget()
+            self.refresh_rotation()
+        self.switch_mode("dashboard")
 
     def set_member(self, member: MemberConfig) -> None:
         """The Provision screen saved or provisioned ``member``: the console is about it now."""

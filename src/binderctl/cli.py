@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "teardown_cmd",
     "demo_cmd",
     "node_cmd",
+    "federation_cmd",
 )
 
 EPILOG = """\

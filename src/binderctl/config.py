@@ -18,6 +18,7 @@ from typing import Any
 
 from binderctl import parsing
 from binderctl.errors import ConfigError
+from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig, parse_federation
 from binderctl.paths import default_config_path
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
@@ -99,6 +100,9 @@ class MemberConfig:
     session_cpu_limit: float = 1.0
     cull_timeout_seconds: int = 600
     cull_max_age_seconds: int = 21600
+    # "" = read from the prime's /versions when provisioning (services/prime_versions.py)
+    binderhub_chart_version: str = ""
+    build_image: str = ""
     comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
 
     @property
@@ -114,6 +118,7 @@ class MemberConfig:
 class Config:
     path: Path
     members: dict[str, MemberConfig]
+    federation: FederationConfig = field(default_factory=lambda: DEFAULT_FEDERATION)
 
     def member(self, name: str | None) -> MemberConfig:
         if name is not None:
@@ -253,6 +258,13 @@ def _hostname(value: Any) -> str:
     return parsing.parse_hostname(_str(value))
 
 
+def _image(value: Any) -> str:
+    return _pattern(
+        r"[a-z0-9][a-z0-9.:/_-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127})?(@sha256:[0-9a-f]{64})?",
+        "an image reference like quay.io/jupyterhub/repo2docker:2024.07.0",
+    )(value)
+
+
 _SIZE = _pattern(r"\d+(\.\d+)?[KMGT]i?", "a size like 450M or 2G")
 
 # key -> (parser, description of the key for the template's comments)
@@ -286,6 +298,11 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "cull_timeout": _duration,
     "cull_max_age": _duration,
     "comparisons": _comparisons,
+    "binderhub_chart_version": _pattern(
+        r"[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]{1,80})?",
+        "a chart version like 1.0.0-0.dev.git.3983.h383374de",
+    ),
+    "build_image": _image,
 }
 _RENAMED = {"cull_timeout": "cull_timeout_seconds", "cull_max_age": "cull_max_age_seconds"}
 _REQUIRED = ("binder_host", "ssh_allowed_cidrs")
@@ -380,14 +397,19 @@ def parse_config(path: Path, text: str) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    unknown = sorted(set(data) - {"members"})
+    unknown = sorted(set(data) - {"members", "federation"})
     if unknown:
-        raise _fail(path, (unknown[0],), "unknown top-level key; allowed: [members.<name>] tables")
+        raise _fail(
+            path,
+            (unknown[0],),
+            "unknown top-level key; allowed: [members.<name>] tables and [federation]",
+        )
     members_table = data.get("members", {})
     if not isinstance(members_table, dict):
         raise _fail(path, ("members",), "expected tables like [members.<name>]")
     members = {name: _member(path, name, table) for name, table in members_table.items()}
-    return Config(path=path, members=members)
+    federation = parse_federation(path, data["federation"]) if "federation" in data else None
+    return Config(path=path, members=members, federation=federation or DEFAULT_FEDERATION)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -435,6 +457,8 @@ launch_quota = 100                   # sessions at once; 0 = maintenance, "none"
 letsencrypt_email = "ops@example.org"
 # registry_url = "https://registry.example.org"   # default: an in-cluster registry
 # registry_username = "robot"   # password: `binderctl auth login --registry`; k3s >= v1.31.8
+# binderhub_chart_version = "1.0.0-0.dev.git.3983.h383374de"   # default: the prime's
+# build_image = "quay.io/jupyterhub/repo2docker:2026.4.1.dev44-g97bb4e45a"  # default: the prime's
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
@@ -447,6 +471,13 @@ budget_cap_eur = 300
 # Safety.
 readonly = false
 # hcloud_endpoint = "https://api.hetzner.cloud/v1"   # or BINDERCTL_HCLOUD_ENDPOINT
+
+# The federation: default mybinder.org's hosts (config/prod.yaml of mybinder.org-deploy),
+# its prime and the redirector's check settings (mybinder/values.yaml).
+# [federation]
+# pod_headroom = 10
+# [federation.check]
+# failed_period = 90
 """
 
 

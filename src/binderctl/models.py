@@ -135,6 +135,19 @@ class Rotation:
         return None
 
 
+@dataclass(frozen=True)
+class RotationVerdict:
+    """In rotation or not by the federation redirector's rules (services/federation.py),
+    from what /health and /versions return; ``in_rotation`` None: it cannot be told."""
+
+    in_rotation: bool | None
+    # None when in; else weight, versions, check, quota headroom, unreachable,
+    # failed_period or prime unreachable
+    reason: str | None
+    detail: str
+    check: str | None = None  # the failing /health check, for reason "check"
+
+
 ChangeKind = Literal[
     "session", "build", "component", "node", "health", "warning", "rotation", "connection",
     "history",

@@ -38,8 +38,8 @@ ACTIONS: dict[str, list[str]] = {
 # commands that read, or manage binderctl's own config and keyring entry: not actions
 NOT_ACTIONS = {
     "audit", "auth login", "auth logout", "auth status", "budget", "builds",
-    "config check", "config init", "config path", "demo", "events", "logs", "sessions",
-    "status",
+    "config check", "config init", "config path", "demo", "events", "federation", "logs",
+    "sessions", "status",
 }  # fmt: skip
 
 

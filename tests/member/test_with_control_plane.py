@@ -369,3 +369,21 @@ async def test_a_disabled_image_cleaner_is_not_installed(running: Running) -> No
     member = await running(quota=100)
     assert not [p for p in member.store.list(types.PODS, "binderhub")
                 if p["metadata"]["name"].startswith("binderhub-image-cleaner-")]  # fmt: skip
+
+
+async def test_build_image_from_the_values_is_in_versions_and_pulled(running: Running) -> None:
+    """``KubernetesBuildExecutor.build_image`` reaches /versions and the build pods; an
+    image no registry has fails to pull, as on a real node."""
+    image = "quay.io/jupyterhub/repo2docker:no-such-tag"
+    config = {
+        "BinderHub": {"use_registry": True, "image_prefix": "localhost:30500/binder-"},
+        "LaunchQuota": {"total_quota": 50},
+        "KubernetesBuildExecutor": {"build_image": image},
+    }
+    member = await running(quota=50, charts=(registry_chart(), binderhub_chart(50, config=config)))
+    assert member.versions()["builder_info"] == {"build_image": image}
+    assert member.versions()["builder"] == image
+    assert member.versions()["binderhub"] == "0.2.0+3983.g383374de"
+    member.hub.arrive()
+    failed = await until(lambda: _events(member, "Failed", "build-"))
+    assert image in failed[0]["message"]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import tomli_w
 
 from binderctl.config import MemberConfig, load_config
+from binderctl.demo.federation.hosts import EmulatedHost
 from binderctl.demo.kube import types
 from binderctl.demo.kube.server import KubeAPIServer
 from binderctl.demo.kube.store import Obj, Store
@@ -44,6 +45,7 @@ class OpsWorld:
     member: MemberConfig
     home: Path
     config_path: Path
+    prime: EmulatedHost  # the federation's prime, on the member's versions
 
     @property
     def env(self) -> dict[str, str]:
@@ -101,7 +103,7 @@ def start_world(tmp_path: Path, seed: int, speed: float, **options: Any) -> OpsW
     ca_path = tmp_path / "binder-ca.pem"
     ca_path.write_bytes(tls.server_ca)
 
-    async def build() -> tuple[Member, BinderHubApp, int]:
+    async def build() -> tuple[Member, BinderHubApp, int, EmulatedHost]:
         options.setdefault("launches_per_minute", 0.0)
         sim = Member(
             store,
@@ -111,9 +113,11 @@ def start_world(tmp_path: Path, seed: int, speed: float, **options: Any) -> OpsW
         )
         app = BinderHubApp(sim)
         port = await app.start("127.0.0.1", 0, tls.server_context())
-        return sim, app, port
+        prime = EmulatedHost("prime", sim.versions())
+        await prime.start()
+        return sim, app, port, prime
 
-    sim, app, port = runtime.run(build())
+    sim, app, port, prime = runtime.run(build())
     kube = start_in_thread(
         store,
         home / "data" / MEMBER / "kubeconfig",
@@ -128,6 +132,8 @@ def start_world(tmp_path: Path, seed: int, speed: float, **options: Any) -> OpsW
 
     runtime.run(run_simulation())
     document = {
+        # first: tests append member keys to the end of the file
+        "federation": {"hosts": {"prime": {"prime": True, "url": prime.url, "weight": 50}}},
         "members": {
             MEMBER: {
                 "binder_host": BINDER_HOST,
@@ -136,17 +142,18 @@ def start_world(tmp_path: Path, seed: int, speed: float, **options: Any) -> OpsW
                 "tls_ca_bundle": str(ca_path),
                 "launch_quota": 100,
             }
-        }
+        },
     }
     config_path.write_text(tomli_w.dumps(document))
     member = load_config(config_path).member(MEMBER)
-    return OpsWorld(runtime, store, sim, kube, app, member, home, config_path)
+    return OpsWorld(runtime, store, sim, kube, app, member, home, config_path, prime)
 
 
 def stop_world(world: OpsWorld) -> None:
     async def stop() -> None:
         await world.sim.stop()
         await world.binderhub.stop()
+        await world.prime.stop()
 
     world.runtime.run(stop())
     world.kube.stop()

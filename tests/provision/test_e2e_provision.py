@@ -20,7 +20,7 @@ from provisionkit import (
     run_cli,
 )
 
-from binderctl.demo.world import BINDER_HOST, DemoWorld
+from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, DemoWorld
 
 
 def helm_chart_versions(kubeconfig: Path) -> dict[str, str]:
@@ -57,12 +57,17 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
     assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o700
     expires = datetime.fromisoformat(summary["certificate_expires"])
     assert expires > datetime.now(UTC) + timedelta(days=300)  # k3s: one year
-    url = f"https://{BINDER_HOST}"
-    assert summary["federation"] == {
-        "url": url,
-        "health": f"{url}/health",
-        "versions": f"{url}/versions",
+    url = f"https://{BINDER_HOST}:{HTTPS_PORT}"
+    assert summary["federation"] == {  # an entry of mybinder.org-deploy config/prod.yaml
+        "demo": {
+            "prime": False,
+            "url": url,
+            "weight": 50,
+            "health": f"{url}/health",
+            "versions": f"{url}/versions",
+        }
     }
+    assert summary["warnings"] == []  # the demo's prime: same versions
     ipv4 = summary["server"]["ipv4"]
     assert {(r["name"], r["value"]) for r in summary["dns"]} == {
         (BINDER_HOST, ipv4),
@@ -86,7 +91,7 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     assert f"*.{BINDER_HOST}" in text
     assert f"kubeconfig  {world.kubeconfig_path}" in text
     assert "Docker registry ok, JupyterHub API ok, Pod quota ok" in text
-    assert f"https://{BINDER_HOST}/versions" in text
+    assert f"versions: https://{BINDER_HOST}:{HTTPS_PORT}/versions" in text  # the snippet
     charts = helm_chart_versions(world.kubeconfig_path)
     kubeconfig = world.kubeconfig_path.read_bytes()
     for method in ("POST", "PUT", "DELETE"):  # any change at Hetzner would now fail

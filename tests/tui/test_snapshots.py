@@ -47,9 +47,18 @@ from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
 from binderctl.demo.runtime import LoopThread
+from binderctl.federation_config import CheckSettings, FederationHost
+from binderctl.models import Health, HealthCheck
 from binderctl.paths import write_private
 from binderctl.screens.budget import BudgetScreen
+from binderctl.screens.federation import FederationScreen
+from binderctl.services.federation import FederationReport, HostReport, judge
 from binderctl.services.kube import kubeconfig_path
+from binderctl.services.prime_versions import (
+    PINNED_BUILD_IMAGE,
+    PINNED_CHART_VERSION,
+    versions_for,
+)
 from binderctl.services.session_history import record_sample
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
@@ -263,3 +272,58 @@ def test_help(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-un
 def test_provision_form(snap_compare, member: MemberConfig) -> None:  # type: ignore[no-untyped-def]
     app = BinderctlApp(member, start="provision")
     assert snap_compare(app, terminal_size=SIZE)
+
+
+def federation_report(member: str) -> FederationReport:
+    """A fixed poll: the prime, another member whose versions differ, ours on the quota
+    headroom, a host that does not answer and a retired one."""
+    settings = CheckSettings(period=3600)  # no second poll during the snapshot
+    prime = versions_for(PINNED_CHART_VERSION, PINNED_BUILD_IMAGE)
+    bumped = {**prime, "builder_info": {"build_image": "quay.io/jupyterhub/repo2docker:old"}}
+
+    def host(name: str, weight: int = 50, is_prime: bool = False) -> FederationHost:
+        url = f"https://{name}.binder.test"
+        return FederationHost(name, url, weight, f"{url}/health", f"{url}/versions", is_prime)
+
+    def health(total: int, quota: int) -> Health:
+        checks = (
+            HealthCheck("Docker registry", True),
+            HealthCheck("JupyterHub API", True),
+            HealthCheck("Pod quota", total <= quota, {"total_pods": total, "quota": quota}),
+        )
+        return Health(True, checks)
+
+    polls = [
+        (host("prime", is_prime=True), None, prime, health(120, 300), None),
+        (host("other"), None, bumped, health(40, 200), None),
+        (host(member), member, prime, health(95, 100), None),
+        (host("silent"), None, None, None, "https://silent.binder.test/versions: timed out"),
+        (host("retired", weight=0), None, None, None, None),
+    ]
+    reports = []
+    for index, (target, ours, versions, checked, error) in enumerate(polls):
+        verdict, diffs = judge(target, versions, checked, 200, prime, settings, error=error)
+        shown = None if checked is None else replace(checked, versions=versions or {})
+        moment = EPOCH + CLOCK_OFFSET - 5 - index
+        reports.append(HostReport(target, ours, verdict, shown, diffs, moment, 0.05))
+    return FederationReport(
+        "https://prime.binder.test/versions", prime, None, settings, tuple(reports),
+        EPOCH + CLOCK_OFFSET,
+    )  # fmt: skip
+
+
+def test_federation(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
+    async def polled(pilot: Pilot) -> None:
+        await loaded(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, FederationScreen)
+        # no config file here: the screen's own poll fails first, then shows the fixed one
+        detail = screen.query_one("#federation-detail")
+        for _ in range(200):
+            if "cannot check the federation" in str(detail.render()):
+                break
+            await pilot.pause(0.05)
+        screen._show(federation_report(frozen.name))  # the cursor: our member, first by name
+        await pilot.pause(0.6)
+
+    assert snap_compare(console(frozen, "federation"), terminal_size=SIZE, run_before=polled)

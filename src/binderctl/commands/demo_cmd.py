@@ -1,5 +1,9 @@
-"""`binderctl demo [--empty] [--sessions N] [--dir DIR] [--env-file F]`: serve the demo
-world until Ctrl-C.
+"""`binderctl demo [--empty] [--sessions N] [--dir DIR] [--env-file F]
+[--prime-versions KEY=VALUE]`: serve the demo world until Ctrl-C.
+
+The world includes a federation: the emulated redirector, a prime and another member
+(``demo/federation``); ``--prime-versions`` moves the prime's ``/versions`` once the
+member is up.
 
 Without ``--empty`` the member is first brought up through the real provisioning
 pipeline (progress on stderr), then ``--sessions N`` sessions are started. Prints the
@@ -45,6 +49,10 @@ def _demo(ctx: Context) -> int:
                 world.provision(printer)
             finally:
                 printer.close()
+        changes = ctx.option("prime_versions")
+        if changes and world.federation is not None:
+            world.federation.set_prime_versions(changes)
+            ctx.info(f"the prime's /versions moved: {changes}")
         if env_path:
             write_private(env_path, world.shell_snippet())
         if ctx.json_output:
@@ -115,6 +123,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help=f"simulated time runs X times faster (default {DEMO_SPEED:g})",
     )
     parser.add_argument(
+        "--prime-versions",
+        type=_versions,
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="once the member is up, the federation's prime moves to these versions (as at "
+        "mybinder.org's next bump), so the member differs from it; keys: build_image, "
+        "binderhub",
+    )
+    parser.add_argument(
         "--seed", type=_count, default=0, metavar="N", help="random seed (same seed, same world)"
     )
     drill_cmd.register(parser.add_subparsers(dest="demo_command", metavar="{drill}"), common)
@@ -139,3 +155,19 @@ def _speed(text: str) -> float:
     if not 0.1 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{value:g} is out of range; expected 0.1 to 100")
     return value
+
+
+def _versions(text: str) -> dict[str, str]:
+    from binderctl.demo.federation.world import VERSION_KEYS
+
+    changes: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in VERSION_KEYS or not value or len(value) > 200:
+            raise argparse.ArgumentTypeError(
+                f"{part[:40]!r} is not KEY=VALUE; keys: {', '.join(sorted(VERSION_KEYS))}, "
+                "e.g. build_image=quay.io/jupyterhub/repo2docker:2026.5.0"
+            )
+        changes[key] = value
+    return changes

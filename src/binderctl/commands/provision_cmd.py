@@ -69,6 +69,7 @@ def _provision(ctx: Context) -> int:
         printer,
         (lambda items: f"creates or changes\n{plan_text(items)}") if asking else None,
         timeout=pipeline.DEFAULT_TIMEOUT if timeout is None else float(timeout),
+        federation=ctx.config.federation,
     )
     ask = terminal_confirm(assume_yes=False)
 

@@ -118,8 +118,15 @@ def summary_text(summary: Summary) -> str:
     if summary.health:
         checks = ", ".join(f"{inert(name, 40)} {state}" for name, state in summary.health.items())
         lines.append(f"  health      {checks}")
+    for warning in summary.warnings:
+        lines.append(f"  warning     {inert(warning, 400)}")
     if summary.federation:
-        lines.append("  federation  once DNS resolves, ask for the member to be added to the")
-        lines.append("              federation redirector with:")
-        lines += [f"                {key:<8}  {url}" for key, url in summary.federation.items()]
+        from binderctl.services.federation import entry_yaml
+
+        lines.append("  federation  once DNS resolves, ask for this entry to be added under")
+        lines.append(
+            "              federationRedirect.hosts (mybinder.org-deploy config/prod.yaml):"
+        )
+        block = entry_yaml(summary.federation)
+        lines += [f"                {line}" for line in block.splitlines()]
     return "\n".join(lines)

@@ -13,6 +13,8 @@ from binderctl.commands.arguments import add_stuck_after
 from binderctl.formatting import age, inert, size
 from binderctl.models import COMPONENTS, Health, NodeStatus, Rotation
 from binderctl.services.cluster import ClusterState, running
+from binderctl.services.federation import HostReport
+from binderctl.services.federation_rows import verdict_json
 from binderctl.services.kube import Kube
 from binderctl.services.status import StatusReport, status_report
 
@@ -40,10 +42,21 @@ def _health_json(health: Health | None) -> dict[str, Any] | None:
     }
 
 
-def _rotation_json(rotation: Rotation | None) -> dict[str, Any] | None:
+def _observed_json(observed: HostReport | None) -> dict[str, Any] | None:
+    if observed is None:
+        return None
+    return {**verdict_json(observed.verdict), "host": observed.host.name,
+            "checked": r.iso(observed.checked)}  # fmt: skip
+
+
+def _rotation_json(
+    rotation: Rotation | None, observed: HostReport | None = None
+) -> dict[str, Any] | None:
     if rotation is None:
         return None
     return {
+        # by the federation redirector's rules, from /health, /versions and the prime's
+        "observed": _observed_json(observed),
         "in_rotation": rotation.in_rotation,
         "quota": rotation.quota,
         "quota_error": rotation.quota_error,
@@ -95,7 +108,7 @@ def document(report: StatusReport) -> dict[str, Any]:
         "time": r.iso(now),
         "api_server": report.server,
         "health": _health_json(state.health),
-        "rotation": _rotation_json(state.rotation),
+        "rotation": _rotation_json(state.rotation, report.federation),
         "sessions": {
             **counts["sessions"],
             "quota": state.rotation.quota if state.rotation else None,
@@ -148,6 +161,14 @@ def _rotation_text(rotation: Rotation | None) -> str:
     return text
 
 
+def _observed_text(observed: HostReport | None) -> str:
+    if observed is None:
+        return "not judged"
+    verdict = observed.verdict
+    head = {True: "IN ROTATION", False: "OUT OF ROTATION", None: "UNKNOWN"}[verdict.in_rotation]
+    return f"{head}: {inert(verdict.detail, 300)}"
+
+
 def _node_lines(node: NodeStatus | None) -> list[str]:
     if node is None:
         return [_line("node", "no node")]
@@ -185,6 +206,7 @@ def render(report: StatusReport) -> str:
         f"member {report.member}  ({report.server})  {r.iso(now)}",
         _line("health", _health_text(state.health)),
         *_version_lines(state.health),
+        _line("redirector", _observed_text(report.federation)),
         _line("rotation", _rotation_text(rotation)),
         _line(
             "sessions",
@@ -230,6 +252,7 @@ def _status(ctx: Context) -> int:
             kube,
             stuck_after=float(ctx.option("stuck_after")),
             disk=bool(ctx.option("disk")),
+            config=ctx.config,
         )
     if ctx.json_output:
         ctx.emit_json(document(report))

@@ -37,6 +37,7 @@ from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
 from binderctl.demo.drills.client import CONTROL_ENV, CONTROL_TOKEN_ENV
 from binderctl.demo.drills.control import ControlEndpoint
 from binderctl.demo.drills.runner import DrillRunner
+from binderctl.demo.federation.world import Federation
 from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls
@@ -72,6 +73,7 @@ class DemoWorld:
         launches_per_minute: float = 6.0,
         sessions: int = 0,
         token: str | None = None,
+        federation: bool = True,
     ) -> None:
         self._temporary = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="binderctl-demo-"))
@@ -92,6 +94,8 @@ class DemoWorld:
         self.launches_per_minute = launches_per_minute
         self.sessions = sessions
         self.fleet: Fleet | None = None
+        self._with_federation = federation
+        self.federation: Federation | None = None  # the redirector, the prime, another member
 
     def __repr__(self) -> str:
         return f"DemoWorld(directory={str(self.directory)!r}, network={str(self.network)!r})"
@@ -145,6 +149,8 @@ class DemoWorld:
         self.add_cleanup(self._hetzner.stop)
         self._start_fleet()
         self._start_control()
+        if self._with_federation:
+            self._start_federation()
         self._write_config()
         return self
 
@@ -157,6 +163,31 @@ class DemoWorld:
         self._control = control
         self.add_endpoint("Drill control", runtime.run(control.start()))
         self.add_cleanup(lambda: runtime.run(control.stop()))
+
+    def _start_federation(self) -> None:
+        assert self.runtime is not None
+        federation = Federation(
+            self.runtime, MEMBER, f"https://{BINDER_HOST}:{HTTPS_PORT}", speed=self.speed,
+            resolve=self._resolve, ca_path=self.ca_path, seed=self.seed, publish=self._publish,
+        )  # fmt: skip
+        for name, url in federation.start().items():
+            self.add_endpoint(name, url)
+        self.federation = federation
+        self.add_cleanup(federation.stop)
+
+    def _publish(self, image: str) -> None:
+        """``image`` can be pulled from now on (the demo's container registries)."""
+        clusters = self.fleet.clusters.clusters.values() if self.fleet else ()
+        for cluster in clusters:
+            cluster.member.known_images.add(image)
+
+    def _resolve(self, hostname: str) -> str | None:
+        """The demo's DNS for the redirector: the member's hosts -> its node's address
+        ("" while there is no node: the name does not resolve)."""
+        if hostname not in (BINDER_HOST, HUB_HOST):
+            return None
+        clusters = list(self.fleet.clusters.clusters.values()) if self.fleet else []
+        return clusters[0].params.public_ip if clusters else ""
 
     def _start_fleet(self) -> None:
         ingress = tls.generate(names=[BINDER_HOST, HUB_HOST])
@@ -195,10 +226,12 @@ class DemoWorld:
         from binderctl.services.hetzner import HetznerService
 
         with self.environment():
-            member = load_config(self.config_path).member(MEMBER)
+            config = load_config(self.config_path)
+            member = config.member(MEMBER)
             summary = provision.provision(
-                member, HetznerService.for_member(member), on_event or (lambda event: None)
-            )
+                member, HetznerService.for_member(member), on_event or (lambda event: None),
+                federation=config.federation,
+            )  # fmt: skip
         self.start_sessions()
         return summary
 
@@ -270,7 +303,10 @@ class DemoWorld:
         return {"launch_quota": quota, "max_pods": quota + 60}
 
     def _write_config(self) -> None:
-        document = {"members": {MEMBER: self.member_config()}}
+        document: dict[str, Any] = {}
+        if self.federation is not None:  # first, so that the member's table ends the file
+            document["federation"] = self.federation.config_table()
+        document["members"] = {MEMBER: self.member_config()}
         header = "# The demo world's configuration (written by `binderctl demo`).\n"
         write_private(self.config_path, header + tomli_w.dumps(document))
 

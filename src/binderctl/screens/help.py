@@ -86,7 +86,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_section("Budget", _described(keymap.BUDGET_BINDINGS)))
             yield Static(
                 _section(
-                    "Provision (in a form field, q and 1-8 type; tab moves between fields)",
+                    "Provision (in a form field, q and 1-9 type; tab moves between fields)",
                     _described([*keymap.PROVISION_BINDINGS, *keymap.FIELD_BINDINGS]),
                 )
             )

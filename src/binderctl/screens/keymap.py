@@ -39,6 +39,14 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("6", "events", "Events", "events", "EventsScreen", "warnings first"),
     ScreenSpec("7", "budget", "Budget", "budget", "BudgetScreen", "month to date vs cap"),
     ScreenSpec("8", "provision", "Provision", "provision", "ProvisionScreen", "config, plan, run"),
+    ScreenSpec(
+        "9",
+        "federation",
+        "Federation",
+        "federation",
+        "FederationScreen",
+        "every host as the redirector sees it",
+    ),
 )
 
 RESTART_TARGETS: tuple[str, ...] = ("hub", "binder", "proxy", "dind")
@@ -54,7 +62,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 
 def _screen_binding(spec: ScreenSpec) -> Binding:
-    """The footer shows the first screen's key as "1-8 Screens" and hides the others."""
+    """The footer shows the first screen's key as "1-9 Screens" and hides the others."""
     first, last = SCREENS[0], SCREENS[-1]
     if spec is not first:
         return Binding(spec.key, f"app.show('{spec.name}')", spec.title, show=False)
@@ -99,6 +107,11 @@ BUDGET_BINDINGS: list[Binding] = [
     Binding("g", "reload", "Reload", tooltip="fetch prices and resources again"),
 ]
 
+FEDERATION_BINDINGS: list[Binding] = [
+    Binding("g", "reload", "Reload", tooltip="check every host again now"),
+    Binding("enter", "open", "Open member", tooltip="switch the console to this member"),
+]
+
 PROVISION_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "save", "Save", tooltip="validate the form and write the config file"),
     Binding("ctrl+l", "plan", "Plan", tooltip="what provisioning would create (dry run)"),
@@ -113,7 +126,7 @@ FIELD_BINDINGS: list[Binding] = [
         "leave",
         "Leave field",
         key_display="esc",
-        tooltip="leave the form field: q, 1-8 and the other keys work again",
+        tooltip="leave the form field: q, 1-9 and the other keys work again",
     ),
     Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="quit, even from a form field"),
 ]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -20,6 +20,7 @@ from binderctl.formatting import inert
 from binderctl.paths import write_private
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
+from binderctl.services.federation import entry_yaml
 from binderctl.services.kube import kubeconfig_path
 from binderctl.widgets.cells import plain
 from binderctl.widgets.config_form import ConfigForm, config_text, member_values, read_document
@@ -159,6 +160,7 @@ class ProvisionScreen(ConsoleScreen):
             lambda items: "; ".join(
                 f"{i.action} {i.kind} {i.name}" for i in items if i.action != "keep"
             ),
+            federation=config.federation,
         )
         confirm = (lambda *_: True) if self.console.demo else self.console.confirm
         runner = ActionRunner(member, readonly=self.console.readonly, confirm=confirm)
@@ -241,6 +243,11 @@ def summary_renderable(summary: Summary) -> Group:
         ("Next steps\n", "bold"),
         "1. Create the DNS records above at your DNS provider.\n",
         "2. Press 1 for the dashboard (or run `binderctl status`).\n",
-        "3. Ask the federation to add the member once /health is OK.",
+        "3. Once /health is OK, ask for this entry under federationRedirect.hosts "
+        "(mybinder.org-deploy config/prod.yaml); press 9 for the federation:",
     )
-    return Group(facts, Text(), dns, Text(), steps)
+    parts: list[RenderableType] = [facts, Text(), dns, Text(), steps]
+    if summary.federation:
+        parts.append(Text(entry_yaml(summary.federation), style="cyan"))
+    parts += [Text(f"warning: {w}", style="bold yellow") for w in summary.warnings]
+    return Group(*parts)

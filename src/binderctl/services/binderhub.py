@@ -107,7 +107,7 @@ def set_launch_quota(kube: Kube, quota: int | None) -> int | None:
 
 
 # -- /health and /versions -----------------------------------------------------------
-def _verify(member: MemberConfig) -> ssl.SSLContext | bool:
+def tls_verify(member: MemberConfig) -> ssl.SSLContext | bool:
     if member.tls_ca_bundle is None:
         return True
     try:
@@ -116,7 +116,7 @@ def _verify(member: MemberConfig) -> ssl.SSLContext | bool:
         raise BinderctlError(f"tls_ca_bundle {member.tls_ca_bundle}: unusable: {exc}") from None
 
 
-def _checks(document: Any) -> tuple[HealthCheck, ...]:
+def health_checks(document: Any) -> tuple[HealthCheck, ...]:
     items = document.get("checks") if isinstance(document, dict) else None
     checks = []
     for item in items if isinstance(items, list) else []:
@@ -140,7 +140,7 @@ def fetch_health(member: MemberConfig, address: str, timeout: float = HEALTH_TIM
         "extensions": {"sni_hostname": member.binder_host},
     }
     try:
-        with httpx.Client(verify=_verify(member), timeout=timeout) as client:
+        with httpx.Client(verify=tls_verify(member), timeout=timeout) as client:
             response = client.get(f"{base}/health", **request)
             if response.status_code not in (200, 503):
                 return Health(ok=None, error=f"{where} answered HTTP {response.status_code}")
@@ -156,4 +156,4 @@ def fetch_health(member: MemberConfig, address: str, timeout: float = HEALTH_TIM
         return Health(ok=None, error=f"{where} did not answer JSON")
     ok = document.get("ok") if isinstance(document, dict) else None
     ok = ok if isinstance(ok, bool) else None
-    return Health(ok=ok, checks=_checks(document), versions=versions)
+    return Health(ok=ok, checks=health_checks(document), versions=versions)

@@ -20,6 +20,7 @@ import yaml
 from binderctl import auth
 from binderctl.auth import Secret
 from binderctl.config import MemberConfig
+from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, PINNED_CHART_VERSION
 
 if TYPE_CHECKING:
     from binderctl.services.kube import Kube
@@ -56,7 +57,7 @@ BINDERHUB = ChartSource(
     RELEASE,
     "https://jupyterhub.github.io/helm-chart/",
     "binderhub",
-    "1.0.0-0.dev.git.3983.h383374de",
+    PINNED_CHART_VERSION,  # the member's binderhub_chart_version (from the prime) wins
     RELEASE_NAMESPACE,
 )
 
@@ -123,6 +124,8 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
         "config": {
             "BinderHub": binderhub,
             "LaunchQuota": {"total_quota": member.launch_quota},
+            # in /versions as builder_info.build_image: must equal the prime's
+            "KubernetesBuildExecutor": {"build_image": member.build_image or PINNED_BUILD_IMAGE},
         },
         "service": {"type": "ClusterIP"},
         "ingress": _tls_ingress(member.binder_host, "binder-tls"),
@@ -205,7 +208,8 @@ def helm_charts(member: MemberConfig) -> list[dict[str, Any]]:
     charts = [_helm_chart(CERT_MANAGER, cert_manager_values(member))]
     if uses_in_cluster_registry(member):
         charts.append(_helm_chart(REGISTRY, registry_values()))
-    binderhub = _helm_chart(BINDERHUB, binderhub_values(member))
+    source = replace(BINDERHUB, version=member.binderhub_chart_version or BINDERHUB.version)
+    binderhub = _helm_chart(source, binderhub_values(member))
     if not uses_in_cluster_registry(member):
         binderhub["spec"]["valuesSecrets"] = [
             {"name": REGISTRY_SECRET, "keys": [REGISTRY_SECRET_KEY]}

@@ -19,14 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from binderctl.config import MemberConfig
+from binderctl.config import MemberConfig, load_config
 from binderctl.errors import BinderctlError, ConfigError
+from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig
 from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
-from binderctl.services import charts, rollout
+from binderctl.services import charts, prime_versions, rollout
 from binderctl.services.actions import Action, Prepared, Progress
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
+from binderctl.services.federation import snippet_entry
 from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem, dns_records
 from binderctl.services.kube import NODES, Kube, KubeError, client_cert_expiry, kubeconfig_path
 from binderctl.services.node import Node, check_ssh_key, forget_host_key
@@ -61,10 +63,15 @@ class Run:
     """What the steps of one run share: the member, its services, earlier results."""
 
     def __init__(
-        self, member: MemberConfig, hetzner: HetznerService, timeout: float = DEFAULT_TIMEOUT
+        self,
+        member: MemberConfig,
+        hetzner: HetznerService,
+        timeout: float = DEFAULT_TIMEOUT,
+        federation: FederationConfig | None = None,
     ) -> None:
         self.member = member
         self.hetzner = hetzner
+        self.federation = federation or configured_federation()
         self.timeout = timeout  # the longest wait of any one step
         self.results: dict[str, StepResult] = {}
         self.progress: Callable[[str], None] = lambda message: None
@@ -205,24 +212,55 @@ def _charts_quota(member: MemberConfig) -> tuple[int | None, str]:
     return 0, " (member is drained: launch quota kept at 0; `binderctl resume` restores it)"
 
 
-def _charts_result(outcome: dict[str, str], note: str) -> StepResult:
+def configured_federation() -> FederationConfig:
+    """The config file's ``[federation]`` (BINDERCTL_CONFIG or the default path), or the
+    defaults when there is no readable file."""
+    try:
+        return load_config().federation
+    except ConfigError:
+        return DEFAULT_FEDERATION
+
+
+def _pins(run: Run) -> prime_versions.Pins:
+    """The chart version and build_image (the config's, else the prime's), warned about."""
+    pins = prime_versions.resolve(run.member, run.federation)
+    run.progress(
+        f"binderhub chart {pins.chart_version} ({pins.chart_source}), build_image "
+        f"{pins.build_image} ({pins.build_image_source})"
+    )
+    for warning in pins.warnings:
+        run.progress(f"warning: {warning}")
+    return pins
+
+
+def _charts_result(outcome: dict[str, str], note: str, pins: prime_versions.Pins) -> StepResult:
     words = ", ".join(f"{name} {state}" for name, state in outcome.items())
-    return StepResult(words + note, {"charts": outcome})
+    words += "".join(f"; warning: {warning}" for warning in pins.warnings)
+    versions = {
+        "binderhub_chart_version": {"value": pins.chart_version, "source": pins.chart_source},
+        "build_image": {"value": pins.build_image, "source": pins.build_image_source},
+    }
+    return StepResult(
+        words + note,
+        {"charts": outcome, "versions": versions, "warnings": list(pins.warnings)},
+    )
 
 
 def _charts(run: Run) -> StepResult:
     quota, note = _charts_quota(run.member)
+    pins = _pins(run)
     with Kube(run.member) as kube:
-        return _charts_result(charts.apply_charts(kube, run.member, quota), note)
+        return _charts_result(charts.apply_charts(kube, pins.apply(run.member), quota), note, pins)
 
 
 def _charts_verified(run: Run) -> StepResult | None:
     quota, note = _charts_quota(run.member)
+    pins = _pins(run)
     with Kube(run.member) as kube:
-        drift = charts.chart_drift(kube, run.member, quota)
+        drift = charts.chart_drift(kube, pins.apply(run.member), quota)
     if any(state != "unchanged" for state in drift.values()):
         return None
-    return _charts_result(drift, note)
+    return _charts_result(drift, note, pins)
 
 
 def _rollout(run: Run) -> StepResult:
@@ -258,10 +296,30 @@ def _health(run: Run) -> StepResult:
         pause = min(pause * 2, HEALTH_POLL_SECONDS)
     checks = {c.service: "ok" if c.ok else "failing" for c in health.checks}
     version = health.versions.get("binderhub", "?")
+    warnings = _versions_warnings(run, health.versions)
+    for warning in warnings:
+        run.progress(f"warning: {warning}")
     return StepResult(
-        f"{len(checks)} checks ok, BinderHub {version}",
-        {"checks": checks, "versions": health.versions},
+        f"{len(checks)} checks ok, BinderHub {version}"
+        + "".join(f"; warning: {warning}" for warning in warnings),
+        {"checks": checks, "versions": health.versions, "warnings": warnings},
     )
+
+
+def _versions_warnings(run: Run, ours: dict[str, Any]) -> list[str]:
+    """The member's /versions against the prime's: each key that differs, both values."""
+    url = run.federation.prime_versions_url
+    try:
+        prime = prime_versions.fetch_versions(url, run.federation.check.timeout)
+    except ValueError as exc:
+        return [f"cannot compare /versions with the prime's: {exc}"]
+    diffs = prime_versions.differences(ours, prime)
+    if not diffs:
+        return []
+    return [
+        f"/versions differs from the prime's ({url}), so the redirector keeps the member "
+        f"out of rotation: {prime_versions.describe(diffs)}"
+    ]
 
 
 HETZNER_STEPS: list[Step] = [
@@ -333,7 +391,8 @@ class Summary:
     certificate_expires: str | None = None
     health: dict[str, str] = field(default_factory=dict)  # check -> ok / failing
     versions: dict[str, Any] = field(default_factory=dict)
-    federation: dict[str, str] = field(default_factory=dict)
+    federation: dict[str, Any] = field(default_factory=dict)  # {name: prod.yaml entry}
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -345,6 +404,7 @@ class Summary:
             "health": self.health,
             "versions": self.versions,
             "federation": self.federation,
+            "warnings": self.warnings,
             "steps": self.steps,
         }
 
@@ -359,12 +419,15 @@ def provision(
     steps: list[Step] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    federation: FederationConfig | None = None,
 ) -> Summary:
-    """Run the steps in order; raise on the first failure (recorded, so a rerun resumes)."""
+    """Run the steps in order; raise on the first failure (recorded, so a rerun resumes).
+
+    ``federation``: the prime and the redirector's hosts (default: the config file's)."""
     steps = STEPS if steps is None else steps
     state = load_state(member)
     records: dict[str, dict[str, Any]] = state["steps"]
-    run = Run(member, hetzner, timeout)
+    run = Run(member, hetzner, timeout, federation)
     for step in steps:
         on_event(ProgressEvent(step.name, step.title, "pending"))
     for step in steps:
@@ -413,17 +476,16 @@ def _failure(exc: BaseException) -> str:
     return exc.message if isinstance(exc, BinderctlError) else f"{type(exc).__name__}: {exc}"
 
 
-def federation_entry(member: MemberConfig) -> dict[str, str]:
-    """What the federation redirector needs to list this member."""
-    url = f"https://{member.binder_host}"
-    return {"url": url, "health": f"{url}/health", "versions": f"{url}/versions"}
-
-
 def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]]) -> Summary:
     server = run.results.get("server")
     ipv4 = server.data.get("ipv4") if server else None
     kubeconfig = run.results.get("kubeconfig")
     health = run.results.get("health")
+    chart_step = run.results.get("charts")
+    warnings = [
+        *(chart_step.data.get("warnings", []) if chart_step else []),
+        *(health.data.get("warnings", []) if health else []),
+    ]
     return Summary(
         member=member.name,
         server_id=server.data.get("id") if server else None,
@@ -444,7 +506,8 @@ def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]])
         certificate_expires=kubeconfig.data.get("expires") if kubeconfig else None,
         health=health.data.get("checks", {}) if health else {},
         versions=health.data.get("versions", {}) if health else {},
-        federation=federation_entry(member) if health else {},
+        federation=snippet_entry(member) if health else {},
+        warnings=warnings,
     )
 
 
@@ -476,6 +539,7 @@ def provision_action(
     describe: Callable[[list[PlanItem]], str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    federation: FederationConfig | None = None,
 ) -> tuple[Action, list[Summary]]:
     """The pipeline as an action for the ``ActionRunner`` (read-only refusal, confirmation,
     audit), and the list its run's summary is appended to.
@@ -486,7 +550,7 @@ def provision_action(
     summaries: list[Summary] = []
 
     def execute(progress: Progress) -> str:
-        summary = provision(member, hetzner, on_event, timeout=timeout)
+        summary = provision(member, hetzner, on_event, timeout=timeout, federation=federation)
         summaries.append(summary)
         return (
             f"member {member.name} provisioned: server {summary.server_name} "

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from binderctl.config import MemberConfig
+from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
+from binderctl.federation_config import DEFAULT_FEDERATION
 from binderctl.formatting import age
 from binderctl.parsing import covers_world
 from binderctl.services.cluster import ClusterState, collect
+from binderctl.services.federation import HostReport, member_verdict
 from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
 
 CERT_WARN_SECONDS = 30 * 86400
-QUOTA_MARGIN = 10  # the redirector drops a member whose total_pods + 10 >= quota
 NEAR_FULL = 0.9
 
 
@@ -27,6 +29,7 @@ class StatusReport:
     cert_error: str | None
     world_open_ports: tuple[int, ...]  # from the config: the firewall opens these to all
     problems: tuple[str, ...]
+    federation: HostReport | None = None  # the member as the redirector's rules see it
 
 
 def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
@@ -43,6 +46,8 @@ def problems(
     member: MemberConfig,
     cert_expiry: float | None,
     open_ports: tuple[int, ...],
+    observed: HostReport | None = None,
+    pod_headroom: int = DEFAULT_FEDERATION.check.pod_headroom,
 ) -> tuple[str, ...]:
     found: list[str] = [f"cannot read {part}: {why}" for part, why in state.errors.items()]
     health = state.health
@@ -59,12 +64,16 @@ def problems(
         elif rotation.quota_error is None and not rotation.in_rotation:
             found.append("out of rotation (drained): `binderctl resume` puts it back")
         quota = rotation.quota
-        running = len(state.sessions)
-        if quota and running + QUOTA_MARGIN >= quota:
+        pods = len(state.sessions) + len(state.builds)  # BinderHub's total_pods
+        if observed is None and quota and pods + pod_headroom >= quota:
             found.append(
-                f"{running} sessions + {QUOTA_MARGIN} >= quota {quota}: the federation "
-                "sends no launches here until sessions end"
+                f"total_pods {pods} + pod_headroom {pod_headroom} >= quota {quota}: the "
+                "federation sends no launches here until sessions end"
             )
+    if observed is not None and observed.verdict.in_rotation is not True:
+        verdict = observed.verdict
+        head = "rotation unknown" if verdict.in_rotation is None else "out of rotation"
+        found.append(f"{head} by the redirector's rules: {verdict.detail}")
     node = state.node
     if node is not None:
         if node.conditions.get("Ready") != "True":
@@ -102,16 +111,26 @@ def status_report(
     *,
     stuck_after: float = STUCK_AFTER_SECONDS,
     disk: bool = False,
+    config: Config | None = None,
 ) -> StatusReport:
-    """``disk``: also read the node's disk usage over SSH (slower: an SSH login)."""
+    """``disk``: also read the node's disk usage over SSH (slower: an SSH login);
+    ``config``: also judge the member by the federation redirector's rules (its
+    ``[federation]``: the prime, the check settings)."""
     parts = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
     parts += ("disk",) if disk else ()
-    state = collect(kube, member, parts, stuck_after=stuck_after)
+    import httpx  # noqa: F401  (in this thread first: both threads use it)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="binderctl-federation") as pool:
+        # the redirector's view (up to its timeout) while the cluster is read
+        judged = pool.submit(member_verdict, config, member) if config is not None else None
+        state = collect(kube, member, parts, stuck_after=stuck_after)
+        observed = judged.result() if judged is not None else None
     try:
         expiry, cert_error = client_cert_expiry(kube.path), None
     except BinderctlError as exc:
         expiry, cert_error = None, exc.message
     open_ports = world_open_ports(member)
+    headroom = (config.federation if config else DEFAULT_FEDERATION).check.pod_headroom
     return StatusReport(
         member=member.name,
         server=kube.server,
@@ -119,5 +138,6 @@ def status_report(
         cert_expiry=expiry,
         cert_error=cert_error,
         world_open_ports=open_ports,
-        problems=problems(state, member, expiry, open_ports),
+        problems=problems(state, member, expiry, open_ports, observed, headroom),
+        federation=observed,
     )

@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from binderctl.formatting import inert
-from binderctl.models import ConnectionState, Rotation
+from binderctl.models import ConnectionState, Rotation, RotationVerdict
 
 
 @dataclass(frozen=True)
@@ -17,30 +17,52 @@ class HeaderState:
     member: str
     readonly: bool = False
     connection: ConnectionState | None = None  # None: not watching a cluster
-    rotation: Rotation | None = None
+    rotation: Rotation | None = None  # what binderctl asked for: the quota, the cordon
+    observed: RotationVerdict | None = None  # by the redirector's rules
     health_ok: bool | None = None
     sessions: int | None = None
     month_to_date: str | None = None  # formatted, e.g. "EUR 12.40 of 300 this month"
     budget_level: str = "ok"  # ok, warn, over
 
 
-def _rotation(rotation: Rotation | None) -> tuple[str, str]:
+def _asked(rotation: Rotation | None) -> str:
     if rotation is None or rotation.quota_error is not None:
-        return "rotation ?", "dim"
-    if rotation.in_rotation:
-        return "● IN ROTATION", "bold green"
-    why = " + ".join(
+        return ""
+    return " + ".join(
         reason
         for reason, applies in (("quota 0", rotation.quota == 0), ("cordoned", rotation.cordoned))
         if applies
     )
-    return f"○ OUT OF ROTATION ({why})", "bold yellow"
+
+
+def _observed_why(verdict: RotationVerdict) -> str:
+    if verdict.reason == "check":
+        return f"check {verdict.check}"
+    return verdict.reason or ""
+
+
+def _rotation(rotation: Rotation | None, observed: RotationVerdict | None) -> tuple[str, str]:
+    """By the redirector's rules once they are known, with what binderctl asked for."""
+    asked = _asked(rotation)
+    if observed is not None:
+        if observed.in_rotation is None:
+            return f"◌ ROTATION ? ({_observed_why(observed)})", "bold yellow"
+        if observed.in_rotation:
+            note = f" (asked: {asked})" if asked else ""
+            return f"● IN ROTATION{note}", "bold green" if not asked else "bold yellow"
+        why = _observed_why(observed) + (f"; asked: {asked}" if asked else "")
+        return f"○ OUT OF ROTATION ({why})", "bold yellow"
+    if rotation is None or rotation.quota_error is not None:
+        return "rotation ?", "dim"
+    if rotation.in_rotation:
+        return "● IN ROTATION", "bold green"
+    return f"○ OUT OF ROTATION ({asked})", "bold yellow"
 
 
 def render_header(state: HeaderState) -> Text:
     member = inert(state.member, 40) or "new member"
     parts: list[tuple[str, str] | str] = [(f" {member} ", "bold reverse"), " "]
-    parts.append(_rotation(state.rotation))
+    parts.append(_rotation(state.rotation, state.observed))
     parts.append("  ")
     if state.health_ok is None:
         parts.append(("health ?", "dim"))

@@ -20,7 +20,7 @@ from binderctl.demo.member.hardware import EVICTION_IMAGEFS
 from binderctl.errors import BinderctlError
 from binderctl.paths import write_private
 from binderctl.services.kube import client_cert_expiry
-from binderctl.services.status import CERT_WARN_SECONDS, QUOTA_MARGIN
+from binderctl.services.status import CERT_WARN_SECONDS
 
 HUNG_BUILD_AGE = 40 * 60.0  # wall seconds: past binderctl's 30-minute stuck threshold
 DISK_FREE_SHARE = EVICTION_IMAGEFS / 2  # of capacity left free: under the eviction threshold
@@ -121,12 +121,12 @@ class LaunchStorm(Drill):
     title = "A launch storm fills the quota"
     symptom = (
         "one repository launched again and again (a workshop, or a bot) up to the launch "
-        "quota: the redirector sends no launches here while sessions + 10 >= quota, and pods "
-        "past max_pods fail with OutOfpods"
+        "quota: the redirector sends no launches here while user and build pods + pod_headroom "
+        ">= quota, and pods past max_pods fail with OutOfpods"
     )
     fixes = ("kill-session --repo REPO",)
     resolves_itself = "the idle culler ends the sessions (idle 10 minutes)"
-    flags = (">= quota",)
+    flags = (">= quota", "quota headroom")
 
     async def start(self) -> str:
         member = self.scene.member
@@ -138,9 +138,10 @@ class LaunchStorm(Drill):
         return f"{count} launches of {self.repo}"
 
     def resolved(self) -> bool:
+        """Back under the redirector's headroom rule (BinderHub's total_pods)."""
         member = self.scene.member
         quota = member.quota()
-        return not quota or member.hub.user_pods() + QUOTA_MARGIN < quota
+        return not quota or sum(member.pod_counts()) + self.scene.pod_headroom < quota
 
 
 class RegistryDown(Drill):

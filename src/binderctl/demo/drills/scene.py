@@ -29,6 +29,10 @@ class Scene:
         return load_config(self.world.config_path).member(MEMBER)
 
     @property
+    def pod_headroom(self) -> int:
+        return load_config(self.world.config_path).federation.check.pod_headroom
+
+    @property
     def cluster(self) -> EmulatedK3s:
         try:
             return self.world.cluster()

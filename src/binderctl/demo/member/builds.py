@@ -80,6 +80,7 @@ class Builds:
         self.builds: dict[str, Build] = {}  # by pod name
         self.dind_pods: set[str] = set()
         self.dind = True  # imageBuilderType dind: builds talk to the dind daemon
+        self.build_image = charts.REPO2DOCKER_IMAGE  # KubernetesBuildExecutor.build_image
         self.force_outcome: str | None = None  # knob for tests: success, failure or hang
         self.succeeded = self.failed = 0
 
@@ -131,7 +132,7 @@ class Builds:
                 "containers": [
                     {
                         "name": "builder",
-                        "image": charts.REPO2DOCKER_IMAGE,
+                        "image": self.build_image,
                         "args": args,
                         "volumeMounts": [
                             {"mountPath": "/var/run/docker.sock", "name": "docker-socket"},

@@ -38,6 +38,7 @@ from binderctl.demo.member.objects import Writer
 from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
+from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
 
 RELEASE = "binderhub"
 HUB_FAILS_AFTER = 3.0  # simulated seconds from start to a bad config's exit
@@ -241,7 +242,7 @@ class Member:
         self.known_images: set[str] = set(system.IMAGES) | set(options.extra_images) | {
             charts.HUB_IMAGE, charts.CHP_IMAGE, charts.DIND_IMAGE, charts.REPO2DOCKER_IMAGE,
             charts.TRAEFIK_IMAGE, charts.KLIPPER_LB_IMAGE, charts.KLIPPER_HELM_IMAGE,
-            charts.REGISTRY_IMAGE,
+            charts.REGISTRY_IMAGE, PINNED_BUILD_IMAGE,
         }  # fmt: skip
         self.kubelet = Kubelet(
             store,
@@ -291,7 +292,8 @@ class Member:
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
-        self.binderhub_version = BINDERHUB_VERSION
+        # what /versions reports: the installed chart's BinderHub build
+        self.binderhub_version = binderhub_version_for(BINDERHUB_VERSION) or BINDERHUB_VERSION
         self.faults = Faults()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -347,6 +349,7 @@ class Member:
         self.known_images |= charts.images(Release(release.name, release.namespace,
                                                    release.chart, release.version, {}))  # fmt: skip
         if release.chart == "binderhub":
+            self.binderhub_version = binderhub_version_for(release.version) or release.version
             self._apply_values(release.values)
 
     def _apply_values(self, values: dict[str, Any]) -> None:
@@ -357,6 +360,8 @@ class Member:
         if prefix:
             self.settings.image_prefix = prefix
         self.builds.dind = get(values, "imageBuilderType", "host") == "dind"
+        image = get(values, "config.KubernetesBuildExecutor.build_image")
+        self.builds.build_image = image or charts.REPO2DOCKER_IMAGE
 
     # -- pods and what they do ---------------------------------------------------------
     def _workload_for(self, pod: Obj) -> Workload:
@@ -474,11 +479,11 @@ class Member:
         return self.hub.launch_quota()
 
     def versions(self) -> dict[str, Any]:
-        return {
-            "builder_info": {"build_image": charts.REPO2DOCKER_IMAGE},
-            "binderhub": self.binderhub_version,
-            "builder": charts.REPO2DOCKER_IMAGE,
-        }
+        """``VersionHandler``: the installed chart's BinderHub and the configured
+        ``KubernetesBuildExecutor.build_image`` (the class default when unset)."""
+        image = self.builds.build_image
+        return {"builder_info": {"build_image": image}, "binderhub": self.binderhub_version,
+                "builder": image}  # fmt: skip
 
     def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
         hub = self.hub
