@@ -35,6 +35,7 @@ from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
+    from binderctl.federation_config import CheckSettings
     from binderctl.services.actions import Action, Prepared
     from binderctl.services.cluster import ClusterModel, ClusterState
     from binderctl.services.kube import Kube
@@ -127,7 +128,7 @@ class BinderctlApp(App[int]):
                 self.connect()
             self.refresh_budget()
             self.refresh_rotation()
-        self.set_interval(self._check_period(), self.refresh_rotation)
+        self.set_interval(self.check_settings().period, self.refresh_rotation)
 
     @property
     def history(self) -> History:
@@ -205,15 +206,15 @@ class BinderctlApp(App[int]):
         text = f"{summary.currency} {spent} of {cap:.0f} this month"
         self.call_from_thread(self._update_header, month_to_date=text, budget_level=summary.level)
 
-    def _check_period(self) -> float:
-        """The federation redirector's check period (the config's, else production's)."""
+    def check_settings(self) -> CheckSettings:
+        """The federation redirector's check settings (the config's, else production's)."""
         from binderctl.config import load_config
-        from binderctl.federation_config import CheckSettings
+        from binderctl.federation_config import PRODUCTION_CHECK
 
         try:
-            return load_config(self.config_path).federation.check.period
+            return load_config(self.config_path).federation.check
         except BinderctlError:
-            return CheckSettings().period
+            return PRODUCTION_CHECK
 
     @work(thread=True, exclusive=True, group="rotation")
     def refresh_rotation(self) -> None:
@@ -412,7 +413,7 @@ class BinderctlApp(App[int]):
     def _actions(self, name: str, target: str | None, params: dict[str, Any]) -> list[Action]:
         from binderctl.services.actions import Operations
 
-        ops = Operations(self.member, self.kube)
+        ops = Operations(self.member, self.kube, check=self.check_settings())
         if name == "kill":
             pods = params.get("pods") or [target]
             return [ops.kill_sessions(name=pod) for pod in pods]

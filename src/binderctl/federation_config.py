@@ -51,6 +51,9 @@ class CheckSettings:
         return replace(self, period=self.period / speed, failed_period=self.failed_period / speed)
 
 
+PRODUCTION_CHECK = CheckSettings()  # mybinder/values.yaml federationRedirect.check
+
+
 @dataclass(frozen=True)
 class FederationHost:
     """One entry of ``federationRedirect.hosts``, in the form of ``config/prod.yaml``."""
@@ -66,7 +69,7 @@ class FederationHost:
 @dataclass(frozen=True)
 class FederationConfig:
     hosts: tuple[FederationHost, ...]
-    check: CheckSettings = CheckSettings()
+    check: CheckSettings = PRODUCTION_CHECK
     prime_url: str = ""  # "" = the url of the host with prime = true
 
     @property

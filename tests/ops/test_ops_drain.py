@@ -13,11 +13,12 @@ from ops_world import OpsWorld, wait_for
 from binderctl.demo.kube import types
 from binderctl.demo.member import charts as demo_charts
 from binderctl.errors import BinderctlError
+from binderctl.federation_config import PRODUCTION_CHECK
 from binderctl.models import Health, HealthCheck
 from binderctl.services import quota_change
 from binderctl.services.binderhub import fetch_health, set_launch_quota
 from binderctl.services.kube import NODES, Kube
-from binderctl.services.rotation import POD_HEADROOM, read_drain_record
+from binderctl.services.rotation import read_drain_record
 
 SPEED = 20.0  # the install job (12 s) and a binder start (5 s) take under a second
 
@@ -86,7 +87,7 @@ def test_the_old_order_leaves_binderhub_at_the_old_quota_and_drain_does_not(
     drained = world.cli("drain", "--yes")
     assert drained.returncode == 0, drained.stderr
     assert health_quota(world) == 0  # out by the redirector's rule when drain returns
-    assert total_pods(world) + POD_HEADROOM >= 0 and not cordoned(world)
+    assert total_pods(world) + PRODUCTION_CHECK.pod_headroom >= 0 and not cordoned(world)
     assert "uncordoned demo" in drained.stderr
     assert "BinderHub /health reports launch quota 0" in drained.stderr
     assert "the launch quota was already 0" in drained.stderr  # set without binderctl

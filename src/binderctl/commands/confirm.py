@@ -34,7 +34,9 @@ def run_action(ctx: Context, build: Callable[[Operations], Action]) -> int:
     document)."""
     member = ctx.member
     operations = Operations(
-        member, stuck_after=float(ctx.option("stuck_after", STUCK_AFTER_SECONDS))
+        member,
+        stuck_after=float(ctx.option("stuck_after", STUCK_AFTER_SECONDS)),
+        check=ctx.config.federation.check,
     )
     action = build(operations)
     runner = ActionRunner(

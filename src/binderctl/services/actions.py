@@ -17,6 +17,7 @@ from typing import Any
 from binderctl import formatting
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, RefusedError, UsageError
+from binderctl.federation_config import PRODUCTION_CHECK, CheckSettings
 from binderctl.models import COMPONENTS, ComponentName, Health
 from binderctl.services import audit, mapping, quota_change
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
@@ -31,9 +32,6 @@ from binderctl.services.kube import (
     rfc3339,
 )
 from binderctl.services.rotation import (
-    POD_HEADROOM,
-    REDIRECTOR_FAILED_PERIOD,
-    REDIRECTOR_PERIOD,
     clear_drain_record,
     read_drain_record,
     write_drain_record,
@@ -215,10 +213,12 @@ class Operations:
         kube: Kube | None = None,
         *,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
+        check: CheckSettings = PRODUCTION_CHECK,
     ) -> None:
         self.member = member
         self._kube = kube
         self.stuck_after = stuck_after
+        self.check = check  # the federation redirector's (the config's [federation.check])
 
     @property
     def kube(self) -> Kube:
@@ -322,10 +322,8 @@ class Operations:
                     progress("the launch quota was already 0; resume will keep it at 0")
             self._uncordon(progress, cordoned)
             self._apply_quota(progress, 0, timeout)
-            outcome = (
-                "BinderHub reports launch quota 0: the federation redirector drops the member "
-                f"at its next check (every {REDIRECTOR_PERIOD:.0f} s)"
-            )
+            self._wait_for_redirector(progress)
+            outcome = "BinderHub reports launch quota 0 and the federation redirector has checked"
             if wait or force_after is not None:
                 outcome += self._wait_for_sessions(progress, threshold, force_after, poll_seconds)
             return f"{outcome} (resume restores quota {quota_change.shown(record.previous_quota)})"
@@ -384,6 +382,17 @@ class Operations:
                     raise
         return evicted
 
+    def _wait_for_redirector(self, progress: Progress) -> None:
+        """Until the redirector's next check has seen quota 0: one period, with jitter."""
+        check = self.check
+        wait = check.period * (1 + check.jitter)
+        progress(
+            f"BinderHub reports launch quota 0: waiting {wait:.1f} s for the federation "
+            f"redirector's next check (every {check.period:g} s, jitter {check.jitter:g}), "
+            "which drops the member"
+        )
+        time.sleep(wait)
+
     def resume(self, *, timeout: float = quota_change.DEFAULT_TIMEOUT) -> Action:
         def prepare() -> Prepared:
             record = read_drain_record(self.member.name)
@@ -414,7 +423,7 @@ class Operations:
             health = self._apply_quota(progress, quota, timeout)
             clear_drain_record(self.member.name)
             return f"launch quota {quota_change.shown(quota)} in BinderHub; " + _rejoin(
-                health, quota
+                health, quota, self.check
             )
 
         return Action(
@@ -635,22 +644,22 @@ class Operations:
         )
 
 
-def _rejoin(health: Health, quota: int | None) -> str:
+def _rejoin(health: Health, quota: int | None, check: CheckSettings) -> str:
     """When the federation redirector takes the member back, by its own rule."""
     pods = next(
         (c.detail.get("total_pods") for c in health.checks if c.service == "Pod quota"), None
     )
-    if quota is not None and isinstance(pods, int) and pods + POD_HEADROOM >= quota:
+    if quota is not None and isinstance(pods, int) and pods + check.pod_headroom >= quota:
         return (
             f"the federation redirector keeps the member out while its {pods} pods + "
-            f"{POD_HEADROOM} >= quota {quota}"
+            f"{check.pod_headroom} >= quota {quota}"
         )
     if health.ok is False:
         failing = ", ".join(c.service for c in health.checks if not c.ok)
         return f"the federation redirector keeps the member out while /health fails: {failing}"
     return (
         "the federation redirector re-checks a dropped member only after its failed_period "
-        f"({REDIRECTOR_FAILED_PERIOD:.0f} s in production): launches return within that"
+        f"({check.failed_period:g} s): launches return within that"
     )
 
 

@@ -18,13 +18,6 @@ from binderctl.models import Rotation
 from binderctl.paths import app_dir, write_private
 
 DRAIN_RECORD = "drain.json"
-# The federation redirector's production check settings (jupyterhub/mybinder.org-deploy
-# mybinder/values.yaml ``federationRedirect``; applied by images/federation-redirect/app.py
-# ``health_check``): a healthy host is checked every PERIOD seconds, a dropped one again
-# only after FAILED_PERIOD; a host whose total_pods + POD_HEADROOM >= quota is dropped.
-REDIRECTOR_PERIOD = 15.0
-REDIRECTOR_FAILED_PERIOD = 90.0
-POD_HEADROOM = 10
 
 
 @dataclass(frozen=True)
