@@ -99,6 +99,9 @@ class MemberConfig:
     session_cpu_limit: float = 1.0
     cull_timeout_seconds: int = 600
     cull_max_age_seconds: int = 21600
+    dns_resolvers: tuple[str, ...] = ()  # empty: the nameservers of /etc/resolv.conf
+    dind_mtu: int = 1450
+    dind_max_concurrent_uploads: int = 32
     comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
 
     @property
@@ -243,6 +246,19 @@ def _url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _resolvers(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a non-empty list of resolvers, like ["1.1.1.1", "9.9.9.9"]')
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ValueError(f"item {index}: expected a resolver address string")
+        try:
+            parsing.parse_resolver(item)
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+    return tuple(value)
+
+
 def _k3s_version(value: Any) -> str:
     text = _str(value)
     k3s_release(text)
@@ -285,6 +301,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "session_cpu_limit": _float_range(0.01, 64),
     "cull_timeout": _duration,
     "cull_max_age": _duration,
+    "dns_resolvers": _resolvers,
+    "dind_mtu": _int_range(576, 9000),
+    "dind_max_concurrent_uploads": _int_range(1, 128),
     "comparisons": _comparisons,
 }
 _RENAMED = {"cull_timeout": "cull_timeout_seconds", "cull_max_age": "cull_max_age_seconds"}
@@ -412,6 +431,8 @@ TEMPLATE = """\
 # Public hostnames: create DNS A records for both and their wildcards.
 binder_host = "{binder_host}"
 # hub_host = "hub.{binder_host}"
+# `binderctl --provision` waits until they resolve, asking these resolvers:
+# dns_resolvers = ["1.1.1.1", "9.9.9.9"]   # default: the nameservers of /etc/resolv.conf
 
 # Who may reach SSH (22) and the Kubernetes API (6443). 0.0.0.0/0 is refused
 # unless allow_world_access = true.
@@ -438,6 +459,8 @@ letsencrypt_email = "ops@example.org"
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
+# dind_mtu = 1450                    # mybinder's value: 1500 breaks some sites for builds
+# dind_max_concurrent_uploads = 32   # mybinder's value: parallel layer pushes
 
 # Money.
 budget_cap_eur = 300

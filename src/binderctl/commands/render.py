@@ -35,6 +35,9 @@ class ProgressPrinter:
         self._stop = threading.Event()
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.notice:  # what the operator must do now: printed once, whole
+            self._end()
+            self._write(event.notice.rstrip("\n") + "\n")
         if event.state == "running":
             if self.live:
                 self._start(event.title)
