@@ -206,7 +206,8 @@ async def test_a_values_secret_must_exist_is_merged_and_followed(running: Runnin
     assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == (
         "ContainerCreating"
     )
-    assert not _installed_registry(member)  # the release installed before still runs
+    in_cluster = {"url": f"http://{member.options.in_cluster_registry}"}
+    assert _installed_registry(member) == in_cluster  # the release installed before still runs
     assert _registry_check(member)  # with the in-cluster registry
 
     member.writer.create(

@@ -100,7 +100,8 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     ]
     charts_step = next(s for s in after["steps"] if s["step"] == "charts")
     assert charts_step["message"] == (
-        "cert-manager unchanged, registry unchanged, binderhub unchanged"
+        "cert-manager unchanged, cluster-issuer unchanged, ingress unchanged, "
+        "registry unchanged, binderhub unchanged"
     )
     assert after["server"]["ipv4"] in text
     assert after["health"] == HEALTHY

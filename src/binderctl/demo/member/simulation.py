@@ -342,7 +342,7 @@ class Member:
         if prefix:
             self.settings.image_prefix = prefix
         self.builds.dind = get(values, "imageBuilderType", "host") == "dind"
-        self.builds.push_error = push_error(values, self.options.in_cluster_registry)
+        self.builds.push_error = push_error(values, self.options.node_ip)
 
     # -- pods and what they do ---------------------------------------------------------
     def _workload_for(self, pod: Obj) -> Workload:
@@ -446,7 +446,9 @@ class Member:
         release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
         values = release.values if release is not None else {}
         url = urlsplit(str(get(values, "registry.url") or ""))
-        if url.hostname is None or url.hostname in POD_LOOPBACK:
+        if url.hostname is None or (
+            url.hostname in POD_LOOPBACK and url.hostname != self.options.node_ip
+        ):
             return False  # the binder pod's own loopback: connection refused
         if url.netloc != self.options.in_cluster_registry:
             return bool(get(values, "registry.password"))
@@ -485,20 +487,23 @@ class Member:
             hub.binder_log("W", "health:196", f"Unhealthy services: {unhealthy}")
 
 
-def push_error(values: dict[str, Any], in_cluster: str) -> str | None:
+def push_error(values: dict[str, Any], node_ip: str) -> str | None:
     """Why dind cannot push to the registry of ``image_prefix`` (None: it can). dind
     runs in a pod without the host network, and dockerd speaks HTTPS to a registry
     not named in ``--insecure-registry``."""
     prefix = str(get(values, "config.BinderHub.image_prefix") or "")
     registry = prefix.split("/", 1)[0]
     host = registry.rsplit(":", 1)[0].strip("[]")
-    if host in POD_LOOPBACK:
+    if host in POD_LOOPBACK and host != node_ip:
         return (
             f'Get "https://{registry}/v2/": dial tcp {"[::1]" if host == "::1" else "127.0.0.1"}'
             f":{registry.rsplit(':', 1)[-1]}: connect: connection refused"
         )
     args = get(values, "dind.daemonset.extraArgs") or []
-    if registry == in_cluster and f"--insecure-registry={registry}" not in args:
+    if (
+        registry == f"{node_ip}:{REGISTRY_NODE_PORT}"
+        and f"--insecure-registry={registry}" not in args
+    ):
         return f'Get "https://{registry}/v2/": http: server gave HTTP response to HTTPS client'
     return None
 
