@@ -30,6 +30,10 @@ class BinderHubState(Protocol):
 
     def registry_up(self) -> bool: ...
 
+    def hub_api_from_binder(self) -> bool:
+        """BinderHub's own call to ``hub_url_local`` (its "JupyterHub API" check)."""
+        ...
+
     def pod_counts(self) -> tuple[int, int]:
         """(user pods, build pods) in the release namespace."""
         ...
@@ -57,7 +61,7 @@ def health(state: BinderHubState) -> tuple[bool, list[dict[str, Any]]]:
     total = users + builds
     results: list[dict[str, Any]] = [
         {"service": "Docker registry", "ok": state.registry_up()},
-        {"service": "JupyterHub API", "ok": state.hub_api_up()},
+        {"service": "JupyterHub API", "ok": state.hub_api_from_binder()},
         {
             "service": "Pod quota",
             "total_pods": total,

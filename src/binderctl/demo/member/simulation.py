@@ -80,7 +80,11 @@ def binderhub_chart(quota: int | None, image_prefix: str, **values: Any) -> Obj:
     ``dind`` values to match the prefix)."""
     content = {
         "config": {
-            "BinderHub": {"use_registry": True, "image_prefix": image_prefix},
+            "BinderHub": {
+                "use_registry": True,
+                "image_prefix": image_prefix,
+                "hub_url_local": "http://proxy-public",
+            },
             "LaunchQuota": {"total_quota": quota},
         },
         "imageBuilderType": "dind",
@@ -437,6 +441,23 @@ class Member:
 
     def hub_api_up(self) -> bool:
         return self.hub.hub_up and self.hub.proxy_up
+
+    def hub_api_from_binder(self) -> bool:
+        """Only an in-cluster ``hub_url_local`` (the proxy's Service) works: without it
+        BinderHub calls ``hub_url``, the public https URL, which needs DNS and a Let's
+        Encrypt certificate the demo never issues (stricter than a member whose
+        certificate exists)."""
+        release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
+        values = release.values if release is not None else {}
+        local = urlsplit(str(get(values, "config.BinderHub.hub_url_local") or ""))
+        in_cluster = (local.hostname or "").split(".")
+        if (
+            local.scheme != "http"
+            or in_cluster[0] != "proxy-public"
+            or (len(in_cluster) > 1 and in_cluster[1] != RELEASE_NAMESPACE)
+        ):
+            return False
+        return self.hub_api_up()
 
     def registry_up(self) -> bool:
         """BinderHub asks the registry its running release names: an external one
