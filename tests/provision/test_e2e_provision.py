@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
 from kubernetes import client, config
 from provisionkit import (
     HEALTHY,
@@ -76,6 +77,24 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
             "-o", "jsonpath={.items[*].status.readyReplicas}",
         )  # fmt: skip
         assert ready.split() == ["1", "1", "1"]
+        assert_install_is_real(
+            yaml.safe_load(kubectl(world, "get", "helmchart", "-A", "-o", "yaml"))
+        )
+
+
+def assert_install_is_real(listed: dict) -> None:
+    """What `kubectl get helmchart -A -o yaml` must show on a provisioned member (issue 13)."""
+    by_name = {c["metadata"]["name"]: c for c in listed["items"]}
+    assert sorted(by_name) == ["binderhub", "cert-manager", "cluster-issuer", "ingress", "registry"]
+    assert {c["spec"].get("failurePolicy") for c in by_name.values()} == {"abort"}
+    values = {
+        name: yaml.safe_load(c["spec"].get("valuesContent") or "{}") for name, c in by_name.items()
+    }
+    prefix = values["binderhub"]["config"]["BinderHub"]["image_prefix"]
+    assert not prefix.startswith("localhost") and prefix.endswith(":30500/binder-")
+    assert "ClusterIssuer" not in yaml.safe_dump(values["cert-manager"])
+    websecure = values["ingress"]["ports"]["websecure"]["transport"]["respondingTimeouts"]
+    assert min(websecure["readTimeout"], websecure["idleTimeout"]) >= 600
 
 
 def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
