@@ -100,6 +100,9 @@ class MemberConfig:
     cull_timeout_seconds: int = 600
     cull_max_age_seconds: int = 21600
     dns_resolvers: tuple[str, ...] = ()  # empty: the nameservers of /etc/resolv.conf
+    # mybinder.org-deploy mybinder/values.yaml binderhub.networkPolicy.egress.tcpPorts:
+    # http(s), git, rsync, xroot, Wolfram licensing, IPFS; () = every port (z2jh default)
+    session_egress_ports: tuple[int, ...] = (80, 443, 9418, 873, 1094, 1095, 16286, 4001)
     dind_mtu: int = 1450
     dind_max_concurrent_uploads: int = 32
     comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
@@ -259,6 +262,14 @@ def _resolvers(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _ports(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or any(
+        isinstance(p, bool) or not isinstance(p, int) or not 0 < p < 65536 for p in value
+    ):
+        raise ValueError("expected a list of TCP ports (1-65535), like [80, 443, 9418]; [] = all")
+    return tuple(value)
+
+
 def _k3s_version(value: Any) -> str:
     text = _str(value)
     k3s_release(text)
@@ -302,6 +313,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "cull_timeout": _duration,
     "cull_max_age": _duration,
     "dns_resolvers": _resolvers,
+    "session_egress_ports": _ports,
     "dind_mtu": _int_range(576, 9000),
     "dind_max_concurrent_uploads": _int_range(1, 128),
     "comparisons": _comparisons,
@@ -459,6 +471,7 @@ letsencrypt_email = "ops@example.org"
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
+# session_egress_ports = [80, 443, 9418, 873, 1094, 1095, 16286, 4001]  # mybinder's; [] = all
 # dind_mtu = 1450                    # mybinder's value: 1500 breaks some sites for builds
 # dind_max_concurrent_uploads = 32   # mybinder's value: parallel layer pushes
 

@@ -126,3 +126,15 @@ def test_image_builder_is_dind_the_current_way() -> None:
     values = values_of(by_name(member())["binderhub"])
     assert values["imageBuilderType"] == "dind"
     assert "dind" not in values or "enabled" not in values["dind"]
+
+
+def test_sessions_reach_the_internet_on_mybinders_ports_only() -> None:
+    """mybinder's netpol: egress to 0.0.0.0/0 except private ranges, on listed ports."""
+    policy = values_of(by_name(member())["binderhub"])["jupyterhub"]["singleuser"]["networkPolicy"]
+    assert policy["egressAllowRules"] == {"nonPrivateIPs": False}
+    (rule,) = policy["egress"]
+    assert [p["port"] for p in rule["ports"]] == [80, 443, 9418, 873, 1094, 1095, 16286, 4001]
+    assert "169.254.169.254/32" in rule["to"][0]["ipBlock"]["except"]
+    open_ports = replace(member(), session_egress_ports=())
+    assert values_of(by_name(open_ports)["binderhub"])["jupyterhub"]["singleuser"][
+        "networkPolicy"] == {"enabled": True}  # fmt: skip

@@ -177,6 +177,26 @@ def _tls_ingress(host: str, secret: str) -> dict[str, Any]:
     }
 
 
+# Where sessions may not connect: the cluster's and other private networks, and the
+# cloud metadata server (mybinder.org-deploy mybinder/templates/netpol.yaml).
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32")
+
+
+def session_network_policy(member: MemberConfig) -> dict[str, Any]:
+    """z2jh's ``singleuser.networkPolicy``: with ports listed, sessions reach public
+    addresses on those TCP ports only (mybinder limits egress the same way, against
+    port scans and abuse from sessions); without, z2jh's default (any public port)."""
+    if not member.session_egress_ports:
+        return {"enabled": True}
+    ports = [{"port": port, "protocol": "TCP"} for port in member.session_egress_ports]
+    world = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_NETWORKS)}}
+    return {
+        "enabled": True,
+        "egressAllowRules": {"nonPrivateIPs": False},
+        "egress": [{"ports": ports, "to": [world]}],
+    }
+
+
 def dind_args(member: MemberConfig, node_ip: str) -> list[str]:
     """dockerd's extra flags: mybinder's MTU and parallel pushes, and plain HTTP to the
     in-cluster registry (as BinderHub's CI does for its own)."""
@@ -209,6 +229,7 @@ def binderhub_values(member: MemberConfig, node_ip: str) -> dict[str, Any]:
             "ingress": _tls_ingress(member.hub_host, "hub-tls"),
             "proxy": {"service": {"type": "ClusterIP"}},
             "singleuser": {
+                "networkPolicy": session_network_policy(member),
                 "memory": {
                     "guarantee": member.session_memory_guarantee,
                     "limit": member.session_memory_limit,
