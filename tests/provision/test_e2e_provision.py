@@ -70,6 +70,9 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
         (f"*.{BINDER_HOST}", ipv4),
     }
     assert labelled(world) == ONE_OF_EACH
+    options = world.cluster().member.options  # what k3s on the node started with
+    assert options.disabled == ("traefik",)
+    assert options.plain_http_registries == (f"{ipv4}:30500",)
     if shutil.which("kubectl") is not None:  # the outside check of the kubeconfig
         assert kubectl(world, "get", "nodes", "-o", "name").split() == ["node/binderctl-demo"]
         ready = kubectl(
