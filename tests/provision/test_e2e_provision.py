@@ -18,9 +18,11 @@ from provisionkit import (
     STEP_NAMES,
     assert_clean,
     labelled,
+    provision_through,
     run_cli,
 )
 
+from binderctl.demo.kube import types
 from binderctl.demo.world import BINDER_HOST, DemoWorld
 
 
@@ -130,3 +132,24 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     assert labelled(world) == ONE_OF_EACH
     assert helm_chart_versions(world.kubeconfig_path) == charts
     assert world.kubeconfig_path.read_bytes() == kubeconfig
+
+
+def test_a_node_with_k3s_bundled_traefik_is_refused_before_the_charts(world: DemoWorld) -> None:
+    """A member installed before --disable=traefik: two traefiks would fight over 80/443."""
+    provision_through(world, "kubeconfig")
+    bundled = {
+        "metadata": {"name": "traefik", "namespace": "kube-system"},
+        "spec": {"chart": "https://%{KUBERNETES_API}%/static/charts/traefik.tgz"},
+    }
+    cluster = world.cluster()
+    assert world.runtime is not None
+
+    async def create() -> None:  # on the world's loop, where the member runs
+        cluster.member.writer.create(types.HELMCHARTS, bundled)
+
+    world.runtime.run(create())
+    failed = run_cli(world, "--provision", "--yes")
+    assert failed.returncode == 1, failed.stderr
+    assert "k3s on this node still deploys its bundled traefik" in failed.stderr
+    assert "disable: [traefik]" in failed.stderr
+    assert "Traceback" not in failed.stderr

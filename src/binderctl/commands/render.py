@@ -122,7 +122,7 @@ def summary_text(summary: Summary) -> str:
             f"  server      {summary.server_name} (id {summary.server_id}), IPv4 {summary.ipv4}"
         )
     if summary.dns:
-        lines.append("  DNS         create these A records:")
+        lines.append("  DNS         A records (keep them; checked unless --skip-dns-wait):")
         width = max(len(name) for name, _, _ in summary.dns)
         lines += [
             f"                {name:<{width}}  {kind}  {value}" for name, kind, value in summary.dns

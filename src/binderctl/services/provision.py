@@ -28,7 +28,14 @@ from binderctl.services.actions import Action, Prepared, Progress
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem
-from binderctl.services.kube import NODES, Kube, KubeError, client_cert_expiry, kubeconfig_path
+from binderctl.services.kube import (
+    HELMCHARTS,
+    NODES,
+    Kube,
+    KubeError,
+    client_cert_expiry,
+    kubeconfig_path,
+)
 from binderctl.services.node import Node, check_ssh_key, forget_host_key
 from binderctl.services.rotation import read_drain_record
 
@@ -241,9 +248,28 @@ def _charts_result(outcome: dict[str, str], note: str) -> StepResult:
     return StepResult(words + note, {"charts": outcome})
 
 
+def _refuse_bundled_traefik(kube: Kube) -> None:
+    """A node installed before binderctl disabled k3s's traefik: that one holds ports 80
+    and 443, so the member's own (chart ``ingress``) could never serve."""
+    try:
+        kube.get(HELMCHARTS, "traefik", charts.CHART_NAMESPACE)
+    except KubeError as exc:
+        if exc.status == 404:
+            return
+        raise
+    raise BinderctlError(
+        "k3s on this node still deploys its bundled traefik, which holds ports 80 and 443 "
+        "(the member's own traefik, with websocket-safe timeouts, is the chart `ingress`)",
+        hint="on the node: put `disable: [traefik]` in /etc/rancher/k3s/config.yaml and "
+        "the in-cluster registry in /etc/rancher/k3s/registries.yaml (see the README), "
+        "then `systemctl restart k3s` and rerun; or rebuild the server",
+    )
+
+
 def _charts(run: Run) -> StepResult:
     quota, note = _charts_quota(run.member)
     with Kube(run.member) as kube:
+        _refuse_bundled_traefik(kube)
         return _charts_result(charts.apply_charts(kube, run.member, quota), note)
 
 
