@@ -138,7 +138,7 @@ def issuer_chart_content(member: MemberConfig) -> str:
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
-        tarfile.open(fileobj=packed, mode="w") as tar,
+        tarfile.TarFile(fileobj=packed, mode="w") as tar,  # in memory
     ):
         _tar_member(tar, f"{ISSUER.chart}/Chart.yaml", yaml.safe_dump(chart, sort_keys=False))
         _tar_member(
