@@ -202,6 +202,8 @@ class ProvisionScreen(ConsoleScreen):
     def show_step(self, event: ProgressEvent) -> None:
         self.steps[event.step] = event
         self.query_one("#steps", Static).update(steps_table(self.steps.values()))
+        if event.notice:  # the DNS records to create: shown below the steps until the end
+            self.query_one("#provision-summary", Static).update(Text(event.notice))
 
 
 def steps_table(events: Iterable[ProgressEvent]) -> Table:

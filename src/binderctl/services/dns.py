@@ -188,10 +188,11 @@ def check(member: MemberConfig, ipv4: str) -> list[Lookup]:
         except OSError as exc:
             found.append(Lookup(record, (), str(exc)))
             continue
+        shown = record.name if record.probe == record.name else f"{record.name} ({record.probe})"
         if not addresses:
-            problem = f"{record.probe} does not resolve yet"
+            problem = f"{shown} does not resolve yet"
         elif set(addresses) != {ipv4}:
-            problem = f"{record.probe} resolves to {', '.join(addresses)}, not {ipv4}"
+            problem = f"{shown} resolves to {', '.join(addresses)}, not {ipv4}"
         else:
             problem = ""
         found.append(Lookup(record, addresses, problem))
