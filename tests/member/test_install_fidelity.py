@@ -229,8 +229,8 @@ async def _websocket_lifetime(member: Member) -> float:
     try:
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{port}/user/alice/api/kernels/k1/channels"
+            opened = member.clock.elapsed()  # at or before the proxy's deadline starts
             async with session.ws_connect(url, headers={"Host": member.hub_host}) as socket:
-                opened = member.clock.elapsed()
                 await socket.send_str("ping")
                 assert (await socket.receive()).data == "ping"
                 async with asyncio.timeout(30):
