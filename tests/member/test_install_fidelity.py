@@ -268,3 +268,24 @@ async def test_health_needs_an_in_cluster_hub_url_local(running: Running) -> Non
 
     member.store.mutate(types.HELMCHARTS, "kube-system", "binderhub", public)
     await until(lambda: not check(member, "JupyterHub API"))
+
+
+async def test_without_any_traefik_the_ingress_answers_nothing(running: Running) -> None:
+    """k3s --disable=traefik and no traefik chart: nothing serves 443."""
+    member = await running(
+        disabled=("traefik",), charts=(registry_chart(), in_cluster_binderhub_chart(100, NODE_IP))
+    )
+    app = BinderHubApp(member)
+    port = await app.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.get(
+                    f"http://127.0.0.1:{port}/health", headers={"Host": member.binder_host}
+                ) as response:
+                    answered: int | None = response.status
+            except aiohttp.ClientError:
+                answered = None
+    finally:
+        await app.stop()
+    assert answered is None

@@ -5,7 +5,8 @@ Routed by Host header like traefik: the binder host serves ``/health`` and ``/ve
 ``/hub/api/health`` and a session's kernel websocket (``/user/<name>/api/kernels/<id>/
 channels``), which traefik cuts when its websecure ``readTimeout`` runs out (traefik's
 default since v2.11.2 is 60 s). Answers follow the simulated state: no ready binder pod
-means traefik's 503, a hub that is down fails the "JupyterHub API" check.
+means traefik's 503, a hub that is down fails the "JupyterHub API" check, and with no
+traefik release installed at all the connection is dropped unanswered.
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ class BinderHubApp:
         return app
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
+        if self.state.websocket_lifetime() is None:
+            # no traefik installed: nothing holds ports 80/443 (servicelb binds them for
+            # traefik's LoadBalancer Service), so the connection goes nowhere
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=503)
         host = (request.host or "").rsplit(":", 1)[0].lower()
         if host == self.state.binder_host:
             if not self.state.binder_up():
@@ -125,7 +132,7 @@ class BinderHubApp:
         """A kernel's websocket: echoes messages until traefik's read deadline."""
         lifetime = self.state.websocket_lifetime()
         if lifetime is None or not self.state.hub_api_up():
-            return _unavailable()
+            return _unavailable()  # (lifetime is None only if traefik went meanwhile)
         socket = web.WebSocketResponse()
         await socket.prepare(request)
 
