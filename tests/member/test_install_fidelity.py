@@ -207,6 +207,8 @@ async def test_default_failure_policy_uninstalls_binderhub_after_a_failed_upgrad
     log = helm_log(member, "binderhub")
     assert "Error: UPGRADE FAILED" in log
     assert log.index("Error: UPGRADE FAILED") < log.index("Uninstalling failed helm_v3 chart")
+    # helm uninstall removes the release, not helm-controller's own values Secret
+    assert member.store.find(types.SECRETS, "kube-system", "chart-values-binderhub")
 
 
 async def test_abort_keeps_the_release_after_a_failed_upgrade(running: Running) -> None:

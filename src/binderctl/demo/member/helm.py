@@ -476,14 +476,19 @@ class HelmController:
         self.on_installed(release)
 
     def _uninstall(self, key: tuple[str, str]) -> None:
+        """The HelmChart is gone: its release, and the controller's values Secret."""
+        self._helm_uninstall(key[1])
+        self.writer.delete(types.SECRETS, key[0], values_secret_name(key[1]))
+
+    def _helm_uninstall(self, release_name: str) -> None:
+        """``helm uninstall``: every object the release rendered."""
         for (namespace, name), release in list(self.installed.items()):
-            if name != key[1]:
+            if name != release_name:
                 continue
             for rt, obj in charts.render(release):
                 self.writer.delete(rt, namespace, obj["metadata"]["name"])
             del self.installed[(namespace, name)]
-        self.failed.discard(key[1])
-        self.writer.delete(types.SECRETS, key[0], values_secret_name(key[1]))
+        self.failed.discard(release_name)
 
     # -- the Job's pod ---------------------------------------------------------------
     def chart_of_pod(self, pod: Obj) -> Obj | None:
@@ -578,7 +583,7 @@ class HelmController:
         ]
         self.logs.write_many(ns, name, container, lines)
         if outcome.uninstall:
-            self._uninstall((meta["namespace"], meta["name"]))
+            self._helm_uninstall(meta["name"])
         if outcome.release is None or outcome.code != 0:
             return
         deployed = stamps.http_date(self.writer.wall())
