@@ -103,6 +103,7 @@ class MemberConfig:
     # mybinder.org-deploy mybinder/values.yaml binderhub.networkPolicy.egress.tcpPorts:
     # http(s), git, rsync, xroot, Wolfram licensing, IPFS; () = every port (z2jh default)
     session_egress_ports: tuple[int, ...] = (80, 443, 9418, 873, 1094, 1095, 16286, 4001)
+    cryptnono: bool = True  # mybinder's crypto-mining detection (a chart of its own)
     dind_mtu: int = 1450
     dind_max_concurrent_uploads: int = 32
     comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
@@ -314,6 +315,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "cull_max_age": _duration,
     "dns_resolvers": _resolvers,
     "session_egress_ports": _ports,
+    "cryptnono": _bool,
     "dind_mtu": _int_range(576, 9000),
     "dind_max_concurrent_uploads": _int_range(1, 128),
     "comparisons": _comparisons,
@@ -472,6 +474,7 @@ letsencrypt_email = "ops@example.org"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
 # session_egress_ports = [80, 443, 9418, 873, 1094, 1095, 16286, 4001]  # mybinder's; [] = all
+# cryptnono = true                  # mybinder's crypto-mining detection
 # dind_mtu = 1450                    # mybinder's value: 1500 breaks some sites for builds
 # dind_max_concurrent_uploads = 32   # mybinder's value: parallel layer pushes
 

@@ -34,7 +34,7 @@ def values_of(chart: dict) -> dict:
 def test_charts_in_install_order_in_kube_system() -> None:
     objects = charts.helm_charts(member(), NODE_IP)
     assert [c["metadata"]["name"] for c in objects] == [
-        "cert-manager", "cluster-issuer", "ingress", "registry", "binderhub"
+        "cert-manager", "cluster-issuer", "ingress", "cryptnono", "registry", "binderhub"
     ]  # fmt: skip
     assert {c["metadata"]["namespace"] for c in objects} == {"kube-system"}
     assert all(c["spec"]["createNamespace"] for c in objects)
@@ -59,7 +59,7 @@ def test_no_limit_quota_is_null() -> None:
 def test_external_registry_drops_the_in_cluster_one() -> None:
     external = replace(member(), registry_url="https://registry.example.org")
     names = [c["metadata"]["name"] for c in charts.helm_charts(external, NODE_IP)]
-    assert names == ["cert-manager", "cluster-issuer", "ingress", "binderhub"]
+    assert names == ["cert-manager", "cluster-issuer", "ingress", "cryptnono", "binderhub"]
     values = values_of(by_name(external)["binderhub"])
     assert values["config"]["BinderHub"]["image_prefix"] == "registry.example.org/binder-"
 
@@ -138,3 +138,20 @@ def test_sessions_reach_the_internet_on_mybinders_ports_only() -> None:
     open_ports = replace(member(), session_egress_ports=())
     assert values_of(by_name(open_ports)["binderhub"])["jupyterhub"]["singleuser"][
         "networkPolicy"] == {"enabled": True}  # fmt: skip
+
+
+def test_cryptnono_runs_with_mybinders_detectors() -> None:
+    """mybinder/values.yaml cryptnono: containers looked up in k3s's containerd and dind."""
+    values = values_of(by_name(member())["cryptnono"])
+    flow = values["detectors"]["tcpflowkiller"]
+    assert flow["enabled"] and flow["config"]["FlowKiller"]["unique_destinations_threshold"] == 24
+    for detector in ("tcpflowkiller", "execwhacker"):
+        assert values["detectors"][detector]["containerdHostPath"] == (
+            "/run/k3s/containerd/containerd.sock"
+        )
+        assert values["detectors"][detector]["dockerHostPath"] == "/run/dind/docker.sock"
+    names = [
+        c["metadata"]["name"]
+        for c in charts.helm_charts(replace(member(), cryptnono=False), NODE_IP)
+    ]
+    assert "cryptnono" not in names

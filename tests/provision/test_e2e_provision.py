@@ -90,7 +90,9 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
 def assert_install_is_real(listed: dict) -> None:
     """What `kubectl get helmchart -A -o yaml` must show on a provisioned member (issue 13)."""
     by_name = {c["metadata"]["name"]: c for c in listed["items"]}
-    assert sorted(by_name) == ["binderhub", "cert-manager", "cluster-issuer", "ingress", "registry"]
+    assert sorted(by_name) == [
+        "binderhub", "cert-manager", "cluster-issuer", "cryptnono", "ingress", "registry"
+    ]  # fmt: skip
     assert {c["spec"].get("failurePolicy") for c in by_name.values()} == {"abort"}
     values = {
         name: yaml.safe_load(c["spec"].get("valuesContent") or "{}") for name, c in by_name.items()
@@ -124,7 +126,7 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     ]
     charts_step = next(s for s in after["steps"] if s["step"] == "charts")
     assert charts_step["message"] == (
-        "cert-manager unchanged, cluster-issuer unchanged, ingress unchanged, "
+        "cert-manager unchanged, cluster-issuer unchanged, ingress unchanged, cryptnono unchanged, "
         "registry unchanged, binderhub unchanged"
     )
     assert after["server"]["ipv4"] in text

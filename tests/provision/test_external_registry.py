@@ -115,7 +115,7 @@ def test_provision_with_an_external_registry(
     charts_step = next(s for s in summary["steps"] if s["step"] == "charts")
     assert charts_step["message"] == (
         "registry password created, cert-manager created, cluster-issuer created, "
-        "ingress created, binderhub created"
+        "ingress created, cryptnono created, binderhub created"
     )
     secret = registry_secret(world)
     assert secret.type == "Opaque"
@@ -144,7 +144,7 @@ def test_provision_with_an_external_registry(
     ]
     assert next(s for s in again["steps"] if s["step"] == "charts")["message"] == (
         "registry password unchanged, cert-manager unchanged, cluster-issuer unchanged, "
-        "ingress unchanged, binderhub unchanged"
+        "ingress unchanged, cryptnono unchanged, binderhub unchanged"
     )
     after = (
         registry_secret(world).metadata.resource_version,
@@ -176,7 +176,7 @@ def test_a_new_password_updates_the_secret_and_installs_again(
     steps = {s["step"]: s for s in json.loads(second.stdout)["steps"]}
     assert steps["charts"]["message"] == (
         "registry password updated, cert-manager unchanged, cluster-issuer unchanged, "
-        "ingress unchanged, binderhub unchanged"
+        "ingress unchanged, cryptnono unchanged, binderhub unchanged"
     )
     assert not steps["charts"]["verified"]
     assert "registry password from environment variable" in steps["check"]["message"]
@@ -193,7 +193,8 @@ def test_a_new_password_updates_the_secret_and_installs_again(
             outcome = charts.apply_charts(kube, in_cluster)
             assert outcome == {
                 "cert-manager": "unchanged", "cluster-issuer": "unchanged",
-                "ingress": "unchanged", "registry": "created", "binderhub": "updated",
+                "ingress": "unchanged", "cryptnono": "unchanged", "registry": "created",
+                "binderhub": "updated",
                 "registry password": "deleted",
             }  # fmt: skip
             assert set(charts.chart_drift(kube, in_cluster).values()) == {"unchanged"}

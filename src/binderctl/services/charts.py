@@ -75,7 +75,18 @@ CERT_MANAGER = ChartSource(
 ISSUER = ChartSource("cluster-issuer", "", "binderctl-cluster-issuer", "1.0.0", "cert-manager")
 # Replaces k3s's bundled traefik (k3s --disable=traefik): a release name of its own,
 # so k3s's addon controller never takes the object for the bundled one.
-INGRESS = ChartSource("ingress", "https://traefik.github.io/charts", "traefik", "41.3.0", "traefik")
+# The traefik chart version mybinder's own chart depends on (mybinder/Chart.yaml).
+INGRESS = ChartSource("ingress", "https://traefik.github.io/charts", "traefik", "41.1.1", "traefik")
+# Crypto-mining detection, as every mybinder member runs it (mybinder/Chart.yaml).
+CRYPTNONO = ChartSource(
+    "cryptnono",
+    "https://cryptnono.github.io/cryptnono/",
+    "cryptnono",
+    "0.3.2-0.dev.git.267.h766bf8f",
+    "cryptnono",
+)
+K3S_CONTAINERD_SOCKET = "/run/k3s/containerd/containerd.sock"
+DIND_SOCKET = "/run/dind/docker.sock"  # the BinderHub chart's dind.hostSocketDir
 REGISTRY = ChartSource("registry", "https://helm.twun.io", "docker-registry", "2.2.3", "registry")
 BINDERHUB = ChartSource(
     RELEASE,
@@ -164,6 +175,21 @@ def registry_values() -> dict[str, Any]:
     return {
         "service": {"type": "NodePort", "nodePort": REGISTRY_NODE_PORT},
         "persistence": {"enabled": True, "size": "200Gi", "storageClass": "local-path"},
+    }
+
+
+def cryptnono_values() -> dict[str, Any]:
+    """mybinder's cryptnono detectors (mybinder/values.yaml ``cryptnono``): execwhacker
+    and the TCP flow killer look containers up in k3s's containerd and in dind, and log
+    the session's client IP and repo."""
+    sockets = {"containerdHostPath": K3S_CONTAINERD_SOCKET, "dockerHostPath": DIND_SOCKET}
+    envs = ["BINDER_CLIENT_IP", "BINDER_REF_URL"]
+    flow_killer = {"log_container_envs": envs, "unique_destinations_threshold": 24}
+    return {
+        "detectors": {
+            "tcpflowkiller": {"enabled": True, "config": {"FlowKiller": flow_killer}, **sockets},
+            "execwhacker": {**sockets, "lookupEnvs": envs},
+        }
     }
 
 
@@ -301,7 +327,8 @@ def _helm_chart(source: ChartSource, values: dict[str, Any] | None) -> dict[str,
 def sources(member: MemberConfig) -> list[ChartSource]:
     """The member's charts, in install order."""
     registry = [REGISTRY] if uses_in_cluster_registry(member) else []
-    return [CERT_MANAGER, ISSUER, INGRESS, *registry, BINDERHUB]
+    cryptnono = [CRYPTNONO] if member.cryptnono else []
+    return [CERT_MANAGER, ISSUER, INGRESS, *cryptnono, *registry, BINDERHUB]
 
 
 def helm_charts(member: MemberConfig, node_ip: str) -> list[dict[str, Any]]:
@@ -317,6 +344,7 @@ def helm_charts(member: MemberConfig, node_ip: str) -> list[dict[str, Any]]:
         CERT_MANAGER.name: _helm_chart(CERT_MANAGER, cert_manager_values()),
         ISSUER.name: issuer,
         INGRESS.name: _helm_chart(INGRESS, ingress_values()),
+        CRYPTNONO.name: _helm_chart(CRYPTNONO, cryptnono_values()),
         REGISTRY.name: _helm_chart(REGISTRY, registry_values()),
         BINDERHUB.name: binderhub,
     }

@@ -578,7 +578,37 @@ def traefik(release: Release) -> Rendered:
     ]
 
 
+def cryptnono(release: Release) -> Rendered:
+    """The cryptnono chart's DaemonSet: a container per enabled detector (execwhacker
+    and monero by default, flowkiller with tcpflowkiller), kernel headers fetched first.
+    Image tags: chartpress tags the images with the chart's version."""
+    values, tag = release.values, release.version
+    detectors = [
+        ("execwhacker", get(values, "detectors.execwhacker.enabled", True)),
+        ("monero", get(values, "detectors.monero.enabled", True)),
+        ("flowkiller", get(values, "detectors.tcpflowkiller.enabled", False)),
+    ]
+    image = f"quay.io/yuvipanda/cryptnono:{tag}"
+    name = release.name if "cryptnono" in release.name else f"{release.name}-cryptnono"
+    match = {"app.kubernetes.io/name": "cryptnono", "app.kubernetes.io/instance": release.name}
+    labels = {**match, "helm.sh/chart": f"cryptnono-{tag}", "app.kubernetes.io/managed-by": "Helm"}
+    return [
+        daemonset(
+            name, release.namespace, labels, match, match,
+            [container(d, image, securityContext={"privileged": True})
+             for d, enabled in detectors if enabled],
+            pod_spec={
+                "hostPID": True,
+                "initContainers": [container(
+                    "fetch-kernel-headers", f"quay.io/yuvipanda/fetch-kernel-headers:{tag}")],
+                "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+            },
+        )
+    ]  # fmt: skip
+
+
 RENDERERS = {
+    "cryptnono": cryptnono,
     "binderhub": binderhub,
     "cert-manager": cert_manager,
     "docker-registry": docker_registry,
