@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --provision: the longest wait of any one step, e.g. 90s or 20m (default 15m)",
     )
     parser.add_argument(
+        "--skip-dns-wait",
+        action="store_true",
+        help="with --provision: print the DNS records but do not wait until they resolve",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="run against an in-process demo world (no Hetzner account needed)",
@@ -147,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_provision(ctx)
         if args.provision_timeout is not None:
             raise UsageError("--timeout applies to --provision only")
+        if args.skip_dns_wait:
+            raise UsageError("--skip-dns-wait applies to --provision only")
         if args.command is None:
             from binderctl.commands.default_cmd import run_default
 

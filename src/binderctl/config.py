@@ -103,6 +103,13 @@ class MemberConfig:
     # "" = read from the prime's /versions when provisioning (services/prime_versions.py)
     binderhub_chart_version: str = ""
     build_image: str = ""
+    dns_resolvers: tuple[str, ...] = ()  # empty: the nameservers of /etc/resolv.conf
+    # mybinder.org-deploy mybinder/values.yaml binderhub.networkPolicy.egress.tcpPorts:
+    # http(s), git, rsync, xroot, Wolfram licensing, IPFS; () = every port (z2jh default)
+    session_egress_ports: tuple[int, ...] = (80, 443, 9418, 873, 1094, 1095, 16286, 4001)
+    cryptnono: bool = True  # mybinder's crypto-mining detection (a chart of its own)
+    dind_mtu: int = 1450
+    dind_max_concurrent_uploads: int = 32
     comparisons: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COMPARISONS))
 
     @property
@@ -248,6 +255,27 @@ def _url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _resolvers(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a non-empty list of resolvers, like ["1.1.1.1", "9.9.9.9"]')
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ValueError(f"item {index}: expected a resolver address string")
+        try:
+            parsing.parse_resolver(item)
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+    return tuple(value)
+
+
+def _ports(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or any(
+        isinstance(p, bool) or not isinstance(p, int) or not 0 < p < 65536 for p in value
+    ):
+        raise ValueError("expected a list of TCP ports (1-65535), like [80, 443, 9418]; [] = all")
+    return tuple(value)
+
+
 def _k3s_version(value: Any) -> str:
     text = _str(value)
     k3s_release(text)
@@ -297,6 +325,11 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "session_cpu_limit": _float_range(0.01, 64),
     "cull_timeout": _duration,
     "cull_max_age": _duration,
+    "dns_resolvers": _resolvers,
+    "session_egress_ports": _ports,
+    "cryptnono": _bool,
+    "dind_mtu": _int_range(576, 9000),
+    "dind_max_concurrent_uploads": _int_range(1, 128),
     "comparisons": _comparisons,
     "binderhub_chart_version": _pattern(
         r"[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]{1,80})?",
@@ -434,6 +467,8 @@ TEMPLATE = """\
 # Public hostnames: create DNS A records for both and their wildcards.
 binder_host = "{binder_host}"
 # hub_host = "hub.{binder_host}"
+# `binderctl --provision` waits until they resolve, asking these resolvers:
+# dns_resolvers = ["1.1.1.1", "9.9.9.9"]   # default: the nameservers of /etc/resolv.conf
 
 # Who may reach SSH (22) and the Kubernetes API (6443). 0.0.0.0/0 is refused
 # unless allow_world_access = true.
@@ -462,6 +497,10 @@ letsencrypt_email = "ops@example.org"
 # session_memory_limit = "2G"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
+# session_egress_ports = [80, 443, 9418, 873, 1094, 1095, 16286, 4001]  # mybinder's; [] = all
+# cryptnono = true                  # mybinder's crypto-mining detection
+# dind_mtu = 1450                    # mybinder's value: 1500 breaks some sites for builds
+# dind_max_concurrent_uploads = 32   # mybinder's value: parallel layer pushes
 
 # Money.
 budget_cap_eur = 300

@@ -75,6 +75,27 @@ def parse_cidr(text: str) -> str:
     return str(network)
 
 
+def parse_resolver(text: str) -> tuple[str, int]:
+    """A DNS resolver, ``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` -> (address, port)."""
+    host, port_text = text, "53"
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.removeprefix(":") or "53"
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    try:
+        ipaddress.ip_address(host)
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(
+            f"{_shown(text)} is not a resolver address; expected an IP such as 1.1.1.1, "
+            "optionally with :PORT"
+        ) from None
+    if not 0 < port < 65536:
+        raise ValueError(f"{_shown(text)}: port {port} is out of range (1-65535)")
+    return host, port
+
+
 def covers_world(cidrs: Iterable[str]) -> bool:
     """Whether the networks together admit every IPv4 or every IPv6 address:
     ``0.0.0.0/0`` or ``::/0``, or pieces that add up to one (``0.0.0.0/1`` + ``128.0.0.0/1``)."""

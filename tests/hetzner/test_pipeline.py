@@ -26,7 +26,7 @@ from binderctl.services.provision import (
     state_path,
 )
 
-NAMES = ["check", "ssh-key", "firewall", "primary-ip", "server"]
+NAMES = ["check", "ssh-key", "firewall", "primary-ip", "dns", "server"]
 
 
 def run(service: HetznerService, steps: list[Step] | None = None) -> list[ProgressEvent]:
@@ -42,8 +42,11 @@ def finals(events: list[ProgressEvent]) -> list[tuple[str, str]]:
 def test_events_state_file_and_summary(service: HetznerService, in_world: DemoWorld) -> None:
     events: list[ProgressEvent] = []
     summary = provision(service.member, service, events.append, HETZNER_STEPS)
-    assert [(e.step, e.state) for e in events[:5]] == [(n, "pending") for n in NAMES]
-    assert [(e.step, e.state) for e in events[5:]] == [
+    assert [(e.step, e.state) for e in events[:6]] == [(n, "pending") for n in NAMES]
+    notices = [e for e in events if e.notice]
+    assert [e.step for e in notices] == ["dns"]
+    assert f"demo.binder.test.    300  IN  A  {summary.ipv4}" in notices[0].notice
+    assert [(e.step, e.state) for e in events[6:] if not e.notice] == [
         (name, state) for name in NAMES for state in ("running", "done")
     ]
     assert all(e.elapsed >= 0 for e in events)
@@ -56,7 +59,7 @@ def test_events_state_file_and_summary(service: HetznerService, in_world: DemoWo
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.parent == in_world.home / "state" / "demo"
     recorded = json.loads(path.read_text())
-    assert [recorded["steps"][n]["state"] for n in NAMES] == ["done"] * 5
+    assert [recorded["steps"][n]["state"] for n in NAMES] == ["done"] * 6
     assert recorded["steps"]["server"]["data"]["ipv4"] == summary.ipv4
     assert in_world.token not in path.read_text()
 
@@ -77,6 +80,7 @@ def test_a_failed_step_resumes_without_redoing_the_others(
         ("ssh-key", "skipped"),
         ("firewall", "skipped"),
         ("primary-ip", "done"),
+        ("dns", "done"),
         ("server", "done"),
     ]
     assert len(api.servers.get_all()) == 1
@@ -103,7 +107,11 @@ def test_an_interrupted_step_is_recorded_and_finished_next_time(
     )
     recorded = json.loads(state_path(service.member).read_text())["steps"]
     assert recorded["primary-ip"]["state"] == "interrupted"
-    assert finals(run(service))[-2:] == [("primary-ip", "done"), ("server", "done")]
+    assert finals(run(service))[-3:] == [
+        ("primary-ip", "done"),
+        ("dns", "done"),
+        ("server", "done"),
+    ]
     assert len(api.primary_ips.get_all()) == 1
 
 

@@ -38,9 +38,16 @@ CREATES = {
 }
 
 
+TITLES = {step.title for step in STEPS}
+
+
 def outcomes(stderr: str) -> list[str]:
-    """The outcome column of the progress lines."""
-    return [line[17:23].strip() for line in stderr.splitlines()]
+    """The outcome column of the finished-step lines (not notices or waiting lines)."""
+    return [
+        line[17:23].strip()
+        for line in stderr.splitlines()
+        if line[:16].strip() in TITLES and line[17:20] != "..."
+    ]
 
 
 def state_file(world: DemoWorld) -> Path:

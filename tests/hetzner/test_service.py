@@ -15,7 +15,8 @@ from binderctl.config import MemberConfig
 from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_USAGE, BinderctlError, ConfigError
-from binderctl.services.hetzner import HetznerService, desired_rules, dns_records, rules_differ
+from binderctl.services import dns
+from binderctl.services.hetzner import HetznerService, desired_rules, rules_differ
 
 Labelled = Callable[[], dict[str, list[str]]]
 CLOUD_INIT = "#cloud-config\nhostname: demo\n"
@@ -232,9 +233,10 @@ def test_pure_helpers(member: MemberConfig) -> None:
     assert rules_differ(fewer, wanted) == "add icmp from 0.0.0.0/0, ::/0"
     extra = FirewallRule(direction="in", protocol="udp", port="53", source_ips=["0.0.0.0/0"])
     assert rules_differ([*wanted, extra], wanted) == "remove udp 53 from 0.0.0.0/0"
-    assert dns_records(member, "192.0.2.7") == [
+    assert [(r.name, r.kind, r.value) for r in dns.records(member, "192.0.2.7")] == [
         ("demo.binder.test", "A", "192.0.2.7"),
         ("*.demo.binder.test", "A", "192.0.2.7"),
     ]
     apart = dataclasses.replace(member, hub_host="hub.example.org")
-    assert dns_records(apart, "192.0.2.7")[-1] == ("hub.example.org", "A", "192.0.2.7")
+    last = dns.records(apart, "192.0.2.7")[-1]
+    assert (last.name, last.value, last.probe) == ("hub.example.org", "192.0.2.7", last.name)

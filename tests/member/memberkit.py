@@ -3,17 +3,21 @@ time, no waiting), and ways to look at what they wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from binderctl.demo.kube import types
+from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.store import Obj, Store
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
 
 EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+SPEED = 400.0  # simulated seconds per real second for members with a control plane
+Running = Callable[..., Any]
 
 
 @pytest.fixture
@@ -45,3 +49,33 @@ def log_text(member: Member, pod: Obj, container: str) -> str:
     meta = pod["metadata"]
     lines = member.logs.lines(meta["namespace"], meta["name"], container, False)
     return "\n".join(line.text for line in lines)
+
+
+async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (result := check()):
+            await asyncio.sleep(0.01)
+        return result
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Callable[..., Any]]:
+    """Start a member with the emulator's control plane (scheduler, controllers) on the
+    test's loop at ``SPEED``; it returns once binder, hub and proxy are up."""
+    started: list[tuple[Member, ControlPlane]] = []
+
+    async def start(**options: Any) -> Member:
+        options.setdefault("launches_per_minute", 0.0)
+        store = Store()
+        member = Member(store, MemberOptions(**options), seed=3, clock=SimClock(SPEED))
+        plane = ControlPlane(store, speed=SPEED)
+        await plane.start()
+        member.start()
+        started.append((member, plane))
+        await until(lambda: member.hub.binder_up and member.hub.hub_up and member.hub.proxy_up)
+        return member
+
+    yield start
+    for member, plane in started:
+        await member.stop()
+        await plane.stop()

@@ -75,7 +75,7 @@ def test_session_pods_look_like_kubespawner_made_them(make_member: Callable[...,
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["BINDER_REPO_URL"].startswith("https://github.com/")
     assert env["BINDER_REF_URL"] == f"{env['BINDER_REPO_URL']}/tree/{container['image'][-40:]}"
-    assert container["image"].startswith("localhost:30500/binder-")
+    assert container["image"].startswith(f"{member.options.in_cluster_registry}/binder-")
     assert container["resources"] == {
         "limits": {"cpu": "1", "memory": "2G"},
         "requests": {"cpu": "10m", "memory": "450M"},
@@ -98,7 +98,7 @@ def test_thousand_sessions_start(make_member: Callable[..., Member]) -> None:
 
 def test_chart_values_the_binderhub_chart_rejects(make_member: Callable[..., Member]) -> None:
     """``dind.enabled`` fails the real chart's NOTES.txt check: nothing gets installed."""
-    rejected = binderhub_chart(100, dind={"enabled": True})
+    rejected = binderhub_chart(100, "127.0.0.1:30500/binder-", dind={"enabled": True})
     member = make_member(charts=(rejected,))
     member.advance(1)
     assert member.store.find(types.DEPLOYMENTS, "binderhub", "binder") is None

@@ -8,58 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
 import yaml
-from memberkit import log_text, pod_named, session_pods
+from memberkit import SPEED, Running, log_text, pod_named, session_pods, until
 
 from binderctl.demo.kube import types
-from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.controllers.scheduler import tolerates
-from binderctl.demo.kube.store import Obj, Store, WatchEvent
+from binderctl.demo.kube.store import Obj, WatchEvent
 from binderctl.demo.member.binderhub_http import health
-from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.helm import CONFIG_HASH
 from binderctl.demo.member.image_cleaner import ANNOTATION
-from binderctl.demo.member.simulation import (
-    Member,
-    MemberOptions,
-    binderhub_chart,
-    registry_chart,
-)
-
-SPEED = 400.0
-Running = Callable[..., Any]
-
-
-async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    async with asyncio.timeout(timeout):
-        while not (result := check()):
-            await asyncio.sleep(0.01)
-        return result
-
-
-@pytest.fixture
-async def running() -> AsyncIterator[Callable[..., Any]]:
-    started: list[tuple[Member, ControlPlane]] = []
-
-    async def start(**options: Any) -> Member:
-        options.setdefault("launches_per_minute", 0.0)
-        store = Store()
-        member = Member(store, MemberOptions(**options), seed=3, clock=SimClock(SPEED))
-        plane = ControlPlane(store, speed=SPEED)
-        await plane.start()
-        member.start()
-        started.append((member, plane))
-        await until(lambda: member.hub.binder_up and member.hub.hub_up and member.hub.proxy_up)
-        return member
-
-    yield start
-    for member, plane in started:
-        await member.stop()
-        await plane.stop()
+from binderctl.demo.member.simulation import Member, binderhub_chart, registry_chart
 
 
 def _events(member: Member, reason: str, prefix: str) -> list[Obj]:
@@ -213,7 +173,8 @@ async def test_a_values_secret_must_exist_is_merged_and_followed(running: Runnin
     assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == (
         "ContainerCreating"
     )
-    assert not _installed_registry(member)  # the release installed before still runs
+    in_cluster = {"url": f"http://{member.options.in_cluster_registry}"}
+    assert _installed_registry(member) == in_cluster  # the release installed before still runs
     assert _registry_check(member)  # with the in-cluster registry
 
     member.writer.create(

@@ -138,3 +138,21 @@ def test_user_data_over_32_kib_is_refused_with_its_size() -> None:
     check_user_data_size("x" * MAX_USER_DATA_BYTES)
     with pytest.raises(ConfigError, match="is 32769 bytes; Hetzner accepts at most 32768"):
         check_user_data_size("x" * (MAX_USER_DATA_BYTES + 1))
+
+
+def test_containerd_reaches_the_in_cluster_registry_at_the_node_address() -> None:
+    """k3s reads registries.yaml at start: the NodePort registry over plain HTTP, at the
+    address dind pushes to (binderhub's CI writes the same file for its registry)."""
+    entry = files(rendered(member(""), "198.51.100.7"))["/etc/rancher/k3s/registries.yaml"]
+    assert entry["permissions"] == "0600"
+    assert yaml.safe_load(entry["content"]) == {
+        "mirrors": {"198.51.100.7:30500": {"endpoint": ["http://198.51.100.7:30500"]}}
+    }
+    external = member('registry_url = "https://registry.example.org"')
+    entry = files(rendered(external))["/etc/rancher/k3s/registries.yaml"]
+    assert yaml.safe_load(entry["content"]) == {"mirrors": {}}
+
+
+def test_bundled_traefik_is_disabled_for_the_members_own() -> None:
+    _, flags = k3s_install(rendered(member("")))
+    assert "--disable=traefik" in flags

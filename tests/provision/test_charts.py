@@ -4,6 +4,7 @@ from pathlib import Path
 import yaml
 
 from binderctl.config import parse_config
+from binderctl.demo.member.charts import chart_archive
 from binderctl.services import charts
 
 CONFIG = """
@@ -15,8 +16,15 @@ letsencrypt_email = "ops@example.org"
 """
 
 
+NODE_IP = "203.0.113.7"
+
+
 def member():
     return parse_config(Path("c.toml"), CONFIG).member(None)
+
+
+def by_name(member_config, node_ip: str = NODE_IP) -> dict[str, dict]:
+    return {c["metadata"]["name"]: c for c in charts.helm_charts(member_config, node_ip)}
 
 
 def values_of(chart: dict) -> dict:
@@ -24,14 +32,16 @@ def values_of(chart: dict) -> dict:
 
 
 def test_charts_in_install_order_in_kube_system() -> None:
-    objects = charts.helm_charts(member())
-    assert [c["metadata"]["name"] for c in objects] == ["cert-manager", "registry", "binderhub"]
+    objects = charts.helm_charts(member(), NODE_IP)
+    assert [c["metadata"]["name"] for c in objects] == [
+        "cert-manager", "cluster-issuer", "ingress", "cryptnono", "registry", "binderhub"
+    ]  # fmt: skip
     assert {c["metadata"]["namespace"] for c in objects} == {"kube-system"}
     assert all(c["spec"]["createNamespace"] for c in objects)
 
 
 def test_binderhub_values_follow_the_config() -> None:
-    values = values_of(charts.helm_charts(member())[-1])
+    values = values_of(by_name(member())["binderhub"])
     assert values["config"]["LaunchQuota"]["total_quota"] == 120
     assert values["config"]["BinderHub"]["hub_url"] == "https://hub.alpha.example.org"
     assert values["ingress"]["hosts"] == ["alpha.example.org"]
@@ -42,31 +52,78 @@ def test_binderhub_values_follow_the_config() -> None:
 
 
 def test_no_limit_quota_is_null() -> None:
-    values = values_of(charts.helm_charts(replace(member(), launch_quota=None))[-1])
+    values = values_of(by_name(replace(member(), launch_quota=None))["binderhub"])
     assert values["config"]["LaunchQuota"]["total_quota"] is None
 
 
 def test_external_registry_drops_the_in_cluster_one() -> None:
     external = replace(member(), registry_url="https://registry.example.org")
-    names = [c["metadata"]["name"] for c in charts.helm_charts(external)]
-    assert names == ["cert-manager", "binderhub"]
-    values = values_of(charts.helm_charts(external)[-1])
+    names = [c["metadata"]["name"] for c in charts.helm_charts(external, NODE_IP)]
+    assert names == ["cert-manager", "cluster-issuer", "ingress", "cryptnono", "binderhub"]
+    values = values_of(by_name(external)["binderhub"])
     assert values["config"]["BinderHub"]["image_prefix"] == "registry.example.org/binder-"
 
 
-def test_cluster_issuer_carries_the_contact_email() -> None:
-    values = values_of(charts.helm_charts(member())[0])
-    issuer = yaml.safe_load(values["extraObjects"][0])
+def test_cluster_issuer_is_a_chart_of_its_own_after_the_crds() -> None:
+    """cert-manager issue 7096: a ClusterIssuer in the extraObjects of the release that
+    installs the CRDs fails with "no matches for kind"; mybinder installs the CRDs first
+    (deploy.py setup_certmanager) and keeps the issuer in another chart."""
+    found = by_name(member())
+    assert values_of(found["cert-manager"]) == {"crds": {"enabled": True}}
+    name, templates = chart_archive(found["cluster-issuer"]["spec"]["chartContent"])
+    assert name == "binderctl-cluster-issuer"
+    issuer = yaml.safe_load(templates[0])
     assert issuer["kind"] == "ClusterIssuer"
+    assert issuer["metadata"]["name"] == "letsencrypt-prod"
     assert issuer["spec"]["acme"]["email"] == "ops@example.org"
 
 
+def test_every_chart_has_a_failure_policy_that_keeps_the_release() -> None:
+    """helm-controller's default, reinstall, uninstalls the release after a failed
+    upgrade (klipper-helm entry); abort leaves it for the operator."""
+    for chart in charts.helm_charts(member(), NODE_IP):
+        assert chart["spec"]["failurePolicy"] == "abort", chart["metadata"]["name"]
+
+
+def test_registry_is_reached_at_the_node_address_not_localhost() -> None:
+    """dind runs in a pod without host networking: localhost is the pod itself."""
+    values = values_of(by_name(member())["binderhub"])
+    assert values["config"]["BinderHub"]["image_prefix"] == "203.0.113.7:30500/binder-"
+    assert values["registry"]["url"] == "http://203.0.113.7:30500"
+    args = values["dind"]["daemonset"]["extraArgs"]
+    assert "--insecure-registry=203.0.113.7:30500" in args
+    assert "localhost" not in yaml.safe_dump(values)
+
+
+def test_dind_takes_mybinders_mtu_and_parallel_pushes() -> None:
+    args = values_of(by_name(member())["binderhub"])["dind"]["daemonset"]["extraArgs"]
+    assert "--mtu=1450" in args and "--max-concurrent-uploads=32" in args
+    tuned = replace(member(), dind_mtu=1400, dind_max_concurrent_uploads=8)
+    args = values_of(by_name(tuned)["binderhub"])["dind"]["daemonset"]["extraArgs"]
+    assert "--mtu=1400" in args and "--max-concurrent-uploads=8" in args
+
+
+def test_hub_url_local_is_the_in_cluster_proxy() -> None:
+    """/health's JupyterHub API check then needs no DNS and no certificate."""
+    binder = values_of(by_name(member())["binderhub"])["config"]["BinderHub"]
+    assert binder["hub_url_local"] == "http://proxy-public"
+
+
+def test_own_traefik_keeps_websockets_for_ten_minutes() -> None:
+    """mybinder: readTimeout and idleTimeout 600 on websecure ("default is 60s")."""
+    ingress = by_name(member())["ingress"]
+    assert ingress["spec"]["chart"] == "traefik"
+    timeouts = values_of(ingress)["ports"]["websecure"]["transport"]["respondingTimeouts"]
+    assert timeouts["readTimeout"] >= 600 and timeouts["idleTimeout"] >= 600
+    assert values_of(ingress)["ingressClass"]["name"] == "traefik"
+
+
 def test_rendering_is_stable() -> None:
-    assert charts.helm_charts(member()) == charts.helm_charts(member())
+    assert charts.helm_charts(member(), NODE_IP) == charts.helm_charts(member(), NODE_IP)
 
 
 def test_image_builder_is_dind_the_current_way() -> None:
-    values = values_of(charts.helm_charts(member())[-1])
+    values = values_of(by_name(member())["binderhub"])
     assert values["imageBuilderType"] == "dind"
     assert "dind" not in values or "enabled" not in values["dind"]
 
@@ -76,3 +133,32 @@ def test_the_image_cleaner_cannot_cordon_the_node() -> None:
     # uncordons it after (see tests/member: test_an_enabled_image_cleaner_undoes_a_cordon)
     values = values_of(charts.helm_charts(member())[-1])
     assert values["imageCleaner"] == {"enabled": False}
+
+
+def test_sessions_reach_the_internet_on_mybinders_ports_only() -> None:
+    """mybinder's netpol: egress to 0.0.0.0/0 except private ranges, on listed ports."""
+    policy = values_of(by_name(member())["binderhub"])["jupyterhub"]["singleuser"]["networkPolicy"]
+    assert policy["egressAllowRules"] == {"nonPrivateIPs": False}
+    (rule,) = policy["egress"]
+    assert [p["port"] for p in rule["ports"]] == [80, 443, 9418, 873, 1094, 1095, 16286, 4001]
+    assert "169.254.169.254/32" in rule["to"][0]["ipBlock"]["except"]
+    open_ports = replace(member(), session_egress_ports=())
+    assert values_of(by_name(open_ports)["binderhub"])["jupyterhub"]["singleuser"][
+        "networkPolicy"] == {"enabled": True}  # fmt: skip
+
+
+def test_cryptnono_runs_with_mybinders_detectors() -> None:
+    """mybinder/values.yaml cryptnono: containers looked up in k3s's containerd and dind."""
+    values = values_of(by_name(member())["cryptnono"])
+    flow = values["detectors"]["tcpflowkiller"]
+    assert flow["enabled"] and flow["config"]["FlowKiller"]["unique_destinations_threshold"] == 24
+    for detector in ("tcpflowkiller", "execwhacker"):
+        assert values["detectors"][detector]["containerdHostPath"] == (
+            "/run/k3s/containerd/containerd.sock"
+        )
+        assert values["detectors"][detector]["dockerHostPath"] == "/run/dind/docker.sock"
+    names = [
+        c["metadata"]["name"]
+        for c in charts.helm_charts(replace(member(), cryptnono=False), NODE_IP)
+    ]
+    assert "cryptnono" not in names

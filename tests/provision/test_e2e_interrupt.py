@@ -121,11 +121,17 @@ def registry_down(world: DemoWorld) -> Hold:
     return Hold(release=lambda: setattr(faults, "registry_down", False))
 
 
+def dns_unset(world: DemoWorld) -> Hold:
+    world.dns.follow_primary_ip = False
+    return Hold(release=lambda: setattr(world.dns, "follow_primary_ip", True))
+
+
 CASES = {
     "check": Case(hetzner_held("GET", "/server_types")),
     "ssh-key": Case(hetzner_held("POST", "/ssh_keys")),
     "firewall": Case(hetzner_held("POST", "/firewalls")),
     "primary-ip": Case(hetzner_held("POST", "/primary_ips")),
+    "dns": Case(dns_unset),
     "server": Case(hetzner_held("POST", "/servers")),
     "ssh": Case(ssh_dropped),
     "k3s": Case(k3s_slow),

@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
 from kubernetes import client, config
 from provisionkit import (
     HEALTHY,
@@ -17,9 +18,11 @@ from provisionkit import (
     STEP_NAMES,
     assert_clean,
     labelled,
+    provision_through,
     run_cli,
 )
 
+from binderctl.demo.kube import types
 from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, DemoWorld
 
 
@@ -74,6 +77,9 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
         (f"*.{BINDER_HOST}", ipv4),
     }
     assert labelled(world) == ONE_OF_EACH
+    options = world.cluster().member.options  # what k3s on the node started with
+    assert options.disabled == ("traefik",)
+    assert options.plain_http_registries == (f"{ipv4}:30500",)
     if shutil.which("kubectl") is not None:  # the outside check of the kubeconfig
         assert kubectl(world, "get", "nodes", "-o", "name").split() == ["node/binderctl-demo"]
         ready = kubectl(
@@ -81,6 +87,26 @@ def test_from_nothing_to_healthy(world: DemoWorld) -> None:
             "-o", "jsonpath={.items[*].status.readyReplicas}",
         )  # fmt: skip
         assert ready.split() == ["1", "1", "1"]
+        assert_install_is_real(
+            yaml.safe_load(kubectl(world, "get", "helmchart", "-A", "-o", "yaml"))
+        )
+
+
+def assert_install_is_real(listed: dict) -> None:
+    """What `kubectl get helmchart -A -o yaml` must show on a provisioned member (issue 13)."""
+    by_name = {c["metadata"]["name"]: c for c in listed["items"]}
+    assert sorted(by_name) == [
+        "binderhub", "cert-manager", "cluster-issuer", "cryptnono", "ingress", "registry"
+    ]  # fmt: skip
+    assert {c["spec"].get("failurePolicy") for c in by_name.values()} == {"abort"}
+    values = {
+        name: yaml.safe_load(c["spec"].get("valuesContent") or "{}") for name, c in by_name.items()
+    }
+    prefix = values["binderhub"]["config"]["BinderHub"]["image_prefix"]
+    assert not prefix.startswith("localhost") and prefix.endswith(":30500/binder-")
+    assert "ClusterIssuer" not in yaml.safe_dump(values["cert-manager"])
+    websecure = values["ingress"]["ports"]["websecure"]["transport"]["respondingTimeouts"]
+    assert min(websecure["readTimeout"], websecure["idleTimeout"]) >= 600
 
 
 def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
@@ -105,10 +131,32 @@ def test_a_second_run_changes_nothing(world: DemoWorld) -> None:
     ]
     charts_step = next(s for s in after["steps"] if s["step"] == "charts")
     assert charts_step["message"] == (
-        "cert-manager unchanged, registry unchanged, binderhub unchanged"
+        "cert-manager unchanged, cluster-issuer unchanged, ingress unchanged, cryptnono unchanged, "
+        "registry unchanged, binderhub unchanged"
     )
     assert after["server"]["ipv4"] in text
     assert after["health"] == HEALTHY
     assert labelled(world) == ONE_OF_EACH
     assert helm_chart_versions(world.kubeconfig_path) == charts
     assert world.kubeconfig_path.read_bytes() == kubeconfig
+
+
+def test_a_node_with_k3s_bundled_traefik_is_refused_before_the_charts(world: DemoWorld) -> None:
+    """A member installed before --disable=traefik: two traefiks would fight over 80/443."""
+    provision_through(world, "kubeconfig")
+    bundled = {
+        "metadata": {"name": "traefik", "namespace": "kube-system"},
+        "spec": {"chart": "https://%{KUBERNETES_API}%/static/charts/traefik.tgz"},
+    }
+    cluster = world.cluster()
+    assert world.runtime is not None
+
+    async def create() -> None:  # on the world's loop, where the member runs
+        cluster.member.writer.create(types.HELMCHARTS, bundled)
+
+    world.runtime.run(create())
+    failed = run_cli(world, "--provision", "--yes")
+    assert failed.returncode == 1, failed.stderr
+    assert "k3s on this node still deploys its bundled traefik" in failed.stderr
+    assert "disable: [traefik]" in failed.stderr
+    assert "Traceback" not in failed.stderr

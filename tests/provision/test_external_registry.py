@@ -114,7 +114,8 @@ def test_provision_with_an_external_registry(
     assert summary["health"] == HEALTHY
     charts_step = next(s for s in summary["steps"] if s["step"] == "charts")
     assert charts_step["message"] == (
-        "registry password created, cert-manager created, binderhub created"
+        "registry password created, cert-manager created, cluster-issuer created, "
+        "ingress created, cryptnono created, binderhub created"
     )
     secret = registry_secret(world)
     assert secret.type == "Opaque"
@@ -142,7 +143,8 @@ def test_provision_with_an_external_registry(
         (name, True) for name in STEP_NAMES
     ]
     assert next(s for s in again["steps"] if s["step"] == "charts")["message"] == (
-        "registry password unchanged, cert-manager unchanged, binderhub unchanged"
+        "registry password unchanged, cert-manager unchanged, cluster-issuer unchanged, "
+        "ingress unchanged, cryptnono unchanged, binderhub unchanged"
     )
     after = (
         registry_secret(world).metadata.resource_version,
@@ -173,7 +175,8 @@ def test_a_new_password_updates_the_secret_and_installs_again(
     assert second.returncode == 0, second.stderr
     steps = {s["step"]: s for s in json.loads(second.stdout)["steps"]}
     assert steps["charts"]["message"] == (
-        "registry password updated, cert-manager unchanged, binderhub unchanged"
+        "registry password updated, cert-manager unchanged, cluster-issuer unchanged, "
+        "ingress unchanged, cryptnono unchanged, binderhub unchanged"
     )
     assert not steps["charts"]["verified"]
     assert "registry password from environment variable" in steps["check"]["message"]
@@ -189,7 +192,9 @@ def test_a_new_password_updates_the_secret_and_installs_again(
         with Kube(in_cluster) as kube:
             outcome = charts.apply_charts(kube, in_cluster)
             assert outcome == {
-                "cert-manager": "unchanged", "registry": "created", "binderhub": "updated",
+                "cert-manager": "unchanged", "cluster-issuer": "unchanged",
+                "ingress": "unchanged", "cryptnono": "unchanged", "registry": "created",
+                "binderhub": "updated",
                 "registry password": "deleted",
             }  # fmt: skip
             assert set(charts.chart_drift(kube, in_cluster).values()) == {"unchanged"}

@@ -57,7 +57,7 @@ async def test_plan_then_provision_with_confirmation(
         await pilot.click("#provision")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await until(pilot, lambda: "DNS records to create" in shown_text(summary), 60)
+        await until(pilot, lambda: "DNS records (keep them)" in shown_text(summary), 60)
         states = [event.state for event in screen.steps.values()]
         assert states and set(states) <= {"done", "skipped"}
         shown = shown_text(screen.query_one("#steps", Static))

@@ -1,10 +1,12 @@
-"""`binderctl --provision [--member M] [--dry-run] [--timeout D] [--yes] [-o json] [--demo]`.
+"""`binderctl --provision [--member M] [--dry-run] [--timeout D] [--skip-dns-wait] [--yes]
+[-o json] [--demo]`.
 
 Progress on stderr (live on a terminal, one line per step otherwise), the summary on
 stdout (one JSON document with ``-o json``). On a terminal it shows the plan and asks
 before creating anything, unless ``--yes``; from a script the flag itself is the intent.
 Interrupted (Ctrl-C, exit 130) or failed (exit 1) runs resume where they stopped.
-``--timeout`` bounds the longest wait of any one step (SSH, k3s, rollout, health).
+``--timeout`` bounds the longest wait of any one step (DNS, SSH, k3s, rollout, health);
+``--skip-dns-wait`` prints the DNS records without waiting for them to resolve.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def _provision(ctx: Context) -> int:
         (lambda items: f"creates or changes\n{plan_text(items)}") if asking else None,
         timeout=pipeline.DEFAULT_TIMEOUT if timeout is None else float(timeout),
         federation=ctx.config.federation,
+        skip_dns_wait=bool(ctx.option("skip_dns_wait")),
     )
     ask = terminal_confirm(assume_yes=False)
 

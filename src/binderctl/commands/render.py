@@ -1,8 +1,9 @@
 """The headless face of long operations: progress on stderr, plans and summaries.
 
-On a terminal the running step is redrawn live (spinner and elapsed time) and each
-finished step leaves one line; elsewhere (pipes, CI logs) only the finished lines are
-printed, one per step.
+On a terminal the running step is redrawn live (spinner, elapsed time, what it waits
+for) and each finished step leaves one line; elsewhere (pipes, CI logs) the finished
+lines are printed, one per step, and what a running step waits for at most every
+``WAITING_EVERY`` seconds. A step's notice (the DNS records to create) is printed whole.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _WORDS = {"done": "done", "skipped": "ok", "failed": "FAILED"}
 _MARKS = {"done": "✓", "skipped": "✓", "failed": "✗"}
+WAITING_EVERY = 30.0  # seconds between two "waiting" lines of one step (not live)
 
 
 class ProgressPrinter:
@@ -33,11 +35,23 @@ class ProgressPrinter:
         self._running: tuple[str, float] | None = None
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        self._waiting = ""  # the running step's latest message (live)
+        self._said: dict[str, float] = {}  # step -> when its last waiting line was printed
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.notice:  # what the operator must do now: printed once, whole
+            self._end()
+            self._write(event.notice.rstrip("\n") + "\n")
         if event.state == "running":
             if self.live:
-                self._start(event.title)
+                self._waiting = "" if event.notice else event.message
+                if self._running is None or self._running[0] != event.title:
+                    self._start(event.title)
+            elif event.message and not event.notice:
+                now = time.monotonic()
+                if now - self._said.get(event.step, -WAITING_EVERY) >= WAITING_EVERY:
+                    self._said[event.step] = now
+                    self._write(f"{event.title:<16} ...    {inert(event.message, 160)}\n")
             return
         if event.state == "pending":
             return
@@ -69,7 +83,10 @@ class ProgressPrinter:
         while self._running is not None and not self._stop.is_set():
             title, started = self._running
             spinner = _SPINNER[frame % len(_SPINNER)]
-            self._write(f"\r\x1b[2K{spinner} {title:<16} {time.monotonic() - started:5.1f}s")
+            waiting = inert(self._waiting, 100)
+            self._write(
+                f"\r\x1b[2K{spinner} {title:<16} {time.monotonic() - started:5.1f}s  {waiting}"
+            )
             frame += 1
             self._stop.wait(0.1)
 
@@ -80,6 +97,7 @@ class ProgressPrinter:
         self._ticker.join()
         self._ticker = None
         self._running = None
+        self._waiting = ""
         self._write("\r\x1b[2K")
 
 
@@ -104,7 +122,7 @@ def summary_text(summary: Summary) -> str:
             f"  server      {summary.server_name} (id {summary.server_id}), IPv4 {summary.ipv4}"
         )
     if summary.dns:
-        lines.append("  DNS         create these A records:")
+        lines.append("  DNS         A records (keep them; checked unless --skip-dns-wait):")
         width = max(len(name) for name, _, _ in summary.dns)
         lines += [
             f"                {name:<{width}}  {kind}  {value}" for name, kind, value in summary.dns

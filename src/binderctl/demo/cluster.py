@@ -61,6 +61,8 @@ class EmulatedK3s:
                 up=False,
                 image_gc_high_percent=params.image_gc_high_percent,
                 image_gc_low_percent=params.image_gc_low_percent,
+                disabled=params.disabled,
+                plain_http_registries=params.plain_http_registries,
             ),
             seed=settings.seed,
             clock=SimClock(settings.speed),

@@ -34,6 +34,7 @@ from binderctl.auth import TOKEN_ENV, Secret
 from binderctl.config import ENDPOINT_ENV
 from binderctl.demo import DEMO_SPEED
 from binderctl.demo.cluster import ClusterFactory, ClusterSettings, EmulatedK3s
+from binderctl.demo.dns import DemoDNS
 from binderctl.demo.drills.client import CONTROL_ENV, CONTROL_TOKEN_ENV
 from binderctl.demo.drills.control import ControlEndpoint
 from binderctl.demo.drills.runner import DrillRunner
@@ -96,6 +97,7 @@ class DemoWorld:
         self.fleet: Fleet | None = None
         self._with_federation = federation
         self.federation: Federation | None = None  # the redirector, the prime, another member
+        self._dns: DemoDNS | None = None
 
     def __repr__(self) -> str:
         return f"DemoWorld(directory={str(self.directory)!r}, network={str(self.network)!r})"
@@ -127,6 +129,23 @@ class DemoWorld:
         return self._hetzner
 
     @property
+    def dns(self) -> DemoDNS:
+        """The world's DNS server (knobs: ``follow_primary_ip``, ``records``)."""
+        if self._dns is None:
+            raise RuntimeError("the demo world is not started")
+        return self._dns
+
+    def _member_records(self) -> dict[str, list[str]]:
+        """The A records an operator creates: the member's primary IPv4 for the binder
+        host and its wildcard (nothing while there is no primary IP)."""
+        found = [
+            ip.ip
+            for ip in self.hetzner.project.primary_ips.values()
+            if ip.type == "ipv4" and ip.labels.get("binderctl/member") == MEMBER
+        ]
+        return {BINDER_HOST: found[:1], f"*.{BINDER_HOST}": found[:1]} if found else {}
+
+    @property
     def token(self) -> str:
         return self._token.reveal()
 
@@ -147,6 +166,9 @@ class DemoWorld:
         )
         self.add_endpoint("Hetzner Cloud API", self._hetzner.start())
         self.add_cleanup(self._hetzner.stop)
+        self._dns = DemoDNS(self.runtime, self._member_records)
+        self.add_endpoint("DNS", self._dns.start())
+        self.add_cleanup(self._dns.stop)
         self._start_fleet()
         self._start_control()
         if self._with_federation:
@@ -291,6 +313,7 @@ class DemoWorld:
             "https_port": HTTPS_PORT,
             "tls_ca_bundle": str(self.ca_path),
             "letsencrypt_email": f"ops@{BINDER_HOST}",
+            "dns_resolvers": [self.endpoints["DNS"]],
             "hcloud_endpoint": self.hetzner.url,
             **self._sized_for_sessions(),
         }

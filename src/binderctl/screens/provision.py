@@ -204,6 +204,8 @@ class ProvisionScreen(ConsoleScreen):
     def show_step(self, event: ProgressEvent) -> None:
         self.steps[event.step] = event
         self.query_one("#steps", Static).update(steps_table(self.steps.values()))
+        if event.notice:  # the DNS records to create: shown below the steps until the end
+            self.query_one("#provision-summary", Static).update(Text(event.notice))
 
 
 def steps_table(events: Iterable[ProgressEvent]) -> Table:
@@ -226,7 +228,7 @@ def steps_table(events: Iterable[ProgressEvent]) -> Table:
 
 
 def summary_renderable(summary: Summary) -> Group:
-    """The end of a run: where the server is, the DNS records to create, what next."""
+    """The end of a run: where the server is, its DNS records, what next."""
     facts = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column(overflow="fold")
@@ -234,14 +236,15 @@ def summary_renderable(summary: Summary) -> Group:
     facts.add_row("IPv4", summary.ipv4 or "-")
     kubeconfig = kubeconfig_path(summary.member)
     facts.add_row("Kubeconfig", str(kubeconfig) if kubeconfig.exists() else "not fetched yet")
-    dns = Table(title="DNS records to create", title_justify="left")
+    dns = Table(title="DNS records (keep them)", title_justify="left")
     for header in ("Name", "Type", "Value"):
         dns.add_column(header)
     for name, kind, value in summary.dns:
         dns.add_row(name, kind, value)
     steps = Text.assemble(
         ("Next steps\n", "bold"),
-        "1. Create the DNS records above at your DNS provider.\n",
+        "1. Keep the DNS records above: provisioning checked that they resolve "
+        "(unless --skip-dns-wait).\n",
         "2. Press 1 for the dashboard (or run `binderctl status`).\n",
         "3. Once /health is OK, ask for this entry under federationRedirect.hosts "
         "(mybinder.org-deploy config/prod.yaml); press 9 for the federation:",

@@ -7,11 +7,22 @@ An external registry's password never goes into a HelmChart: it is kept in the S
 ``kube-system/binderhub-registry`` (key ``values.yaml``: ``registry.password``), which
 the BinderHub chart names in ``spec.valuesSecrets``; helm-controller merges it after
 ``valuesContent`` and runs the install again whenever the Secret changes.
+
+Every chart sets ``failurePolicy: abort``: helm-controller's default, ``reinstall``,
+answers a failed upgrade with ``helm uninstall`` and a fresh install (klipper-helm
+``entry``), which would delete the hub, the proxy and the hub database. The Let's
+Encrypt ClusterIssuer is a chart of its own, installed once cert-manager's CRDs exist
+(helm resolves every kind of a release before it installs any of it). The bundled
+traefik is disabled (cloud-init) and replaced by a pinned traefik chart with the
+websocket-safe timeouts mybinder uses.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import io
+import tarfile
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +43,21 @@ CHART_NAMESPACE = "kube-system"
 RELEASE = "binderhub"
 RELEASE_NAMESPACE = "binderhub"
 CLUSTER_ISSUER = "letsencrypt-prod"
+# helm-controller's FailurePolicy enum is abort, reinstall (the default) and retry.
+FAILURE_POLICY = "abort"
 REGISTRY_NODE_PORT = 30500
+# The in-cluster proxy service, as BinderHub's own CI points hub_url_local at it: the
+# health check then needs neither DNS nor a certificate.
+HUB_URL_LOCAL = "http://proxy-public"
+INGRESS_CLASS = "traefik"
+# mybinder.org-deploy mybinder/values.yaml, traefik.ports.websecure: "Increase for
+# websockets (default is 60s)".
+WEBSOCKET_TIMEOUT_SECONDS = 600
 REGISTRY_SECRET = "binderhub-registry"
 REGISTRY_SECRET_KEY = "values.yaml"
 REGISTRY_PASSWORD = "registry password"  # its entry in the outcome of apply_charts
 # Spec fields only some charts have: an object that has one it should not is changed.
-OPTIONAL_SPEC_KEYS = ("valuesSecrets",)
+OPTIONAL_SPEC_KEYS = ("valuesSecrets", "repo", "valuesContent", "chartContent")
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,22 @@ class ChartSource:
 CERT_MANAGER = ChartSource(
     "cert-manager", "https://charts.jetstack.io", "cert-manager", "v1.16.2", "cert-manager"
 )
+# A chart of binderctl's own, carried in the HelmChart (spec.chartContent).
+ISSUER = ChartSource("cluster-issuer", "", "binderctl-cluster-issuer", "1.0.0", "cert-manager")
+# Replaces k3s's bundled traefik (k3s --disable=traefik): a release name of its own,
+# so k3s's addon controller never takes the object for the bundled one.
+# The traefik chart version mybinder's own chart depends on (mybinder/Chart.yaml).
+INGRESS = ChartSource("ingress", "https://traefik.github.io/charts", "traefik", "41.1.1", "traefik")
+# Crypto-mining detection, as every mybinder member runs it (mybinder/Chart.yaml).
+CRYPTNONO = ChartSource(
+    "cryptnono",
+    "https://cryptnono.github.io/cryptnono/",
+    "cryptnono",
+    "0.3.2-0.dev.git.267.h766bf8f",
+    "cryptnono",
+)
+K3S_CONTAINERD_SOCKET = "/run/k3s/containerd/containerd.sock"
+DIND_SOCKET = "/run/dind/docker.sock"  # the BinderHub chart's dind.hostSocketDir
 REGISTRY = ChartSource("registry", "https://helm.twun.io", "docker-registry", "2.2.3", "registry")
 BINDERHUB = ChartSource(
     RELEASE,
@@ -66,34 +102,73 @@ def uses_in_cluster_registry(member: MemberConfig) -> bool:
     return not member.registry_url
 
 
-def image_prefix(member: MemberConfig) -> str:
+def in_cluster_registry(node_ip: str) -> str:
+    """The in-cluster registry as dind (in a pod) and containerd (on the host) both
+    reach it: the node's address and the NodePort, never ``localhost``."""
+    host = f"[{node_ip}]" if ":" in node_ip else node_ip
+    return f"{host}:{REGISTRY_NODE_PORT}"
+
+
+def image_prefix(member: MemberConfig, node_ip: str) -> str:
     if uses_in_cluster_registry(member):
-        return f"localhost:{REGISTRY_NODE_PORT}/binder-"
+        return f"{in_cluster_registry(node_ip)}/binder-"
     host = member.registry_url.split("://", 1)[-1].rstrip("/")
     return f"{host}/binder-"
 
 
-def cert_manager_values(member: MemberConfig) -> dict[str, Any]:
+def cert_manager_values() -> dict[str, Any]:
+    return {"crds": {"enabled": True}}
+
+
+def cluster_issuer(member: MemberConfig) -> dict[str, Any]:
     return {
-        "crds": {"enabled": True},
-        "extraObjects": [
-            yaml.safe_dump(
-                {
-                    "apiVersion": "cert-manager.io/v1",
-                    "kind": "ClusterIssuer",
-                    "metadata": {"name": CLUSTER_ISSUER},
-                    "spec": {
-                        "acme": {
-                            "server": "https://acme-v02.api.letsencrypt.org/directory",
-                            "email": member.letsencrypt_email,
-                            "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account"},
-                            "solvers": [{"http01": {"ingress": {"ingressClassName": "traefik"}}}],
-                        }
-                    },
-                },
-                sort_keys=False,
-            )
-        ],
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": CLUSTER_ISSUER},
+        "spec": {
+            "acme": {
+                "server": "https://acme-v02.api.letsencrypt.org/directory",
+                "email": member.letsencrypt_email,
+                "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account"},
+                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+            }
+        },
+    }
+
+
+def _tar_member(tar: tarfile.TarFile, path: str, text: str) -> None:
+    data = text.encode()
+    info = tarfile.TarInfo(path)
+    info.size, info.mode, info.mtime = len(data), 0o644, 0
+    tar.addfile(info, io.BytesIO(data))
+
+
+def issuer_chart_content(member: MemberConfig) -> str:
+    """The ClusterIssuer chart as helm-controller's ``chartContent``: a base64 .tgz,
+    byte for byte the same for the same member (the spec is compared for drift)."""
+    chart = {"apiVersion": "v2", "name": ISSUER.chart, "version": ISSUER.version}
+    buffer = io.BytesIO()
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
+        tarfile.TarFile(fileobj=packed, mode="w") as tar,  # in memory
+    ):
+        _tar_member(tar, f"{ISSUER.chart}/Chart.yaml", yaml.safe_dump(chart, sort_keys=False))
+        _tar_member(
+            tar,
+            f"{ISSUER.chart}/templates/cluster-issuer.yaml",
+            yaml.safe_dump(cluster_issuer(member), sort_keys=False),
+        )
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def ingress_values() -> dict[str, Any]:
+    timeouts = {
+        "readTimeout": WEBSOCKET_TIMEOUT_SECONDS,
+        "idleTimeout": WEBSOCKET_TIMEOUT_SECONDS,
+    }
+    return {
+        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": INGRESS_CLASS},
+        "ports": {"websecure": {"transport": {"respondingTimeouts": timeouts}}},
     }
 
 
@@ -104,21 +179,69 @@ def registry_values() -> dict[str, Any]:
     }
 
 
+def cryptnono_values() -> dict[str, Any]:
+    """mybinder's cryptnono detectors (mybinder/values.yaml ``cryptnono``): execwhacker
+    and the TCP flow killer look containers up in k3s's containerd and in dind, and log
+    the session's client IP and repo."""
+    sockets = {"containerdHostPath": K3S_CONTAINERD_SOCKET, "dockerHostPath": DIND_SOCKET}
+    envs = ["BINDER_CLIENT_IP", "BINDER_REF_URL"]
+    flow_killer = {"log_container_envs": envs, "unique_destinations_threshold": 24}
+    return {
+        "detectors": {
+            "tcpflowkiller": {"enabled": True, "config": {"FlowKiller": flow_killer}, **sockets},
+            "execwhacker": {**sockets, "lookupEnvs": envs},
+        }
+    }
+
+
 def _tls_ingress(host: str, secret: str) -> dict[str, Any]:
     return {
         "enabled": True,
-        "ingressClassName": "traefik",
+        "ingressClassName": INGRESS_CLASS,
         "annotations": {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER},
         "hosts": [host],
         "tls": [{"secretName": secret, "hosts": [host]}],
     }
 
 
-def binderhub_values(member: MemberConfig) -> dict[str, Any]:
+# Where sessions may not connect: the cluster's and other private networks, and the
+# cloud metadata server (mybinder.org-deploy mybinder/templates/netpol.yaml).
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32")
+
+
+def session_network_policy(member: MemberConfig) -> dict[str, Any]:
+    """z2jh's ``singleuser.networkPolicy``: with ports listed, sessions reach public
+    addresses on those TCP ports only (mybinder limits egress the same way, against
+    port scans and abuse from sessions); without, z2jh's default (any public port)."""
+    if not member.session_egress_ports:
+        return {"enabled": True}
+    ports = [{"port": port, "protocol": "TCP"} for port in member.session_egress_ports]
+    world = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_NETWORKS)}}
+    return {
+        "enabled": True,
+        "egressAllowRules": {"nonPrivateIPs": False},
+        "egress": [{"ports": ports, "to": [world]}],
+    }
+
+
+def dind_args(member: MemberConfig, node_ip: str) -> list[str]:
+    """dockerd's extra flags: mybinder's MTU and parallel pushes, and plain HTTP to the
+    in-cluster registry (as BinderHub's CI does for its own)."""
+    args = [
+        f"--max-concurrent-uploads={member.dind_max_concurrent_uploads}",
+        f"--mtu={member.dind_mtu}",
+    ]
+    if uses_in_cluster_registry(member):
+        args.append(f"--insecure-registry={in_cluster_registry(node_ip)}")
+    return args
+
+
+def binderhub_values(member: MemberConfig, node_ip: str) -> dict[str, Any]:
     binderhub: dict[str, Any] = {
         "hub_url": f"https://{member.hub_host}",
+        "hub_url_local": HUB_URL_LOCAL,
         "use_registry": True,
-        "image_prefix": image_prefix(member),
+        "image_prefix": image_prefix(member, node_ip),
     }
     values: dict[str, Any] = {
         "config": {
@@ -134,10 +257,12 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
         # after, which on a single node undoes or blocks a drain; mybinder's Hetzner
         # members disable it (mybinder.org-deploy config/hetzner-2i2c.yaml).
         "imageCleaner": {"enabled": False},
+        "dind": {"daemonset": {"extraArgs": dind_args(member, node_ip)}},
         "jupyterhub": {
             "ingress": _tls_ingress(member.hub_host, "hub-tls"),
             "proxy": {"service": {"type": "ClusterIP"}},
             "singleuser": {
+                "networkPolicy": session_network_policy(member),
                 "memory": {
                     "guarantee": member.session_memory_guarantee,
                     "limit": member.session_memory_limit,
@@ -153,7 +278,7 @@ def binderhub_values(member: MemberConfig) -> dict[str, Any]:
         },
     }
     if uses_in_cluster_registry(member):
-        values["registry"] = {"url": f"http://localhost:{REGISTRY_NODE_PORT}"}
+        values["registry"] = {"url": f"http://{in_cluster_registry(node_ip)}"}
     else:
         values["registry"] = {"url": member.registry_url, "username": member.registry_username}
     return values
@@ -183,7 +308,17 @@ def registry_secret(password: Secret) -> dict[str, Any]:
     }
 
 
-def _helm_chart(source: ChartSource, values: dict[str, Any]) -> dict[str, Any]:
+def _helm_chart(source: ChartSource, values: dict[str, Any] | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"chart": source.chart, "version": source.version}
+    if source.repo:
+        spec["repo"] = source.repo
+    spec |= {
+        "targetNamespace": source.target_namespace,
+        "createNamespace": True,
+        "failurePolicy": FAILURE_POLICY,
+    }
+    if values is not None:
+        spec["valuesContent"] = yaml.safe_dump(values, sort_keys=True)
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "HelmChart",
@@ -192,38 +327,47 @@ def _helm_chart(source: ChartSource, values: dict[str, Any]) -> dict[str, Any]:
             "namespace": CHART_NAMESPACE,
             "labels": {"managed-by": "binderctl"},
         },
-        "spec": {
-            "repo": source.repo,
-            "chart": source.chart,
-            "version": source.version,
-            "targetNamespace": source.target_namespace,
-            "createNamespace": True,
-            "valuesContent": yaml.safe_dump(values, sort_keys=True),
-        },
+        "spec": spec,
     }
 
 
-def helm_charts(member: MemberConfig) -> list[dict[str, Any]]:
-    """The HelmChart objects for the member, in install order."""
-    charts = [_helm_chart(CERT_MANAGER, cert_manager_values(member))]
-    if uses_in_cluster_registry(member):
-        charts.append(_helm_chart(REGISTRY, registry_values()))
+def sources(member: MemberConfig) -> list[ChartSource]:
+    """The member's charts, in install order."""
+    registry = [REGISTRY] if uses_in_cluster_registry(member) else []
+    cryptnono = [CRYPTNONO] if member.cryptnono else []
+    return [CERT_MANAGER, ISSUER, INGRESS, *cryptnono, *registry, BINDERHUB]
+
+
+def helm_charts(member: MemberConfig, node_ip: str) -> list[dict[str, Any]]:
+    """The HelmChart objects for the member whose node has the address ``node_ip``."""
+    issuer = _helm_chart(ISSUER, None)
+    issuer["spec"]["chartContent"] = issuer_chart_content(member)
     source = replace(BINDERHUB, version=member.binderhub_chart_version or BINDERHUB.version)
-    binderhub = _helm_chart(source, binderhub_values(member))
+    binderhub = _helm_chart(source, binderhub_values(member, node_ip))
     if not uses_in_cluster_registry(member):
         binderhub["spec"]["valuesSecrets"] = [
             {"name": REGISTRY_SECRET, "keys": [REGISTRY_SECRET_KEY]}
         ]
-    charts.append(binderhub)
-    return charts
+    built = {
+        CERT_MANAGER.name: _helm_chart(CERT_MANAGER, cert_manager_values()),
+        ISSUER.name: issuer,
+        INGRESS.name: _helm_chart(INGRESS, ingress_values()),
+        CRYPTNONO.name: _helm_chart(CRYPTNONO, cryptnono_values()),
+        REGISTRY.name: _helm_chart(REGISTRY, registry_values()),
+        BINDERHUB.name: binderhub,
+    }
+    return [built[source.name] for source in sources(member)]
 
 
 def target_namespaces(member: MemberConfig) -> list[str]:
-    return [chart["spec"]["targetNamespace"] for chart in helm_charts(member)]
+    return list(dict.fromkeys(source.target_namespace for source in sources(member)))
 
 
 def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
-    return helm_charts(member if quota is None else replace(member, launch_quota=quota))
+    from binderctl.services.kube import node_address
+
+    chosen = member if quota is None else replace(member, launch_quota=quota)
+    return helm_charts(chosen, node_address(member))
 
 
 def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from string import Template
 from binderctl.config import MemberConfig, k3s_release
 from binderctl.errors import ConfigError
 from binderctl.paths import assets_dir
+from binderctl.services.charts import in_cluster_registry, uses_in_cluster_registry
 
 TEMPLATE_NAME = "cloud-init.yaml"
 # Hetzner's limit on a server's user_data.
@@ -23,6 +24,9 @@ KUBELET_DROPIN_SINCE = (1, 32)
 def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
     """The ``k3s server`` flags for ``INSTALL_K3S_EXEC``."""
     flags = ["server", "--tls-san", public_ip, "--write-kubeconfig-mode", KUBECONFIG_MODE]
+    # mybinder's runbook disables the bundled traefik: the member installs its own with
+    # websocket-safe timeouts (services/charts.py, INGRESS).
+    flags.append("--disable=traefik")
     try:
         major, minor, _ = k3s_release(member.k3s_version)
     except ValueError as exc:
@@ -34,6 +38,14 @@ def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
             f"--kubelet-arg=image-gc-low-threshold={member.image_gc_low_percent}",
         ]
     return flags
+
+
+def registries_yaml(member: MemberConfig, public_ip: str) -> str:
+    """k3s's ``registries.yaml``: the in-cluster registry over HTTP (none otherwise)."""
+    if not uses_in_cluster_registry(member):
+        return "mirrors: {}\n"
+    registry = in_cluster_registry(public_ip)
+    return f'mirrors:\n  "{registry}":\n    endpoint:\n      - "http://{registry}"\n'
 
 
 def check_user_data_size(user_data: str) -> None:
@@ -62,6 +74,7 @@ def render_cloud_init(member: MemberConfig, public_ip: str) -> str:
         max_pods=member.max_pods,
         image_gc_high=member.image_gc_high_percent,
         image_gc_low=member.image_gc_low_percent,
+        registries_yaml=json.dumps(registries_yaml(member, address)),
         install_version=json.dumps(f"INSTALL_K3S_VERSION={member.k3s_version}"),
         install_exec=json.dumps(f"INSTALL_K3S_EXEC={exec_flags}"),
     )

@@ -178,14 +178,6 @@ def rules_differ(current: list[FirewallRule], wanted: list[FirewallRule]) -> str
     return "; ".join(parts)
 
 
-def dns_records(member: MemberConfig, ipv4: str) -> list[tuple[str, str, str]]:
-    """The A records to create: the binder host, its wildcard, and the hub host if apart."""
-    records = [(member.binder_host, "A", ipv4), (f"*.{member.binder_host}", "A", ipv4)]
-    if not member.hub_host.endswith(f".{member.binder_host}"):
-        records.append((member.hub_host, "A", ipv4))
-    return records
-
-
 def _backoff() -> float:
     raw = os.environ.get(BACKOFF_ENV, "").strip()
     if not raw:

@@ -24,13 +24,20 @@ from binderctl.errors import BinderctlError, ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig
 from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
-from binderctl.services import charts, prime_versions, rollout
+from binderctl.services import charts, dns, prime_versions, rollout
 from binderctl.services.actions import Action, Prepared, Progress
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.federation import snippet_entry
-from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem, dns_records
-from binderctl.services.kube import NODES, Kube, KubeError, client_cert_expiry, kubeconfig_path
+from binderctl.services.hetzner import Ensured, Found, HetznerService, PlanItem
+from binderctl.services.kube import (
+    HELMCHARTS,
+    NODES,
+    Kube,
+    KubeError,
+    client_cert_expiry,
+    kubeconfig_path,
+)
 from binderctl.services.node import Node, check_ssh_key, forget_host_key
 from binderctl.services.rotation import read_drain_record
 
@@ -51,6 +58,7 @@ class ProgressEvent:
     state: StepState
     message: str = ""
     elapsed: float = 0.0
+    notice: str = ""  # several lines the operator must act on (the DNS records)
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,17 @@ class Run:
         hetzner: HetznerService,
         timeout: float = DEFAULT_TIMEOUT,
         federation: FederationConfig | None = None,
+        *,
+        skip_dns_wait: bool = False,
     ) -> None:
         self.member = member
         self.hetzner = hetzner
         self.federation = federation or configured_federation()
         self.timeout = timeout  # the longest wait of any one step
+        self.skip_dns_wait = skip_dns_wait
         self.results: dict[str, StepResult] = {}
         self.progress: Callable[[str], None] = lambda message: None
+        self.notice: Callable[[str], None] = lambda text: None
 
     def value(self, step: str, key: str) -> Any:
         return self.results[step].data[key]
@@ -133,6 +145,29 @@ def _check(run: Run) -> StepResult:
     if password is not None:
         message += f"; registry password from {password.source}"
     return StepResult(message)
+
+
+def _dns_result(lookups: list[dns.Lookup]) -> StepResult:
+    names = ", ".join(lookup.record.name for lookup in lookups)
+    return StepResult(f"{names} resolve to {lookups[0].record.value}")
+
+
+def _dns(run: Run) -> StepResult:
+    """Print the records; wait until they resolve (Let's Encrypt and the federation
+    reach the member by these names), unless the operator said not to."""
+    ipv4 = run.value("primary-ip", "ipv4")
+    records = dns.records(run.member, ipv4)
+    run.notice(dns.records_text(records))
+    if run.skip_dns_wait:
+        return StepResult("not checked (--skip-dns-wait): " + ", ".join(r.name for r in records))
+    return _dns_result(dns.wait_for_records(run.member, ipv4, run.timeout, run.progress))
+
+
+def _dns_verified(run: Run) -> StepResult | None:
+    if run.skip_dns_wait:
+        return _dns(run)
+    lookups = dns.check(run.member, run.value("primary-ip", "ipv4"))
+    return _dns_result(lookups) if all(lookup.ok for lookup in lookups) else None
 
 
 def _server(run: Run) -> StepResult:
@@ -246,10 +281,29 @@ def _charts_result(outcome: dict[str, str], note: str, pins: prime_versions.Pins
     )
 
 
+def _refuse_bundled_traefik(kube: Kube) -> None:
+    """A node installed before binderctl disabled k3s's traefik: that one holds ports 80
+    and 443, so the member's own (chart ``ingress``) could never serve."""
+    try:
+        kube.get(HELMCHARTS, "traefik", charts.CHART_NAMESPACE)
+    except KubeError as exc:
+        if exc.status == 404:
+            return
+        raise
+    raise BinderctlError(
+        "k3s on this node still deploys its bundled traefik, which holds ports 80 and 443 "
+        "(the member's own traefik, with websocket-safe timeouts, is the chart `ingress`)",
+        hint="on the node: put `disable: [traefik]` in /etc/rancher/k3s/config.yaml and "
+        "the in-cluster registry in /etc/rancher/k3s/registries.yaml (see the README), "
+        "then `systemctl restart k3s` and rerun; or rebuild the server",
+    )
+
+
 def _charts(run: Run) -> StepResult:
     quota, note = _charts_quota(run.member)
     pins = _pins(run)
     with Kube(run.member) as kube:
+        _refuse_bundled_traefik(kube)
         return _charts_result(charts.apply_charts(kube, pins.apply(run.member), quota), note, pins)
 
 
@@ -342,6 +396,7 @@ HETZNER_STEPS: list[Step] = [
         lambda run: _ensured(run.hetzner.ensure_primary_ip()),
         lambda run: _verified(run.hetzner.primary_ip_status()),
     ),
+    Step("dns", "DNS records", _dns, _dns_verified),
     Step("server", "Server", _server, _server_verified),
 ]
 NODE_STEPS: list[Step] = [
@@ -420,6 +475,7 @@ def provision(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     federation: FederationConfig | None = None,
+    skip_dns_wait: bool = False,
 ) -> Summary:
     """Run the steps in order; raise on the first failure (recorded, so a rerun resumes).
 
@@ -427,7 +483,7 @@ def provision(
     steps = STEPS if steps is None else steps
     state = load_state(member)
     records: dict[str, dict[str, Any]] = state["steps"]
-    run = Run(member, hetzner, timeout, federation)
+    run = Run(member, hetzner, timeout, federation, skip_dns_wait=skip_dns_wait)
     for step in steps:
         on_event(ProgressEvent(step.name, step.title, "pending"))
     for step in steps:
@@ -437,6 +493,12 @@ def provision(
         run.progress = lambda message, step=step, started=started: on_event(
             ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
         )
+        run.notice = lambda text, step=step, started=started: on_event(
+            ProgressEvent(
+                step.name, step.title, "running", text.splitlines()[0],
+                time.monotonic() - started, notice=text,
+            )
+        )  # fmt: skip
         try:  # from here on an interrupt is recorded against this step
             on_event(ProgressEvent(step.name, step.title, "running"))
             record.pop("verified", None)
@@ -491,7 +553,7 @@ def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]])
         server_id=server.data.get("id") if server else None,
         server_name=server.data.get("name") if server else None,
         ipv4=ipv4,
-        dns=dns_records(member, ipv4) if ipv4 else [],
+        dns=[(r.name, r.kind, r.value) for r in dns.records(member, ipv4)] if ipv4 else [],
         steps=[
             {
                 "step": name,
@@ -540,6 +602,7 @@ def provision_action(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     federation: FederationConfig | None = None,
+    skip_dns_wait: bool = False,
 ) -> tuple[Action, list[Summary]]:
     """The pipeline as an action for the ``ActionRunner`` (read-only refusal, confirmation,
     audit), and the list its run's summary is appended to.
@@ -550,7 +613,14 @@ def provision_action(
     summaries: list[Summary] = []
 
     def execute(progress: Progress) -> str:
-        summary = provision(member, hetzner, on_event, timeout=timeout, federation=federation)
+        summary = provision(
+            member,
+            hetzner,
+            on_event,
+            timeout=timeout,
+            federation=federation,
+            skip_dns_wait=skip_dns_wait,
+        )
         summaries.append(summary)
         return (
             f"member {member.name} provisioned: server {summary.server_name} "

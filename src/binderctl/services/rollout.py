@@ -39,8 +39,8 @@ def _install_jobs(kube: Kube, member: MemberConfig) -> dict[str, str]:
     present = {c["metadata"]["name"]: c for c in kube.list(HELMCHARTS, charts.CHART_NAMESPACE)}
     jobs = {j["metadata"]["name"]: j for j in kube.list(JOBS, charts.CHART_NAMESPACE)}
     pending: dict[str, str] = {}
-    for chart in charts.helm_charts(member):
-        name = chart["metadata"]["name"]
+    for source in charts.sources(member):
+        name = source.name
         what = f"chart {name}"
         current = present.get(name)
         if current is None:

@@ -60,6 +60,9 @@ class EmulatedHost:
     def hub_api_up(self) -> bool:
         return self.hub_ok
 
+    def hub_api_from_binder(self) -> bool:
+        return self.hub_ok
+
     def pod_counts(self) -> tuple[int, int]:
         return self.user_pods, self.build_pods
 

@@ -2,13 +2,19 @@
 
 Routed by Host header like traefik: the binder host serves ``/health`` and ``/versions``
 (BinderHub's ``KubernetesHealthHandler`` and ``VersionHandler``), the hub host serves
-``/hub/api/health``. Answers follow the simulated state: no ready binder pod means
-traefik's 503, a hub that is down fails the "JupyterHub API" check.
+``/hub/api/health`` and a session's kernel websocket (``/user/<name>/api/kernels/<id>/
+channels``), which traefik cuts when its websecure ``readTimeout`` runs out (traefik's
+default since v2.11.2 is 60 s). Answers follow the simulated state: no ready binder pod
+means traefik's 503, a hub that is down fails the "JupyterHub API" check, and with no
+traefik release installed at all the connection is dropped unanswered.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import re
 import ssl
 from typing import Any, Protocol
 
@@ -25,6 +31,10 @@ class BinderHubState(Protocol):
 
     def registry_up(self) -> bool: ...
 
+    def hub_api_from_binder(self) -> bool:
+        """BinderHub's own call to ``hub_url_local`` (its "JupyterHub API" check)."""
+        ...
+
     def pod_counts(self) -> tuple[int, int]:
         """(user pods, build pods) in the release namespace."""
         ...
@@ -37,6 +47,13 @@ class BinderHubState(Protocol):
         """BinderHub logs its checks (and a warning for unhealthy services)."""
         ...
 
+    def websocket_lifetime(self) -> float | None:
+        """Real seconds a websocket through the ingress lives (None: no traefik)."""
+        ...
+
+
+KERNEL_CHANNELS = re.compile(r"/user/[^/]+/api/kernels/[^/]+/channels")
+
 
 def health(state: BinderHubState) -> tuple[bool, list[dict[str, Any]]]:
     """``HealthHandler.check_all``: overall and the checks, in BinderHub's order."""
@@ -45,7 +62,7 @@ def health(state: BinderHubState) -> tuple[bool, list[dict[str, Any]]]:
     total = users + builds
     results: list[dict[str, Any]] = [
         {"service": "Docker registry", "ok": state.registry_up()},
-        {"service": "JupyterHub API", "ok": state.hub_api_up()},
+        {"service": "JupyterHub API", "ok": state.hub_api_from_binder()},
         {
             "service": "Pod quota",
             "total_pods": total,
@@ -76,6 +93,12 @@ class BinderHubApp:
         return app
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
+        if self.state.websocket_lifetime() is None:
+            # no traefik installed: nothing holds ports 80/443 (servicelb binds them for
+            # traefik's LoadBalancer Service), so the connection goes nowhere
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=503)
         host = (request.host or "").rsplit(":", 1)[0].lower()
         if host == self.state.binder_host:
             if not self.state.binder_up():
@@ -95,6 +118,8 @@ class BinderHubApp:
                     headers={"Access-Control-Allow-Origin": "*"},
                 )
         elif host == self.state.hub_host:
+            if KERNEL_CHANNELS.fullmatch(request.path) and request.method == "GET":
+                return await self._websocket(request)
             if request.path in ("/hub/api/health", "/hub/health"):
                 if not self.state.hub_api_up():
                     return _unavailable()
@@ -102,6 +127,27 @@ class BinderHubApp:
         else:
             return web.Response(status=404, text="404 page not found\n")
         return web.Response(status=404, text="404: Not Found")
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        """A kernel's websocket: echoes messages until traefik's read deadline."""
+        lifetime = self.state.websocket_lifetime()
+        if lifetime is None or not self.state.hub_api_up():
+            return _unavailable()  # (lifetime is None only if traefik went meanwhile)
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+
+        async def echo() -> None:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    await socket.send_str(message.data)
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(lifetime):
+                await echo()
+        # traefik's deadline ends the read: the connection is dropped, no close frame
+        if request.transport is not None:
+            request.transport.close()
+        return socket
 
     async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> int:
         self._runner = web.AppRunner(self.app(), access_log=None)

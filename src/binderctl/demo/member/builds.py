@@ -2,7 +2,9 @@
 
 A build pod is named and labelled as ``KubernetesBuildExecutor.submit`` makes it; a
 second launch of the same repo and ref joins the running build. Most builds push and
-exit 0, some fail (exit 1), and now and then one hangs after pushing, running until the
+exit 0, some fail (exit 1), every one fails at the push when dind cannot reach the
+registry (``push_error``: a ``localhost`` prefix, or plain HTTP without
+``--insecure-registry``), and now and then one hangs after pushing, running until the
 dind pods are deleted (then it completes) or the cleaner's ``max_age`` removes it.
 BinderHub deletes finished build pods, succeeded or failed.
 """
@@ -37,7 +39,7 @@ class Build:
     name: str
     launch: Launch
     image: str
-    outcome: str  # success | failure | hang
+    outcome: str  # success | failure | hang | push-error
     seconds: float
     created: float
     waiting: list[Callable[[bool], None]] = field(default_factory=list)
@@ -82,6 +84,7 @@ class Builds:
         self.dind = True  # imageBuilderType dind: builds talk to the dind daemon
         self.build_image = charts.REPO2DOCKER_IMAGE  # KubernetesBuildExecutor.build_image
         self.force_outcome: str | None = None  # knob for tests: success, failure or hang
+        self.push_error: str | None = None  # why dind cannot push (from the chart values)
         self.succeeded = self.failed = 0
 
     def start_cleaner(self) -> None:
@@ -96,7 +99,7 @@ class Builds:
             build.waiting.append(done)
             return
         roll = self.rng.random()
-        outcome = self.force_outcome or (
+        outcome = "push-error" if self.push_error else self.force_outcome or (
             "failure" if roll < FAIL_CHANCE else "hang" if roll < FAIL_CHANCE + HANG_CHANCE
             else "success"
         )  # fmt: skip
@@ -223,6 +226,8 @@ class Builds:
             (f"#{steps} naming to {build.image} done", "building"),
             (f"The push refers to repository [{repository}]", "building"),
         ]
+        if build.outcome == "push-error":
+            return [*lines, (str(self.push_error), "failed")]
         lines += [(f"{rng.getrandbits(48):012x}: Pushed", "building") for _ in range(6)]
         lines.append((f"{tag}: digest: sha256:{rng.getrandbits(256):064x} size: "
                       f"{rng.randint(3000, 9000)}", "building"))  # fmt: skip
@@ -234,7 +239,7 @@ class Builds:
         if build.outcome == "hang" and self.dind:
             build.hung = True
             return
-        self._finish(build, build.outcome != "failure")
+        self._finish(build, build.outcome not in ("failure", "push-error"))
 
     def _finish(self, build: Build, ok: bool) -> None:
         run = self.kubelet.run_of(self.namespace, build.name)

@@ -10,9 +10,12 @@ policies or PodDisruptionBudgets).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import io
 import json
-from dataclasses import dataclass
+import tarfile
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -52,6 +55,91 @@ class Release:
     chart: str  # chart name: binderhub, cert-manager, docker-registry, traefik, traefik-crd
     version: str
     values: dict[str, Any]
+    templates: tuple[str, ...] = field(default=(), compare=False)  # from spec.chartContent
+
+
+# The kinds cert-manager's CRDs add (templates crd-*.yaml, rendered with crds.enabled).
+CERT_MANAGER_KINDS = frozenset({
+    ("cert-manager.io", "Certificate"), ("cert-manager.io", "CertificateRequest"),
+    ("cert-manager.io", "Issuer"), ("cert-manager.io", "ClusterIssuer"),
+    ("acme.cert-manager.io", "Order"), ("acme.cert-manager.io", "Challenge"),
+})  # fmt: skip
+# API groups a fresh k3s serves without any CRD.
+BUILT_IN_GROUPS = frozenset({
+    "", "apps", "batch", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io",
+    "storage.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "autoscaling",
+    "helm.cattle.io", "k3s.cattle.io",
+})  # fmt: skip
+
+
+def chart_archive(content: str) -> tuple[str, tuple[str, ...]]:
+    """``spec.chartContent`` (a base64 .tgz): the chart's name and its templates' text."""
+    try:
+        raw = base64.b64decode(content, validate=True)
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
+            files = {m.name: tar.extractfile(m) for m in tar.getmembers() if m.isfile()}
+            texts = {name: f.read().decode() for name, f in files.items() if f is not None}
+    except (binascii.Error, tarfile.TarError, UnicodeDecodeError, EOFError, OSError):
+        raise ChartError("failed to load chart: chartContent is not a chart archive") from None
+    tops = [t for n, t in texts.items() if n.count("/") == 1 and n.endswith("/Chart.yaml")]
+    meta = tops[0] if tops else None
+    if meta is None:
+        raise ChartError("Chart.yaml file is missing")
+    name = str((yaml.safe_load(meta) or {}).get("name") or "")
+    templates = tuple(t for n, t in sorted(texts.items()) if "/templates/" in n)
+    return name, templates
+
+
+def manifest_kinds(texts: list[str]) -> list[tuple[str, str, str]]:
+    """(apiVersion, kind, name) of every object in plain YAML manifests."""
+    found = []
+    for text in texts:
+        try:
+            documents = list(yaml.safe_load_all(text))
+        except yaml.YAMLError as exc:
+            raise ChartError(f"YAML parse error: {exc}") from None
+        for doc in documents:
+            if isinstance(doc, dict) and doc.get("kind"):
+                name = str((doc.get("metadata") or {}).get("name") or "")
+                found.append((str(doc.get("apiVersion") or ""), str(doc["kind"]), name))
+    return found
+
+
+def custom_objects(release: Release) -> list[tuple[str, str, str]]:
+    """The objects of a release whose kind comes from a CRD (not a built-in group):
+    cert-manager's ``extraObjects`` and the templates of a chart carried inline."""
+    texts = list(release.templates)
+    if release.chart == "cert-manager":
+        texts += [str(o) for o in get(release.values, "extraObjects", []) or []]
+    return [
+        (api, kind, name)
+        for api, kind, name in manifest_kinds(texts)
+        if (api.rsplit("/", 1)[0] if "/" in api else "") not in BUILT_IN_GROUPS
+    ]
+
+
+def crds_of(release: Release) -> frozenset[tuple[str, str]]:
+    """The (group, kind)s whose CRDs a release installs."""
+    if release.chart == "cert-manager" and (
+        get(release.values, "crds.enabled") or get(release.values, "installCRDs")
+    ):
+        return CERT_MANAGER_KINDS
+    return frozenset()
+
+
+def check_kinds(release: Release, served: frozenset[tuple[str, str]]) -> None:
+    """Helm maps every object of a release to an API resource before it creates any of
+    them: a kind whose CRD the cluster does not serve yet fails the whole release, even
+    when the same release would install that CRD."""
+    for api, kind, name in custom_objects(release):
+        group = api.rsplit("/", 1)[0]
+        if (group, kind) not in served:
+            raise ChartError(
+                "unable to build kubernetes objects from release manifest: resource mapping "
+                f'not found for name: "{name}" namespace: "" from "": no matches for kind '
+                f'"{kind}" in version "{api}"\nensure CRDs are installed first'
+            )
 
 
 # z2jh values.yaml hub.deploymentStrategy: one hub at a time (its sqlite PVC)
@@ -494,23 +582,52 @@ def docker_registry(release: Release) -> Rendered:
     ]  # fmt: skip
 
 
+# traefik's own default since v2.11.2 (and v3): a websocket is cut after this long.
+TRAEFIK_READ_TIMEOUT = 60.0
+
+
+def responding_timeouts(release: Release) -> dict[str, Any]:
+    """``ports.websecure.transport.respondingTimeouts`` as set (chart v28 on renders each
+    one as a ``--entryPoints.websecure.transport...`` flag; unset ones are left out)."""
+    found = get(release.values, "ports.websecure.transport.respondingTimeouts", {}) or {}
+    return {k: v for k, v in found.items() if v is not None and str(v) != ""}
+
+
+def duration_seconds(value: Any) -> float:
+    """A traefik duration: a number of seconds, or a Go duration such as 600s or 10m."""
+    text = str(value).strip()
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text)
+
+
+def read_timeout(release: Release) -> float:
+    """How long a websocket through this traefik lives: its websecure readTimeout."""
+    value = responding_timeouts(release).get("readTimeout")
+    return TRAEFIK_READ_TIMEOUT if value is None else duration_seconds(value)
+
+
 def traefik(release: Release) -> Rendered:
     chart = f"traefik-{TRAEFIK_CHART}"
+    # The chart's fullname: the release name if it holds "traefik", else <release>-traefik.
+    name = release.name if "traefik" in release.name else f"{release.name}-traefik"
     match = {
         "app.kubernetes.io/name": "traefik",
         "app.kubernetes.io/instance": f"traefik-{release.namespace}",
     }
     labels = {**match, "helm.sh/chart": chart, "app.kubernetes.io/managed-by": "Helm"}
     ports = [port("web", 80, "web"), port("websecure", 443, "websecure")]
-    svclb = f"svclb-traefik-{hashlib.sha256(b'traefik').hexdigest()[:8]}"
+    svclb = f"svclb-{name}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
     lb_labels = {
-        "svccontroller.k3s.cattle.io/svcname": "traefik",
+        "svccontroller.k3s.cattle.io/svcname": name,
         "svccontroller.k3s.cattle.io/svcnamespace": release.namespace,
     }
     lb_pod = {"app": svclb, **lb_labels}
     return [
         deployment(
-            "traefik",
+            name,
             release.namespace,
             labels,
             match,
@@ -522,6 +639,10 @@ def traefik(release: Release) -> Rendered:
                     args=[
                         "--entryPoints.web.address=:8000/tcp",
                         "--entryPoints.websecure.address=:8443/tcp",
+                        *(
+                            f"--entryPoints.websecure.transport.respondingTimeouts.{key}={value}"
+                            for key, value in sorted(responding_timeouts(release).items())
+                        ),
                     ],
                     ports=[
                         {"containerPort": 8000, "name": "web"},
@@ -531,11 +652,11 @@ def traefik(release: Release) -> Rendered:
             ],
             pod_spec={"priorityClassName": "system-cluster-critical"},
         ),
-        service("traefik", release.namespace, labels, match, ports, "LoadBalancer"),
+        service(name, release.namespace, labels, match, ports, "LoadBalancer"),
         daemonset(
             svclb,
             release.namespace,
-            {**lb_labels, "objectset.rio.cattle.io/owner-name": "traefik"},
+            {**lb_labels, "objectset.rio.cattle.io/owner-name": name},
             {"app": svclb},
             lb_pod,
             [
@@ -549,12 +670,45 @@ def traefik(release: Release) -> Rendered:
     ]
 
 
+def cryptnono(release: Release) -> Rendered:
+    """The cryptnono chart's DaemonSet: a container per enabled detector (execwhacker
+    and monero by default, flowkiller with tcpflowkiller), kernel headers fetched first.
+    Image tags: chartpress tags the images with the chart's version."""
+    values, tag = release.values, release.version
+    detectors = [
+        ("execwhacker", get(values, "detectors.execwhacker.enabled", True)),
+        ("monero", get(values, "detectors.monero.enabled", True)),
+        ("flowkiller", get(values, "detectors.tcpflowkiller.enabled", False)),
+    ]
+    image = f"quay.io/yuvipanda/cryptnono:{tag}"
+    name = release.name if "cryptnono" in release.name else f"{release.name}-cryptnono"
+    match = {"app.kubernetes.io/name": "cryptnono", "app.kubernetes.io/instance": release.name}
+    labels = {**match, "helm.sh/chart": f"cryptnono-{tag}", "app.kubernetes.io/managed-by": "Helm"}
+    return [
+        daemonset(
+            name, release.namespace, labels, match, match,
+            [container(d, image, securityContext={"privileged": True})
+             for d, enabled in detectors if enabled],
+            pod_spec={
+                "hostPID": True,
+                "initContainers": [container(
+                    "fetch-kernel-headers", f"quay.io/yuvipanda/fetch-kernel-headers:{tag}")],
+                "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+            },
+        )
+    ]  # fmt: skip
+
+
 RENDERERS = {
+    "cryptnono": cryptnono,
     "binderhub": binderhub,
     "cert-manager": cert_manager,
     "docker-registry": docker_registry,
     "traefik": traefik,
     "traefik-crd": lambda release: [],
+    # binderctl's own ClusterIssuer chart: its objects are cert-manager kinds, which
+    # the API emulator does not serve (check_kinds still requires their CRDs).
+    "binderctl-cluster-issuer": lambda release: [],
 }
 
 

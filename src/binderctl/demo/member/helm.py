@@ -7,6 +7,16 @@ container exits 0 the release's objects are applied; a chart that cannot be inst
 (unknown chart, values the chart rejects) makes the container exit 1 again and again
 (``CrashLoopBackOff``), so the chart never becomes ready.
 
+Each run of the Job's pod does what klipper-helm's ``entry`` does: install a release
+that is not there, upgrade a deployed one, and for a release whose last upgrade failed
+follow ``spec.failurePolicy`` (``FAILURE_POLICY``): ``reinstall`` (the default)
+uninstalls it, deleting every object of the release, and installs it afresh; ``abort``
+exits 1 and leaves the release as it is; ``retry`` upgrades again and exits 0 whatever
+happens. Helm maps every object of a release to an API resource before creating any:
+a kind whose CRD the cluster does not serve yet fails the run, even when the same
+release installs that CRD (the pod crash-loops until another release has installed it).
+A chart carried in ``spec.chartContent`` (a base64 .tgz) is read from there.
+
 The values reach helm as files under ``/config`` (``--values`` for each, in name order),
 from the controller's own ``chart-values-<name>`` Secret (``valuesContent``) and, from
 helm-controller v0.16.7 (k3s v1.30.12, v1.31.8, v1.32.4 and later), from the Secrets
@@ -42,6 +52,7 @@ CHART_LABEL = "helmcharts.helm.cattle.io/chart"
 CONFIG_HASH = "helmcharts.helm.cattle.io/configHash"
 VALUES_SECRET_TYPE = "helmcharts.helm.cattle.io/values"  # from v0.16.7; Opaque before
 INSTALL_SECONDS = 12.0
+DEFAULT_FAILURE_POLICY = "reinstall"  # helm-controller's kubebuilder default
 SOURCE = Source("helm-controller")
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 BOOTSTRAP_TOLERATIONS = [
@@ -65,6 +76,17 @@ class ValuesFile:
     key: str
     ref: int = -1  # its entry in spec.valuesSecrets; -1: the controller's own Secret
     optional: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of a chart's Job pod does (klipper-helm ``entry``)."""
+
+    code: int
+    lines: tuple[str, ...]
+    release: Release | None = None  # installed when the run exits 0
+    uninstall: bool = False  # reinstall: the old release is deleted first
+    marks_failed: bool = False  # the upgrade failed while applying: status failed
 
 
 def values_secret_name(chart_name: str) -> str:
@@ -154,12 +176,16 @@ def values_of(chart: Obj, read_secret: SecretReader | None = None) -> dict[str, 
 def release_of(chart: Obj, read_secret: SecretReader | None = None) -> Release:
     spec = chart.get("spec") or {}
     meta = chart["metadata"]
+    name, templates = charts.chart_name(spec), ()
+    if spec.get("chartContent"):
+        name, templates = charts.chart_archive(str(spec["chartContent"]))
     return Release(
         name=meta["name"],
         namespace=spec.get("targetNamespace") or meta["namespace"],
-        chart=charts.chart_name(spec),
+        chart=name,
         version=str(spec.get("version") or ""),
         values=values_of(chart, read_secret),
+        templates=templates,
     )
 
 
@@ -205,7 +231,7 @@ class HelmController:
     ) -> None:
         self.node_ip = node_ip
         self.reads_values_secrets = reads_values_secrets
-        self._pending_release: dict[str, Release] = {}
+        self._pending: dict[str, Outcome] = {}  # by pod uid: what its run does
         self.store = store
         self.writer = writer
         self.timeline = timeline
@@ -214,6 +240,9 @@ class HelmController:
         self.on_installed = on_installed
         self._hashes: dict[tuple[str, str], str] = {}
         self.installed: dict[tuple[str, str], Release] = {}
+        self.failed: set[str] = set()  # releases whose last upgrade failed (helm status)
+        # Knob: releases whose upgrades fail while applying (an API error mid-upgrade).
+        self.failing_upgrades: set[str] = set()
 
     def attach(self) -> None:
         self.store.add_listener(self._on_event)
@@ -307,6 +336,7 @@ class HelmController:
             "AUTH_PASS_CREDENTIALS": "false",
             "INSECURE_SKIP_TLS_VERIFY": "false",
             "PLAIN_HTTP": "false",
+            "FAILURE_POLICY": spec.get("failurePolicy") or DEFAULT_FAILURE_POLICY,
         }
         labels = {CHART_LABEL: name}
         annotations = {CONFIG_HASH: self.config_hash(chart)}
@@ -428,7 +458,7 @@ class HelmController:
         key = (meta["namespace"], meta["name"])
         try:
             release = self.release(chart)
-            charts.render(release)
+            self._check(release)
         except ChartError:
             self.writer.create(types.HELMCHARTS, chart)
             return None
@@ -440,7 +470,20 @@ class HelmController:
         self.install(release)
         return release
 
+    def served_kinds(self, without: str | None = None) -> frozenset[tuple[str, str]]:
+        """The custom kinds the cluster serves: CRDs of the installed releases."""
+        served: frozenset[tuple[str, str]] = frozenset()
+        for release in self.installed.values():
+            if release.name != without:
+                served |= charts.crds_of(release)
+        return served
+
+    def _check(self, release: Release, *, without: str | None = None) -> None:
+        charts.render(release)
+        charts.check_kinds(release, self.served_kinds(without))
+
     def install(self, release: Release) -> None:
+        self.failed.discard(release.name)
         for rt, obj in charts.render(release):
             if (
                 release.namespace != "kube-system"
@@ -456,13 +499,19 @@ class HelmController:
         self.on_installed(release)
 
     def _uninstall(self, key: tuple[str, str]) -> None:
+        """The HelmChart is gone: its release, and the controller's values Secret."""
+        self._helm_uninstall(key[1])
+        self.writer.delete(types.SECRETS, key[0], values_secret_name(key[1]))
+
+    def _helm_uninstall(self, release_name: str) -> None:
+        """``helm uninstall``: every object the release rendered."""
         for (namespace, name), release in list(self.installed.items()):
-            if name != key[1]:
+            if name != release_name:
                 continue
             for rt, obj in charts.render(release):
                 self.writer.delete(rt, namespace, obj["metadata"]["name"])
             del self.installed[(namespace, name)]
-        self.writer.delete(types.SECRETS, key[0], values_secret_name(key[1]))
+        self.failed.discard(release_name)
 
     # -- the Job's pod ---------------------------------------------------------------
     def chart_of_pod(self, pod: Obj) -> Obj | None:
@@ -471,19 +520,61 @@ class HelmController:
             return None
         return self.store.find(types.HELMCHARTS, pod["metadata"]["namespace"], name)
 
+    def _installed_release(self, name: str) -> Release | None:
+        return next((r for (_, n), r in self.installed.items() if n == name), None)
+
+    def decide(self, chart: Obj) -> Outcome:
+        """What a run of the chart's Job pod does now (klipper-helm ``helm_update``)."""
+        name = chart["metadata"]["name"]
+        policy = (chart.get("spec") or {}).get("failurePolicy") or DEFAULT_FAILURE_POLICY
+        action = "install"
+        if self._installed_release(name) is not None:
+            action = "upgrade"
+        if name in self.failed:
+            if policy == "abort":
+                return Outcome(1, (
+                    f"Release status is 'failed' and failure policy is '{policy}'; "
+                    "waiting for operator intervention",
+                ))  # fmt: skip
+            if policy not in ("reinstall", "retry"):
+                return Outcome(1, (f"Unknown failure policy '{policy}'",))
+            action = policy
+        lines = {
+            "install": ("Installing helm_v3 chart",),
+            "upgrade": (f"Already installed {name}", f"Upgrading {name}"),
+            "reinstall": ("Uninstalling failed helm_v3 chart", "Deleted", "Installing chart"),
+            "retry": (f"Upgrading {name} from failed state",),
+        }[action]  # fmt: skip
+        verb = "INSTALLATION" if action in ("install", "reinstall") else "UPGRADE"
+        fail_code = 0 if action == "retry" else 1  # entry exits 0 after a retry, whatever
+        try:
+            release = self.release(chart)
+            self._check(release, without=name if action == "reinstall" else None)
+        except ChartError as exc:
+            return Outcome(fail_code, (*lines, f"Error: {verb} FAILED: {exc}"),
+                           uninstall=action == "reinstall")  # fmt: skip
+        if action in ("upgrade", "retry") and name in self.failing_upgrades:
+            return Outcome(fail_code, (
+                *lines, "Error: UPGRADE FAILED: an error on the server (\"\") has prevented "
+                "the request from succeeding",
+            ), marks_failed=True)  # fmt: skip
+        return Outcome(0, lines, release, uninstall=action == "reinstall")
+
     def plan(self, pod: Obj) -> Plan:
         chart = self.chart_of_pod(pod)
         if chart is None:
+            self._pending.pop(pod["metadata"]["uid"], None)
             return Plan(ready_after=None, exit_after=2.0, exit_code=1)
-        try:
-            charts.render(self.release(chart))
-        except ChartError:
-            return Plan(ready_after=None, exit_after=4.0, exit_code=1)
+        outcome = self.decide(chart)
+        self._pending[pod["metadata"]["uid"]] = outcome
+        if outcome.code != 0 or outcome.release is None:
+            return Plan(ready_after=None, exit_after=4.0, exit_code=outcome.code)
         return Plan(ready_after=1.0, exit_after=INSTALL_SECONDS, exit_code=0)
 
     def started(self, pod: Obj, container: str) -> None:
         chart = self.chart_of_pod(pod)
-        if chart is None:
+        outcome = self._pending.get(pod["metadata"]["uid"])
+        if chart is None or outcome is None:
             return
         spec, meta = chart["spec"], chart["metadata"]
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
@@ -509,19 +600,17 @@ class HelmController:
             or file.key in ((reader(file.secret) or {}).get("data") or {})
         ]
         lines += [
-            "+ echo 'Installing helm_v3 chart'",
             f"+ helm_v3 install --namespace {target} --create-namespace{version} "
             f"{meta['name']} {chart_ref}{''.join(sorted(present))}",
+            *outcome.lines,
         ]
         self.logs.write_many(ns, name, container, lines)
-        try:
-            release = self.release(chart)
-            charts.render(release)
-        except ChartError as exc:
-            self.logs.write(ns, name, container, f"Error: INSTALLATION FAILED: {exc}")
+        if outcome.uninstall:
+            self._helm_uninstall(meta["name"])
+        if outcome.release is None or outcome.code != 0:
             return
-        self._pending_release[pod["metadata"]["uid"]] = release
         deployed = stamps.http_date(self.writer.wall())
+        release = outcome.release
         self.logs.write_many(ns, name, container, [
             f"NAME: {release.name}", f"LAST DEPLOYED: {deployed}",
             f"NAMESPACE: {release.namespace}", "STATUS: deployed", "REVISION: 1",
@@ -532,12 +621,16 @@ class HelmController:
         return None
 
     def exited(self, pod: Obj, container: str, code: int) -> None:
-        release = self._pending_release.pop(pod["metadata"]["uid"], None)
-        if code == 0 and release is not None:
-            self.install(release)
+        outcome = self._pending.pop(pod["metadata"]["uid"], None)
+        if outcome is None:
+            return
+        if outcome.marks_failed:
+            self.failed.add(pod["metadata"]["labels"][CHART_LABEL])
+        if code == 0 and outcome.release is not None:
+            self.install(outcome.release)
 
     def rejected(self, pod: Obj, reason: str) -> None:
         return None
 
     def removed(self, pod: Obj) -> None:
-        self._pending_release.pop(pod["metadata"]["uid"], None)
+        self._pending.pop(pod["metadata"]["uid"], None)

@@ -655,6 +655,7 @@ class Kubelet:
             if pod is None:
                 return
             run.restarts[name] += 1
+            run.plan = run.workload.plan(pod)  # a new process: it may end differently
             image = dict(run.containers)[name]
             self._emit(
                 run, "Normal", "Pulled", f'Container image "{image}" already present on machine',

@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -44,7 +45,9 @@ RELEASE = "binderhub"
 HUB_FAILS_AFTER = 3.0  # simulated seconds from start to a bad config's exit
 RELEASE_NAMESPACE = "binderhub"
 BINDERHUB_VERSION = "1.0.0-0.dev.git.3983.h383374de"
-IN_CLUSTER_REGISTRY = "localhost:30500/"
+REGISTRY_NODE_PORT = 30500
+# What a pod or dind means by these hosts is itself, not the node.
+POD_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_STEP = 1.0  # longest real-time sleep of the run loop
 
 
@@ -68,14 +71,26 @@ class MemberOptions:
     image_gc_high_percent: int = 85
     image_gc_low_percent: int = 80
     extra_images: frozenset[str] = field(default_factory=frozenset)
+    disabled: tuple[str, ...] = ()  # k3s --disable: packaged components not deployed
+    # containerd's registries.yaml http mirrors; None: the in-cluster registry's, as
+    # binderctl's cloud-init writes it
+    plain_http_registries: tuple[str, ...] | None = None
+
+    @property
+    def in_cluster_registry(self) -> str:
+        return f"{self.node_ip}:{REGISTRY_NODE_PORT}"
 
 
-def binderhub_chart(quota: int | None, image_prefix: str = IN_CLUSTER_REGISTRY + "binder-",
-                    **values: Any) -> Obj:  # fmt: skip
-    """A ``binderhub`` HelmChart like the one binderctl applies."""
+def binderhub_chart(quota: int | None, image_prefix: str, **values: Any) -> Obj:
+    """A ``binderhub`` HelmChart like the one binderctl applies (give ``registry`` and
+    ``dind`` values to match the prefix)."""
     content = {
         "config": {
-            "BinderHub": {"use_registry": True, "image_prefix": image_prefix},
+            "BinderHub": {
+                "use_registry": True,
+                "image_prefix": image_prefix,
+                "hub_url_local": "http://proxy-public",
+            },
             "LaunchQuota": {"total_quota": quota},
         },
         "imageBuilderType": "dind",
@@ -97,6 +112,17 @@ def binderhub_chart(quota: int | None, image_prefix: str = IN_CLUSTER_REGISTRY +
             "valuesContent": yaml.safe_dump(content, sort_keys=True),
         },
     }
+
+
+def in_cluster_binderhub_chart(quota: int | None, node_ip: str) -> Obj:
+    """The ``binderhub`` HelmChart binderctl applies with the in-cluster registry."""
+    registry = f"{node_ip}:{REGISTRY_NODE_PORT}"
+    return binderhub_chart(
+        quota,
+        f"{registry}/binder-",
+        registry={"url": f"http://{registry}"},
+        dind={"daemonset": {"extraArgs": [f"--insecure-registry={registry}"]}},
+    )
 
 
 def registry_chart() -> Obj:
@@ -266,7 +292,7 @@ class Member:
             release=RELEASE,
             binder_host=options.binder_host,
             hub_host=options.hub_host,
-            image_prefix=IN_CLUSTER_REGISTRY + "binder-",
+            image_prefix=f"{options.in_cluster_registry}/binder-",
             quota=options.quota,
             cull_timeout=options.cull_timeout,
             cull_every=options.cull_every,
@@ -320,9 +346,12 @@ class Member:
         for rt, obj in add_ons:
             self.writer.apply(rt, obj)
         rendered = list(add_ons)
-        charts_now = list(system.bundled_charts())
+        charts_now = list(system.bundled_charts(options.disabled))
         if options.up:
-            charts_now += options.charts or (registry_chart(), binderhub_chart(options.quota))
+            charts_now += options.charts or (
+                registry_chart(),
+                in_cluster_binderhub_chart(options.quota, options.node_ip),
+            )
         for chart in charts_now:
             release = self.helm.install_now(chart)
             if release is not None:
@@ -362,6 +391,7 @@ class Member:
         self.builds.dind = get(values, "imageBuilderType", "host") == "dind"
         image = get(values, "config.KubernetesBuildExecutor.build_image")
         self.builds.build_image = image or charts.REPO2DOCKER_IMAGE
+        self.builds.push_error = push_error(values, self.options.node_ip)
 
     # -- pods and what they do ---------------------------------------------------------
     def _workload_for(self, pod: Obj) -> Workload:
@@ -379,6 +409,13 @@ class Member:
     def _image_size(self, image: str) -> int | None:
         if image in self.faults.unpullable_images:
             return None
+        plain_http = self.options.plain_http_registries
+        if plain_http is None:
+            plain_http = (self.options.in_cluster_registry,)
+        if image.startswith(self.options.in_cluster_registry + "/") and (
+            self.options.in_cluster_registry not in plain_http
+        ):
+            return None  # containerd speaks HTTPS to it: "server gave HTTP response"
         if image in self.hub.registry:
             return self.hub.registry[image]
         if image in self.known_images:
@@ -457,6 +494,23 @@ class Member:
     def hub_api_up(self) -> bool:
         return self.hub.hub_up and self.hub.proxy_up
 
+    def hub_api_from_binder(self) -> bool:
+        """Only an in-cluster ``hub_url_local`` (the proxy's Service) works: without it
+        BinderHub calls ``hub_url``, the public https URL, which needs DNS and a Let's
+        Encrypt certificate the demo never issues (stricter than a member whose
+        certificate exists)."""
+        release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
+        values = release.values if release is not None else {}
+        local = urlsplit(str(get(values, "config.BinderHub.hub_url_local") or ""))
+        in_cluster = (local.hostname or "").split(".")
+        if (
+            local.scheme != "http"
+            or in_cluster[0] != "proxy-public"
+            or (len(in_cluster) > 1 and in_cluster[1] != RELEASE_NAMESPACE)
+        ):
+            return False
+        return self.hub_api_up()
+
     def registry_up(self) -> bool:
         """BinderHub asks the registry its running release names: an external one
         answers (not 401) only with the password the chart put into its docker config."""
@@ -464,8 +518,12 @@ class Member:
             return False
         release = self.helm.installed.get((RELEASE_NAMESPACE, RELEASE))
         values = release.values if release is not None else {}
-        prefix = get(values, "config.BinderHub.image_prefix") or IN_CLUSTER_REGISTRY
-        if not prefix.startswith(IN_CLUSTER_REGISTRY):
+        url = urlsplit(str(get(values, "registry.url") or ""))
+        if url.hostname is None or (
+            url.hostname in POD_LOOPBACK and url.hostname != self.options.node_ip
+        ):
+            return False  # the binder pod's own loopback: connection refused
+        if url.netloc != self.options.in_cluster_registry:
             return bool(get(values, "registry.password"))
         return any(
             run.phase == "Running" and run.ready and run.namespace == "registry"
@@ -485,6 +543,12 @@ class Member:
         return {"builder_info": {"build_image": image}, "binderhub": self.binderhub_version,
                 "builder": image}  # fmt: skip
 
+    def websocket_lifetime(self) -> float | None:
+        ingress = [r for r in self.helm.installed.values() if r.chart == "traefik"]
+        if not ingress:
+            return None
+        return self.clock.real_seconds(charts.read_timeout(ingress[0]))
+
     def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
         hub = self.hub
         hub.binder_log("I", "health:152", "Checking registry status")
@@ -494,6 +558,27 @@ class Member:
         if not ok:
             unhealthy = [r for r in results if not r["ok"]]
             hub.binder_log("W", "health:196", f"Unhealthy services: {unhealthy}")
+
+
+def push_error(values: dict[str, Any], node_ip: str) -> str | None:
+    """Why dind cannot push to the registry of ``image_prefix`` (None: it can). dind
+    runs in a pod without the host network, and dockerd speaks HTTPS to a registry
+    not named in ``--insecure-registry``."""
+    prefix = str(get(values, "config.BinderHub.image_prefix") or "")
+    registry = prefix.split("/", 1)[0]
+    host = registry.rsplit(":", 1)[0].strip("[]")
+    if host in POD_LOOPBACK and host != node_ip:
+        return (
+            f'Get "https://{registry}/v2/": dial tcp {"[::1]" if host == "::1" else "127.0.0.1"}'
+            f":{registry.rsplit(':', 1)[-1]}: connect: connection refused"
+        )
+    args = get(values, "dind.daemonset.extraArgs") or []
+    if (
+        registry == f"{node_ip}:{REGISTRY_NODE_PORT}"
+        and f"--insecure-registry={registry}" not in args
+    ):
+        return f'Get "https://{registry}/v2/": http: server gave HTTP response to HTTPS client'
+    return None
 
 
 @dataclass

@@ -60,8 +60,11 @@ def add_ons() -> Rendered:
     ]  # fmt: skip
 
 
-def bundled_charts() -> list[Obj]:
-    """The HelmCharts k3s writes from its manifests directory."""
+def bundled_charts(disabled: tuple[str, ...] = ()) -> list[Obj]:
+    """The HelmCharts k3s writes from its manifests directory (``--disable=traefik``
+    leaves out both traefik charts, as k3s skips the whole traefik.yaml manifest)."""
+    if "traefik" in disabled:
+        return []
     base = "https://%{KUBERNETES_API}%/static/charts"
     return [
         {

@@ -32,6 +32,7 @@ UNIT_FILE = "/etc/systemd/system/k3s.service"
 ENV_FILE = "/etc/systemd/system/k3s.service.env"
 K3S_YAML = "/etc/rancher/k3s/k3s.yaml"
 KUBELET_DROPIN_DIR = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
+REGISTRIES_YAML = "/etc/rancher/k3s/registries.yaml"
 SERVER_DATA_DIR = "/var/lib/rancher/k3s/server"
 INSTALLER_URL = "https://get.k3s.io"
 INSTALLER_SCRIPT = "#!/bin/sh\n# k3s installation script (https://get.k3s.io)\nset -e\n"
@@ -74,6 +75,8 @@ class K3sParams:
     image_gc_high_percent: int
     image_gc_low_percent: int
     write_kubeconfig_mode: str
+    disabled: tuple[str, ...] = ()  # packaged components --disable names (traefik, ...)
+    plain_http_registries: tuple[str, ...] = ()  # registries.yaml mirrors with http://
 
 
 class K3sCluster(Protocol):
@@ -112,6 +115,7 @@ class ServerFlags:
     kubeconfig_mode: str
     node_name: str | None
     kubelet_args: tuple[str, ...]
+    disabled: tuple[str, ...] = ()
 
 
 def logrus(level: str, message: str) -> str:
@@ -148,7 +152,28 @@ def parse_server_args(args: Sequence[str]) -> ServerFlags:
         kubeconfig_mode=mode,
         node_name=values.get("node-name", [None])[-1],
         kubelet_args=tuple(values.get("kubelet-arg", [])),
+        disabled=tuple(
+            item for value in values.get("disable", []) for item in value.split(",") if item
+        ),
     )
+
+
+def plain_http_registries(fs: MemoryFS) -> tuple[str, ...]:
+    """The registries containerd reaches over plain HTTP: mirrors in ``registries.yaml``
+    whose endpoint is an ``http://`` URL (k3s reads the file when it starts)."""
+    if not fs.exists(REGISTRIES_YAML):
+        return ()
+    try:
+        loaded = yaml.safe_load(fs.read(REGISTRIES_YAML)) or {}
+    except yaml.YAMLError:
+        raise StartFailure(f"failed to load {REGISTRIES_YAML}") from None
+    mirrors = loaded.get("mirrors") if isinstance(loaded, dict) else None
+    found = []
+    for name, mirror in (mirrors or {}).items():
+        endpoints = (mirror or {}).get("endpoint") or [] if isinstance(mirror, dict) else []
+        if any(str(e).startswith("http://") for e in endpoints):
+            found.append(str(name))
+    return tuple(found)
 
 
 def kubelet_settings(fs: MemoryFS, version: str, kubelet_args: Sequence[str]) -> dict[str, int]:
@@ -293,6 +318,8 @@ class K3sService:
                         image_gc_high_percent=kubelet["imageGCHighThresholdPercent"],
                         image_gc_low_percent=kubelet["imageGCLowThresholdPercent"],
                         write_kubeconfig_mode=flags.kubeconfig_mode,
+                        disabled=flags.disabled,
+                        plain_http_registries=plain_http_registries(self._fs),
                     )
                 )
             else:
