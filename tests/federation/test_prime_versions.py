@@ -43,7 +43,7 @@ def federation(url: str) -> FederationConfig:
 def test_read_from_the_prime(prime: EmulatedHost) -> None:
     pins = pv.resolve(MEMBER, federation(prime.url))
     assert pins.warnings == ()
-    assert pins.chart_version == "1.0.0-0.dev.git.4100.habcdef12"
+    assert pins.chart_version == "1.0.0-0.dev.git.5832.habcdef12"
     assert pins.build_image == NEW
     assert pins.chart_source == pins.build_image_source == f"{prime.url}/versions"
     member = pins.apply(MEMBER)

@@ -178,6 +178,42 @@ async def test_cluster_issuer_chart_installs_once_cert_manager_has_the_crds(
                          .get("status") or {}).get("succeeded"))  # fmt: skip
 
 
+async def _issuer_before_the_webhook(running: Running, policy: str) -> Member:
+    """cert-manager installed (its CRDs served) but its webhook not up (its image cannot
+    be pulled yet), then the ClusterIssuer chart with ``policy``."""
+    member = await running()
+    found = product_charts()
+    version = found["cert-manager"]["spec"]["version"]
+    webhook_image = f"quay.io/jetstack/cert-manager-webhook:{version}"
+    member.faults.unpullable_images.add(webhook_image)
+    member.writer.create(types.HELMCHARTS, found["cert-manager"])
+    await until(lambda: ("cert-manager", "cert-manager") in member.helm.installed)
+    issuer = found["cluster-issuer"]
+    issuer["spec"]["failurePolicy"] = policy
+    member.writer.create(types.HELMCHARTS, issuer)
+    await until(lambda: "failed calling webhook" in helm_log(member, "cluster-issuer"))
+    await until(lambda: restarts(member, "cluster-issuer") >= 1)
+    member.faults.unpullable_images.discard(webhook_image)
+    return member
+
+
+async def test_an_issuer_installed_before_the_webhook_with_abort_waits_for_ever(
+    running: Running,
+) -> None:
+    member = await _issuer_before_the_webhook(running, "abort")
+    await until(lambda: "waiting for operator intervention" in helm_log(member, "cluster-issuer"))
+    await until(lambda: restarts(member, "cluster-issuer") >= 3)
+    assert ("cert-manager", "cluster-issuer") not in member.helm.installed
+
+
+async def test_binderctls_issuer_chart_reinstalls_once_the_webhook_serves(
+    running: Running,
+) -> None:
+    assert product_charts()["cluster-issuer"]["spec"]["failurePolicy"] == "reinstall"
+    member = await _issuer_before_the_webhook(running, "reinstall")
+    await until(lambda: ("cert-manager", "cluster-issuer") in member.helm.installed)
+
+
 # -- failurePolicy ------------------------------------------------------------------
 def _change(member: Member, **spec: Any) -> None:
     """A quota change (and ``spec`` fields) on the binderhub HelmChart."""

@@ -19,7 +19,14 @@ from binderctl.demo.kube.store import Obj, WatchEvent
 from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.helm import CONFIG_HASH
 from binderctl.demo.member.image_cleaner import ANNOTATION
-from binderctl.demo.member.simulation import Member, binderhub_chart, registry_chart
+from binderctl.demo.member.simulation import (
+    Member,
+    binderhub_chart,
+    in_cluster_binderhub_chart,
+    registry_chart,
+)
+
+NODE_IP = "127.0.0.1"  # MemberOptions' default node address
 
 
 def _events(member: Member, reason: str, prefix: str) -> list[Obj]:
@@ -297,7 +304,7 @@ async def test_on_a_cordoned_node_the_install_job_stays_pending(running: Running
 
 # -- the chart's image cleaner (docker-image-cleaner) -----------------------------------
 async def test_an_enabled_image_cleaner_undoes_a_cordon(running: Running) -> None:
-    chart = binderhub_chart(100, imageCleaner={"enabled": True})
+    chart = in_cluster_binderhub_chart(100, NODE_IP, imageCleaner={"enabled": True})
     member = await running(quota=100, charts=(registry_chart(), chart))
     cleaner = pod_named(member, "binderhub-image-cleaner-")
     await until(lambda: cleaner["metadata"]["name"] in {
@@ -336,15 +343,14 @@ async def test_build_image_from_the_values_is_in_versions_and_pulled(running: Ru
     """``KubernetesBuildExecutor.build_image`` reaches /versions and the build pods; an
     image no registry has fails to pull, as on a real node."""
     image = "quay.io/jupyterhub/repo2docker:no-such-tag"
-    config = {
-        "BinderHub": {"use_registry": True, "image_prefix": "localhost:30500/binder-"},
-        "LaunchQuota": {"total_quota": 50},
-        "KubernetesBuildExecutor": {"build_image": image},
-    }
-    member = await running(quota=50, charts=(registry_chart(), binderhub_chart(50, config=config)))
+    chart = in_cluster_binderhub_chart(50, NODE_IP)
+    values = yaml.safe_load(chart["spec"]["valuesContent"])
+    values["config"]["KubernetesBuildExecutor"] = {"build_image": image}
+    chart["spec"]["valuesContent"] = yaml.safe_dump(values)
+    member = await running(quota=50, charts=(registry_chart(), chart))
     assert member.versions()["builder_info"] == {"build_image": image}
     assert member.versions()["builder"] == image
-    assert member.versions()["binderhub"] == "0.2.0+3983.g383374de"
+    assert member.versions()["binderhub"] == "0.2.0+2251.g383374de"
     member.hub.arrive()
     failed = await until(lambda: _events(member, "Failed", "build-"))
     assert image in failed[0]["message"]

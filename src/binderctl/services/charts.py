@@ -8,9 +8,10 @@ An external registry's password never goes into a HelmChart: it is kept in the S
 the BinderHub chart names in ``spec.valuesSecrets``; helm-controller merges it after
 ``valuesContent`` and runs the install again whenever the Secret changes.
 
-Every chart sets ``failurePolicy: abort``: helm-controller's default, ``reinstall``,
-answers a failed upgrade with ``helm uninstall`` and a fresh install (klipper-helm
-``entry``), which would delete the hub, the proxy and the hub database. The Let's
+Every chart with state sets ``failurePolicy: abort``: helm-controller's default,
+``reinstall``, answers a failed upgrade with ``helm uninstall`` and a fresh install
+(klipper-helm ``entry``), which would delete the hub, the proxy and the hub database
+(the stateless ClusterIssuer chart keeps ``reinstall``; see ``ISSUER``). The Let's
 Encrypt ClusterIssuer is a chart of its own, installed once cert-manager's CRDs exist
 (helm resolves every kind of a release before it installs any of it). The bundled
 traefik is disabled (cloud-init) and replaced by a pinned traefik chart with the
@@ -67,13 +68,20 @@ class ChartSource:
     chart: str
     version: str
     target_namespace: str
+    failure_policy: str = FAILURE_POLICY
 
 
 CERT_MANAGER = ChartSource(
     "cert-manager", "https://charts.jetstack.io", "cert-manager", "v1.16.2", "cert-manager"
 )
-# A chart of binderctl's own, carried in the HelmChart (spec.chartContent).
-ISSUER = ChartSource("cluster-issuer", "", "binderctl-cluster-issuer", "1.0.0", "cert-manager")
+# A chart of binderctl's own, carried in the HelmChart (spec.chartContent). Its first
+# install can fail for good if it lands before cert-manager's webhook serves (the webhook
+# validates every cert-manager.io object, failurePolicy Fail), and klipper-helm's
+# ``abort`` would then wait for an operator for ever; ``reinstall`` tries again, and it
+# can lose nothing: the release holds one ClusterIssuer and no data.
+ISSUER = ChartSource(
+    "cluster-issuer", "", "binderctl-cluster-issuer", "1.0.0", "cert-manager", "reinstall"
+)
 # Replaces k3s's bundled traefik (k3s --disable=traefik): a release name of its own,
 # so k3s's addon controller never takes the object for the bundled one.
 # The traefik chart version mybinder's own chart depends on (mybinder/Chart.yaml).
@@ -315,7 +323,7 @@ def _helm_chart(source: ChartSource, values: dict[str, Any] | None) -> dict[str,
     spec |= {
         "targetNamespace": source.target_namespace,
         "createNamespace": True,
-        "failurePolicy": FAILURE_POLICY,
+        "failurePolicy": source.failure_policy,
     }
     if values is not None:
         spec["valuesContent"] = yaml.safe_dump(values, sort_keys=True)

@@ -10,9 +10,11 @@ same ``KubernetesBuildExecutor.build_image``.
 
 How a chart version names a BinderHub build: chartpress publishes the chart as
 ``<baseVersion>.git.<N>.h<hash>`` (``helm-chart/chartpress.yaml`` ``baseVersion:
-1.0.0-0.dev``) and versioneer (``setup.cfg``, ``style = pep440``) versions the package
-in the image ``<tag>+<N>.g<hash>``: the same commit count since the tag and the same
-commit. A released chart ``X.Y.Z`` carries BinderHub ``X.Y.Z``.
+1.0.0-0.dev``), N counting every commit of the branch (chartpress
+``_get_identifier_from_paths``: ``git rev-list --count``), and versioneer (``setup.cfg``,
+``style = pep440``) versions the package in the image ``<tag>+<D>.g<hash>``, D counting
+the commits since the tag (``git describe --tags --long``). The same commit: N = D + the
+commits up to the tag. A released chart ``X.Y.Z`` carries BinderHub ``X.Y.Z``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from binderctl.federation_config import FederationConfig
 CHART_BASE_VERSION = "1.0.0-0.dev"
 # the newest BinderHub tag at jupyterhub/binderhub b9fad995 (`git describe`: 0.2.0-2227-g...)
 BINDERHUB_TAG = "0.2.0"
+# `git rev-list --count 0.2.0` in jupyterhub/binderhub (b9fad995: 3959 commits in all,
+# 2227 since the tag)
+COMMITS_UP_TO_TAG = 1732
 # Fallbacks when the prime cannot be read, with where they come from.
 PINNED_CHART_VERSION = "1.0.0-0.dev.git.3983.h383374de"
 PINNED_CHART_SOURCE = "jupyterhub/mybinder.org-deploy mybinder/Chart.yaml at 95860dbc"
@@ -51,7 +56,7 @@ def chart_version_for(binderhub: str) -> str | None:
     match = _DEV_PACKAGE.fullmatch(binderhub)
     if match is None:
         return None
-    return f"{CHART_BASE_VERSION}.git.{match['n']}.h{match['hash']}"
+    return f"{CHART_BASE_VERSION}.git.{int(match['n']) + COMMITS_UP_TO_TAG}.h{match['hash']}"
 
 
 def binderhub_version_for(chart_version: str) -> str | None:
@@ -61,7 +66,10 @@ def binderhub_version_for(chart_version: str) -> str | None:
     match = _DEV_CHART.fullmatch(chart_version)
     if match is None:
         return None
-    return f"{BINDERHUB_TAG}+{match['n']}.g{match['hash']}"
+    since_tag = int(match["n"]) - COMMITS_UP_TO_TAG
+    if since_tag < 0:
+        return None
+    return f"{BINDERHUB_TAG}+{since_tag}.g{match['hash']}"
 
 
 def versions_for(chart_version: str, build_image: str) -> dict[str, Any]:
@@ -159,7 +167,7 @@ def resolve(member: MemberConfig, federation: FederationConfig) -> Pins:
         if prime_chart is None:
             warnings.append(
                 f"no chart version can be derived from the prime's binderhub {binderhub!r} "
-                "(expected like 0.2.0+3983.g383374de): using the pinned one; set "
+                "(expected like 0.2.0+2251.g383374de): using the pinned one; set "
                 "binderhub_chart_version in the config"
             )
     chart, chart_source = _choose(

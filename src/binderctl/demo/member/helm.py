@@ -54,6 +54,13 @@ VALUES_SECRET_TYPE = "helmcharts.helm.cattle.io/values"  # from v0.16.7; Opaque 
 INSTALL_SECONDS = 12.0
 DEFAULT_FAILURE_POLICY = "reinstall"  # helm-controller's kubebuilder default
 SOURCE = Source("helm-controller")
+# cert-manager's docs, "Troubleshooting: webhook": the API server's call to an admission
+# webhook with no endpoint (helm has recorded the release by then: it ends "failed").
+WEBHOOK_REFUSED = (
+    'Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to '
+    'call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s":'
+    " dial tcp: connect: connection refused"
+)
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 BOOTSTRAP_TOLERATIONS = [
     {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
@@ -553,12 +560,28 @@ class HelmController:
         except ChartError as exc:
             return Outcome(fail_code, (*lines, f"Error: {verb} FAILED: {exc}"),
                            uninstall=action == "reinstall")  # fmt: skip
+        if self._webhook_refuses(release):
+            return Outcome(fail_code, (*lines, f"Error: {verb} FAILED: {WEBHOOK_REFUSED}"),
+                           marks_failed=True)  # fmt: skip
         if action in ("upgrade", "retry") and name in self.failing_upgrades:
             return Outcome(fail_code, (
                 *lines, "Error: UPGRADE FAILED: an error on the server (\"\") has prevented "
                 "the request from succeeding",
             ), marks_failed=True)  # fmt: skip
         return Outcome(0, lines, release, uninstall=action == "reinstall")
+
+    def _webhook_refuses(self, release: Release) -> bool:
+        """Whether applying the release needs cert-manager's validating webhook (every
+        cert-manager.io object does, failurePolicy Fail) while it does not serve."""
+        groups = {api.rsplit("/", 1)[0] for api, _, _ in charts.custom_objects(release)}
+        if not groups & {"cert-manager.io", "acme.cert-manager.io"}:
+            return False
+        return not any(
+            (p["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "webhook"
+            and any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (p.get("status") or {}).get("conditions") or [])
+            for p in self.store.list(types.PODS, "cert-manager")
+        )  # fmt: skip
 
     def plan(self, pod: Obj) -> Plan:
         chart = self.chart_of_pod(pod)

@@ -114,7 +114,7 @@ def binderhub_chart(quota: int | None, image_prefix: str, **values: Any) -> Obj:
     }
 
 
-def in_cluster_binderhub_chart(quota: int | None, node_ip: str) -> Obj:
+def in_cluster_binderhub_chart(quota: int | None, node_ip: str, **values: Any) -> Obj:
     """The ``binderhub`` HelmChart binderctl applies with the in-cluster registry."""
     registry = f"{node_ip}:{REGISTRY_NODE_PORT}"
     return binderhub_chart(
@@ -122,6 +122,7 @@ def in_cluster_binderhub_chart(quota: int | None, node_ip: str) -> Obj:
         f"{registry}/binder-",
         registry={"url": f"http://{registry}"},
         dind={"daemonset": {"extraArgs": [f"--insecure-registry={registry}"]}},
+        **values,
     )
 
 
