@@ -35,11 +35,13 @@ ACTIONS: dict[str, list[str]] = {
     "teardown": ["teardown"],
     "node forget-host-key": ["node", "forget-host-key"],
 }
-# commands that read, or manage binderctl's own config and keyring entry: not actions
+# commands that read, or manage binderctl's own config and keyring entry, or break the
+# demo world on purpose (drills, through its control endpoint): not actions on a member
 NOT_ACTIONS = {
     "audit", "auth login", "auth logout", "auth status", "budget", "builds",
-    "config check", "config init", "config path", "demo", "events", "federation", "logs",
-    "sessions", "status",
+    "config check", "config init", "config path", "demo drill list",
+    "demo drill start", "demo drill status", "demo drill stop", "events", "federation",
+    "logs", "sessions", "status",
 }  # fmt: skip
 
 

@@ -49,13 +49,19 @@ def wait_resolved(world: DemoWorld, name: str) -> dict:
 
 
 def named_by_status(world: DemoWorld, name: str) -> str:
+    """The problem of `binderctl status -o json` that names the drill, once one does
+    (a chart change takes the install Job's time to show)."""
     flags = DRILLS[name].flags
-    done = run_cli(world, "status", "-o", "json")
-    assert done.returncode in (0, 1), done.stderr  # 1: parts of the member cannot be read
-    problems = json.loads(done.stdout)["problems"]
-    named = [p for p in problems if any(f.lower() in p.lower() for f in flags)]
-    assert named, f"status does not name drill {name}: {problems}"
-    return named[0]
+    deadline = time.monotonic() + RESOLVE_WITHIN
+    while True:
+        done = run_cli(world, "status", "-o", "json")
+        assert done.returncode in (0, 1), done.stderr  # 1: parts of the member unreadable
+        problems = json.loads(done.stdout)["problems"]
+        named = [p for p in problems if any(f.lower() in p.lower() for f in flags)]
+        if named:
+            return named[0]
+        assert time.monotonic() < deadline, f"status does not name drill {name}: {problems}"
+        time.sleep(0.3)
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ class LaunchStorm(Drill):
     )
     fixes = ("kill-session --repo REPO",)
     resolves_itself = "the idle culler ends the sessions (idle 10 minutes)"
-    flags = (">= quota", "quota headroom")
+    flags = (">= quota", "quota headroom", "Pod quota")
 
     async def start(self) -> str:
         member = self.scene.member
