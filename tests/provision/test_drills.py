@@ -72,6 +72,7 @@ def named_by_status(world: DemoWorld, name: str) -> str:
         ("launch-storm", ("kill-session", "--repo", "REPO"), "kill-session"),
         ("cert-expiring", ("renew-certs",), "renew-certs"),
         ("hub-crashloop", ("--provision",), "provision"),
+        ("versions-drift", ("--provision",), "provision"),
         ("node-unreachable", ("reboot",), "reboot"),
     ],
 )

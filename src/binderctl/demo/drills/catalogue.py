@@ -28,6 +28,7 @@ CERT_DAYS_LEFT = 5
 CERT_LIFETIME_DAYS = 365  # k3s client certificates
 BAD_AUTHENTICATOR_PATH = "jupyterhub.hub.config.JupyterHub.authenticator_class"
 BAD_AUTHENTICATOR = "nul"  # a typo of BinderHub's "null"
+DRIFTED_BUILD_IMAGE = "quay.io/jupyterhub/repo2docker:2099.1.0"  # a bump still to come
 
 
 class Drill:
@@ -264,6 +265,35 @@ class HubCrashLoop(Drill):
             incidents.set_chart_value(self.scene.member, "binderhub", BAD_AUTHENTICATOR_PATH, None)
 
 
+class VersionsDrift(Drill):
+    name = "versions-drift"
+    title = "The prime moved to a new build_image"
+    symptom = (
+        "mybinder.org's prime bumped its build_image: the member's /versions differs from "
+        "the prime's, so the federation redirector drops it although it is healthy"
+    )
+    fixes = ("--provision",)  # reads the versions from the prime and installs them
+    flags = ("versions",)
+
+    async def start(self) -> str:
+        federation = self.scene.world.federation
+        if federation is None:
+            raise BinderctlError("this demo world runs no federation")
+        self.before = dict(federation.prime.versions_doc)
+        await federation.move_prime({"build_image": DRIFTED_BUILD_IMAGE})
+        return f"the prime's build_image is now {DRIFTED_BUILD_IMAGE}"
+
+    def resolved(self) -> bool:
+        federation = self.scene.world.federation
+        assert federation is not None
+        return self.scene.member.versions() == federation.prime.versions_doc
+
+    async def stop(self) -> None:
+        federation = self.scene.world.federation
+        if federation is not None and not self.resolved():
+            await federation.move_prime({"build_image": self.before["builder_info"]["build_image"]})
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -276,6 +306,7 @@ DRILLS: dict[str, type[Drill]] = {
         LaunchStorm,
         RegistryDown,
         HubCrashLoop,
+        VersionsDrift,
         NodeUnreachable,
         CertExpiring,
     )

@@ -156,15 +156,18 @@ class DrillRunner:
 
     # -- in worker threads: binderctl's own judgement and audit log ------------------
     def _problems(self) -> tuple[str, ...]:
+        from binderctl.config import load_config
+        from binderctl.demo.world import MEMBER
         from binderctl.services.kube import Kube
         from binderctl.services.status import status_report
 
         try:
-            member = self.scene.member_config
+            config = load_config(self.world.config_path)
+            member = config.member(MEMBER)
             with self._environment, self.world.environment():
                 kube = Kube(member, self.world.kubeconfig_path)
                 with kube:
-                    return status_report(member, kube).problems
+                    return status_report(member, kube, config=config).problems
         except BinderctlError as exc:
             return (exc.message,)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from binderctl.config import MemberConfig, load_config
+from binderctl.config import load_config
 from binderctl.errors import BinderctlError
 
 if TYPE_CHECKING:
@@ -21,12 +21,6 @@ class Scene:
 
     def __init__(self, world: DemoWorld) -> None:
         self.world = world
-
-    @property
-    def member_config(self) -> MemberConfig:
-        from binderctl.demo.world import MEMBER
-
-        return load_config(self.world.config_path).member(MEMBER)
 
     @property
     def pod_headroom(self) -> int:

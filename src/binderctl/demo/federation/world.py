@@ -119,17 +119,16 @@ class Federation:
         }
 
     def set_prime_versions(self, changes: dict[str, str]) -> None:
+        self.runtime.run(self.move_prime(changes))
+
+    async def move_prime(self, changes: dict[str, str]) -> None:
         """The prime moves to other versions (as at mybinder.org's next bump); a new
-        build_image is published, so a member that installs it can pull it."""
+        build_image is published, so a member that installs it can pull it. On the loop."""
         versions = changed_versions(self.prime.versions_doc, changes)
-
-        async def apply() -> None:
-            self.prime.versions_doc = versions
-            self.other.versions_doc = versions  # the other member follows the prime
-            if "build_image" in changes:
-                self._publish(changes["build_image"])
-
-        self.runtime.run(apply())
+        self.prime.versions_doc = versions
+        self.other.versions_doc = versions  # the other member follows the prime
+        if "build_image" in changes:
+            self._publish(changes["build_image"])
 
     def snapshot(self) -> dict[str, Any]:
         """The redirector's view (``/_emulator/hosts``), read on its loop."""
