@@ -53,7 +53,8 @@ def serve(sessions: int, speed: float) -> None:
         cluster = world.cluster()
         runtime = world.runtime
         assert runtime is not None
-        print(json.dumps({"env": world.env, "directory": str(world.directory)}), flush=True)
+        ready = {"env": world.env, "directory": str(world.directory), "endpoints": world.endpoints}
+        print(json.dumps(ready), flush=True)
         for line in sys.stdin:
             request = json.loads(line)
             if request["op"] == "start_sessions":
@@ -85,6 +86,7 @@ class MemberProcess:
         ready = self._read()
         self.env: dict[str, str] = {**os.environ, **ready["env"]}
         self.directory = Path(ready["directory"])
+        self.endpoints: dict[str, str] = ready["endpoints"]
 
     def _read(self) -> dict[str, Any]:
         assert self._process.stdout is not None

@@ -23,6 +23,7 @@ BENCHMARKS = {
     "log-view": "benchmarks.log_view",
     "live-model": "benchmarks.live_model",
     "provisioning": "benchmarks.provisioning",
+    "drain-to-out": "benchmarks.drain_to_out",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")
 
