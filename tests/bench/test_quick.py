@@ -14,7 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # issue 8's six benchmarks, each with one or more rows
-BENCHMARKS = {"status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"}
+BENCHMARKS = {
+    "status", "console-start", "sessions-table", "log-view", "live-model", "provisioning",
+    "drain-to-out",
+}  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
