@@ -32,8 +32,9 @@ Command = Callable[[EmulatedK3s, dict[str, Any]], Any]
 
 
 def _flood(cluster: EmulatedK3s, args: dict[str, Any]) -> None:
+    rate = args["per_second"]
     cluster.member.flood_logs(
-        args["namespace"], args["pod"], args["container"], float(args["per_second"])
+        args["namespace"], args["pod"], args["container"], None if rate is None else float(rate)
     )
 
 

@@ -18,7 +18,7 @@ from benchmarks.suite import Options, Suite
 # name -> module (each has run(suite) -> list[Row]), in the order they run
 BENCHMARKS = {
     "status": "benchmarks.status",
-    "console-start": "benchmarks.console_start",
+    "console-start": "benchmarks.console",
     "sessions-table": "benchmarks.sessions_table",
     "log-view": "benchmarks.log_view",
     "live-model": "benchmarks.live_model",
