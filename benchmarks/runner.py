@@ -23,6 +23,8 @@ BENCHMARKS = {
     "log-view": "benchmarks.log_view",
     "live-model": "benchmarks.live_model",
     "provisioning": "benchmarks.provisioning",
+    "scaling": "benchmarks.scaling",
+    "headless-start": "benchmarks.headless",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +71,25 @@ class Suite:
         """The member once its sessions run."""
         assert self.capture.events
         return self.member
+
+    @contextlib.contextmanager
+    def member_with(self, sessions: int) -> Iterator[tuple[MemberProcess, MemberConfig]]:
+        """A member running ``sessions`` sessions and its config: the busy member when it
+        is that size, else one of its own (stopped after); meanwhile this process's
+        environment points at it."""
+        if sessions == self.options.sessions:
+            yield self.busy_member(), self.member_config
+            return
+        saved = dict(os.environ)
+        with MemberProcess(sessions, DEMO_SPEED, self.base_env) as member:
+            member.command("start_sessions")
+            os.environ.update(member.env)
+            try:
+                config = load_config(Path(member.env["BINDERCTL_CONFIG"])).member(None)
+                yield member, config
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
 
     def close(self) -> None:
         if self._member is not None:

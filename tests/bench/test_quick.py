@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# issue 8's six benchmarks, each with one or more rows
-BENCHMARKS = {"status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"}
+# issue 8's six benchmarks and issue 18's two, each with one or more rows
+BENCHMARKS = {
+    *("status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"),
+    *("scaling", "headless-start"),
+}
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
