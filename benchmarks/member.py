@@ -77,7 +77,7 @@ class MemberProcess:
     def __init__(self, sessions: int, speed: float, env: dict[str, str] | None = None) -> None:
         base = dict(os.environ) if env is None else env
         command = ["--sessions", str(sessions), "--speed", str(speed)]
-        self._errors = tempfile.TemporaryFile()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open while the process runs)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.member", *command],
             stdin=subprocess.PIPE,
