@@ -112,6 +112,7 @@ class BinderctlApp(App[int]):
         self.cert_expiry: float | None = None
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
+        self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -141,6 +142,7 @@ class BinderctlApp(App[int]):
         self.startup.close()
         if self.cluster is not None:
             self.cluster.stop()
+        sys.setswitchinterval(self._switch_interval)
 
     @work(thread=True, exclusive=True, group="model")
     def connect(self) -> None:
