@@ -14,6 +14,7 @@ text appears in what it writes:
 from __future__ import annotations
 
 import re
+import statistics
 import sys
 from collections.abc import Callable
 
@@ -58,6 +59,7 @@ def run(suite: Suite) -> list[Row]:
         Target(1.0),
     )
     stages = (frame_shown, live_sessions_shown(suite.options.sessions))
+    kubectl_seconds = []
     for _ in range(suite.repeats(5, 3)):
         bare = time_to_screen(
             [sys.executable, bare_app.__file__], env, lambda text: bare_app.MARKER in text
@@ -66,4 +68,9 @@ def run(suite: Suite) -> list[Row]:
         kubectl = timed_run(["kubectl", "get", "pods", "-A", "-o", "json"], env)
         first.add(painted, bare)
         live.add(shown, bare + kubectl)
+        kubectl_seconds.append(kubectl)
+    live.notes.append(
+        f"kubectl get pods -A -o json alone: {statistics.median(kubectl_seconds):.3g} s "
+        f"({suite.options.sessions:,} sessions)"
+    )
     return [first, live]
