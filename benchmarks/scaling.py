@@ -35,6 +35,7 @@ from binderctl.services.kube import Kube
 
 NAME = "scaling"
 TICK_SHARE = 0.05
+FILLED_SHARE = 0.8  # of the sessions shown before the ticks (a few end meanwhile)
 SYNC_TIMEOUT = 300.0
 KUBECTL = ["kubectl", "get", "pods", "-A", "-o", "json"]
 
@@ -65,7 +66,7 @@ def model_seconds(member: MemberConfig) -> float:
 async def tick_seconds(member: MemberConfig, sessions: int, repeats: int) -> list[float]:
     app = BinderctlApp(member, start="sessions")
     async with app.run_test(size=SIZE) as pilot:
-        base = await filled(app, pilot, round(0.95 * sessions))
+        base = await filled(app, pilot, round(FILLED_SHARE * sessions))
         assert app.cluster is not None
         app.cluster.stop()  # from now on only the ticks made here reach the screen
         screen = app.screen

@@ -82,7 +82,9 @@ async def filled(app: BinderctlApp, pilot: Pilot, sessions: int) -> ClusterState
         if model is not None and shown and shown >= sessions:
             return model
         await pilot.pause(0.1)
-    raise RuntimeError("the Sessions screen never showed the member's sessions")
+    model, error = app.model, app.connect_error
+    seen = "no model" if model is None else f"{len(model.sessions)} sessions, {model.connection}"
+    raise RuntimeError(f"the Sessions screen never showed {sessions} sessions ({seen}; {error})")
 
 
 async def _keys(app: BinderctlApp, table: LiveTable, states: list[ClusterState]) -> float:
