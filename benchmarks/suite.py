@@ -74,12 +74,9 @@ class Suite:
 
     @contextlib.contextmanager
     def member_with(self, sessions: int) -> Iterator[tuple[MemberProcess, MemberConfig]]:
-        """A member running ``sessions`` sessions and its config: the busy member when it
-        is that size, else one of its own (stopped after); meanwhile this process's
-        environment points at it."""
-        if sessions == self.options.sessions:
-            yield self.busy_member(), self.member_config
-            return
+        """A member of its own (stopped after) whose ``sessions`` sessions have just
+        started (the busy member's thin out as the suite runs), and its config;
+        meanwhile this process's environment points at it."""
         saved = dict(os.environ)
         with MemberProcess(sessions, DEMO_SPEED, self.base_env) as member:
             member.command("start_sessions")
