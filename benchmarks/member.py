@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ Command = Callable[[EmulatedK3s, dict[str, Any]], Any]
 
 
 def _flood(cluster: EmulatedK3s, args: dict[str, Any]) -> None:
+    rate = args["per_second"]
     cluster.member.flood_logs(
-        args["namespace"], args["pod"], args["container"], float(args["per_second"])
+        args["namespace"], args["pod"], args["container"], None if rate is None else float(rate)
     )
 
 
@@ -73,18 +75,21 @@ def serve(sessions: int, speed: float) -> None:
 class MemberProcess:
     """A provisioned demo member in a subprocess; ``env`` points clients at it."""
 
-    def __init__(self, sessions: int, speed: float) -> None:
+    def __init__(self, sessions: int, speed: float, env: dict[str, str] | None = None) -> None:
+        base = dict(os.environ) if env is None else env
         command = ["--sessions", str(sessions), "--speed", str(speed)]
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open while the process runs)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.member", *command],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._errors,
+            env=base,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
         )
         ready = self._read()
-        self.env: dict[str, str] = {**os.environ, **ready["env"]}
+        self.env: dict[str, str] = {**base, **ready["env"]}
         self.directory = Path(ready["directory"])
         self.endpoints: dict[str, str] = ready["endpoints"]
 
@@ -92,7 +97,9 @@ class MemberProcess:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
-            raise RuntimeError("the benchmark member exited before it was ready")
+            self._errors.seek(0)
+            errors = self._errors.read()[-3000:].decode(errors="replace")
+            raise RuntimeError(f"the benchmark member exited:\n{errors}")
         return json.loads(line)
 
     def command(self, op: str, **args: Any) -> Any:
@@ -109,6 +116,7 @@ class MemberProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._errors.close()
 
     def __enter__(self) -> MemberProcess:
         return self

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,11 +19,13 @@ from benchmarks.suite import Options, Suite
 # name -> module (each has run(suite) -> list[Row]), in the order they run
 BENCHMARKS = {
     "status": "benchmarks.status",
-    "console-start": "benchmarks.console_start",
+    "console-start": "benchmarks.console",
     "sessions-table": "benchmarks.sessions_table",
     "log-view": "benchmarks.log_view",
     "live-model": "benchmarks.live_model",
     "provisioning": "benchmarks.provisioning",
+    "scaling": "benchmarks.scaling",
+    "headless-start": "benchmarks.headless",
     "drain-to-out": "benchmarks.drain_to_out",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")
@@ -56,6 +59,7 @@ def text_table(rows: Sequence[Row]) -> str:
 def markdown(rows: Sequence[Row], document: dict[str, Any]) -> str:
     machine = document["machine"]
     options = document["options"]
+    load = document["load_average"]
     out = [
         "# Benchmark results",
         "",
@@ -63,7 +67,9 @@ def markdown(rows: Sequence[Row], document: dict[str, Any]) -> str:
         f"{options['sessions']:,} sessions, {document['seconds']:.0f} s in all.",
         "",
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB memory, "
-        f"Python {machine['python']}, {machine['machine']} ({machine['system']}).",
+        f"Python {machine['python']}, {machine['machine']} ({machine['system']}). "
+        f"Load average (1, 5, 15 min): {_loads(load['start'])} at the start, "
+        f"{_loads(load['end'])} at the end.",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
@@ -73,6 +79,10 @@ def markdown(rows: Sequence[Row], document: dict[str, Any]) -> str:
     if notes:
         out += ["", "Notes:", "", *notes]
     return "\n".join(out) + "\n"
+
+
+def _loads(loads: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in loads)
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -105,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sessions = args.sessions or (100 if args.quick else 1000)
     suite = Suite(Options(sessions=sessions, quick=args.quick, repeat=args.repeat))
     names = args.only or list(BENCHMARKS)
-    started = time.monotonic()
+    started, load_start = time.monotonic(), os.getloadavg()
     try:
         rows = run_suite(suite, names, lambda text: print(text, file=sys.stderr, flush=True))
     finally:
@@ -114,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": describe_machine(),
         "options": {"sessions": sessions, "quick": args.quick, "repeat": args.repeat},
         "seconds": time.monotonic() - started,
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         "benchmarks": {row.name: row.to_json() for row in rows},
     }
     print(text_table(rows))

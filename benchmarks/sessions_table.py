@@ -67,14 +67,14 @@ class Ticker:
         return self.state
 
 
-async def _main_thread_seconds(pilot: Pilot, screen: SessionsScreen) -> float:
+async def main_thread_seconds(pilot: Pilot, screen: SessionsScreen) -> float:
     started = time.thread_time()
     screen.render_model()
     await pilot.pause()
     return time.thread_time() - started
 
 
-async def _filled(app: BinderctlApp, pilot: Pilot, sessions: int) -> ClusterState:
+async def filled(app: BinderctlApp, pilot: Pilot, sessions: int) -> ClusterState:
     deadline = time.monotonic() + FILL_TIMEOUT
     while time.monotonic() < deadline:
         screen, model = app.screen, app.model
@@ -82,7 +82,9 @@ async def _filled(app: BinderctlApp, pilot: Pilot, sessions: int) -> ClusterStat
         if model is not None and shown and shown >= sessions:
             return model
         await pilot.pause(0.1)
-    raise RuntimeError("the Sessions screen never showed the member's sessions")
+    model, error = app.model, app.connect_error
+    seen = "no model" if model is None else f"{len(model.sessions)} sessions, {model.connection}"
+    raise RuntimeError(f"the Sessions screen never showed {sessions} sessions ({seen}; {error})")
 
 
 async def _keys(app: BinderctlApp, table: LiveTable, states: list[ClusterState]) -> float:
@@ -112,7 +114,7 @@ async def _keys(app: BinderctlApp, table: LiveTable, states: list[ClusterState])
 async def _measure(suite: Suite, tick_row: Row, key_row: Row) -> None:
     app = BinderctlApp(suite.member_config, start="sessions")
     async with app.run_test(size=SIZE) as pilot:
-        base = await _filled(app, pilot, round(0.95 * suite.options.sessions))
+        base = await filled(app, pilot, round(0.95 * suite.options.sessions))
         assert app.cluster is not None
         app.cluster.stop()  # from now on only the ticks made here reach the screen
         screen = app.screen
@@ -129,11 +131,11 @@ async def _measure(suite: Suite, tick_row: Row, key_row: Row) -> None:
             await app.push_screen(fresh)
             await pilot.pause()
             app.model = ticker.state
-            baseline = await _main_thread_seconds(pilot, fresh)
+            baseline = await main_thread_seconds(pilot, fresh)
             await app.pop_screen()  # the screen catches up with ticker.state (not timed)
             await pilot.pause()
             app.model = ticker.tick()
-            figure = await _main_thread_seconds(pilot, screen)
+            figure = await main_thread_seconds(pilot, screen)
             tick_row.add(figure * 1000, baseline * 1000)
             during = await _keys(app, table, [ticker.tick() for _ in range(tick_count)])
             key_row.add(during * 1000, await _keys(app, table, []) * 1000)

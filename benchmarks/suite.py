@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +71,22 @@ class Suite:
         """The member once its sessions run."""
         assert self.capture.events
         return self.member
+
+    @contextlib.contextmanager
+    def member_with(self, sessions: int) -> Iterator[tuple[MemberProcess, MemberConfig]]:
+        """A member of its own (stopped after) whose ``sessions`` sessions have just
+        started (the busy member's thin out as the suite runs), and its config;
+        meanwhile this process's environment points at it."""
+        saved = dict(os.environ)
+        with MemberProcess(sessions, DEMO_SPEED, self.base_env) as member:
+            member.command("start_sessions")
+            os.environ.update(member.env)
+            try:
+                config = load_config(Path(member.env["BINDERCTL_CONFIG"])).member(None)
+                yield member, config
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
 
     def close(self) -> None:
         if self._member is not None:

@@ -35,6 +35,17 @@ def time_to_screen(
 ) -> float:
     """Seconds from spawning ``command`` until ``shown(text so far)`` is true; the program
     is then stopped."""
+    return times_to_screen(command, env, (shown,), timeout)[0]
+
+
+def times_to_screen(
+    command: Sequence[str],
+    env: dict[str, str],
+    stages: Sequence[Callable[[str], bool]],
+    timeout: float = 120.0,
+) -> list[float]:
+    """Seconds from spawning ``command`` until each of ``stages`` (in order) first held
+    for the text so far; the program is stopped after the last."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     started = time.perf_counter()
@@ -48,6 +59,7 @@ def time_to_screen(
     )
     os.close(slave)
     raw = b""
+    times: list[float] = []
     try:
         while True:
             left = started + timeout - time.perf_counter()
@@ -63,8 +75,11 @@ def time_to_screen(
             if not data:
                 raise RuntimeError(f"{command[0]} exited early: {raw[-500:]!r}")
             raw = (raw + data)[-KEEP:]
-            if shown(ESCAPES.sub(b"", raw).decode("utf-8", "replace")):
-                return time.perf_counter() - started
+            text = ESCAPES.sub(b"", raw).decode("utf-8", "replace")
+            while stages[len(times)](text):
+                times.append(time.perf_counter() - started)
+                if len(times) == len(stages):
+                    return times
     finally:
         _stop(process, master)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +47,9 @@ REDRAW_SECONDS = 0.25
 CLOCK_SECONDS = 1.0
 BUDGET_SECONDS = 600.0
 LOG_TAIL = 1000
+# How long a busy thread (a log flood's reader) may hold the GIL while the UI thread
+# waits for it; Python's default of 5 ms made key presses wait hundreds of ms.
+GIL_SWITCH_SECONDS = 0.0005
 
 
 def _screen_factory(spec: keymap.ScreenSpec) -> Callable[[], Screen]:
@@ -78,8 +82,9 @@ class BinderctlApp(App[int]):
         demo: bool = False,
         config_path: Path | None = None,
         after_provision: Callable[[], None] | None = None,
-        startup: Startup | None = None,
     ) -> None:
+        # The first screen is the start mode's, with no default screen drawn before it.
+        self.DEFAULT_MODE = start
         super().__init__()
         self.member = member
         self.config_path = config_path or default_config_path()
@@ -94,9 +99,9 @@ class BinderctlApp(App[int]):
         self._posted = False
         self._last_redraw = 0.0
         self._confirmations: set[Future[bool]] = set()
-        # The service layer, imported in one thread; it connects to the member at once
-        # unless the console starts on the Provision screen.
-        self.startup = startup or Startup(None if start == "provision" else member)
+        # The service layer, imported in one thread once the first frame is drawn; it
+        # connects to the member at once unless the console starts on the Provision screen.
+        self.startup = Startup(None if start == "provision" else member)
         self.services_ready = self.startup.ready
         self.set_reactive(
             BinderctlApp.header_state, HeaderState(member=member.name, readonly=readonly)
@@ -108,24 +113,22 @@ class BinderctlApp(App[int]):
         self.cert_expiry: float | None = None
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
+        self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
 
     # -- lifecycle --------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.startup.start()
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        # The first frame (the screen's frame, "connecting" placeholders) goes out before
+        # the service layer's imports and the first lists compete with it for the GIL.
+        self.call_after_refresh(self.startup.start)
         self.sub_title = self.member.name
-        started = self.startup.take_model() if self.startup.model_started() else None
-        if started is not None:  # already listing: the first screen shows what it has
-            self._attach(started)
-            self._settle(started.kube)
-        self.switch_mode(self.start_mode)
         self.set_interval(CLOCK_SECONDS, lambda: self.model_changed({"clock"}))
         self.set_interval(BUDGET_SECONDS, self.refresh_budget)
         if self.start_mode == "provision":
             self.connect_error = "not provisioned yet: run the pipeline on the Provision screen"
         else:
-            if started is None:
-                self.connect()
+            self.connect()
             self.refresh_budget()
             self.refresh_rotation()
         self.set_interval(self.check_settings().period, self.refresh_rotation)
@@ -142,6 +145,7 @@ class BinderctlApp(App[int]):
         self.startup.close()
         if self.cluster is not None:
             self.cluster.stop()
+        sys.setswitchinterval(self._switch_interval)
 
     @work(thread=True, exclusive=True, group="model")
     def connect(self) -> None:

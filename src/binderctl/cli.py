@@ -2,7 +2,8 @@
 
 Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused (read-only
 mode or not confirmed), 130 interrupted. Heavy modules are imported by the command
-that needs them, so ``binderctl --help`` and ``status`` start fast.
+that needs them: ``--version`` imports no command module, and a command named X loads
+only its module ``X_cmd`` when there is one (the others are found by loading them all).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Sequence
 
 from binderctl import __version__
 from binderctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, BinderctlError, UsageError
-from binderctl.formatting import inert
-from binderctl.parsing import parse_duration
 
 # Modules under binderctl.commands; each defines register(subparsers, common).
 COMMAND_MODULES = (
@@ -43,6 +42,8 @@ With no command, binderctl opens the console for the configured member.
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from binderctl.formatting import inert
+
         self.print_usage(sys.stderr)
         # argparse quotes some values with repr() but echoes unrecognized arguments as is
         self.exit(EXIT_USAGE, f"binderctl: error: {inert(message, 1000)}\n")
@@ -88,6 +89,8 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def _step_timeout(text: str) -> int:
+    from binderctl.parsing import parse_duration
+
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
@@ -97,9 +100,14 @@ def _step_timeout(text: str) -> int:
     return seconds
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = common_options()
-    parser = _Parser(
+def _top_parser(
+    common: argparse.ArgumentParser,
+    add_help: bool = True,
+    parser_class: type[_Parser] = _Parser,
+) -> argparse.ArgumentParser:
+    """binderctl's own options, without the commands."""
+    parser = parser_class(
+        add_help=add_help,
         prog="binderctl",
         description="Operations console for a single-node mybinder.org federation member.",
         epilog=EPILOG,
@@ -132,18 +140,51 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against an in-process demo world (no Hetzner account needed)",
     )
+    return parser
+
+
+class _ScanError(Exception):
+    pass
+
+
+class _Scan(_Parser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ScanError(message)
+
+
+def modules_needed(argv: Sequence[str] | None) -> Sequence[str]:
+    """The command modules that parsing ``argv`` needs: none for the console, the
+    command's own module when it has one, else all (the whole parser reports errors).
+    Handles ``--version`` (exits)."""
+    scan = _top_parser(common_options(), add_help=False, parser_class=_Scan)
+    scan.add_argument("command", nargs="?")
+    scan.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        args, unknown = scan.parse_known_args(argv)
+    except _ScanError:
+        return COMMAND_MODULES
+    if args.command is None:
+        return () if not unknown else COMMAND_MODULES  # unknown: -h, or a bad option
+    own = f"{args.command}_cmd"
+    return (own,) if own in COMMAND_MODULES else COMMAND_MODULES
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the commands of ``modules``."""
+    common = common_options()
+    parser = _top_parser(common)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in modules:
         module = importlib.import_module(f"binderctl.commands.{name}")
         module.register(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(modules_needed(argv))
+    args = parser.parse_args(argv)
     from binderctl.commands import Context
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     ctx = Context(args)
     try:
         if args.provision:

@@ -309,7 +309,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "ssh_allowed_cidrs": _cidrs,
     "api_allowed_cidrs": _cidrs,
     "k3s_version": _k3s_version,
-    "max_pods": _int_range(10, 2000),
+    "max_pods": _int_range(10, 8000),  # a /19 pod range per node holds 8,181
     "image_gc_high_percent": _int_range(1, 100),
     "image_gc_low_percent": _int_range(0, 99),
     "launch_quota": _quota,

@@ -78,6 +78,8 @@ def inert(text: str, limit: int = 200) -> str:
     nothing), tabs and line breaks become spaces, undecodable bytes (lone surrogates)
     become U+FFFD. Rich markup is left as it is: show the result as plain text.
     """
+    if 2 * len(text) <= limit and text.isprintable():  # nothing to clean (the usual line)
+        return text
     cleaned = _UNSAFE.sub(_replacement, text)
     if 2 * len(cleaned) <= limit or cells(cleaned) <= limit:  # no character takes 3 cells
         return cleaned

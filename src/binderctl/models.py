@@ -165,7 +165,7 @@ class Change:
     new: object | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: made for every line of a flood, half the cost
 class LogLine:
     pod: str
     container: str

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# issue 8's six benchmarks, each with one or more rows
+# issue 8's six benchmarks, issue 18's two and issue 12's drain-to-out
 BENCHMARKS = {
-    "status", "console-start", "sessions-table", "log-view", "live-model", "provisioning",
-    "drain-to-out",
-}  # fmt: skip
+    *("status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"),
+    *("scaling", "headless-start", "drain-to-out"),
+}
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from memberkit import log_text, pod_named, session_pods
 
+from binderctl.demo.member.logs import BUFFER_LINES, CEILING_BATCH
 from binderctl.demo.member.simulation import Member
 
 
@@ -52,3 +53,23 @@ def test_flood_and_previous(make_member: Callable[..., Member]) -> None:
     previous = member.logs.lines("binderhub", proxy, "chp", True)
     assert any("flood line" in line.text for line in previous)
     assert list(member.logs.lines("binderhub", proxy, "chp", False)) == []
+
+
+async def test_a_flood_without_a_rate_keeps_up_with_its_reader(
+    make_member: Callable[..., Member],
+) -> None:
+    """No simulated time passes, yet lines come as long as someone reads; every follower
+    gets the same lines, and the kept log stays bounded."""
+    member = make_member()
+    member.advance(1)
+    proxy = pod_named(member, "proxy-")["metadata"]["name"]
+    member.flood_logs("binderhub", proxy, "chp", None)
+    fast = member.logs.follow("binderhub", proxy, "chp")
+    slow = member.logs.follow("binderhub", proxy, "chp")
+    read = [(await anext(fast)).text for _ in range(6 * CEILING_BATCH + 1)]
+    assert all(text.startswith("flood line ") for text in read)
+    assert [int(text.split()[2]) for text in read] == list(range(1, 6 * CEILING_BATCH + 2))
+    assert (await anext(slow)).text == read[0]
+    assert len(member.logs.lines("binderhub", proxy, "chp", False)) == BUFFER_LINES
+    member.logs.stop("binderhub", proxy, "chp")
+    assert len([line async for line in fast]) == CEILING_BATCH - 1  # the last batch, then the end

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import pairwise
 
 from ops_world import OpsWorld, wait_for
 
@@ -102,3 +103,25 @@ def test_follow_resumes_a_dropped_stream_without_repeating(world: OpsWorld) -> N
         wait_for(lambda: any(line.text == "after the drop" for line in more()))
     texts = [line.text for line in lines]
     assert texts.count("before the drop") == 1 and texts.count("after the drop") == 1
+
+
+def test_a_flood_without_a_rate_streams_every_line_in_order(
+    make_world: Callable[..., OpsWorld],
+) -> None:
+    """Through the API server, a log flooded as fast as it is read comes whole and in
+    order: the server holds a batch for the client instead of dropping or repeating
+    lines (only the stream's own bounded buffer lets lines go, and counts them)."""
+    world = make_world(sessions=2, speed=1.0)
+    hub = next(p["metadata"]["name"] for p in world.pods("hub"))
+    world.on_loop(lambda: world.sim.flood_logs("binderhub", hub, "hub", None))
+    lines: list[LogLine] = []
+    with (
+        Kube(world.member) as kube,
+        LogStream(kube, log_target("hub"), LogOptions(follow=True, tail=0)) as stream,
+    ):
+        more = collect_lines(stream, lines)
+        wait_for(lambda: len(more()) >= 30_000, timeout=60)
+    numbers = [int(line.text.split()[2]) for line in lines if line.text.startswith("flood line")]
+    assert len(numbers) >= 30_000
+    assert all(a < b for a, b in pairwise(numbers))
+    assert numbers[-1] - numbers[0] + 1 - len(numbers) <= stream.dropped  # gaps: only its own

@@ -25,13 +25,6 @@ def run_default(ctx: Context) -> int:
 
 
 def _run_console(ctx: Context) -> int:
-    startup = None
-    if not ctx.option("demo") and ctx.config_path.exists():
-        from binderctl.services.startup import Startup
-
-        # Connecting first: the API server prepares its lists while Textual is imported.
-        startup = Startup(ctx.member).start()
-        startup.wait_connected()
     from binderctl.app import BinderctlApp
 
     if ctx.option("demo"):
@@ -48,7 +41,7 @@ def _run_console(ctx: Context) -> int:
                 after_provision=world.start_sessions,
             )
             return app.run() or 0
-    if startup is None:
+    if not ctx.config_path.exists():
         # A first run: the Provision screen's form writes the config.
         app = BinderctlApp(
             new_member(ctx.option("member") or ""),
@@ -57,9 +50,7 @@ def _run_console(ctx: Context) -> int:
             config_path=ctx.config_path,
         )
         return app.run() or 0
-    app = BinderctlApp(
-        ctx.member, readonly=ctx.readonly, config_path=ctx.config_path, startup=startup
-    )
+    app = BinderctlApp(ctx.member, readonly=ctx.readonly, config_path=ctx.config_path)
     return app.run() or 0
 
 

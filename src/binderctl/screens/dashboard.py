@@ -1,4 +1,8 @@
-"""The first screen: is the node full, are the pieces up, is anything on fire?"""
+"""The first screen: is the node full, are the pieces up, is anything on fire?
+
+Its frame and text panels are drawn first, with "connecting" placeholders; the gauges
+and the components table (the costly widgets) are mounted right after that first frame.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
 HOUR = 3600.0
 LATEST_WARNINGS = 8
 CERT_WARN_SECONDS = 30 * 86400
+# What the panels show until the live model has its first picture of the member.
+CONNECTING = Text("connecting to the member…", style="dim")
 
 
 def _fraction(used: float | None, total: float | None) -> float | None:
@@ -129,39 +135,53 @@ def cert_text(expiry: float | None, now: float) -> Text:
 class DashboardScreen(ConsoleScreen):
     KINDS = ALL_KINDS - {"rotation", "budget"}
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._filled = False  # the gauges and the table are mounted
+
     def compose_body(self) -> ComposeResult:
         with Grid(id="dashboard"):
             with Vertical(classes="panel", id="node-panel") as node:
                 node.border_title = "Node"
-                yield Metric("CPU", id="cpu")
-                yield Metric("Memory", id="memory")
-                yield Metric("Disk", id="disk")
-                yield Metric("Pods", id="pods")
-                yield Static(id="node-state", markup=False)
+                yield Static(CONNECTING, id="node-state", markup=False)
             with Vertical(classes="panel", id="activity-panel") as panel:
                 panel.border_title = "Activity"
-                yield Static(id="activity", markup=False)
+                yield Static(CONNECTING, id="activity", markup=False)
                 yield Static(id="cert", markup=False)
             with Vertical(classes="panel", id="components-panel") as panel:
                 panel.border_title = "Components"
-                yield LiveTable(
-                    (
-                        Column("name", "Name", 7),
-                        Column("ready", "Ready", 5),
-                        Column("restarts", "Restarts", 8),
-                        Column("age", "Age", 6),
-                        Column("image", "Image"),
-                    ),
-                    sort_by="name",
-                    id="components",
-                    show_cursor=False,
-                )
+                yield Static(CONNECTING, id="components-placeholder")
             with Vertical(classes="panel", id="health-panel") as panel:
                 panel.border_title = "Health checks"
-                yield Static(id="health")
+                yield Static(CONNECTING, id="health")
             with Vertical(classes="panel", id="warnings-panel") as panel:
                 panel.border_title = "Latest warnings"
-                yield Static(id="warnings")
+                yield Static(CONNECTING, id="warnings")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        gauges = [Metric(label, id=label.lower()) for label in ("CPU", "Memory", "Disk", "Pods")]
+        await self.query_one("#node-panel").mount_all(gauges, before="#node-state")
+        table = LiveTable(
+            (
+                Column("name", "Name", 7),
+                Column("ready", "Ready", 5),
+                Column("restarts", "Restarts", 8),
+                Column("age", "Age", 6),
+                Column("image", "Image"),
+            ),
+            sort_by="name",
+            id="components",
+            show_cursor=False,
+        )
+        await self.query_one("#components-placeholder").remove()
+        await self.query_one("#components-panel").mount(table)
+        if self.focused is None:  # as when it was there at the start (auto focus)
+            table.focus()
+        self._filled = True
+        self.render_model()
 
     def render_model(self) -> None:
         model = self.console.model
@@ -174,13 +194,14 @@ class DashboardScreen(ConsoleScreen):
                     Text(f"Not connected: {inert(error, 300)}", style="bold red")
                 )
             return
-        self._render_node(model.node, self.console.history)
         self.query_one("#activity", Static).update(activity(model, now))
-        self.query_one("#components", LiveTable).sync(
-            {c.name: component_row(c, now) for c in model.components.values()}
-        )
         self.query_one("#health", Static).update(health_table(model.health))
         self.query_one("#warnings", Static).update(warnings_text(model.warnings, now))
+        if self._filled:
+            self._render_node(model.node, self.console.history)
+            self.query_one("#components", LiveTable).sync(
+                {c.name: component_row(c, now) for c in model.components.values()}
+            )
 
     def _render_node(self, node: NodeStatus | None, history: History) -> None:
         if node is None:

@@ -116,7 +116,8 @@ class LogsScreen(ConsoleScreen):
                 state,
                 f"  {shown} ({view.received:,} received)",
                 (f"  {' '.join(flags)}" if flags else "", "dim"),
-            )
+            ),
+            layout=False,  # one line whatever it says: a flood's counts cost no layout
         )
 
     # -- keys -------------------------------------------------------------------------

@@ -5,15 +5,15 @@ threads at once can fail half-initialized), in the order the console needs them:
 the live model uses (the kubernetes client; httpx for BinderHub's ``/health``), then,
 once the console has drawn the model's first picture, everything else (actions, logs,
 the budget and session history, provisioning; hcloud, asyncssh, cryptography). The
-console lets its model start before it imports Textual, so the API server prepares the
-first lists while the console draws its first screen.
+console starts it once its first frame is drawn, so that nothing competes with that
+frame for the interpreter.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from binderctl.config import MemberConfig
@@ -102,18 +102,6 @@ class Startup:
     def drawn(self) -> None:
         """The console has drawn the live model: the rest of the service layer loads."""
         self._drawn.set()
-
-    def wait_connected(self) -> None:
-        """Until the live model has started (its watches are listing) or failed to."""
-        if self._model is not None:
-            wait([self._model])
-
-    def model_started(self) -> bool:
-        """Whether the live model has started (and is not taken yet)."""
-        future = self._model
-        return (
-            not self._taken and future is not None and future.done() and future.exception() is None
-        )
 
     def _claim(self) -> Future[ClusterModel] | None:
         """The model started at start, to the first caller only."""

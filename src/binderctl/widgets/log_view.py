@@ -74,11 +74,15 @@ class LogView(ScrollView, can_focus=True):
     def feed(self, lines: Iterable[LogLine]) -> None:
         """Queue lines; safe to call from a worker thread (cleaning happens here)."""
         pending = self._pending
+        pods: dict[str, str] = {}
         for line in lines:
             self._seq += 1
             self.received += 1
             text = inert(line.text.expandtabs(), LINE_LIMIT)
-            pending.append(Entry(self._seq, line.time, inert(line.pod, POD_WIDTH), text))
+            pod = pods.get(line.pod)
+            if pod is None:
+                pod = pods[line.pod] = inert(line.pod, POD_WIDTH)
+            pending.append(Entry(self._seq, line.time, pod, text))
 
     def clear(self) -> None:
         self._pending.clear()

@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+FOLLOW_BATCH = 5000  # lines of a followed log held for a client that reads slower
 
 
 @dataclass
@@ -714,7 +715,9 @@ class KubeAPIServer:
     async def _follow(self, pod: Obj, lines: LogFollower) -> AsyncIterator[list[LogLine]]:
         """New lines until the pod is deleted or finishes, or the streams are dropped;
         in batches of what arrived meanwhile, so a flooding container costs one write per
-        batch rather than per line."""
+        batch rather than per line. At most ``FOLLOW_BATCH`` lines wait for the client:
+        a container that logs faster than it reads is read at its pace (as the kubelet
+        reads a log file)."""
         meta = pod["metadata"]
         watcher = self.store.watch(types.PODS, meta["namespace"], None)
         stop = asyncio.Event()
@@ -722,11 +725,15 @@ class KubeAPIServer:
         arrived: list[LogLine] = []
         more = asyncio.Event()
         ended = asyncio.Event()
+        room = asyncio.Event()
 
         async def read() -> None:
             async for line in lines:
                 arrived.append(line)
                 more.set()
+                if len(arrived) >= FOLLOW_BATCH:
+                    room.clear()
+                    await room.wait()
             ended.set()
             more.set()
 
@@ -744,6 +751,7 @@ class KubeAPIServer:
                 if arrived:
                     batch = arrived[:]
                     arrived.clear()
+                    room.set()
                     yield batch
                 if ended.is_set() and not arrived:
                     return

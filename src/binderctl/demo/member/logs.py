@@ -22,6 +22,7 @@ from binderctl.demo.member.timeline import Timeline, Timer
 
 BUFFER_LINES = 5000
 FLOOD_TICK = 0.05  # real seconds between flood batches
+CEILING_BATCH = 1000  # lines made at once by a flood without a rate, when a reader waits
 
 Key = tuple[str, str, str]  # namespace, pod, container
 # Makes one chatter line: (random stream, wall time) -> text.
@@ -45,6 +46,8 @@ class ContainerLog:
     chatter: Chatter | None = None
     timer: Timer | None = None
     running: bool = True
+    # A flood without a rate: makes a batch of lines whenever a follower has read all.
+    ceiling: Callable[[], None] | None = None
 
 
 class _Follower:
@@ -56,6 +59,8 @@ class _Follower:
         return self
 
     async def __anext__(self) -> LogLine:
+        if self.queue.empty() and self._log.ceiling is not None:
+            self._log.ceiling()
         line = await self.queue.get()
         if line is None:
             self._log.followers.discard(self.queue)
@@ -90,6 +95,7 @@ class LogBook:
         log.previous, log.lines = log.lines, deque(maxlen=BUFFER_LINES)
         log.running = True
         log.chatter = None
+        log.ceiling = None
 
     def chatter(
         self, namespace: str, pod: str, container: str, rate: float, make: LineMaker
@@ -124,6 +130,7 @@ class LogBook:
         self._catch_up(log)
         log.running = False
         log.chatter = None
+        log.ceiling = None
         self._end_followers(log)
 
     def forget_pod(self, namespace: str, pod: str) -> None:
@@ -131,16 +138,28 @@ class LogBook:
             log = self._logs.pop(key)
             self._end_followers(log)
 
-    def flood(self, namespace: str, pod: str, container: str, lines_per_second: float) -> None:
-        """Make one container log ``lines_per_second`` (real time) for benchmarks."""
+    def flood(
+        self, namespace: str, pod: str, container: str, lines_per_second: float | None
+    ) -> None:
+        """Make one container log ``lines_per_second`` (real time) for benchmarks; None:
+        as fast as its followers read (a batch whenever one has read every line)."""
         log = self._logs[(namespace, pod, container)]
         counter = iter(range(1, 1 << 62))
 
         def make(rng: random.Random, ts: float) -> str:
             return f"flood line {next(counter)} {rng.getrandbits(64):016x}"
 
-        speed = self._clock.speed
         rng = random.Random(zlib.crc32(f"{self._seed}/flood/{pod}/{container}".encode()))
+        if lines_per_second is None:
+
+            def batch() -> None:
+                ts = self._wall()
+                for _ in range(CEILING_BATCH):
+                    self._append(log, LogLine(ts, make(rng, ts)))
+
+            log.ceiling = batch
+            return
+        speed = self._clock.speed
         log.chatter = Chatter(lines_per_second / speed, make, rng, self._timeline.now, True)
         self._flood_tick((namespace, pod, container), log, FLOOD_TICK * speed)
 

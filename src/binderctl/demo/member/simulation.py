@@ -477,7 +477,9 @@ class Member:
         for pod in self.hub.existing(count, self.options.node_name):
             self.writer.create(types.PODS, pod)
 
-    def flood_logs(self, namespace: str, pod: str, container: str, per_second: float) -> None:
+    def flood_logs(
+        self, namespace: str, pod: str, container: str, per_second: float | None
+    ) -> None:
         self.logs.flood(namespace, pod, container, per_second)
 
     # -- BinderHubState (for binderhub_http) -------------------------------------------
