@@ -87,7 +87,7 @@ def test_session_pods_look_like_kubespawner_made_them(make_member: Callable[...,
 
 
 def test_thousand_sessions_start(make_member: Callable[..., Member]) -> None:
-    member = make_member(sessions=1000)
+    member = make_member(sessions=1000, max_pods=1100)  # a /21 of pod addresses
     member.advance(1)
     pods = session_pods(member)
     assert len(pods) == 1000

@@ -156,3 +156,16 @@ def test_containerd_reaches_the_in_cluster_registry_at_the_node_address() -> Non
 def test_bundled_traefik_is_disabled_for_the_members_own() -> None:
     _, flags = k3s_install(rendered(member("")))
     assert "--disable=traefik" in flags
+
+
+@pytest.mark.parametrize(
+    ("extra", "mask"),
+    [("", 23), ('server_type = "cx22"', None), ("max_pods = 253", None),
+     ("max_pods = 254", 23), ("max_pods = 4000", 20)],
+)  # fmt: skip
+def test_the_nodes_pod_range_holds_max_pods(extra: str, mask: int | None) -> None:
+    """k3s gives a node a /24 (253 pod addresses) unless the controller manager is told
+    a bigger mask when the node joins; a ccx63's max_pods (336) needs a /23."""
+    _, flags = k3s_install(rendered(member(extra)))
+    wanted = [] if mask is None else [f"--kube-controller-manager-arg=node-cidr-mask-size={mask}"]
+    assert [f for f in flags if "node-cidr-mask-size" in f] == wanted

@@ -54,6 +54,7 @@ class EmulatedK3s:
                 node_ip=params.public_ip,
                 server_type=settings.server_type,
                 max_pods=params.max_pods,
+                node_cidr_mask=params.node_cidr_mask,
                 k3s_version=params.version,
                 binder_host=settings.binder_host,
                 hub_host=settings.hub_host,

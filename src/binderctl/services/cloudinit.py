@@ -19,6 +19,19 @@ INOTIFY_MAX_USER_WATCHES = 524288
 KUBECONFIG_MODE = "0600"
 # k3s reads the kubelet drop-in directory from this minor on; older ones need the flags.
 KUBELET_DROPIN_SINCE = (1, 32)
+# kube-controller-manager gives each node a /24 of k3s's 10.42.0.0/16 unless told
+# otherwise (--node-cidr-mask-size), and only when the node joins (k3s-io/k3s#697,
+# #10442); CNI host-local hands out the range less its network, broadcast and gateway.
+DEFAULT_NODE_CIDR_MASK = 24
+POD_RANGE_OVERHEAD = 3
+
+
+def node_cidr_mask(max_pods: int) -> int:
+    """The node's pod range for ``max_pods``: a /24 (253 pods) unless it needs more."""
+    mask = DEFAULT_NODE_CIDR_MASK
+    while 2 ** (32 - mask) - POD_RANGE_OVERHEAD < max_pods:
+        mask -= 1
+    return mask
 
 
 def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
@@ -27,6 +40,9 @@ def k3s_server_flags(member: MemberConfig, public_ip: str) -> list[str]:
     # mybinder's runbook disables the bundled traefik: the member installs its own with
     # websocket-safe timeouts (services/charts.py, INGRESS).
     flags.append("--disable=traefik")
+    mask = node_cidr_mask(member.max_pods)
+    if mask != DEFAULT_NODE_CIDR_MASK:  # else maxPods past ~250 fail: no pod address left
+        flags.append(f"--kube-controller-manager-arg=node-cidr-mask-size={mask}")
     try:
         major, minor, _ = k3s_release(member.k3s_version)
     except ValueError as exc:

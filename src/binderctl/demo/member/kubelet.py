@@ -41,6 +41,7 @@ MOUNT_RETRY_FIRST = 0.5
 MOUNT_RETRY_MAX = 122.0
 EVICTION_INTERVAL = 10.0
 IMAGE_GC_INTERVAL = 300.0
+SANDBOX_RETRY = 10.0  # seconds before the kubelet tries a failed pod sandbox again
 STATUS_REPORT_INTERVAL = 300.0
 ACTIVE = ("Pending", "Running")
 STOP_SECONDS = 1.0  # how long containers take to stop after SIGTERM
@@ -117,6 +118,7 @@ class Kubelet:
         node_ip: str,
         hardware: Hardware,
         max_pods: int,
+        node_cidr_mask: int,
         k3s_version: str,
         image_size: Callable[[str], int | None],
         workload_for: Callable[[Obj], Workload],
@@ -143,8 +145,10 @@ class Kubelet:
         self.disk_pressure = False
         self._admitting: set[str] = set()
         self.source = Source("kubelet", node_name)
-        network = ipaddress.ip_network(node_object.pod_cidr(max_pods))
+        self.pod_cidr = node_object.pod_cidr(node_cidr_mask)
+        network = ipaddress.ip_network(self.pod_cidr)
         self._free_ips = [str(ip) for ip in list(network.hosts())[node_object.RESERVED_POD_IPS :]]
+        self._ip_range = f"{self._free_ips[0]}-{self._free_ips[-1]}"
         self._free_ips.reverse()
 
     # -- node ------------------------------------------------------------------------
@@ -161,6 +165,7 @@ class Kubelet:
             self.k3s_version,
             self.stamp(),
             self.rng,
+            self.pod_cidr,
         )
         self.store.create(types.NODES, node)
         self.timeline.every(EVICTION_INTERVAL, self._check_pressure, self.timeline.now)
@@ -455,10 +460,31 @@ class Kubelet:
         if self.disk_pressure and pod["metadata"]["namespace"] != "kube-system":
             self._reject(pod, "Evicted", "The node had condition: [DiskPressure]. ")
             return
+        if not status.get("podIP") and not self._free_ips:
+            self._no_address(pod)
+            return
         run = self._new_run(pod)
         self.runs[uid] = run
         self._write(run)
         self._mount(run, 0.0)
+
+    def _no_address(self, pod: Obj) -> None:
+        """CNI host-local has no address left in the node's range: the sandbox is not made,
+        the pod stays Pending, and the kubelet tries again."""
+        meta = pod["metadata"]
+        sandbox = f"{self.rng.getrandbits(256):064x}"
+        self.events.emit(
+            pod,
+            "Warning",
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup "
+            f'network for sandbox "{sandbox}": plugin type="flannel" failed (add): failed to '
+            "delegate add: failed to allocate for range 0: no IP addresses available in range "
+            f"set: {self._ip_range}",
+            self.source,
+        )
+        uid, namespace, name = meta["uid"], meta["namespace"], meta["name"]
+        self.timeline.after(SANDBOX_RETRY, lambda: self._admit(uid, namespace, name))
 
     def _emit(self, run: Run, type_: str, reason: str, message: str, container: str | None) -> None:
         pod = self._current(run)

@@ -35,18 +35,13 @@ CONDITIONS: dict[str, tuple[str, str, str, str]] = {
 }  # fmt: skip
 
 
-RESERVED_POD_IPS = 9  # the first addresses of the range, which the kubelet does not hand out
+RESERVED_POD_IPS = 1  # the range's first address is the cni0 bridge's gateway
 
 
-def pod_cidr(max_pods: int) -> str:
-    """k3s gives each node a /24 unless the controller manager is told to use a bigger one
-    (``--node-cidr-mask-size``): a /22, or a bigger one when max_pods needs it."""
-    if max_pods <= 250:
-        return "10.42.0.0/24"
-    prefix = 22
-    while 2 ** (32 - prefix) - 2 - RESERVED_POD_IPS < max_pods:
-        prefix -= 1
-    return f"10.42.0.0/{prefix}"
+def pod_cidr(mask: int) -> str:
+    """The node's pod range: k3s's cluster CIDR 10.42.0.0/16 cut at the controller
+    manager's ``--node-cidr-mask-size`` (a /24 unless k3s was told otherwise)."""
+    return f"10.42.0.0/{mask}"
 
 
 def condition(kind: str, bad: bool, stamp: str, since: str) -> dict[str, str]:
@@ -71,9 +66,9 @@ def node_object(
     k3s_version: str,
     stamp: str,
     rng: random.Random,
+    cidr: str,
 ) -> Obj:
     arch = hardware.architecture
-    cidr = pod_cidr(max_pods)
     conditions = [condition(kind, False, stamp, stamp) for kind in CONDITIONS]
     info: dict[str, Any] = {
         "architecture": arch,

@@ -39,6 +39,7 @@ from binderctl.demo.member.objects import Writer
 from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
+from binderctl.services.cloudinit import node_cidr_mask
 from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
 
 RELEASE = "binderhub"
@@ -57,6 +58,9 @@ class MemberOptions:
     node_ip: str = "127.0.0.1"
     server_type: str = "ccx63"
     max_pods: int | None = None  # default: 1.75 x the server type's RAM in GB
+    # the node's pod range (--node-cidr-mask-size); None: what binderctl's cloud-init
+    # asks k3s for max_pods (a /24 unless more pods need a bigger one)
+    node_cidr_mask: int | None = None
     k3s_version: str = DEFAULT_K3S_VERSION
     binder_host: str = "binder.example.org"
     hub_host: str = "hub.binder.example.org"
@@ -282,6 +286,7 @@ class Member:
             node_ip=options.node_ip,
             hardware=Hardware.of(options.server_type),
             max_pods=self.max_pods,
+            node_cidr_mask=options.node_cidr_mask or node_cidr_mask(self.max_pods),
             k3s_version=options.k3s_version,
             image_size=self._image_size,
             workload_for=self._workload_for,

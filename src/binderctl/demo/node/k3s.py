@@ -54,7 +54,11 @@ _KUBELET_FLAGS = {
     "image-gc-high-threshold": "imageGCHighThresholdPercent",
     "image-gc-low-threshold": "imageGCLowThresholdPercent",
 }
-_VALUE_FLAGS = {"tls-san", "write-kubeconfig-mode", "kubelet-arg", "node-name", "disable", "token"}
+_VALUE_FLAGS = {
+    "tls-san", "write-kubeconfig-mode", "kubelet-arg", "node-name", "disable", "token",
+    "kube-controller-manager-arg",
+}  # fmt: skip
+DEFAULT_NODE_CIDR_MASK = 24  # kube-controller-manager --node-cidr-mask-size (IPv4)
 _VERSION = re.compile(r"v(\d+)\.(\d+)\.\d+\+k3s\d+")
 KUBELET_DROPIN_SINCE = (1, 32)
 JOB_FAILED = (
@@ -77,6 +81,7 @@ class K3sParams:
     write_kubeconfig_mode: str
     disabled: tuple[str, ...] = ()  # packaged components --disable names (traefik, ...)
     plain_http_registries: tuple[str, ...] = ()  # registries.yaml mirrors with http://
+    node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK  # the node's pod range, from the flags
 
 
 class K3sCluster(Protocol):
@@ -116,6 +121,7 @@ class ServerFlags:
     node_name: str | None
     kubelet_args: tuple[str, ...]
     disabled: tuple[str, ...] = ()
+    node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK
 
 
 def logrus(level: str, message: str) -> str:
@@ -155,7 +161,23 @@ def parse_server_args(args: Sequence[str]) -> ServerFlags:
         disabled=tuple(
             item for value in values.get("disable", []) for item in value.split(",") if item
         ),
+        node_cidr_mask=_node_cidr_mask(values.get("kube-controller-manager-arg", [])),
     )
+
+
+def _node_cidr_mask(args: Sequence[str]) -> int:
+    """``node-cidr-mask-size=N`` among the controller manager's args (the last wins)."""
+    mask = DEFAULT_NODE_CIDR_MASK
+    for arg in args:
+        name, _, value = arg.lstrip("-").partition("=")
+        if name == "node-cidr-mask-size":
+            if not value.isdigit() or not 16 <= int(value) <= 30:
+                raise StartFailure(
+                    f"kube-controller-manager: invalid argument {value!r} for "
+                    "--node-cidr-mask-size: the cluster CIDR is a /16"
+                )
+            mask = int(value)
+    return mask
 
 
 def plain_http_registries(fs: MemoryFS) -> tuple[str, ...]:
@@ -315,6 +337,7 @@ class K3sService:
                         tls_sans=flags.tls_sans,
                         version=self.version,
                         max_pods=kubelet["maxPods"],
+                        node_cidr_mask=flags.node_cidr_mask,
                         image_gc_high_percent=kubelet["imageGCHighThresholdPercent"],
                         image_gc_low_percent=kubelet["imageGCLowThresholdPercent"],
                         write_kubeconfig_mode=flags.kubeconfig_mode,
