@@ -8,25 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fedkit import run_cli, wait
 
 from binderctl.demo.world import MEMBER, DemoWorld
-
-SPEED = 20.0
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
-    folder = tmp_path_factory.mktemp("drain-rotation") / "demo"
-    with DemoWorld(folder, action_seconds=0.2, backoff=0.01, speed=SPEED,
-                   launches_per_minute=0.0) as world:  # fmt: skip
-        world.provision()
-        yield world
 
 
 def redirector_says(world: DemoWorld) -> dict[str, Any]:

@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import yaml
 from fedkit import run_cli, wait
 from kubernetes import client, config
 
 from binderctl.demo.federation.world import OTHER, PRIME, RETIRED, prime_versions
 from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, MEMBER, DemoWorld
-
-SPEED = 20.0
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
-    folder = tmp_path_factory.mktemp("federation") / "demo"
-    with DemoWorld(folder, action_seconds=0.2, backoff=0.01, speed=SPEED,
-                   launches_per_minute=0.0) as world:  # fmt: skip
-        world.provision()
-        yield world
 
 
 def federation_json(world: DemoWorld, *args: str) -> tuple[int, dict[str, Any]]:
