@@ -133,14 +133,20 @@ def _url(path: Path, keys: tuple[str, ...], value: Any) -> str:
     return value.rstrip("/")
 
 
+def _known_keys(
+    path: Path, keys: tuple[str, ...], table: dict[str, Any], allowed: tuple[str, ...]
+) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{_where(path, *keys, unknown[0])}: unknown key; allowed: {', '.join(allowed)}"
+        )
+
+
 def _check(path: Path, table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{_where(path, 'check')}: expected a table ([federation.check])")
-    unknown = sorted(set(table) - set(_CHECK_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{_where(path, 'check', unknown[0])}: unknown key; allowed: {', '.join(_CHECK_KEYS)}"
-        )
+    _known_keys(path, ("check",), table, tuple(_CHECK_KEYS))
     values: dict[str, Any] = {}
     for key, raw in table.items():
         low, high, _ = _CHECK_KEYS[key]
@@ -165,11 +171,7 @@ def _host(path: Path, name: str, table: Any) -> FederationHost:
         )
     if not isinstance(table, dict):
         raise ConfigError(f"{_where(path, *keys)}: expected a table with {', '.join(_HOST_KEYS)}")
-    unknown = sorted(set(table) - set(_HOST_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{_where(path, *keys, unknown[0])}: unknown key; allowed: {', '.join(_HOST_KEYS)}"
-        )
+    _known_keys(path, keys, table, _HOST_KEYS)
     if "url" not in table:
         raise ConfigError(f"{_where(path, *keys, 'url')}: missing; every host needs its url")
     url = _url(path, (*keys, "url"), table["url"])
@@ -192,9 +194,7 @@ def parse_federation(path: Path, table: Any) -> FederationConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: federation: expected a table ([federation])")
     allowed = ("prime_url", "pod_headroom", "check", "hosts")
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{_where(path, unknown[0])}: unknown key; allowed: {', '.join(allowed)}")
+    _known_keys(path, (), table, allowed)
     settings = _check(path, table.get("check", {}))
     if "pod_headroom" in table:
         headroom = _number(path, ("pod_headroom",), table["pod_headroom"], 0, 100_000)
