@@ -14,8 +14,9 @@ does the federation redirector see it:
    (every 5 s), then the old pod goes (binderhub ``helm-chart/binderhub``).
 3. The new pod's ``/health`` reports the new quota.
 
-``wait_for_quota`` polls ``/health`` until it reports the quota and, meanwhile, says
-which step the change is at; on timeout it names what is stuck.
+``wait_for_quota`` polls ``/health`` until it reports the quota, the install Job of the
+change has succeeded and the rollout is complete, and meanwhile says which step the
+change is at; on timeout it names what is stuck.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ def _job_stage(kube: Kube, before: Before) -> str | None:
     name = _job_name(kube)
     what = f"job {charts.CHART_NAMESPACE}/{name}"
     job = _get(kube, JOBS, name, charts.CHART_NAMESPACE)
+    if job is None and before.job_uid is None:
+        return None  # the chart did not change and no install is pending
     if job is None or (before.job_uid and job["metadata"].get("uid") == before.job_uid):
         return f"{what}: helm-controller has not started the new install job yet"
     status = job.get("status") or {}
@@ -192,7 +195,10 @@ def wait_for_quota(
     while True:
         health = fetch_health(member, address)
         found, now = reported_quota(health)
-        if found and now == quota:
+        # the old binder pod may report the quota too (a change back, after an
+        # interrupted one): done only once the change itself has gone through
+        settled = found and now == quota and _job_stage(kube, before) is None
+        if settled and _rollout_stage(kube) is None:
             progress(f"BinderHub /health reports launch quota {shown(quota)}")
             return health
         serving = (
