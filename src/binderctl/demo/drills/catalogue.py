@@ -89,7 +89,7 @@ class HungBuild(Drill):
     async def stop(self) -> None:
         builds = self.scene.member.builds
         if self.pod in builds.builds:
-            builds.dind_gone("")  # what deleting dind does: the wedged push returns
+            builds.release_hung()
 
 
 class DiskPressure(Drill):
@@ -159,7 +159,6 @@ class RegistryDown(Drill):
     async def start(self) -> str:
         member = self.scene.member
         member.faults.registry_down = True
-        self.until = member.timeline.now + self.duration
         member.timeline.after(self.duration, self._recover)
         return f"the registry stops answering for {self.duration:g} simulated seconds"
 

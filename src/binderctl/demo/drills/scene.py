@@ -1,4 +1,4 @@
-"""What a drill reaches of the demo world: the member's k3s, its node, the Hetzner API."""
+"""What a drill reaches of the demo world: the member's k3s, its node, the federation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from binderctl.errors import BinderctlError
 
 if TYPE_CHECKING:
     from binderctl.demo.cluster import EmulatedK3s
-    from binderctl.demo.hetzner import HetznerEmulator
     from binderctl.demo.member.simulation import Member
     from binderctl.demo.node.machine import SimulatedNode
     from binderctl.demo.world import DemoWorld
@@ -45,7 +44,3 @@ class Scene:
             if node.name == name:
                 return node
         raise BinderctlError(f"the demo member's node {name} is not running")
-
-    @property
-    def hetzner(self) -> HetznerEmulator:
-        return self.world.hetzner

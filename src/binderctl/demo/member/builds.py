@@ -279,6 +279,10 @@ class Builds:
     def dind_gone(self, pod: str) -> None:
         """A deleted dind pod closes its socket: builds stuck pushing through it finish."""
         self.dind_pods.discard(pod)
+        self.release_hung()
+
+    def release_hung(self) -> None:
+        """The wedged pushes return (what a fresh dind socket does): hung builds finish."""
         for build in self.hung():
             self._finish(build, True)
 
