@@ -167,6 +167,12 @@ def test_a_drained_member_is_a_warning_with_resume_whatever_the_redirector_says(
     assert [(i.kind, i.severity, i.action) for i in items] == [("drained", "warning", "resume")]
 
 
+def test_a_cordon_is_a_warning_that_resume_lifts() -> None:
+    (item,) = judge(state(rotation=Rotation(100, True)), Facts(), NOW)
+    assert (item.kind, item.severity, item.action) == ("cordoned", "warning", "resume")
+    assert "install job" in item.text
+
+
 def test_health() -> None:
     failing = Health(
         False,
