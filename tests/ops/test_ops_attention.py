@@ -92,7 +92,11 @@ def test_status_exits_1_while_binder_is_scaled_to_0(make_world: Callable[..., Op
         return next((i for i in items if str(i["text"]).startswith("binder is scaled")), None)
 
     item = wait_for(binder_down)
-    assert (item["kind"], item["severity"], item["action"]) == ("component-down", "error", None)
+    assert item is not None and (item["kind"], item["severity"], item["action"]) == (
+        "component-down",
+        "error",
+        None,
+    )
     text = world.cli("status")
     assert text.returncode == 1
     assert "ERROR: binder is scaled to 0" in text.stdout
