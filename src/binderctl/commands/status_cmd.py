@@ -7,7 +7,7 @@ import argparse
 import textwrap
 from typing import Any
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after
 from binderctl.formatting import age, inert, size
@@ -261,7 +261,7 @@ def _status(ctx: Context) -> int:
     return 1 if {"pods", "nodes"} & set(report.state.errors) else 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(
         sub, common, "status", "what the member is doing now, in one screen", _status
     )

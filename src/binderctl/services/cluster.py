@@ -621,7 +621,7 @@ class ClusterModel:
                     break
             if worst != self._connection:
                 self._emit("connection", "cluster", self._connection, worst)
-                self._connection = worst  # type: ignore[assignment]
+                self._connection = worst
         if state == "connected":
             self._relisted.set()
         if worst != "connecting":
