@@ -567,8 +567,7 @@ class HetznerService:
                     created = self._client.firewalls.create(
                         name=resource_name(self.member),
                         rules=rules,
-                        # hcloud 2.27 annotates labels as str | None; it takes and sends a dict
-                        labels=self.member.labels,  # type: ignore[arg-type]
+                        labels=self.member.labels,  # type: ignore[arg-type]  # hcloud 2.27 annotates str; takes a dict
                     )
                     self._wait(created.actions or [])
             elif before.drift:

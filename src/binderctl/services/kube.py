@@ -334,8 +334,7 @@ class Kube:
     def _api_error(self, status: int, reason: object, body: object) -> KubeError:
         message = str(reason or "error")
         with contextlib.suppress(TypeError, ValueError, AttributeError):
-            # arg-type: body is what the client got (bytes, str or None); None is suppressed
-            message = decode(body).get("message") or message  # type: ignore[arg-type]
+            message = decode(body).get("message") or message  # type: ignore[arg-type]  # str or None too: TypeError suppressed
         if status == 0:
             return KubeError(
                 f"TLS error talking to the Kubernetes API at {self.server}: {message}",
