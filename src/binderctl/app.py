@@ -37,6 +37,8 @@ from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from binderctl.federation_config import CheckSettings
     from binderctl.services.actions import Action, Prepared
     from binderctl.services.cluster import ClusterModel, ClusterState
@@ -69,7 +71,7 @@ class ModelChanged(Message):
 class BinderctlApp(App[int]):
     TITLE = "binderctl"
     CSS_PATH = str(assets_dir() / "binderctl.tcss")
-    BINDINGS = keymap.GLOBAL_BINDINGS
+    BINDINGS = list(keymap.GLOBAL_BINDINGS)
     MODES = {spec.name: _screen_factory(spec) for spec in keymap.SCREENS}
 
     header_state: reactive[HeaderState] = reactive(HeaderState(member=""), init=False)
@@ -86,7 +88,7 @@ class BinderctlApp(App[int]):
         after_provision: Callable[[], None] | None = None,
     ) -> None:
         # The first screen is the start mode's, with no default screen drawn before it.
-        self.DEFAULT_MODE = start
+        self.DEFAULT_MODE = start  # type: ignore[misc]  # per instance: App.__init__ reads it
         super().__init__()
         self.member = member
         self.config_path = config_path or default_config_path()
@@ -171,10 +173,10 @@ class BinderctlApp(App[int]):
             self.call_from_thread(self._update_header, connection="disconnected")
             self.model_changed({"connection"})
             return
-        self._attach(cluster)
+        self._attach_cluster(cluster)
         self.call_from_thread(self._settle, cluster.kube)
 
-    def _attach(self, cluster: ClusterModel) -> None:
+    def _attach_cluster(self, cluster: ClusterModel) -> None:
         """Show ``cluster``, the live model (from any thread)."""
         self.connect_error = None
         self.kube = cluster.kube
@@ -438,10 +440,11 @@ class BinderctlApp(App[int]):
             return
         from binderctl.screens.choose import ChooseScreen
 
-        self.push_screen(
-            ChooseScreen(f"{spec.title} which component?", spec.targets),
-            lambda target: target and self.request_action(name, target),
-        )
+        def chosen(target: str | None) -> None:
+            if target:
+                self.request_action(name, target)
+
+        self.push_screen(ChooseScreen(f"{spec.title} which component?", spec.targets), chosen)
 
     def request_action(self, name: str, target: str | None, **params: Any) -> None:
         """Run an action through the action runner (read-only refusal, confirm, audit)."""
@@ -535,5 +538,5 @@ class BinderctlApp(App[int]):
         self.switch_mode("logs")
 
     def report_error(self, exc: BinderctlError) -> None:
-        severity = "warning" if exc.exit_code == 3 else "error"
+        severity: SeverityLevel = "warning" if exc.exit_code == 3 else "error"
         self.notify(str(exc), title="binderctl", severity=severity, markup=False, timeout=8)

@@ -100,11 +100,13 @@ def covers_world(cidrs: Iterable[str]) -> bool:
     """Whether the networks together admit every IPv4 or every IPv6 address:
     ``0.0.0.0/0`` or ``::/0``, or pieces that add up to one (``0.0.0.0/1`` + ``128.0.0.0/1``)."""
     networks = [ipaddress.ip_network(c) for c in cidrs]
-    return any(
-        merged.prefixlen == 0
-        for version in (4, 6)
-        for merged in ipaddress.collapse_addresses(n for n in networks if n.version == version)
-    )
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    merged: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
+        *ipaddress.collapse_addresses(v4),
+        *ipaddress.collapse_addresses(v6),
+    ]
+    return any(network.prefixlen == 0 for network in merged)
 
 
 def parse_quota(text: str | int | None) -> int | None:

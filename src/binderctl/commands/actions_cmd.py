@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands.arguments import add_stuck_after, duration, whole_number
 from binderctl.commands.confirm import run_action
 from binderctl.formatting import age
@@ -112,7 +112,7 @@ COMMANDS: dict[str, tuple[str, object, tuple[str, ...]]] = {
 }
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parsers = {}
     for name, (help_text, handler, radius) in COMMANDS.items():
         parser = add_command(sub, common, name, help_text, handler)

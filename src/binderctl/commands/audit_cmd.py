@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import duration
 from binderctl.formatting import inert
@@ -38,6 +38,6 @@ def _audit(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(sub, common, "audit", "show the audit log of actions taken", _audit)
     parser.add_argument("--since", type=duration, metavar="D", help="only the last D (e.g. 1d)")

@@ -9,7 +9,7 @@ import textwrap
 from dataclasses import asdict
 from typing import Any
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after
 from binderctl.errors import EXIT_FAILED, EXIT_OK
@@ -277,7 +277,7 @@ def _status(ctx: Context) -> int:
     return EXIT_FAILED if worst(report.attention) == "error" else EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(
         sub, common, "status", "what the member is doing now, in one screen", _status
     )

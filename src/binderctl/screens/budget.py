@@ -167,7 +167,7 @@ def what_if_table(report: BudgetReport) -> Table:
 
 class BudgetScreen(ConsoleScreen):
     KINDS = frozenset({"budget"})
-    BINDINGS = keymap.BUDGET_BINDINGS
+    BINDINGS = list(keymap.BUDGET_BINDINGS)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="budget"):

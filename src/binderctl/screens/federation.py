@@ -50,7 +50,7 @@ def host_row(report: FederationReport, host: HostReport, now: float) -> Row:
 
 class FederationScreen(ConsoleScreen):
     KINDS: frozenset[str] = frozenset()
-    BINDINGS = keymap.FEDERATION_BINDINGS
+    BINDINGS = list(keymap.FEDERATION_BINDINGS)
     AUTO_FOCUS = "LiveTable"
     COLUMNS = (
         Column("host", "Host", 13),

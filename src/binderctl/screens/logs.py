@@ -32,7 +32,7 @@ def save_path(source: str, now: float) -> Path:
 
 
 class LogsScreen(ConsoleScreen):
-    BINDINGS = keymap.LOG_BINDINGS
+    BINDINGS = list(keymap.LOG_BINDINGS)
     AUTO_FOCUS = "LogView"
     KINDS = frozenset({"connection"})
 
@@ -153,9 +153,13 @@ class LogsScreen(ConsoleScreen):
 
         model = self.console.model
         pods = () if model is None else tuple(sorted(model.sessions))
+
+        def chosen(source: str | None) -> None:
+            if source:
+                self.follow_source(source)
+
         self.app.push_screen(
-            ChooseScreen("Logs of which component or session?", (*SOURCES, *pods)),
-            lambda choice: choice and self.follow_source(choice),
+            ChooseScreen("Logs of which component or session?", (*SOURCES, *pods)), chosen
         )
 
     def action_save(self) -> None:

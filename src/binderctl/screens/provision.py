@@ -39,7 +39,7 @@ STATE_STYLE = {
 
 
 class ProvisionScreen(ConsoleScreen):
-    BINDINGS = keymap.PROVISION_BINDINGS
+    BINDINGS = list(keymap.PROVISION_BINDINGS)
 
     @property
     def config_path(self) -> Path:
@@ -73,8 +73,6 @@ class ProvisionScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._status("Edit the configuration, then Plan (dry run) or Provision.")
         if self.console.demo:
-            # Nothing to type while the demo provisions: keys go to the screens instead.
-            self.AUTO_FOCUS = None
             self.action_provision()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

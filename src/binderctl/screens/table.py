@@ -16,7 +16,7 @@ from binderctl.widgets.live_table import Column, LiveTable, Row
 class TableScreen(ConsoleScreen):
     """Subclasses give COLUMNS, SORT_BY and ``table_rows``; this keeps the table current."""
 
-    BINDINGS = keymap.TABLE_BINDINGS
+    BINDINGS = list(keymap.TABLE_BINDINGS)
     AUTO_FOCUS = "LiveTable"
     COLUMNS: tuple[Column, ...] = ()
     SORT_BY = ""

@@ -441,7 +441,7 @@ class Operations:
                 f"cannot restart {formatting.inert(component, 40)!r}; "
                 f"choose one of: {', '.join(COMPONENTS)}"
             )
-        name: ComponentName = component  # type: ignore[assignment]
+        name: ComponentName = component
         label = f"component={mapping.COMPONENT_LABELS[name]}"
 
         def prepare() -> Prepared:
@@ -502,6 +502,7 @@ class Operations:
         chosen = [v is not None for v in (name, repo, older_than)]
         if sum(chosen) != 1:
             raise UsageError("name exactly one of: a session pod NAME, --repo R, --older-than D")
+        parameters: dict[str, object]
         if name is not None:
             target, parameters = f"session {formatting.inert(name, 80)}", {"pod": name}
         elif repo is not None:

@@ -135,7 +135,7 @@ class PodIndex:
                 self.builds[key] = build
                 self._emit("build", key, old_build, build)
         elif role is not None:
-            pod = mapping.component_pod(obj, role)  # type: ignore[arg-type]
+            pod = mapping.component_pod(obj, role)
             if self.core.get(key) != pod:
                 self.core[key] = pod
                 self.dirty_core.add(pod.component)
@@ -621,7 +621,7 @@ class ClusterModel:
                     break
             if worst != self._connection:
                 self._emit("connection", "cluster", self._connection, worst)
-                self._connection = worst  # type: ignore[assignment]
+                self._connection = worst
         if state == "connected":
             self._relisted.set()
         if worst != "connecting":

@@ -183,9 +183,10 @@ def values_of(chart: Obj, read_secret: SecretReader | None = None) -> dict[str, 
 def release_of(chart: Obj, read_secret: SecretReader | None = None) -> Release:
     spec = chart.get("spec") or {}
     meta = chart["metadata"]
-    name, templates = charts.chart_name(spec), ()
     if spec.get("chartContent"):
         name, templates = charts.chart_archive(str(spec["chartContent"]))
+    else:
+        name, templates = charts.chart_name(spec), ()
     return Release(
         name=meta["name"],
         namespace=spec.get("targetNamespace") or meta["namespace"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from binderctl.demo.kube import types
@@ -162,7 +163,7 @@ class Scheduler(Controller[Key]):
             if due <= now:
                 self.enqueue(key)
             else:
-                self.plane.later((due - now) * self.plane.speed, lambda k=key: self.enqueue(k))
+                self.plane.later((due - now) * self.plane.speed, partial(self.enqueue, key))
 
     def on_event(self, event: WatchEvent) -> None:
         if event.rt is types.NODES:
@@ -230,7 +231,9 @@ class Scheduler(Controller[Key]):
             return
         nodes = sorted(self.store.list(types.NODES), key=lambda n: n["metadata"]["name"])
         cpu, memory = _requests(pod)
-        feasible, counts, preemption = [], {}, {}
+        feasible: list[Obj] = []
+        counts: dict[str, int] = {}
+        preemption: dict[str, int] = {}
         for node in nodes:
             reasons = self._filter(pod, node, cpu, memory)
             if not reasons:
