@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -32,6 +33,7 @@ from binderctl.models import Change, History, RotationVerdict
 from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
+from binderctl.services import catalogue
 from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
 
@@ -58,6 +60,11 @@ def _screen_factory(spec: keymap.ScreenSpec) -> Callable[[], Screen]:
         return getattr(module, spec.cls)()
 
     return make
+
+
+def _palette_help(key: str, text: str) -> str:
+    """``[key] text`` as palette markup (where ``[D]`` alone would be read as a tag)."""
+    return f"\\[{escape(key)}] {escape(text)}"
 
 
 class ModelChanged(Message):
@@ -108,7 +115,8 @@ class BinderctlApp(App[int]):
         )
         self.cluster: ClusterModel | None = None
         self.kube: Kube | None = None
-        self.log_request: str | None = None  # what the Logs screen follows when it shows
+        # A screen's `:` argument (a filter, a log source) until that screen shows.
+        self._argument: tuple[str, str] | None = None
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
         self.connect_error: str | None = None  # why there is no live model
@@ -341,11 +349,29 @@ class BinderctlApp(App[int]):
 
     # -- navigation ---------------------------------------------------------------------
 
-    def action_show(self, name: str) -> None:
+    def action_show(self, name: str, argument: str | None = None) -> None:
+        """Show the screen ``name``, giving it ``argument`` (`:sessions norvig`)."""
         if keymap.screen_spec(name) is None:
             self.notify(f"no screen named {name!r}", severity="warning", markup=False)
             return
+        screen = self._shown_screen()
+        if self.current_mode == name and isinstance(screen, ConsoleScreen):
+            if argument:
+                screen.apply_argument(argument)
+            return
+        self._argument = (name, argument) if argument else None
         self.switch_mode(name)
+
+    def take_argument(self, screen: Screen) -> str | None:
+        """The argument ``screen`` was asked to show with (once)."""
+        if self._argument is None:
+            return None
+        name, argument = self._argument
+        spec = keymap.screen_spec(name)
+        if spec is None or type(screen).__name__ != spec.cls:
+            return None
+        self._argument = None
+        return argument
 
     def action_help(self) -> None:
         from binderctl.screens.help import HelpScreen
@@ -374,7 +400,7 @@ class BinderctlApp(App[int]):
         for spec in keymap.SCREENS:
             yield SystemCommand(
                 f"Screen: {spec.title}",
-                f"[{spec.key}] {spec.help}",
+                _palette_help(spec.key, spec.help),
                 lambda name=spec.name: self.action_show(name),
             )
         from binderctl.screens import drills
@@ -382,97 +408,87 @@ class BinderctlApp(App[int]):
         yield from drills.system_commands(self)
         if self.readonly:
             return
-        for action in keymap.ACTIONS:
-            for target in action.targets or (None,):
+        for action in catalogue.ACTIONS:
+            if action.selection:
+                continue  # it acts on a screen's rows
+            for target in action.choices or (None,):
                 title = f"{action.title} {target}" if target else action.title
                 yield SystemCommand(
                     f"Action: {title}",
-                    f"[{action.key}] {action.help}",
-                    lambda name=action.name, target=target: self.request_action(name, target),
+                    _palette_help(catalogue.hint(action.name, target), action.help),
+                    lambda name=action.name, target=target: self.request_action(
+                        catalogue.request(name, [target] if target else [])
+                    ),
                 )
 
     # -- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "act" and self.readonly)
+        if action == "act":
+            return not self.readonly
+        if action == "refused":
+            return self.readonly
+        return True
 
     def action_act(self, name: str) -> None:
-        spec = keymap.action_spec(name)
-        if spec is None:
-            return
-        if not spec.targets:
-            self.request_action(name, None)
+        """An action's key: ask which target when it has several, then run it."""
+        action = catalogue.spec(name)
+        if not action.choices:
+            self.request_action(catalogue.request(name))
             return
         from binderctl.screens.choose import ChooseScreen
 
         self.push_screen(
-            ChooseScreen(f"{spec.title} which component?", spec.targets),
-            lambda target: target and self.request_action(name, target),
+            ChooseScreen(f"{action.title} which component?", action.choices),
+            lambda target: target and self.request_action(catalogue.request(name, [target])),
         )
 
-    def request_action(self, name: str, target: str | None, **params: Any) -> None:
-        """Run an action through the action runner (read-only refusal, confirm, audit)."""
-        self._run_actions(name, target, params)
-
-    def _actions(self, name: str, target: str | None, params: dict[str, Any]) -> list[Action]:
-        from binderctl.services.actions import Operations
-
-        ops = Operations(self.member, self.kube, check=self.check_settings())
-        if name == "kill":
-            pods = params.get("pods") or [target]
-            return [ops.kill_sessions(name=pod) for pod in pods]
-        builders: dict[str, Callable[[], Action]] = {
-            "drain": ops.drain,
-            "resume": ops.resume,
-            "restart": lambda: ops.restart(target or ""),
-            "delete-builds": ops.delete_builds,
-            "prune": ops.prune_images,
-            "reboot": ops.reboot,
-            "renew-certs": ops.renew_certs,
-        }
-        return [builders[name]()]
+    def action_refused(self, name: str) -> None:
+        """An action's key in read-only mode: say so instead of doing nothing."""
+        action = catalogue.spec(name)
+        self.notify(
+            f"read-only mode: {action.title.lower()} ({action.key}) is refused; read-only "
+            "comes from --readonly or `readonly = true` in the config",
+            title=name,
+            severity="warning",
+            markup=False,
+        )
 
     @work(thread=True, group="actions")
-    def _run_actions(self, name: str, target: str | None, params: dict[str, Any]) -> None:
+    def request_action(self, request: catalogue.Request) -> None:
+        """Run an action through the action runner (read-only refusal, confirm, audit)."""
         self.services_ready.wait()
-        from binderctl.services.actions import ActionRunner
+        from binderctl.services.actions import ActionRunner, Operations
 
-        answers: list[bool] = []
-
-        def confirm_once(action: Action, prepared: Prepared) -> bool:
-            if not answers:
-                answers.append(self.confirm(action, prepared, count))
-            return answers[0]
-
+        name = request.action
         try:
-            actions = self._actions(name, target, params)
-            count = len(actions)
+            ops = Operations(self.member, self.kube, check=self.check_settings())
+            action = catalogue.build(ops, request)
             runner = ActionRunner(
                 self.member,
                 readonly=self.readonly,
-                confirm=confirm_once,
+                confirm=self.confirm,
                 progress=lambda line: self.call_from_thread(
                     self.notify, line, title=name, markup=False
                 ),
             )
-            outcomes = [runner.run(action) for action in actions]
+            outcome = runner.run(action)
         except BinderctlError as exc:
             self.call_from_thread(self.report_error, exc)
             return
-        self.call_from_thread(self.notify, "; ".join(outcomes), title=name, markup=False)
-        if name == "renew-certs":
+        self.call_from_thread(self.notify, outcome, title=name, markup=False)
+        if catalogue.spec(name).reconnects:
             self.call_from_thread(self.connect)  # the old client holds the old certificate
         elif self.cluster is not None:
             self.cluster.poll()  # show the quota and cordon now, not at the next poll
 
-    def confirm(self, action: Action, prepared: Prepared, count: int = 1) -> bool:
+    def confirm(self, action: Action, prepared: Prepared) -> bool:
         """Ask the operator (from a worker thread); False unless they say yes."""
         from binderctl.screens.confirm import ConfirmScreen
 
-        question = f"{action.name} {action.target}?"
-        if count > 1:
-            question = f"{action.name}: {count} selected, starting with {action.target}?"
-        dialog = ConfirmScreen(question, prepared.details, action.blast_radius)
+        dialog = ConfirmScreen(
+            f"{action.name} {action.target}?", prepared.details, action.blast_radius
+        )
         future: Future[bool] = Future()
         self._confirmations.add(future)
         try:
@@ -492,14 +508,7 @@ class BinderctlApp(App[int]):
 
     def show_logs(self, source: str | None) -> None:
         """Switch to the Logs screen, following ``source`` when given."""
-        from binderctl.screens.logs import LogsScreen
-
-        if isinstance(self.screen, LogsScreen):
-            if source:
-                self.screen.follow_source(source)
-            return
-        self.log_request = source
-        self.switch_mode("logs")
+        self.action_show("logs", source)
 
     def report_error(self, exc: BinderctlError) -> None:
         severity = "warning" if exc.exit_code == 3 else "error"

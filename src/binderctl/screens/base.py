@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from binderctl.services import catalogue
 from binderctl.widgets.header import StatusHeader
 
 if TYPE_CHECKING:
@@ -42,7 +43,29 @@ class ConsoleScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(StatusHeader).state = self.console.header_state
+        argument = self.console.take_argument(self)
+        if argument:
+            self.apply_argument(argument)
         self.model_changed(ALL_KINDS)
+
+    def apply_argument(self, argument: str) -> None:
+        """What `:screen ARGUMENT` asked for (a filter, a log source)."""
+
+    def selected_targets(self) -> list[str]:
+        """What the screen's selection actions act on: the marked rows' objects."""
+        return []
+
+    def action_act_on_selection(self, name: str) -> None:
+        targets = self.selected_targets()
+        if not targets:
+            self.notify("nothing selected: mark rows with space", severity="warning")
+            return
+        self.console.request_action(catalogue.request(name, targets))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act_on_selection":
+            return not self.console.readonly
+        return True
 
     def model_changed(self, kinds: frozenset[str]) -> None:
         """Redraw what depends on ``kinds``; called on the UI thread for the shown screen."""

@@ -1,7 +1,10 @@
-"""The `:` command line (k9s style): `:sessions`, `:logs hub`, `:restart proxy`, `:drain`."""
+"""The `:` command line (k9s style): `:sessions norvig`, `:logs hub`, `:restart proxy`,
+`:drain --wait`. An action's words are parsed by the action catalogue exactly as
+``binderctl`` parses them, so `:x ARGS` runs what ``binderctl x ARGS`` runs."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,16 +14,18 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from binderctl.errors import UsageError
+from binderctl.formatting import inert
 from binderctl.screens import keymap
+from binderctl.services import catalogue
 
 if TYPE_CHECKING:
     from binderctl.app import BinderctlApp
 
 _WORDS = (
     *(s.name for s in keymap.SCREENS),
-    *(f"{a.name} {t}" if t else a.name for a in keymap.ACTIONS for t in a.targets or ("",)),
-    "logs",
-    "kill",
+    *(f"{a.name} {t}" if t else a.name for a in catalogue.ACTIONS for t in a.choices or ("",)),
+    *(a.name for a in catalogue.ALIASES),
     "help",
     "quit",
 )
@@ -28,19 +33,18 @@ _WORDS = (
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # show, logs, act, help, quit
+    verb: str  # show, act, choose, help, quit
     name: str = ""
-    target: str | None = None
+    argument: str | None = None
+    request: catalogue.Request | None = None
 
     def run(self, app: BinderctlApp) -> None:
         if self.verb == "show":
-            app.action_show(self.name)
-        elif self.verb == "logs":
-            app.show_logs(self.target)
-        elif self.verb == "act" and self.target is None and keymap.action_spec(self.name):
+            app.action_show(self.name, self.argument)
+        elif self.verb == "choose":
             app.action_act(self.name)
-        elif self.verb == "act":
-            app.request_action(self.name, self.target)
+        elif self.verb == "act" and self.request is not None:
+            app.request_action(self.request)
         elif self.verb == "help":
             app.action_help()
         else:
@@ -49,35 +53,35 @@ class Command:
 
 def parse_command(text: str) -> Command:
     """Parse what was typed after `:`; ValueError says what is allowed."""
-    words = text.strip().lstrip(":").split()
+    try:
+        words = shlex.split(text.strip().lstrip(":"))
+    except ValueError as exc:
+        raise ValueError(f"cannot read the command: {exc}") from None
     if not words:
         raise ValueError("empty command")
     verb, args = words[0].lower(), words[1:]
-    if len(args) > 1:
-        raise ValueError(f"too many words after {verb!r}")
-    arg = args[0] if args else None
-    if keymap.screen_spec(verb) and verb != "logs":
-        if arg:
+    screen = keymap.screen_spec(verb)
+    if screen is not None:
+        if args and not screen.argument:
             raise ValueError(f":{verb} takes no argument")
-        return Command("show", verb)
-    if verb == "logs":
-        return Command("logs", target=arg)
-    spec = keymap.action_spec(verb)
-    if spec is not None:
-        if arg and arg not in spec.targets:
-            choices = ", ".join(spec.targets) or "nothing"
-            raise ValueError(f":{verb} {arg}: not allowed; {verb} takes {choices}")
-        return Command("act", verb, arg)
-    if verb == "kill":
-        if not arg:
-            raise ValueError(":kill needs a session pod name, like :kill jupyter-alice")
-        return Command("act", "kill", arg)
+        if screen.argument == "source" and len(args) > 1:
+            raise ValueError(f":{verb} takes one {screen.argument}, like :{verb} hub")
+        return Command("show", verb, " ".join(args) or None)
+    found = catalogue.find(verb)
+    if found is not None:
+        action, alias = found
+        if not args and action.choices and (alias is None or not alias.targets):
+            return Command("choose", action.name)  # asks which, as its key does
+        try:
+            return Command("act", request=catalogue.parse(words))
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
     if verb in ("help", "?"):
         return Command("help")
     if verb in ("q", "quit"):
         return Command("quit")
     known = ", ".join(sorted({w.split()[0] for w in _WORDS}))
-    raise ValueError(f":{verb[:30]}: unknown command; known: {known}")
+    raise ValueError(f":{inert(verb, 30)}: unknown command; known: {known}")
 
 
 class CommandLineScreen(ModalScreen[str | None]):
@@ -88,7 +92,7 @@ class CommandLineScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="sessions | logs hub | restart proxy | drain | resume | help",
+            placeholder="sessions norvig | logs hub | restart proxy | drain | resume | help",
             suggester=SuggestFromList(_WORDS, case_sensitive=False),
             id="command",
         )

@@ -31,7 +31,6 @@ class EventsScreen(TableScreen):
     KINDS = frozenset({"warning", "clock", "connection"})
     NOUN = "warnings"
     EMPTY = "no warning events: nothing has gone wrong lately"
-    CAN_DELETE = False
     COLUMNS = (
         Column("age", "Age", 6),
         Column("reason", "Reason", 18),

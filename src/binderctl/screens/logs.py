@@ -52,11 +52,8 @@ class LogsScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._show_status()
 
-    def on_screen_resume(self) -> None:
-        source, self.console.log_request = self.console.log_request, None
-        if source:
-            self.follow_source(source)
-        super().on_screen_resume()
+    def apply_argument(self, argument: str) -> None:
+        self.follow_source(argument)
 
     def render_model(self) -> None:
         """Once the cluster is reachable, follow the default source if none was picked."""
