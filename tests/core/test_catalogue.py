@@ -12,6 +12,7 @@ from binderctl import cli
 from binderctl.config import MemberConfig
 from binderctl.models import COMPONENTS
 from binderctl.screens.command_line import parse_command
+from binderctl.screens.messages import PickTarget, RequestAction, ShowScreen
 from binderctl.services import catalogue
 from binderctl.services.actions import Operations
 
@@ -41,8 +42,8 @@ WORDS = [
 @pytest.mark.parametrize("words", WORDS, ids=" ".join)
 def test_the_command_line_runs_what_binderctl_runs(words: list[str]) -> None:
     from_cli = catalogue.request_from(cli.build_parser().parse_args(words))
-    from_line = parse_command(" ".join(words)).request
-    assert from_line == from_cli
+    from_line = parse_command(" ".join(words))
+    assert isinstance(from_line, RequestAction) and from_line.request == from_cli
     action = catalogue.build(Operations(MEMBER), from_cli)  # nothing is asked of the cluster
     assert action.name == from_cli.action
     assert action.blast_radius == catalogue.spec(action.name).blast_radius(
@@ -59,8 +60,7 @@ def test_an_alias_is_its_action() -> None:
 
 
 def test_an_action_with_choices_asks_on_the_command_line() -> None:
-    command = parse_command("restart")
-    assert (command.verb, command.name) == ("choose", "restart")
+    assert parse_command("restart") == PickTarget("restart")
     with pytest.raises(ValueError, match="invalid choice"):
         parse_command("restart nothing")
     with pytest.raises(ValueError, match="not allowed with"):
@@ -68,9 +68,9 @@ def test_an_action_with_choices_asks_on_the_command_line() -> None:
 
 
 def test_screens_take_their_argument_on_the_command_line() -> None:
-    assert parse_command("sessions norvig").argument == "norvig"
-    assert parse_command("events back off").argument == "back off"
-    assert parse_command("logs hub").argument == "hub"
+    assert parse_command("sessions norvig") == ShowScreen("sessions", "norvig")
+    assert parse_command("events back off") == ShowScreen("events", "back off")
+    assert parse_command("logs hub") == ShowScreen("logs", "hub")
     with pytest.raises(ValueError, match="takes no argument"):
         parse_command("dashboard x")
 

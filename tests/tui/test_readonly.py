@@ -71,7 +71,7 @@ async def test_readonly_from_the_config_is_enforced_by_the_runner(member: Member
     locked = replace(member, readonly=True)
     app = BinderctlApp(locked, readonly=False)
     async with app.run_test(size=SIZE) as pilot:
-        app.request_action(catalogue.request("resume"))
+        app.perform(catalogue.request("resume"))
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert any("read-only mode: refused" in n.message for n in app._notifications)

@@ -1,18 +1,19 @@
-"""What every console screen shares: the status header on top, the footer below."""
+"""What every console screen shares: the status header on top, the footer below, and
+the console as screens see it (``screens/console.py``): they read it, and ask for
+things by posting messages (``screens/messages.py``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from binderctl.screens.console import Console
+from binderctl.screens.messages import RequestAction, ShowScreen
 from binderctl.services import catalogue
 from binderctl.widgets.header import StatusHeader
-
-if TYPE_CHECKING:
-    from binderctl.app import BinderctlApp
 
 # What changed in the live model; screens redraw only for what they show.
 # The model's change kinds (models.ChangeKind) plus the clock tick and the budget.
@@ -30,8 +31,12 @@ class ConsoleScreen(Screen):
     KINDS: frozenset[str] = frozenset()
 
     @property
-    def console(self) -> BinderctlApp:
-        return cast("BinderctlApp", self.app)
+    def console(self) -> Console:
+        return cast("Console", self.app)
+
+    def show(self, name: str, argument: str | None = None) -> None:
+        """Ask for the screen ``name`` (``logs``: following ``argument``)."""
+        self.post_message(ShowScreen(name, argument))
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -60,7 +65,7 @@ class ConsoleScreen(Screen):
         if not targets:
             self.notify("nothing selected: mark rows with space", severity="warning")
             return
-        self.console.request_action(catalogue.request(name, targets))
+        self.post_message(RequestAction(catalogue.request(name, targets)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act_on_selection":

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
@@ -17,10 +16,8 @@ from textual.widgets import Input
 from binderctl.errors import UsageError
 from binderctl.formatting import inert
 from binderctl.screens import keymap
+from binderctl.screens.messages import PickTarget, Quit, RequestAction, ShowHelp, ShowScreen
 from binderctl.services import catalogue
-
-if TYPE_CHECKING:
-    from binderctl.app import BinderctlApp
 
 _WORDS = (
     *(s.name for s in keymap.SCREENS),
@@ -31,28 +28,9 @@ _WORDS = (
 )
 
 
-@dataclass(frozen=True)
-class Command:
-    verb: str  # show, act, choose, help, quit
-    name: str = ""
-    argument: str | None = None
-    request: catalogue.Request | None = None
-
-    def run(self, app: BinderctlApp) -> None:
-        if self.verb == "show":
-            app.action_show(self.name, self.argument)
-        elif self.verb == "choose":
-            app.action_act(self.name)
-        elif self.verb == "act" and self.request is not None:
-            app.request_action(self.request)
-        elif self.verb == "help":
-            app.action_help()
-        else:
-            app.exit(0)
-
-
-def parse_command(text: str) -> Command:
-    """Parse what was typed after `:`; ValueError says what is allowed."""
+def parse_command(text: str) -> Message:
+    """What was typed after `:`, as the message that asks the console for it (the same
+    a key posts); ValueError says what is allowed."""
     try:
         words = shlex.split(text.strip().lstrip(":"))
     except ValueError as exc:
@@ -66,25 +44,27 @@ def parse_command(text: str) -> Command:
             raise ValueError(f":{verb} takes no argument")
         if screen.argument == "source" and len(args) > 1:
             raise ValueError(f":{verb} takes one {screen.argument}, like :{verb} hub")
-        return Command("show", verb, " ".join(args) or None)
+        return ShowScreen(verb, " ".join(args) or None)
     found = catalogue.find(verb)
     if found is not None:
         action, alias = found
         if not args and action.choices and (alias is None or not alias.targets):
-            return Command("choose", action.name)  # asks which, as its key does
+            return PickTarget(action.name)  # asks which, as its key does
         try:
-            return Command("act", request=catalogue.parse(words))
+            return RequestAction(catalogue.parse(words))
         except UsageError as exc:
             raise ValueError(str(exc)) from None
     if verb in ("help", "?"):
-        return Command("help")
+        return ShowHelp()
     if verb in ("q", "quit"):
-        return Command("quit")
+        return Quit()
     known = ", ".join(sorted({w.split()[0] for w in _WORDS}))
     raise ValueError(f":{inert(verb, 30)}: unknown command; known: {known}")
 
 
-class CommandLineScreen(ModalScreen[str | None]):
+class CommandLineScreen(ModalScreen[Message | None]):
+    """Dismissed with the message the typed command makes (None: nothing to do)."""
+
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self) -> None:
@@ -98,4 +78,12 @@ class CommandLineScreen(ModalScreen[str | None]):
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        if not event.value.strip():
+            self.dismiss(None)
+            return
+        try:
+            command = parse_command(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), title="Command", severity="warning", markup=False)
+            command = None
+        self.dismiss(command)

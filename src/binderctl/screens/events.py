@@ -52,4 +52,4 @@ class EventsScreen(TableScreen):
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None and "/pod/" in key.lower():
-            self.console.show_logs(key.split("/")[2])
+            self.show("logs", key.split("/")[2])

@@ -64,7 +64,7 @@ class SessionDetailScreen(ConsoleScreen):
             detail.update(session_table(session, self.console.clock()))
 
     def action_logs(self) -> None:
-        self.console.show_logs(self.pod)
+        self.show("logs", self.pod)
 
     def selected_targets(self) -> list[str]:
         return [self.pod.rsplit("/", 1)[-1]]

@@ -101,7 +101,7 @@ class TableScreen(ConsoleScreen):
         elif self.table.marked:
             self.table.clear_marks()
         else:
-            self.console.action_show("dashboard")
+            self.show("dashboard")
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
@@ -134,4 +134,4 @@ class TableScreen(ConsoleScreen):
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None:
-            self.console.show_logs(key)
+            self.show("logs", key)

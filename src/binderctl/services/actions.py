@@ -522,6 +522,7 @@ class Operations:
         wanted = list(dict.fromkeys(names))
         if sum((bool(wanted), repo is not None, older_than is not None)) != 1:
             raise UsageError("name exactly one of: session pod NAMEs, --repo R, --older-than D")
+        parameters: dict[str, object]
         if wanted:
             target, parameters = _counted(wanted, "session"), {"pods": wanted}
         elif repo is not None:
