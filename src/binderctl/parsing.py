@@ -6,13 +6,15 @@ wrong and what is allowed. The config loader and the CLI share them.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 # ASCII digits only: str.isdigit and \d also take superscripts and other scripts' digits,
 # which int() rejects or nobody means. Numbers are bounded before int(), whose own error for
@@ -24,12 +26,25 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DURATION_SECONDS = 366 * 86400
 MAX_DURATION_CHARS = 40
 MAX_QUOTA = 100_000
+T = TypeVar("T")
 
 
 def _shown(text: str, limit: int = 40) -> str:
     """A short, inert rendering of user input for error messages."""
     shown = text if len(text) <= limit else text[:limit] + "..."
     return repr(shown)
+
+
+def argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """``parse`` as an argparse type: its message is what argparse shows (exit code 2)."""
+
+    def parsed(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parsed
 
 
 def parse_duration(text: str) -> int:

@@ -28,12 +28,17 @@ ACTIONS: dict[str, list[str]] = {
     "resume": ["resume"],
     "restart": ["restart", "proxy"],
     "kill-session": ["kill-session", "--older-than", "1s"],
+    "delete-build": ["delete-build", "build-nothing"],
     "delete-builds": ["delete-builds"],
     "prune-images": ["prune-images"],
     "reboot": ["reboot", "--hard"],
     "renew-certs": ["renew-certs"],
     "teardown": ["teardown"],
     "node forget-host-key": ["node", "forget-host-key"],
+    # the catalogue's aliases
+    "kill": ["kill", "jupyter-nobody"],
+    "prune": ["prune"],
+    "restart-dind": ["restart-dind"],
 }
 # commands that read, or manage binderctl's own config and keyring entry, or break the
 # demo world on purpose (drills, through its control endpoint): not actions on a member

@@ -50,7 +50,7 @@ async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> Non
                             ("3", "build-long"), ("6", "FAKE ROW")):  # fmt: skip
             await pilot.press(key)
             seen[key] = await shown(pilot, lambda text, marker=marker: marker in text)
-        app.show_logs("hub")
+        app.action_show("logs", "hub")
         seen["logs"] = await shown(pilot, lambda text: MARKUP in text)
         for key, text in seen.items():
             assert unsafe_characters(text) == set(), key

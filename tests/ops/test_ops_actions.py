@@ -143,7 +143,7 @@ def test_every_action_leaves_one_audit_record(world: OpsWorld) -> None:
     with pytest.raises(RefusedError, match="not confirmed"):
         no.run(ops.restart("hub"))
     with pytest.raises(BinderctlError, match="no running session matches"):
-        yes.run(ops.kill_sessions(name="jupyter-nobody-here"))
+        yes.run(ops.kill_sessions(names=["jupyter-nobody-here"]))
     with pytest.raises(RefusedError, match="read-only"):
         ActionRunner(member, readonly=True, confirm=lambda a, p: True).run(ops.resume())
     piped = world.cli("restart", "proxy")  # no terminal to ask on, no --yes
@@ -224,9 +224,12 @@ def test_a_hung_build_is_freed_by_recycling_dind(make_world: Callable[..., OpsWo
     (stuck,) = [b for b in json.loads(listed.stdout) if b["pod"] == name]
     assert stuck["stuck"] is True and stuck["phase"] == "Running"
 
-    result = world.cli("restart", "dind", "--yes")
+    result = world.cli("restart-dind", "--yes")  # the catalogue's alias of `restart dind`
     assert result.returncode == 0, result.stderr
     assert "dind pod(s)" in result.stdout
+    (record,) = records(world)
+    assert (record.action, record.target, record.outcome) == ("restart", "dind", "ok")
+    assert record.targets and set(record.targets.values()) == {"deleted"}
     wait_for(lambda: all(p["metadata"]["name"] != name for p in world.pods("binderhub-build")))
     assert world.on_loop(lambda: sim.builds.succeeded) == built_before + 1
     wait_for(lambda: any(p["status"].get("phase") == "Running"

@@ -291,7 +291,7 @@ def test_logs(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-un
         await loaded(pilot)
         app = pilot.app
         assert isinstance(app, BinderctlApp)
-        app.show_logs("hub")
+        app.action_show("logs", "hub")
         for _ in range(200):
             views = app.screen.query(LogView)
             if views and views.first().shown:

@@ -12,6 +12,17 @@ from binderctl.formatting import inert
 from binderctl.services import audit
 
 
+def detail(record: audit.AuditRecord) -> str:
+    """The record's detail, then its targets grouped by their outcome."""
+    if not record.targets:
+        return record.detail
+    grouped: dict[str, list[str]] = {}
+    for name, outcome in record.targets.items():
+        grouped.setdefault(outcome, []).append(name)
+    each = "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in grouped.items())
+    return f"{record.detail} ({each})"
+
+
 def _audit(ctx: Context) -> int:
     since = ctx.option("since")
     audit.recover(ctx.member.name)
@@ -29,7 +40,7 @@ def _audit(ctx: Context) -> int:
             inert(x.action, 14),
             inert(x.target, 40),
             x.outcome,
-            inert(x.detail, 200),
+            inert(detail(x), 300),
         ]
         for x in records
     ]

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from binderctl.formatting import age, inert, size
 from binderctl.models import Session
+from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.cells import plain
 
@@ -42,7 +43,7 @@ class SessionDetailScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "logs", "Logs"),
-        Binding("ctrl+d", "kill", "Kill"),
+        *keymap.selection_bindings("sessions"),
     ]
 
     def __init__(self, pod: str) -> None:
@@ -63,10 +64,7 @@ class SessionDetailScreen(ConsoleScreen):
             detail.update(session_table(session, self.console.clock()))
 
     def action_logs(self) -> None:
-        self.console.show_logs(self.pod)
+        self.show("logs", self.pod)
 
-    def action_kill(self) -> None:
-        self.console.request_action("kill", self.pod.rsplit("/", 1)[-1])
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "kill" and self.console.readonly)
+    def selected_targets(self) -> list[str]:
+        return [self.pod.rsplit("/", 1)[-1]]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from binderctl.formatting import age, size
 from binderctl.models import Session
+from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
 from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
@@ -27,6 +28,8 @@ def session_row(session: Session, now: float) -> Row:
 
 
 class SessionsScreen(TableScreen):
+    BINDINGS = list(keymap.selection_bindings("sessions"))
+    PODS = "sessions"
     KINDS = frozenset({"session", "clock", "connection"})
     NOUN = "sessions"
     EMPTY = "no sessions running yet: they appear here as users launch repositories"
@@ -71,11 +74,3 @@ class SessionsScreen(TableScreen):
         from binderctl.screens.session_detail import SessionDetailScreen
 
         self.app.push_screen(SessionDetailScreen(key))
-
-    def action_delete(self) -> None:
-        model = self.console.model
-        keys = self.table.selected_keys()
-        if model is None or not keys:
-            return
-        pods = [model.sessions[key].pod for key in keys if key in model.sessions]
-        self.console.request_action("kill", pods[0], pods=pods)

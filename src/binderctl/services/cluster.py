@@ -501,8 +501,8 @@ class ClusterModel:
     ``subscribe(callback)`` delivers, once per tick and from the model's dispatcher
     thread, the list of rows that changed (coalesced: one ``Change`` per row with its
     state before the tick and after it); what a watch has just listed is delivered at
-    once. Consumers on another loop hop over themselves (Textual:
-    ``app.call_from_thread``). ``state()`` returns a consistent copy.
+    once. Consumers on another loop hop over themselves (the console posts a Textual
+    message). ``state()`` returns a consistent copy.
 
     The polls start once pods and nodes are listed, ``/health`` and the disk once the
     watches have listed or failed: a busy member's first lists are not slowed by them.
