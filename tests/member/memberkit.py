@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from binderctl.demo.cluster import MemberStack
 from binderctl.demo.kube import types
-from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.store import Obj, Store
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
@@ -62,20 +62,17 @@ async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
 async def running() -> AsyncIterator[Callable[..., Any]]:
     """Start a member with the emulator's control plane (scheduler, controllers) on the
     test's loop at ``SPEED``; it returns once binder, hub and proxy are up."""
-    started: list[tuple[Member, ControlPlane]] = []
+    started: list[MemberStack] = []
 
     async def start(**options: Any) -> Member:
         options.setdefault("launches_per_minute", 0.0)
-        store = Store()
-        member = Member(store, MemberOptions(**options), seed=3, clock=SimClock(SPEED))
-        plane = ControlPlane(store, speed=SPEED)
-        await plane.start()
-        member.start()
-        started.append((member, plane))
-        await until(lambda: member.hub.binder_up and member.hub.hub_up and member.hub.proxy_up)
-        return member
+        stack = MemberStack(MemberOptions(**options), speed=SPEED, seed=3)
+        await stack.start()
+        started.append(stack)
+        hub = stack.member.hub
+        await until(lambda: hub.binder_up and hub.hub_up and hub.proxy_up)
+        return stack.member
 
     yield start
-    for member, plane in started:
-        await member.stop()
-        await plane.stop()
+    for stack in started:
+        await stack.stop()

@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 
 import aiohttp
-from memberkit import pod_named
 
 from binderctl.demo.kube import types
 from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.simulation import Member
+from tests.member.memberkit import pod_named
 
 
 async def _get(port: int, host: str, path: str) -> tuple[int, str]:

@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import yaml
-from memberkit import Running, until
 
 from binderctl.config import parse_config
 from binderctl.demo.kube import types
@@ -27,6 +26,7 @@ from binderctl.demo.member.simulation import (
     registry_chart,
 )
 from binderctl.services import charts
+from tests.member.memberkit import Running, until
 
 CONFIG = """
 [members.alpha]
