@@ -56,6 +56,6 @@ def cli(world: DemoWorld) -> RunCli:
 
 
 @pytest.fixture
-def labelled(world: DemoWorld) -> Callable[[], dict[str, list[str]]]:
+def labelled(world: DemoWorld) -> Callable[[], dict[str, list[str | None]]]:
     """Names of everything labelled for the demo member, by kind."""
     return partial(labelled_in, world)

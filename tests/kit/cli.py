@@ -3,7 +3,8 @@ no terminal), or in this process for properties that run it thousands of times.
 
 A subprocess gets this process's environment with the target's on top (a ``DemoWorld``,
 or anything else with an ``env`` mapping, or a mapping itself) and without
-``SSH_AUTH_SOCK``: the operator's ssh-agent never takes part in a test.
+``SSH_AUTH_SOCK``: the operator's ssh-agent never takes part in a test (one that
+brings its own agent names it in ``env``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from binderctl.paths import CONFIG_ENV, HOME_ENV
 
 BINDERCTL = Path(sys.executable).parent / "binderctl"
 CLI_TIMEOUT = 120  # seconds before a hung command fails the test (not a measurement)
+AGENT_ENV = "SSH_AUTH_SOCK"  # this process's agent is left out; a test may give its own
 
 
 class HasEnv(Protocol):
@@ -48,9 +50,8 @@ def cli_env(home: Path, config_path: Path, token: str = "") -> dict[str, str]:
 
 
 def subprocess_env(target: Target, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, **(target if isinstance(target, Mapping) else target.env), **(extra or {})}
-    env.pop("SSH_AUTH_SOCK", None)
-    return env
+    env = {name: value for name, value in os.environ.items() if name != AGENT_ENV}
+    return {**env, **(target if isinstance(target, Mapping) else target.env), **(extra or {})}
 
 
 def run_cli(

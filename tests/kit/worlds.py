@@ -34,7 +34,7 @@ def on_loop(world: DemoWorld, func: Callable[..., T], *args: Any) -> T:
     return world.runtime.on_loop(func, *args)
 
 
-def labelled(world: DemoWorld) -> dict[str, list[str]]:
+def labelled(world: DemoWorld) -> dict[str, list[str | None]]:
     """Names of everything at the (emulated) Hetzner labelled for the demo member."""
     api = hcloud.Client(world.token, api_endpoint=world.hetzner.url, poll_interval=0.02)
     selector = f"managed-by=binderctl,binderctl/member={MEMBER}"

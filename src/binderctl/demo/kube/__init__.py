@@ -21,6 +21,6 @@ How the pieces fit (everything runs on one asyncio loop, see ``demo/runtime.py``
   components' warnings look like a real cluster's, and deletes them an hour after their
   last write, as the API server's ``--event-ttl``. The control plane and the simulated
   member (kubelet, helm-controller) each record through one.
-- ``thread.start_in_thread`` runs a server (and, with ``speed``, the control plane) on a
-  LoopThread for synchronous callers, and writes the kubeconfig.
+- ``demo/cluster.py`` puts these together (store, control plane, API server, and the
+  simulated member with BinderHub's ingress) for the demo's nodes and for the tests.
 """

@@ -143,8 +143,8 @@ class EventRecorder:
     ) -> Obj:
         ref = object_reference(obj, field_path)
         namespace = ref.get("namespace") or "default"
-        key = (source.component, source.host, namespace, ref["kind"], ref["name"], ref["uid"])
-        key += (field_path, type_, reason, message)
+        involved = (namespace, ref["kind"], ref["name"], ref["uid"], field_path)
+        key: tuple[str, ...] = (source.component, source.host, *involved, type_, reason, message)
         now = self._now()
         recorded = self._recent.get(key)
         if recorded is not None and self._stored(recorded):
