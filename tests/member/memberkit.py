@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from binderctl.demo.cluster import MemberStack
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
 
@@ -49,6 +51,16 @@ def log_text(member: Member, pod: Obj, container: str) -> str:
     meta = pod["metadata"]
     lines = member.logs.lines(meta["namespace"], meta["name"], container, False)
     return "\n".join(line.text for line in lines)
+
+
+@asynccontextmanager
+async def serving(member: Member) -> AsyncIterator[int]:
+    """BinderHub's HTTP endpoints for ``member`` on 127.0.0.1 (plain HTTP); the port."""
+    app = BinderHubApp(member)
+    try:
+        yield await app.start("127.0.0.1", 0)
+    finally:
+        await app.stop()
 
 
 async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
