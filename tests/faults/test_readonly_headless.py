@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tomli_w
-from faultworld import on_loop, run_cli
 
 from binderctl.cli import build_parser
 from binderctl.demo.kube import types
@@ -21,6 +20,8 @@ from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.errors import EXIT_REFUSED
 from binderctl.paths import CONFIG_ENV
 from binderctl.services import audit
+from tests.kit.cli import run_cli
+from tests.kit.worlds import on_loop
 
 # one command line per action command (the parser's, walked below, must all be named)
 ACTIONS: dict[str, list[str]] = {

@@ -9,7 +9,6 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets.data_table import RowKey
-from tuikit import SIZE, notifications, on_loop, running_sessions, shown_text, until
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
@@ -26,6 +25,8 @@ from binderctl.services.session_history import record_sample
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
+from tests.kit.worlds import on_loop
+from tests.tui.tuikit import SIZE, notifications, running_sessions, shown_text, until
 
 
 def line_of(text: str, label: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual.content import Content
 from textual.widgets import Input
-from tuikit import SIZE
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
 from binderctl.screens import keymap
 from binderctl.screens.command_line import CommandLineScreen
 from binderctl.screens.help import HelpScreen
+from tests.tui.tuikit import SIZE
 
 
 def screen_name(app: BinderctlApp) -> str:

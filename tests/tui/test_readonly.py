@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tuikit import SIZE
-
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.services import catalogue
 from binderctl.services.audit import audit_path
 from binderctl.widgets.header import render_header
+from tests.tui.tuikit import SIZE
 
 
 def shown_keys(app: BinderctlApp) -> set[str]:

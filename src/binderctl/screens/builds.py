@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from binderctl.formatting import age
+from binderctl.formatting import age, repo_label
 from binderctl.models import Build
 from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
-from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
 
 

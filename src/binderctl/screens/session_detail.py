@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from binderctl.formatting import age, inert, size
+from binderctl.formatting import age, cpu, inert, size
 from binderctl.models import Session
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
@@ -21,7 +21,6 @@ def session_table(session: Session, now: float) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.started))
-    cpu = "-" if session.cpu is None else f"{session.cpu:.2f} cores"
     for label, value in (
         ("Pod", session.pod),
         ("Namespace", session.namespace),
@@ -30,7 +29,7 @@ def session_table(session: Session, now: float) -> Table:
         ("Ref", session.ref),
         ("Phase", session.phase),
         ("Started", f"{started} ({age(now - session.started)} ago)"),
-        ("CPU", cpu),
+        ("CPU", cpu(session.cpu)),
         ("Memory", size(session.memory)),
         ("Restarts", str(session.restarts)),
     ):

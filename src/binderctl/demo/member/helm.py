@@ -39,10 +39,10 @@ from typing import Any
 import yaml
 
 from binderctl.demo.kube import types
+from binderctl.demo.kube.events import EventRecorder, Source
 from binderctl.demo.kube.store import Obj, Store, WatchEvent
 from binderctl.demo.member import charts, stamps
 from binderctl.demo.member.charts import ChartError, Release
-from binderctl.demo.member.events import EventRecorder, Source
 from binderctl.demo.member.kubelet import Plan
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.objects import Writer
