@@ -28,7 +28,8 @@ from textual.screen import Screen
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
-from binderctl.models import Change, History, RotationVerdict
+from binderctl.federation_config import PRODUCTION_CHECK
+from binderctl.models import Attention, Change, History, RotationVerdict
 from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 REDRAW_SECONDS = 0.25
 CLOCK_SECONDS = 1.0
 BUDGET_SECONDS = 600.0
+CERTIFICATE_SECONDS = 60.0
 LOG_TAIL = 1000
 # How long a busy thread (a log flood's reader) may hold the GIL while the UI thread
 # waits for it; Python's default of 5 ms made key presses wait hundreds of ms.
@@ -111,6 +113,8 @@ class BinderctlApp(App[int]):
         self.log_request: str | None = None  # what the Logs screen follows when it shows
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
+        self.cert_error: str | None = None  # why the client certificate cannot be read
+        self.pod_headroom = PRODUCTION_CHECK.pod_headroom  # the config's, once it is read
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
@@ -125,6 +129,7 @@ class BinderctlApp(App[int]):
         self.sub_title = self.member.name
         self.set_interval(CLOCK_SECONDS, lambda: self.model_changed({"clock"}))
         self.set_interval(BUDGET_SECONDS, self.refresh_budget)
+        self.set_interval(CERTIFICATE_SECONDS, self.refresh_certificate)
         if self.start_mode == "provision":
             self.connect_error = "not provisioned yet: run the pipeline on the Provision screen"
         else:
@@ -185,12 +190,24 @@ class BinderctlApp(App[int]):
         read the client certificate's expiry (cryptography is in by then)."""
         self.services_ready.wait()
         gc.freeze()
+        self._read_certificate(kube, report=True)
+
+    def _read_certificate(self, kube: Kube, *, report: bool = False) -> None:
+        """The client certificate's expiry, from the kubeconfig file (from a worker)."""
         from binderctl.services.kube import client_cert_expiry
 
         try:
-            self.cert_expiry = client_cert_expiry(kube.path)
+            self.cert_expiry, self.cert_error = client_cert_expiry(kube.path), None
         except BinderctlError as exc:
-            self.call_from_thread(self.report_error, exc)
+            self.cert_error = exc.message
+            if report:
+                self.call_from_thread(self.report_error, exc)
+
+    @work(thread=True, exclusive=True, group="certificate")
+    def refresh_certificate(self) -> None:
+        """Read the expiry again: the kubeconfig may have been replaced meanwhile."""
+        if self.kube is not None and self.services_ready.is_set():
+            self._read_certificate(self.kube)
 
     @work(thread=True, exclusive=True, group="budget")
     def refresh_budget(self) -> None:
@@ -213,7 +230,6 @@ class BinderctlApp(App[int]):
     def check_settings(self) -> CheckSettings:
         """The federation redirector's check settings (the config's, else production's)."""
         from binderctl.config import load_config
-        from binderctl.federation_config import PRODUCTION_CHECK
 
         try:
             return load_config(self.config_path).federation.check
@@ -228,13 +244,16 @@ class BinderctlApp(App[int]):
         from binderctl.services.federation import member_verdict
 
         try:
-            verdict = member_verdict(load_config(self.config_path), self.member).verdict
+            config = load_config(self.config_path)
+            verdict = member_verdict(config, self.member).verdict
         except BinderctlError:
             return  # no config file (yet): the header keeps what binderctl asked for
+        self.pod_headroom = config.federation.check.pod_headroom
         self.call_from_thread(self.observed, verdict)
 
     def observed(self, verdict: RotationVerdict | None) -> None:
         self._update_header(observed=verdict)
+        self.model_changed({"rotation"})  # what needs attention may change with it
 
     def open_member(self, name: str) -> None:
         """Switch the console to the configured member ``name`` (the Federation screen)."""
@@ -308,6 +327,7 @@ class BinderctlApp(App[int]):
                 rotation=state.rotation,
                 health_ok=None if state.health is None else state.health.ok,
                 sessions=state.sessions_running,
+                attention=self.attention(state),
             )
         screen = self._shown_screen()
         if isinstance(screen, ConsoleScreen):
@@ -323,6 +343,19 @@ class BinderctlApp(App[int]):
             self._frozen = True
             gc.freeze()
             self.startup.drawn()  # the rest of the service layer loads now
+
+    def attention(self, state: ClusterState) -> tuple[Attention, ...]:
+        """What needs attention, judged as `binderctl status` judges it."""
+        from binderctl.services.attention import Facts, judge, world_open_ports
+
+        facts = Facts(
+            cert_expiry=self.cert_expiry,
+            cert_error=self.cert_error,
+            open_ports=world_open_ports(self.member),
+            observed=self.header_state.observed,
+            pod_headroom=self.pod_headroom,
+        )
+        return judge(state, facts, self.clock())
 
     def _update_header(self, **fields: Any) -> None:
         self.header_state = replace(self.header_state, **fields)

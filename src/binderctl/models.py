@@ -46,6 +46,7 @@ class Component:
     restarts: int
     started: float | None  # oldest running pod's start
     image: str
+    desired_known: bool = True  # False: no Deployment/DaemonSet read, ``desired`` unknown
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,7 @@ class Rotation:
             return (
                 "the node is cordoned (by hand, by the image cleaner, or by a drain of an "
                 "older binderctl): helm-controller's install job and new binder, hub or proxy "
-                "pods stay Pending, so no quota change or restart can take effect; "
-                "`binderctl resume` uncordons it"
+                "pods stay Pending, so no quota change or restart can take effect"
             )
         return None
 
@@ -146,6 +146,24 @@ class RotationVerdict:
     reason: str | None
     detail: str
     check: str | None = None  # the failing /health check, for reason "check"
+
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")  # worst first
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One thing that needs the operator's attention (``services/attention.py`` judges).
+
+    ``kind`` is a stable id (for scripts, drills and alert rules); ``action`` names the
+    catalogue action that fixes it (the CLI subcommand), with its ``target``, or None."""
+
+    kind: str
+    severity: Severity
+    text: str
+    action: str | None = None
+    target: str | None = None
 
 
 ChangeKind = Literal[

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from binderctl import config
 from binderctl.config import Config, load_config, parse_config, render_template
 from binderctl.errors import EXIT_USAGE, ConfigError
-from binderctl.services.status import world_open_ports
+from binderctl.services.attention import world_open_ports
 
 PATH = Path("/etc/binderctl/odd ☃ dir/config.toml")
 KEYS = sorted(config._PARSERS)  # every key a member table may have

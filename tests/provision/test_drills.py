@@ -49,18 +49,19 @@ def wait_resolved(world: DemoWorld, name: str) -> dict:
 
 
 def named_by_status(world: DemoWorld, name: str) -> str:
-    """The problem of `binderctl status -o json` that names the drill, once one does
-    (a chart change takes the install Job's time to show)."""
-    flags = DRILLS[name].flags
+    """The text of the attention item of `binderctl status -o json` that names the drill
+    (an item of one of its kinds), once one does (a chart change takes the install
+    Job's time to show)."""
+    kinds = DRILLS[name].kinds
     deadline = time.monotonic() + RESOLVE_WITHIN
     while True:
         done = run_cli(world, "status", "-o", "json")
-        assert done.returncode in (0, 1), done.stderr  # 1: parts of the member unreadable
-        problems = json.loads(done.stdout)["problems"]
-        named = [p for p in problems if any(f.lower() in p.lower() for f in flags)]
+        assert done.returncode in (0, 1), done.stderr  # 1: an error-level item
+        items = json.loads(done.stdout)["attention"]
+        named = [item["text"] for item in items if item["kind"] in kinds]
         if named:
             return named[0]
-        assert time.monotonic() < deadline, f"status does not name drill {name}: {problems}"
+        assert time.monotonic() < deadline, f"status does not name drill {name}: {items}"
         time.sleep(0.3)
 
 
@@ -111,7 +112,8 @@ def test_stop_undoes_the_fault_and_one_drill_at_a_time(member: DemoWorld) -> Non
     assert "drill hung-build is running" in second.stderr
     stopped = cli_json(member, "demo", "drill", "stop")
     assert stopped["state"] == "stopped"
-    assert not any("stuck" in p for p in cli_json(member, "status")["problems"])
+    items = json.loads(run_cli(member, "status", "-o", "json").stdout)["attention"]
+    assert "builds-stuck" not in {item["kind"] for item in items}
     assert run_cli(member, "demo", "drill", "stop").returncode == 1
 
 

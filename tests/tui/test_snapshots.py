@@ -27,6 +27,7 @@ from pathlib import Path
 
 import hcloud
 import pytest
+import yaml
 from hcloud.images import Image
 from hcloud.locations import Location
 from hcloud.server_types import ServerType
@@ -52,8 +53,16 @@ from binderctl.models import Health, HealthCheck
 from binderctl.paths import write_private
 from binderctl.screens.budget import BudgetScreen
 from binderctl.screens.federation import FederationScreen
+from binderctl.services import charts
 from binderctl.services.federation import FederationReport, HostReport, judge
-from binderctl.services.kube import kubeconfig_path
+from binderctl.services.kube import (
+    HELMCHARTS,
+    MERGE_PATCH,
+    NODES,
+    STRATEGIC_MERGE,
+    Kube,
+    kubeconfig_path,
+)
 from binderctl.services.prime_versions import (
     PINNED_BUILD_IMAGE,
     PINNED_CHART_VERSION,
@@ -230,6 +239,40 @@ def test_budget(snap_compare, billed: MemberConfig, size: tuple[int, int]) -> No
 
     app = console(billed, "budget", now=BUDGET_NOW)
     assert snap_compare(app, terminal_size=size, run_before=reported)
+
+
+def troubled(config: MemberConfig) -> MemberConfig:
+    """The frozen member (``config``) with three things that need attention, made through
+    the Kubernetes API as kubectl (or a node problem detector) would: the launch quota in
+    the BinderHub HelmChart edited to a word (error), the node reporting DiskPressure
+    (warning); and SSH open to the world in the config (info)."""
+    with Kube(config) as kube:
+        chart = kube.get(HELMCHARTS, charts.RELEASE, charts.CHART_NAMESPACE)
+        values = yaml.safe_load(chart["spec"]["valuesContent"])
+        values["config"]["LaunchQuota"]["total_quota"] = "plenty"
+        edited = {"spec": {"valuesContent": yaml.safe_dump(values)}}
+        kube.patch(HELMCHARTS, charts.RELEASE, edited, namespace=charts.CHART_NAMESPACE,
+                   content_type=MERGE_PATCH)  # fmt: skip
+        (node,) = kube.list(NODES)
+        pressure = {"status": {"conditions": [{"type": "DiskPressure", "status": "True"}]}}
+        kube.request("PATCH", NODES, name=node["metadata"]["name"], sub="status", body=pressure,
+                     content_type=STRATEGIC_MERGE)  # fmt: skip
+    return replace(config, ssh_allowed_cidrs=("0.0.0.0/0",))
+
+
+def test_dashboard_needs_attention(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
+    async def three_items(pilot: Pilot) -> None:
+        await plotted(pilot)
+        app = pilot.app
+        assert isinstance(app, BinderctlApp)
+        for _ in range(200):
+            if [i.severity for i in app.header_state.attention] == ["error", "warning", "info"]:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.6)
+
+    app = console(troubled(frozen))
+    assert snap_compare(app, terminal_size=SIZE, run_before=three_items)
 
 
 def test_session_detail(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]

@@ -1,17 +1,21 @@
 """`binderctl status`: health, rotation, sessions vs quota vs max_pods, builds, node,
-components, certificate expiry, latest warnings, and what needs attention."""
+components, certificate expiry, latest warnings, and what needs attention; exit 1 while
+an error-level item needs attention."""
 
 from __future__ import annotations
 
 import argparse
 import textwrap
+from dataclasses import asdict
 from typing import Any
 
 from binderctl.commands import Context, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after
+from binderctl.errors import EXIT_FAILED, EXIT_OK
 from binderctl.formatting import age, inert, size
-from binderctl.models import COMPONENTS, Health, NodeStatus, Rotation
+from binderctl.models import COMPONENTS, Attention, Health, NodeStatus, Rotation
+from binderctl.services.attention import worst
 from binderctl.services.cluster import ClusterState, running
 from binderctl.services.federation import HostReport
 from binderctl.services.federation_rows import verdict_json
@@ -22,8 +26,17 @@ WARNINGS_SHOWN = 5
 LABEL = 12
 
 
-def _quota(quota: int | None) -> str:
-    return "no limit" if quota is None else str(quota)
+def _quota(rotation: Rotation | None) -> str:
+    if rotation is None or rotation.quota_error is not None:
+        return "?"
+    return "no limit" if rotation.quota is None else str(rotation.quota)
+
+
+def _fix(item: Attention) -> str:
+    """The command that fixes ``item``, as typed in a shell, or ""."""
+    if item.action is None:
+        return ""
+    return " ".join(("binderctl", item.action, *([item.target] if item.target else [])))
 
 
 def _percent(used: float | None, total: float | None) -> str:
@@ -125,7 +138,8 @@ def document(report: StatusReport) -> dict[str, Any]:
         "firewall": {"world_open_ports": list(report.world_open_ports), "source": "config"},
         "warnings": [r.warning_json(w) for w in state.warnings[:WARNINGS_SHOWN]],
         "errors": dict(state.errors),
-        "problems": list(report.problems),
+        "attention": [asdict(item) for item in report.attention],
+        "problems": list(report.problems),  # the attention items' texts (older scripts)
     }
 
 
@@ -155,9 +169,10 @@ def _rotation_text(rotation: Rotation | None) -> str:
         return f"unknown: {inert(rotation.quota_error, 100)}"
     node = "node cordoned" if rotation.cordoned else "node schedulable"
     head = "IN ROTATION" if rotation.in_rotation else "OUT OF ROTATION"
-    text = f"{head}: launch quota {_quota(rotation.quota)}, {node}"
+    text = f"{head}: launch quota {_quota(rotation)}, {node}"
     if rotation.drain_recorded:
-        text += f"; resume restores {_quota(rotation.previous_quota)}"
+        previous = rotation.previous_quota
+        text += f"; resume restores {'no limit' if previous is None else previous}"
     return text
 
 
@@ -196,7 +211,7 @@ def render(report: StatusReport) -> str:
     node = state.node
     sessions, builds = _counts(state).values()
     pods = f"pods {node.pods_used}/{node.pods_max}" if node else "pods ?"
-    quota = _quota(rotation.quota) if rotation else "?"
+    quota = _quota(rotation)
     components = "  ".join(
         f"{name} {c.ready}/{c.desired}" + (f" ({c.restarts} restarts)" if c.restarts else "")
         for name in COMPONENTS
@@ -235,13 +250,14 @@ def render(report: StatusReport) -> str:
         lines.append(_line("warnings" if index == 0 else "", text + inert(w.message, 200)))
     if not warnings:
         lines.append(_line("warnings", "none"))
-    if report.problems:
+    if report.attention:
         lines.append("")
         lines.append("needs attention:")
-        for problem in report.problems:
-            lines += textwrap.wrap(
-                inert(problem, 400), r.width(), initial_indent="  - ", subsequent_indent="    "
-            )
+        for item in report.attention:
+            fix = _fix(item)
+            text = f"{item.severity.upper()}: {inert(item.text, 400)}"
+            text += f" (fix: {fix})" if fix else ""
+            lines += textwrap.wrap(text, r.width(), initial_indent="  - ", subsequent_indent="    ")
     return "\n".join(lines)
 
 
@@ -258,7 +274,7 @@ def _status(ctx: Context) -> int:
         ctx.emit_json(document(report))
     else:
         print(render(report))
-    return 1 if {"pods", "nodes"} & set(report.state.errors) else 0
+    return EXIT_FAILED if worst(report.attention) == "error" else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

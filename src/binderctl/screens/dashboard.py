@@ -1,7 +1,9 @@
-"""The first screen: is the node full, are the pieces up, is anything on fire?
+"""The first screen: what needs attention, is the node full, are the pieces up?
 
-Its frame and text panels are drawn first, with "connecting" placeholders; the gauges
-and the components table (the costly widgets) are mounted right after that first frame.
+The Needs-attention panel on top shows the attention policy's items (the same as
+``binderctl status``), each with its fix. Its frame and text panels are drawn first, with
+"connecting" placeholders; the gauges and the components table (the costly widgets) are
+mounted right after that first frame.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from binderctl.formatting import age, inert, size
 from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.events import event_row
+from binderctl.services.attention import (
+    certificate_severity,
+    component_severity,
+    node_condition_severity,
+)
+from binderctl.widgets.attention import SEVERITY_STYLE, attention_table
 from binderctl.widgets.live_table import CellValue, Column, LiveTable
 from binderctl.widgets.metric import Metric
 
@@ -27,7 +35,6 @@ if TYPE_CHECKING:
 
 HOUR = 3600.0
 LATEST_WARNINGS = 8
-CERT_WARN_SECONDS = 30 * 86400
 # What the panels show until the live model has its first picture of the member.
 CONNECTING = Text("connecting to the member…", style="dim")
 
@@ -53,12 +60,14 @@ def _show_bytes(
 
 
 def component_row(component: Component, now: float) -> tuple[CellValue, ...]:
-    ok = component.ready >= component.desired > 0
+    severity = component_severity(component)
     started = None if component.started is None else now - component.started
     return (
         CellValue(component.name, component.name, "bold"),
         CellValue(
-            f"{component.ready}/{component.desired}", component.ready, "green" if ok else "red"
+            f"{component.ready}/{component.desired}",
+            component.ready,
+            SEVERITY_STYLE[severity] if severity else "green",
         ),
         CellValue(
             str(component.restarts), component.restarts, "yellow" if component.restarts else ""
@@ -78,7 +87,7 @@ def activity(state: ClusterState, now: float) -> Text:
         f"{state.launches_last_hour}\n",
         ("Builds running  ", "bold"),
         f"{len(state.builds)}",
-        (f"  ({stuck} stuck)", "bold red") if stuck else "",
+        (f"  ({stuck} stuck)", SEVERITY_STYLE["warning"]) if stuck else "",
         "\n",
         ("Builds started, last hour  ", "bold"),
         f"{recent_builds}",
@@ -126,20 +135,24 @@ def cert_text(expiry: float | None, now: float) -> Text:
     if expiry is None:
         return Text("client certificate: expiry unknown", style="dim")
     left = expiry - now
+    severity = certificate_severity(expiry, now)
+    style = SEVERITY_STYLE[severity] if severity else ""
     if left <= 0:
-        return Text("client certificate EXPIRED: run renew-certs", style="bold red")
-    style = "bold yellow" if left < CERT_WARN_SECONDS else ""
+        return Text("client certificate EXPIRED", style=style)
     return Text(f"client certificate expires in {age(left)}", style=style)
 
 
 class DashboardScreen(ConsoleScreen):
-    KINDS = ALL_KINDS - {"rotation", "budget"}
+    KINDS = ALL_KINDS - {"budget"}
 
     def __init__(self) -> None:
         super().__init__()
         self._filled = False  # the gauges and the table are mounted
 
     def compose_body(self) -> ComposeResult:
+        with Vertical(classes="panel", id="attention-panel") as panel:
+            panel.border_title = "Needs attention"
+            yield Static(CONNECTING, id="attention")
         with Grid(id="dashboard"):
             with Vertical(classes="panel", id="node-panel") as node:
                 node.border_title = "Node"
@@ -190,10 +203,12 @@ class DashboardScreen(ConsoleScreen):
         if model is None:
             error = self.console.connect_error
             if error:
-                self.query_one("#activity", Static).update(
-                    Text(f"Not connected: {inert(error, 300)}", style="bold red")
-                )
+                not_connected = Text(f"Not connected: {inert(error, 300)}", style="bold red")
+                self.query_one("#activity", Static).update(not_connected)
+                self.query_one("#attention", Static).update(not_connected)
             return
+        attention = attention_table(self.console.header_state.attention)
+        self.query_one("#attention", Static).update(attention)
         self.query_one("#activity", Static).update(activity(model, now))
         self.query_one("#health", Static).update(health_table(model.health))
         self.query_one("#warnings", Static).update(warnings_text(model.warnings, now))
@@ -223,10 +238,11 @@ class DashboardScreen(ConsoleScreen):
             f"{node.pods_used} of {node.pods_max} (max_pods)",
             _values(history.pods),
         )
-        bad = [k for k, v in node.conditions.items() if (v == "True") != (k == "Ready")]
+        bad = {k: s for k, v in node.conditions.items() if (s := node_condition_severity(k, v))}
+        style = SEVERITY_STYLE["error" if "error" in bad.values() else "warning"]
         state = Text.assemble(
             (f"{inert(node.name, 40)}  ", "bold"),
-            ("cordoned  ", "bold yellow") if node.cordoned else "",
-            (f"conditions: {', '.join(bad)}", "bold red") if bad else ("conditions OK", "green"),
+            ("cordoned  ", SEVERITY_STYLE["warning"]) if node.cordoned else "",
+            (f"conditions: {', '.join(bad)}", style) if bad else ("conditions OK", "green"),
         )
         self.query_one("#node-state", Static).update(state)

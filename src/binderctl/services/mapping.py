@@ -274,6 +274,7 @@ def component_from(
         restarts=sum(p.restarts for p in pods),
         started=min(starts) if starts else None,
         image=image,
+        desired_known=workload is not None,
     )
 
 

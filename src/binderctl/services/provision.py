@@ -26,6 +26,7 @@ from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
 from binderctl.services import charts, dns, prime_versions, rollout
 from binderctl.services.actions import Action, Prepared, Progress
+from binderctl.services.attention import CERT_RENEW_BEFORE_SECONDS
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.federation import snippet_entry
@@ -45,7 +46,6 @@ STATE_FILE = "provision.json"
 DEFAULT_TIMEOUT = 900.0
 # Stands in for the server's IPv4 when sizing the cloud-init user data in a plan.
 PLACEHOLDER_IPV4 = "203.0.113.255"
-RENEW_BEFORE_SECONDS = 30 * 86400  # refetch a kubeconfig whose certificate expires sooner
 HEALTH_FIRST_POLL = 0.1  # seconds; doubles up to HEALTH_POLL_SECONDS
 HEALTH_POLL_SECONDS = 1.0
 StepState = Literal["pending", "running", "done", "skipped", "failed"]
@@ -227,7 +227,7 @@ def _kubeconfig_verified(run: Run) -> StepResult | None:
     path = kubeconfig_path(run.member.name)
     try:
         expiry = client_cert_expiry(path) if path.exists() else None
-        if expiry is None or expiry - time.time() < RENEW_BEFORE_SECONDS:
+        if expiry is None or expiry - time.time() < CERT_RENEW_BEFORE_SECONDS:
             return None
         with Kube(run.member) as kube:
             kube.list(NODES)

@@ -1,4 +1,8 @@
-"""The status bar on top of every screen: is the member healthy, in rotation, affordable?"""
+"""The status bar on top of every screen: is the member healthy, in rotation, affordable?
+
+Rotation, health and the sessions-to-quota figure take the colour of the worst
+attention item about them (``services/attention.py``), the Dashboard's panel says why.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from binderctl.formatting import inert
-from binderctl.models import ConnectionState, Rotation, RotationVerdict
+from binderctl.models import Attention, ConnectionState, Rotation, RotationVerdict, Severity
+from binderctl.services.attention import HEALTH_KINDS, QUOTA_KINDS, ROTATION_KINDS, worst
+from binderctl.widgets.attention import SEVERITY_STYLE
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class HeaderState:
     sessions: int | None = None
     month_to_date: str | None = None  # formatted, e.g. "EUR 12.40 of 300 this month"
     budget_level: str = "ok"  # ok, warn, over
+    attention: tuple[Attention, ...] = ()  # what needs attention, worst first
 
 
 def _asked(rotation: Rotation | None) -> str:
@@ -41,7 +48,29 @@ def _observed_why(verdict: RotationVerdict) -> str:
     return verdict.reason or ""
 
 
-def _rotation(rotation: Rotation | None, observed: RotationVerdict | None) -> tuple[str, str]:
+# The few words the rotation segment says when an error puts the rotation in doubt.
+IN_DOUBT = {
+    "health-unreachable": "/health down",
+    "health-failing": "/health failing",
+    "quota-unreadable": "quota unreadable",
+    "out-of-rotation": "redirector",
+}
+
+
+def _rotation(state: HeaderState) -> tuple[str, str]:
+    text, style = _rotation_asked_and_observed(state.rotation, state.observed)
+    severity = worst(state.attention, ROTATION_KINDS)
+    if severity is None:
+        return text, style
+    if severity == "error" and "OUT OF ROTATION" not in text:  # in, or not known: say why
+        cause = next(i.kind for i in state.attention if i.kind in ROTATION_KINDS)
+        text = f"◌ ROTATION ? ({IN_DOUBT.get(cause, cause)})"
+    return text, SEVERITY_STYLE[severity]
+
+
+def _rotation_asked_and_observed(
+    rotation: Rotation | None, observed: RotationVerdict | None
+) -> tuple[str, str]:
     """By the redirector's rules once they are known, with what binderctl asked for."""
     asked = _asked(rotation)
     if observed is not None:
@@ -59,22 +88,25 @@ def _rotation(rotation: Rotation | None, observed: RotationVerdict | None) -> tu
     return f"○ OUT OF ROTATION ({asked})", "bold yellow"
 
 
+def _health(ok: bool | None, severity: Severity | None) -> tuple[str, str]:
+    if ok is None:
+        return ("health DOWN", SEVERITY_STYLE[severity]) if severity else ("health ?", "dim")
+    return ("health OK", "green") if ok else ("health FAILING", "bold red")
+
+
 def render_header(state: HeaderState) -> Text:
     member = inert(state.member, 40) or "new member"
     parts: list[tuple[str, str] | str] = [(f" {member} ", "bold reverse"), " "]
-    parts.append(_rotation(state.rotation, state.observed))
+    parts.append(_rotation(state))
     parts.append("  ")
-    if state.health_ok is None:
-        parts.append(("health ?", "dim"))
-    elif state.health_ok:
-        parts.append(("health OK", "green"))
-    else:
-        parts.append(("health FAILING", "bold red"))
+    parts.append(_health(state.health_ok, worst(state.attention, HEALTH_KINDS)))
     sessions = "?" if state.sessions is None else str(state.sessions)
     quota = "?"
     if state.rotation is not None and state.rotation.quota_error is None:
         quota = "∞" if state.rotation.quota is None else str(state.rotation.quota)
-    parts.append(f"  sessions {sessions}/{quota}")
+    severity = worst(state.attention, QUOTA_KINDS)
+    style = SEVERITY_STYLE[severity] if severity else ""
+    parts.extend(["  ", (f"sessions {sessions}/{quota}", style)])
     if state.month_to_date:
         style = {"warn": "yellow", "over": "bold red"}.get(state.budget_level, "")
         parts.extend(["  ", (state.month_to_date, style)])

@@ -1,8 +1,8 @@
 """The drills: each a real incident from what operators meet, made through the emulators.
 
 Every drill knows its symptom, the actions that resolve it (as ``binderctl`` names them),
-whether it resolves by itself if ignored, which words of ``binderctl status``'s
-judgement name it, and how the world tells it is over.
+whether it resolves by itself if ignored, which kinds of attention item (binderctl's
+one judgement, ``services/attention.py``) name it, and how the world tells it is over.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from binderctl.demo.member import incidents
 from binderctl.demo.member.hardware import EVICTION_IMAGEFS
 from binderctl.errors import BinderctlError
 from binderctl.paths import write_private
+from binderctl.services.attention import CERT_RENEW_BEFORE_SECONDS
 from binderctl.services.kube import client_cert_expiry
-from binderctl.services.status import CERT_WARN_SECONDS
 
 HUNG_BUILD_AGE = 40 * 60.0  # wall seconds: past binderctl's 30-minute stuck threshold
 DISK_FREE_SHARE = EVICTION_IMAGEFS / 2  # of capacity left free: under the eviction threshold
@@ -37,7 +37,7 @@ class Drill:
     symptom: ClassVar[str]
     fixes: ClassVar[tuple[str, ...]]  # binderctl commands that resolve it
     resolves_itself: ClassVar[str] = ""  # how it ends if nobody acts ("" : it does not)
-    flags: ClassVar[tuple[str, ...]]  # a `binderctl status` problem containing one names it
+    kinds: ClassVar[tuple[str, ...]]  # an attention item of one of these kinds names it
 
     def __init__(self, scene: Scene, duration: float) -> None:
         self.scene = scene
@@ -76,7 +76,7 @@ class HungBuild(Drill):
         "BinderHub's build cleaner deletes builds older than its max_age; this one reaches "
         "it in an hour of simulated time"
     )
-    flags = ("stuck",)
+    kinds = ("builds-stuck",)
 
     async def start(self) -> str:
         self.pod = incidents.hang_build(self.scene.member, HUNG_BUILD_AGE)
@@ -101,7 +101,7 @@ class DiskPressure(Drill):
     )
     fixes = ("prune-images",)
     resolves_itself = "the kubelet's image garbage collection frees unused images every 5 minutes"
-    flags = ("DiskPressure",)
+    kinds = ("disk-pressure", "disk-full")
 
     async def start(self) -> str:
         added = incidents.fill_image_filesystem(self.scene.member, DISK_FREE_SHARE)
@@ -127,7 +127,7 @@ class LaunchStorm(Drill):
     )
     fixes = ("kill-session --repo REPO",)
     resolves_itself = "the idle culler ends the sessions (idle 10 minutes)"
-    flags = (">= quota", "quota headroom", "Pod quota")
+    kinds = ("at-quota", "max-pods")
 
     async def start(self) -> str:
         member = self.scene.member
@@ -154,7 +154,7 @@ class RegistryDown(Drill):
     )
     fixes = ()
     resolves_itself = "when the registry is back (this drill: after its duration)"
-    flags = ("Docker registry",)
+    kinds = ("health-failing",)
 
     async def start(self) -> str:
         member = self.scene.member
@@ -180,7 +180,7 @@ class NodeUnreachable(Drill):
         "answer, only the Hetzner API still reaches the server"
     )
     fixes = ("reboot",)
-    flags = ("cannot read",)
+    kinds = ("unreadable",)
 
     async def start(self) -> str:
         node = self.scene.node
@@ -210,7 +210,7 @@ class CertExpiring(Drill):
         f"{CERT_DAYS_LEFT} days: after that every kubectl and binderctl call gets 401"
     )
     fixes = ("renew-certs",)
-    flags = ("client certificate",)
+    kinds = ("certificate",)
 
     async def start(self) -> str:
         cluster = self.scene.cluster
@@ -229,7 +229,7 @@ class CertExpiring(Drill):
             expiry = client_cert_expiry(self.scene.world.kubeconfig_path)
         except BinderctlError:
             return False
-        return expiry - time.time() > CERT_WARN_SECONDS
+        return expiry - time.time() > CERT_RENEW_BEFORE_SECONDS
 
 
 class HubCrashLoop(Drill):
@@ -241,7 +241,7 @@ class HubCrashLoop(Drill):
         "the JupyterHub API check fails"
     )
     fixes = ("--provision",)  # puts the config's chart values back
-    flags = ("hub:", "JupyterHub API")
+    kinds = ("component-down", "component-degraded", "health-failing")
 
     async def start(self) -> str:
         self.took_effect = False
@@ -272,7 +272,7 @@ class VersionsDrift(Drill):
         "the prime's, so the federation redirector drops it although it is healthy"
     )
     fixes = ("--provision",)  # reads the versions from the prime and installs them
-    flags = ("versions",)
+    kinds = ("out-of-rotation",)
 
     async def start(self) -> str:
         federation = self.scene.world.federation

@@ -1,10 +1,10 @@
 """One drill at a time on the world's member, and its scoreboard.
 
 While a drill runs, the runner checks on the world's loop whether it is resolved, and
-asks binderctl's own judgement (``services.status``, what ``binderctl status`` and the
-console report) in a worker thread until that names the incident: the time binderctl
-first showed it. When the drill resolves, the audited actions taken since it started
-are what resolved it.
+asks binderctl's own judgement (``services.status``: the attention items that
+``binderctl status`` and the console report) in a worker thread until an item of one of
+the drill's kinds names the incident: the time binderctl first showed it. When the
+drill resolves, the audited actions taken since it started are what resolved it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from binderctl.demo.drills.catalogue import DRILLS, Drill
 from binderctl.demo.drills.scene import Scene
 from binderctl.errors import BinderctlError, UsageError
+from binderctl.models import Attention
 
 if TYPE_CHECKING:
     from binderctl.demo.world import DemoWorld
@@ -133,11 +134,11 @@ class DrillRunner:
 
     async def _watch(self, run: DrillRun) -> None:
         loop = asyncio.get_running_loop()
-        probe: asyncio.Future[tuple[str, ...]] | None = None
+        probe: asyncio.Future[tuple[Attention, ...]] | None = None
         while True:
             if run.detected is None:
                 if probe is None:
-                    probe = loop.run_in_executor(None, self._problems)
+                    probe = loop.run_in_executor(None, self._attention)
                 elif probe.done():
                     flagged = _flagged(run.drill, probe.result())
                     if flagged is not None:
@@ -155,7 +156,7 @@ class DrillRunner:
             await asyncio.sleep(WATCH_SECONDS)
 
     # -- in worker threads: binderctl's own judgement and audit log ------------------
-    def _problems(self) -> tuple[str, ...]:
+    def _attention(self) -> tuple[Attention, ...]:
         from binderctl.config import load_config
         from binderctl.demo.world import MEMBER
         from binderctl.services.kube import Kube
@@ -167,9 +168,9 @@ class DrillRunner:
             with self._environment, self.world.environment():
                 kube = Kube(member, self.world.kubeconfig_path)
                 with kube:
-                    return status_report(member, kube, config=config).problems
+                    return status_report(member, kube, config=config).attention
         except BinderctlError as exc:
-            return (exc.message,)
+            return (Attention("unreadable", "error", exc.message),)
 
     def _actions(self, since: float) -> list[dict[str, Any]]:
         """The audited actions since ``since``, once those still running are recorded."""
@@ -195,8 +196,6 @@ class DrillRunner:
         ]
 
 
-def _flagged(drill: Drill, problems: tuple[str, ...]) -> str | None:
-    for problem in problems:
-        if any(flag.lower() in problem.lower() for flag in drill.flags):
-            return problem
-    return None
+def _flagged(drill: Drill, items: tuple[Attention, ...]) -> str | None:
+    """The text of the first item that names ``drill``, or None."""
+    return next((item.text for item in items if item.kind in drill.kinds), None)

@@ -1,0 +1,365 @@
+"""What needs attention, judged once: the console's Needs-attention panel and header,
+``binderctl status`` (text, JSON and its exit code) and the fire drills all read this.
+
+``judge`` turns one picture of the member (a ``ClusterState``) plus what is known
+beside it (``Facts``: the client certificate, the firewall, the redirector's verdict)
+into ``Attention`` items, worst first. Each item has a stable ``kind``, a severity:
+
+- error: the member fails its users now, or cannot be operated (an action cannot work);
+- warning: degraded, close to a limit, or a state left on purpose that is easy to forget;
+- info: worth knowing, nothing is failing;
+
+a short text in plain words, and the catalogue action that fixes it (None when no
+action of binderctl does). The rules for one component, one node condition and the
+certificate are functions of their own, so that screens colour rows by the same rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from binderctl.config import MemberConfig
+from binderctl.federation_config import DEFAULT_FEDERATION
+from binderctl.formatting import age, size
+from binderctl.models import (
+    COMPONENTS,
+    SEVERITIES,
+    Attention,
+    Component,
+    ComponentName,
+    Health,
+    NodeStatus,
+    RotationVerdict,
+    Severity,
+)
+from binderctl.parsing import covers_world
+
+if TYPE_CHECKING:
+    from binderctl.services.cluster import ClusterState
+
+# A client certificate that expires sooner than this is warned about, and provisioning
+# fetches a new kubeconfig instead of keeping it.
+CERT_RENEW_BEFORE_SECONDS = 30 * 86400
+NEAR_MAX_PODS = 0.9  # of max_pods in use: close to the limit
+# The kubelet evicts pods when less than 15 % of the image filesystem is free (its
+# default hard eviction threshold imagefs.available<15%); warn a little before.
+EVICTION_FREE_SHARE = 0.15
+DISK_WARN_FREE_SHARE = 0.20
+POD_QUOTA_CHECK = "Pod quota"  # BinderHub's /health check the redirector reads
+
+# Read errors of these parts leave the member unjudged (error) or half judged (warning);
+# the metrics and the disk only fill gauges, which show "-" without them.
+UNREADABLE_SEVERITY: dict[str, Severity] = {
+    "pods": "error",
+    "nodes": "error",
+    "workloads": "warning",
+    "events": "warning",
+}
+DOWN_MEANS: dict[ComponentName, str] = {  # what it means for users when it is down
+    "hub": "no session can start",
+    "binder": "the site and its /health do not answer, so the redirector drops the member",
+    "proxy": "no session can be reached",
+    "dind": "no build can run",
+}
+# the kind and the catalogue action of each warning-level node condition
+NODE_CONDITIONS: dict[str, tuple[str, str | None]] = {
+    "DiskPressure": ("disk-pressure", "prune-images"),
+    "MemoryPressure": ("memory-pressure", None),
+    "PIDPressure": ("pid-pressure", None),
+}
+# What each part of the console's header is coloured by.
+ROTATION_KINDS = frozenset(
+    {"out-of-rotation", "rotation-unknown", "drained", "cordoned", "quota-unreadable",
+     "health-unreachable", "health-failing"}
+)  # fmt: skip
+QUOTA_KINDS = frozenset({"at-quota", "quota-unreadable", "drained", "max-pods"})
+HEALTH_KINDS = frozenset({"health-unreachable", "health-failing"})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the policy judges beside the cluster state."""
+
+    cert_expiry: float | None = None  # the kubeconfig's client certificate (POSIX time)
+    cert_error: str | None = None  # why it could not be read
+    open_ports: tuple[int, ...] = ()  # the config's firewall opens these to everyone
+    observed: RotationVerdict | None = None  # by the federation redirector's rules
+    pod_headroom: int = DEFAULT_FEDERATION.check.pod_headroom
+
+
+def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
+    ports = []
+    if covers_world(member.ssh_allowed_cidrs):
+        ports.append(22)
+    if covers_world(member.api_allowed_cidrs):
+        ports.append(6443)
+    return tuple(ports)
+
+
+def worst(items: Iterable[Attention], kinds: Iterable[str] | None = None) -> Severity | None:
+    """The worst severity among ``items`` (of ``kinds``, when given), None if none."""
+    wanted = None if kinds is None else frozenset(kinds)
+    found = {i.severity for i in items if wanted is None or i.kind in wanted}
+    return next((s for s in SEVERITIES if s in found), None)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# -- the rules for one thing, shared with the screens ------------------------------------
+def component_severity(component: Component) -> Severity | None:
+    """A component with no ready pod, or scaled to 0, is down; fewer ready than desired
+    is degraded."""
+    if component.ready == 0 and (component.desired > 0 or component.desired_known):
+        return "error"
+    if component.ready < component.desired:
+        return "warning"
+    return None
+
+
+def node_condition_severity(kind: str, status: str) -> Severity | None:
+    """Ready must be True (else error); any other condition that is True is a warning."""
+    if kind == "Ready":
+        return None if status == "True" else "error"
+    return "warning" if status == "True" else None
+
+
+def certificate_severity(expiry: float, now: float) -> Severity | None:
+    left = expiry - now
+    if left <= 0:
+        return "error"
+    return "warning" if left < CERT_RENEW_BEFORE_SECONDS else None
+
+
+# -- the policy ----------------------------------------------------------------------------
+def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...]:
+    """Every item that needs attention, errors first (then in the order of the rules)."""
+    items = [
+        *_unreadable(state),
+        *_health(state.health),
+        *_rotation(state, facts),
+        *_components(state),
+        *_node(state.node),
+        *_builds(state),
+        *_certificate(facts, now),
+        *_firewall(facts.open_ports),
+    ]
+    return tuple(sorted(items, key=lambda item: SEVERITIES.index(item.severity)))
+
+
+def _unreadable(state: ClusterState) -> Iterator[Attention]:
+    for part, why in state.errors.items():
+        severity = UNREADABLE_SEVERITY.get(part)
+        if severity is not None:
+            yield Attention("unreadable", severity, f"cannot read {part}: {why}")
+
+
+def _health(health: Health | None) -> Iterator[Attention]:
+    if health is None:
+        return
+    if health.ok is None:
+        text = "BinderHub's /health does not answer: the redirector drops the member"
+        yield Attention("health-unreachable", "error", text)
+    elif not health.ok:
+        failing = [c.service for c in health.checks if not c.ok and not _soft(c.detail)]
+        yield Attention(
+            "health-failing",
+            "error",
+            f"BinderHub's /health check fails: {', '.join(failing) or '?'}: the redirector "
+            "takes the member out of rotation",
+        )
+
+
+def _soft(detail: dict[str, object]) -> bool:
+    """A check BinderHub reports but does not fail /health for (the Pod quota check)."""
+    return detail.get("_ignore_failure") is True
+
+
+def _rotation(state: ClusterState, facts: Facts) -> Iterator[Attention]:
+    rotation = state.rotation
+    if rotation is None:
+        return
+    if rotation.quota_error is not None:
+        yield Attention(
+            "quota-unreadable",
+            "error",
+            f"the launch quota cannot be read ({rotation.quota_error}): whether the "
+            "redirector sends launches here cannot be told, and drain and resume cannot "
+            "change it (`binderctl --provision` writes the chart values again)",
+        )
+    if rotation.problem:
+        yield Attention("cordoned", "warning", rotation.problem, "resume")
+    if rotation.quota == 0:
+        # on purpose: the redirector keeps the member out whatever else it sees
+        yield Attention(
+            "drained",
+            "warning",
+            "drained: the launch quota is 0, so the redirector sends no launches here",
+            "resume",
+        )
+        return
+    headroom = _headroom(state, facts.pod_headroom)
+    if headroom is not None:
+        yield headroom
+    verdict = facts.observed
+    if verdict is None or verdict.in_rotation is True:
+        return
+    if verdict.in_rotation is None:
+        text = f"whether the redirector sends launches here cannot be told: {verdict.detail}"
+        yield Attention("rotation-unknown", "info", text)
+    elif not _explained(verdict, headroom is not None, state.health):
+        severity: Severity = "warning" if _passing(verdict) else "error"
+        text = f"out of rotation by the redirector's rules: {verdict.detail}"
+        if verdict.reason == "versions":
+            text += " (`binderctl --provision` installs the prime's versions)"
+        yield Attention("out-of-rotation", severity, text)
+
+
+def _headroom(state: ClusterState, pod_headroom: int) -> Attention | None:
+    """BinderHub counts user and build pods against its quota (total_pods of /health's
+    Pod quota check; counted here from the pods, which the live model has fresher than
+    its /health poll); the redirector drops a member whose count plus its pod_headroom
+    reaches the quota."""
+    rotation = state.rotation
+    if rotation is None or rotation.quota_error is not None or not rotation.quota:
+        return None
+    users, builds, quota = len(state.sessions), len(state.builds), rotation.quota
+    if users + builds + pod_headroom < quota:
+        return None
+    return Attention(
+        "at-quota",
+        "warning",
+        f"{_plural(users, 'session')} + {_plural(builds, 'build')} + pod_headroom "
+        f"{pod_headroom} >= quota {quota}: the redirector sends no launches here until "
+        "sessions end (pod_headroom: the room below a member's quota the redirector keeps "
+        "free)",
+    )
+
+
+def _at_quota(verdict: RotationVerdict) -> bool:
+    return verdict.reason == "quota headroom" or verdict.check == POD_QUOTA_CHECK
+
+
+def _passing(verdict: RotationVerdict) -> bool:
+    """Out for a reason that passes by itself (sessions end, failed_period runs out) or
+    that was set on purpose (weight 0)."""
+    return _at_quota(verdict) or verdict.reason in ("failed_period", "weight")
+
+
+def _explained(verdict: RotationVerdict, at_quota: bool, health: Health | None) -> bool:
+    """Whether an item of this policy already says why the redirector drops the member."""
+    if _at_quota(verdict):
+        return at_quota
+    if verdict.reason == "check":
+        return health is not None and health.ok is False
+    if verdict.reason == "unreachable":
+        return health is not None and health.ok is None
+    return False
+
+
+def _components(state: ClusterState) -> Iterator[Attention]:
+    components = state.components
+    if not any(c.desired_known for c in components.values()):
+        return  # the workloads are not read (yet): what should run is not known
+    for name in COMPONENTS:
+        component = components.get(name)
+        if component is None:
+            text = f"{name} is not installed (no workload, no pods): {DOWN_MEANS[name]}"
+            yield Attention("component-down", "error", text)
+            continue
+        severity = component_severity(component)
+        ready = f"{component.ready}/{component.desired} ready"
+        if severity == "error" and component.desired == 0:
+            text = f"{name} is scaled to 0: {DOWN_MEANS[name]}"
+            yield Attention("component-down", "error", text)
+        elif severity == "error":
+            text = f"{name} has no ready pod ({ready}): {DOWN_MEANS[name]}"
+            yield Attention("component-down", "error", text, "restart", name)
+        elif severity == "warning":
+            yield Attention("component-degraded", "warning", f"{name}: {ready}", "restart", name)
+
+
+def _node(node: NodeStatus | None) -> Iterator[Attention]:
+    if node is None:
+        return
+    ready = node.conditions.get("Ready", "Unknown")
+    if node_condition_severity("Ready", ready) is not None:
+        yield Attention(
+            "node-not-ready",
+            "error",
+            f"node {node.name} is not Ready ({ready}): nothing new starts on it",
+            "reboot",
+        )
+    disk = _disk_use(node)
+    for condition, status in sorted(node.conditions.items()):
+        if condition == "Ready" or node_condition_severity(condition, status) is None:
+            continue
+        kind, action = NODE_CONDITIONS.get(condition, ("node-condition", None))
+        text = f"node {node.name} reports {condition}"
+        if condition == "DiskPressure":
+            text += f"{disk}: the kubelet evicts sessions and refuses new pods"
+        yield Attention(kind, "warning", text, action)
+    free = _disk_free_share(node)
+    pressure = node.conditions.get("DiskPressure") == "True"
+    if free is not None and free < DISK_WARN_FREE_SHARE and not pressure:
+        text = (
+            f"disk{disk}: the kubelet evicts pods when less than {EVICTION_FREE_SHARE:.0%} is free"
+        )
+        yield Attention("disk-full", "warning", text, "prune-images")
+    if node.pods_max and node.pods_used >= node.pods_max:
+        text = f"pods {node.pods_used}/{node.pods_max}: at max_pods, new pods fail (OutOfpods)"
+        yield Attention("max-pods", "error", text)
+    elif node.pods_max and node.pods_used >= NEAR_MAX_PODS * node.pods_max:
+        text = f"pods {node.pods_used}/{node.pods_max}: close to max_pods"
+        yield Attention("max-pods", "warning", text)
+
+
+def _disk_free_share(node: NodeStatus) -> float | None:
+    if node.disk_usage is None or not node.disk_capacity:
+        return None
+    return 1 - node.disk_usage / node.disk_capacity
+
+
+def _disk_use(node: NodeStatus) -> str:
+    """`` 91% used (800Gi of 876Gi)`` when the disk's use is known, else ""."""
+    free = _disk_free_share(node)
+    if free is None:
+        return ""
+    return f" {1 - free:.0%} used ({size(node.disk_usage)} of {size(node.disk_capacity)})"
+
+
+def _builds(state: ClusterState) -> Iterator[Attention]:
+    stuck = sum(1 for b in state.builds.values() if b.stuck)
+    if stuck:
+        yield Attention(
+            "builds-stuck",
+            "warning",
+            f"{_plural(stuck, 'build')} stuck (Running past the stuck threshold): dind may "
+            "be wedged; restarting it fails the running builds, `delete-builds --stuck` "
+            "removes the stuck ones",
+            "restart",
+            "dind",
+        )
+
+
+def _certificate(facts: Facts, now: float) -> Iterator[Attention]:
+    if facts.cert_error is not None:
+        text = f"the client certificate cannot be read: {facts.cert_error}"
+        yield Attention("certificate", "warning", text, "renew-certs")
+    if facts.cert_expiry is None:
+        return
+    severity = certificate_severity(facts.cert_expiry, now)
+    if severity is not None:
+        left = facts.cert_expiry - now
+        when = "has expired" if left <= 0 else f"expires in {age(left)}"
+        text = f"the k3s client certificate {when}: then kubectl and binderctl get 401"
+        yield Attention("certificate", severity, text, "renew-certs")
+
+
+def _firewall(open_ports: tuple[int, ...]) -> Iterator[Attention]:
+    for port in open_ports:
+        text = f"the firewall opens port {port} to the whole internet (config)"
+        yield Attention("firewall-open", "info", text)

@@ -1,0 +1,44 @@
+"""How attention items look: their severity's colour and mark, their fix, and the
+Dashboard's Needs-attention panel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+from rich.text import Text
+
+from binderctl.formatting import inert
+from binderctl.models import Attention, Severity
+
+SEVERITY_STYLE: dict[Severity, str] = {
+    "error": "bold red",
+    "warning": "bold yellow",
+    "info": "cyan",
+}
+SEVERITY_MARK: dict[Severity, str] = {"error": "✖ error", "warning": "▲ warning", "info": "● info"}
+MARK_WIDTH = max(len(mark) for mark in SEVERITY_MARK.values())
+
+
+def fix_text(item: Attention) -> str:
+    """The fix of ``item`` as the console's command line runs it, or ""."""
+    if item.action is None:
+        return ""
+    return ":" + " ".join((item.action, *([item.target] if item.target else [])))
+
+
+def attention_table(items: Sequence[Attention]) -> Table | Text:
+    """One row per item: its severity, its reason (wrapped, never cut), its fix."""
+    if not items:
+        return Text("✔ nothing needs attention", style="green")
+    table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
+    table.add_column(no_wrap=True, width=MARK_WIDTH)
+    table.add_column(ratio=1, overflow="fold")
+    table.add_column(no_wrap=True, justify="right", style="bold")
+    for item in items:
+        table.add_row(
+            Text(SEVERITY_MARK[item.severity], style=SEVERITY_STYLE[item.severity]),
+            Text(inert(item.text, 600)),
+            fix_text(item),
+        )
+    return table
