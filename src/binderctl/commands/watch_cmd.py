@@ -17,6 +17,7 @@ from binderctl.errors import ConfigError
 from binderctl.formatting import age, inert
 
 EXIT_FIRING = 4
+ONCE_SETTLE_SECONDS = 60.0  # --once: how long the first lists and polls may take
 
 
 def _members(ctx: Context) -> list[Any]:
@@ -49,16 +50,13 @@ def _watch(ctx: Context) -> int:
     from binderctl.services.watcher import Watcher
 
     members = _members(ctx)
-    with (
-        httpx.Client() as client,
-        MemberJudge(ctx.config, readonly=ctx.option("readonly")) as judge,
-    ):
+    with httpx.Client() as client, MemberJudge(ctx.config) as judge:
         watcher = Watcher(ctx.config, members, judge=judge, senders=_senders(ctx, client))
         if not watcher.senders:
             ctx.info("note: no [watch.targets] in the configuration: notices are only logged")
         if ctx.option("once"):
             with watcher.outbox.locked():
-                judge.settle(members, timeout=float(ctx.option("timeout")))
+                judge.settle(watcher.members, timeout=ONCE_SETTLE_SECONDS)
                 watcher.evaluate()
                 watcher.deliver()
             return EXIT_FIRING if watcher.firing() else 0
@@ -115,7 +113,14 @@ def _status(ctx: Context) -> int:
                 "targets": targets,
                 "members": members,
                 "outbox": [
-                    {"id": q.notice.id, "owed": list(q.owed), "at": q.notice.at} for q in queued
+                    {
+                        "id": q.notice.id,
+                        "kind": q.notice.kind,
+                        "state": q.notice.state,
+                        "owed": list(q.owed),
+                        "at": q.notice.at,
+                    }
+                    for q in queued
                 ],
             }
         )

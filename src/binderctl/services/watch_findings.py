@@ -3,19 +3,21 @@ the attention policy (the console's and `binderctl status`'s), as findings to tr
 
 from __future__ import annotations
 
-import re
-import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from binderctl.config import Config, MemberConfig
+from binderctl.config import Config
 from binderctl.errors import BinderctlError
 from binderctl.models import Attention
 from binderctl.services.alert_state import Finding
-from binderctl.services.watcher import BUDGET_SECONDS, CERT_SECONDS, SERVER_SECONDS, Cached, MemberWatch
-
-_DIGITS = re.compile(r"[0-9]+")
+from binderctl.services.watcher import (
+    BUDGET_SECONDS,
+    CERT_SECONDS,
+    SERVER_SECONDS,
+    Cached,
+    MemberWatch,
+)
 
 
 def command_for(item: Attention, member: str, several: bool) -> str | None:
@@ -30,11 +32,11 @@ def command_for(item: Attention, member: str, several: bool) -> str | None:
 
 
 def finding(item: Attention, member: str, several: bool) -> Finding:
-    """The key tells apart items of one kind (two components down) but not one item
-    whose figures move (3 stuck builds, then 4)."""
-    subject = item.subject or item.target or _DIGITS.sub("#", item.text)
+    """The key tells apart items of one kind about different things (hub and binder
+    down), not one item whose words change (3 stuck builds, then 4)."""
+    subject = item.subject or item.target
     return Finding(
-        key=f"{item.kind}:{subject}",
+        key=item.kind if subject is None else f"{item.kind}:{subject}",
         kind=item.kind,
         severity=item.severity,
         text=item.text,
@@ -46,11 +48,10 @@ class MemberJudge:
     """Judges each member from its live model (started at the first call) and the slow
     reads, each at its own pace; the models stop on ``close``."""
 
-    def __init__(self, config: Config, *, readonly: bool = False) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.readonly = readonly
-        self._lock = threading.Lock()
         self._several = len(config.members) > 1
+        self._models: list[Any] = []
 
     def __enter__(self) -> MemberJudge:
         return self
@@ -59,7 +60,9 @@ class MemberJudge:
         self.close()
 
     def close(self) -> None:
-        self._stopping = True
+        for model in self._models:
+            model.stop()
+        self._models.clear()
 
     def _start(self, watch: MemberWatch) -> None:
         from binderctl.services.startup import connect
@@ -69,6 +72,7 @@ class MemberJudge:
         except BinderctlError as exc:
             watch.start_error = exc.message
             return
+        self._models.append(watch.model)
         watch.start_error = None
         self._reads(watch)
 
@@ -92,9 +96,20 @@ class MemberJudge:
             ),
         }
 
-    def settle(self, members: Iterable[MemberConfig], timeout: float) -> None:
-        """For one evaluation (``--once``): wait until each model has listed and polled."""
-        del members, timeout
+    def reconfigure(self, config: Config, watches: Iterable[MemberWatch]) -> None:
+        self.config = config
+        for watch in watches:
+            if watch.model is not None:
+                self._reads(watch)
+
+    def settle(self, watches: Iterable[MemberWatch], timeout: float) -> None:
+        """For one evaluation (``--once``): start each model and wait until it has
+        listed and polled once (at most ``timeout`` seconds in all)."""
+        deadline = time.monotonic() + timeout
+        for watch in watches:
+            self._start(watch)
+            if watch.model is not None:
+                watch.model.wait_synced(max(0.0, deadline - time.monotonic()))
 
     def __call__(self, watch: MemberWatch, now: float) -> list[Finding]:
         from binderctl.services.attention import Facts, judge, world_open_ports
@@ -118,7 +133,3 @@ class MemberJudge:
         state = watch.model.state()
         items = judge(state, facts, time.time())
         return [finding(item, watch.member.name, self._several) for item in items]
-
-
-def _unused(value: Any) -> None:
-    del value

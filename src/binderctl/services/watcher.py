@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
@@ -27,12 +27,18 @@ from binderctl.paths import app_dir, write_private
 from binderctl.services.alert_state import AlertTracker, Finding, Notice
 from binderctl.services.outbox import Outbox
 
-CERT_SECONDS = 3600.0
+CERT_SECONDS = 10.0  # a local file: cheap, and renew-certs rewrites it
 BUDGET_SECONDS = 600.0
 SERVER_SECONDS = 60.0
 DELIVER_SECONDS = 1.0  # how often a waiting outbox is tried between evaluations
 
 Log = Callable[[str, dict[str, Any]], None]
+
+
+class Judge(Protocol):
+    def __call__(self, watch: MemberWatch, now: float) -> list[Finding]: ...
+
+    def reconfigure(self, config: Config, watches: Iterable[MemberWatch]) -> None: ...
 
 
 def stderr_log(event: str, fields: dict[str, Any]) -> None:
@@ -97,7 +103,7 @@ class Watcher:
         config: Config,
         members: Iterable[MemberConfig],
         *,
-        judge: Callable[[MemberWatch, float], list[Finding]],
+        judge: Judge,
         senders: dict[str, Callable[[Notice], None]],
         root: Path | None = None,
         log: Log = stderr_log,
@@ -111,6 +117,34 @@ class Watcher:
         self.log = log
         self.clock = clock
         self.members = [MemberWatch(m, load_tracker(self.root, m.name)) for m in members]
+        self._config_stamp = self._stamp()
+
+    def _stamp(self) -> int | None:
+        try:
+            return self.config.path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def _reload(self) -> None:
+        """A changed config file is read again (rules, targets' settings, budget caps);
+        a broken one is logged and the last good one kept."""
+        from binderctl.config import load_config
+
+        stamp = self._stamp()
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp
+        try:
+            config = load_config(self.config.path)
+            members = [config.member(w.member.name) for w in self.members]
+        except BinderctlError as exc:
+            self.log("config-reload-failed", {"error": exc.message})
+            return
+        self.config = config
+        for watch, member in zip(self.members, members, strict=True):
+            watch.member = member
+        self.judge.reconfigure(config, self.members)
+        self.log("config-reloaded", {"path": str(config.path)})
 
     def _save_tracker(self, watch: MemberWatch) -> None:
         path = tracker_path(self.root, watch.member.name)
@@ -119,6 +153,7 @@ class Watcher:
     # -- one evaluation -----------------------------------------------------------------
     def evaluate(self) -> list[Notice]:
         """Judge every member once; queue and return the notices it gives."""
+        self._reload()
         now = self.clock()
         targets = tuple(self.senders)
         notices: list[Notice] = []

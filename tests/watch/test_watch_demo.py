@@ -1,0 +1,229 @@
+"""`binderctl watch` against a provisioned demo member and a real webhook receiver: each
+fault fires one notice after its "for" and one resolved notice after; a flap shorter
+than "for" fires nothing; with the receiver down, and across a SIGKILL of the watcher,
+every notice arrives afterwards, in order, none twice; no secret shows anywhere."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from provisionkit import BINDERCTL, SPEED, cli_env, run_cli
+from receiver import Receiver
+
+from binderctl.demo.world import MEMBER, DemoWorld
+
+WITHIN = 90.0  # seconds: a bound on a hung test, not a measurement
+HOOK_ENV = "BINDERCTL_WATCH_HOOK"
+SECRET_PATH = "/hook/s3cret-webhook-path"
+WATCH_TABLE = """
+[watch]
+interval = "1s"
+[watch.targets.hook]
+kind = "webhook"
+"""
+DEFAULT_FOR = "2s"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
+    folder: Path = tmp_path_factory.mktemp("watch") / "demo"
+    with DemoWorld(folder, action_seconds=0.2, backoff=0.01, speed=SPEED, sessions=20) as world:
+        world.provision()
+        text = world.config_path.read_text() + WATCH_TABLE
+        text += "".join(
+            f'[watch.rules.{kind}]\nfor = "{DEFAULT_FOR}"\n'
+            for kind in (
+                "disk-pressure", "disk-full", "certificate", "at-quota", "max-pods",
+                "out-of-rotation", "health-failing", "budget-projection", "budget-over",
+            )
+        )  # fmt: skip
+        world.config_path.write_text(text)
+        yield world
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as receiver:
+        yield receiver
+
+
+def start_watch(world: DemoWorld, receiver: Receiver) -> subprocess.Popen[str]:
+    env = cli_env(world) | {HOOK_ENV: receiver.url + SECRET_PATH}
+    return subprocess.Popen(
+        [str(BINDERCTL), "watch"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=30)
+    return out, err
+
+
+def wait_for(what: str, check: Callable[[], Any]) -> Any:
+    deadline = time.monotonic() + WITHIN
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return found
+
+
+def of_kind(receiver: Receiver, kinds: set[str], state: str) -> list[dict[str, Any]]:
+    return [n for n in receiver.notices() if n["kind"] in kinds and n["state"] == state]
+
+
+def cli(world: DemoWorld, *args: str) -> dict[str, Any]:
+    done = run_cli(world, *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if "-o" in args else {}
+
+
+def fires_and_resolves(
+    world: DemoWorld, receiver: Receiver, kinds: set[str], start: Callable[[], None],
+    fix: Callable[[], None],
+) -> None:  # fmt: skip
+    start()
+    fired = wait_for(f"{kinds} firing", lambda: of_kind(receiver, kinds, "firing"))
+    fix()
+    resolved = wait_for(f"{kinds} resolved", lambda: of_kind(receiver, kinds, "resolved"))
+    time.sleep(2.5)  # a little more than one "for": nothing else of these kinds comes
+    assert len(of_kind(receiver, kinds, "firing")) == 1, receiver.notices()
+    assert len(of_kind(receiver, kinds, "resolved")) == 1, receiver.notices()
+    notice = fired[0]
+    assert notice["member"] == MEMBER and notice["severity"] in ("error", "warning")
+    assert notice["since"] <= notice["at"]
+    assert resolved[0]["since"] == notice["since"]
+
+
+def drill(world: DemoWorld, name: str) -> Callable[[], None]:
+    return lambda: cli(world, "demo", "drill", "start", name, "-o", "json") and None
+
+
+def test_each_fault_fires_once_and_resolves_once(world: DemoWorld, receiver: Receiver) -> None:
+    watcher = start_watch(world, receiver)
+    try:
+        fires_and_resolves(
+            world, receiver, {"disk-pressure", "disk-full"}, drill(world, "disk-pressure"),
+            lambda: cli(world, "prune-images", "--yes"),
+        )  # fmt: skip
+        fires_and_resolves(
+            world, receiver, {"certificate"}, drill(world, "cert-expiring"),
+            lambda: cli(world, "renew-certs", "--yes"),
+        )  # fmt: skip
+        fires_and_resolves(
+            world, receiver, {"out-of-rotation"}, drill(world, "versions-drift"),
+            lambda: cli(world, "demo", "drill", "stop", "-o", "json") and None,
+        )  # fmt: skip
+        fires_and_resolves(
+            world, receiver, {"at-quota", "max-pods"}, drill(world, "launch-storm"),
+            lambda: cli(world, "demo", "drill", "stop", "-o", "json") and None,
+        )  # fmt: skip
+        text = world.config_path.read_text()
+        fires_and_resolves(
+            world, receiver, {"budget-projection", "budget-over"},
+            lambda: world.config_path.write_text(text.replace(MEMBER_TABLE, MEMBER_TABLE + CAP)),
+            lambda: world.config_path.write_text(text),
+        )  # fmt: skip
+    finally:
+        _, err = stop(watcher)
+        print(err[-5000:])
+    assert "Traceback" not in err
+    assert "s3cret" not in err
+
+
+MEMBER_TABLE = f"[members.{MEMBER}]\n"
+CAP = "budget_cap_eur = 1\n"  # the month's projection is over it at once
+
+
+def test_a_flap_shorter_than_for_sends_nothing(world: DemoWorld, receiver: Receiver) -> None:
+    text = world.config_path.read_text()
+    slow = text.replace(f'[watch.rules.disk-pressure]\nfor = "{DEFAULT_FOR}"', SLOW_RULE)
+    assert slow != text
+    world.config_path.write_text(slow)
+    watcher = start_watch(world, receiver)
+    try:
+        drill(world, "disk-pressure")()
+        wait_for("status to name the disk pressure", lambda: "disk-pressure" in attention(world))
+        time.sleep(3)  # several evaluations with the finding there, all inside its "for"
+        cli(world, "prune-images", "--yes")
+        wait_for("the pressure to go", lambda: "disk-pressure" not in attention(world))
+        time.sleep(2)
+    finally:
+        stop(watcher)
+        world.config_path.write_text(text)
+    assert of_kind(receiver, {"disk-pressure"}, "firing") == []
+    assert of_kind(receiver, {"disk-pressure"}, "resolved") == []
+
+
+SLOW_RULE = '[watch.rules.disk-pressure]\nfor = "10m"'
+
+
+def attention(world: DemoWorld) -> set[str]:
+    done = run_cli(world, "status", "-o", "json")
+    return {item["kind"] for item in json.loads(done.stdout)["attention"]}
+
+
+def test_nothing_is_lost_or_repeated_while_the_receiver_is_down_and_across_sigkill(
+    world: DemoWorld, receiver: Receiver
+) -> None:
+    receiver.down = True
+    watcher = start_watch(world, receiver)
+    try:
+        drill(world, "disk-pressure")()
+        wait_for("the firing notice queued", lambda: queued(world, "firing"))
+        cli(world, "prune-images", "--yes")
+        wait_for("the resolved notice queued", lambda: queued(world, "resolved"))
+    finally:
+        stop(watcher, signal.SIGKILL)
+    receiver.down = False
+    watcher = start_watch(world, receiver)
+    try:
+        wait_for("both notices", lambda: len(disk_notices(receiver)) >= 2)
+        time.sleep(2)
+    finally:
+        stop(watcher)
+    notices = disk_notices(receiver)
+    assert [n["state"] for n in notices] == ["firing", "resolved"]
+    assert len({n["id"] for n in notices}) == 2
+
+
+def disk_notices(receiver: Receiver) -> list[dict[str, Any]]:
+    return [n for n in receiver.notices() if n["kind"] == "disk-pressure"]
+
+
+def queued(world: DemoWorld, state: str) -> bool:
+    """Whether the outbox holds a disk-pressure notice in ``state``."""
+    done = run_cli(world, "watch", "status", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    outbox = json.loads(done.stdout)["outbox"]
+    return any(q["kind"] == "disk-pressure" and q["state"] == state for q in outbox)
+
+
+def test_watch_status_and_once_say_what_fires_without_the_secret(
+    world: DemoWorld, receiver: Receiver
+) -> None:
+    env = {HOOK_ENV: receiver.url + SECRET_PATH}
+    once = run_cli(world, "watch", "--once", env=env)
+    assert once.returncode in (0, 4), once.stderr
+    status = run_cli(world, "watch", "status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "target hook (webhook)" in status.stdout
+    assert "environment variable BINDERCTL_WATCH_HOOK" in status.stdout
+    for text in (once.stdout, once.stderr, status.stdout, status.stderr):
+        assert "s3cret" not in text
+    for path in (world.home / "state" / "watch").rglob("*"):
+        if path.is_file():
+            assert "s3cret" not in path.read_text(errors="replace")
+            assert oct(path.stat().st_mode & 0o777) == "0o600", path
