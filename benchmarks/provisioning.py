@@ -3,7 +3,7 @@ of the waits its demo world's emulators impose.
 
 The figure is the whole command, from spawn to exit: Python starting, the in-process
 demo world starting, every pipeline step. The baseline is computed from a world made
-exactly as that command makes it (``in_process_world`` at the command's ``DEMO_SPEED``),
+exactly as that command makes it (``in_process_world`` at ``PROVISION_DEMO_SPEED``),
 by asking its emulators what they make a client wait for:
 
 - the Hetzner emulator: how long its actions run (``faults.action_seconds`` per action,
@@ -23,8 +23,8 @@ from collections.abc import Iterable
 
 from benchmarks.measure import Row, Target, timed_run
 from benchmarks.suite import BINDERCTL, Suite
-from binderctl.commands.provision_cmd import DEMO_SPEED
 from binderctl.config import load_config
+from binderctl.demo import PROVISION_DEMO_SPEED
 from binderctl.demo.member.simulation import Member
 from binderctl.demo.world import MEMBER, in_process_world
 from binderctl.services import charts, provision, rollout
@@ -60,7 +60,7 @@ async def _freeze(member: Member) -> None:
 
 def emulator_waits() -> dict[str, float]:
     """Seconds each emulator of a ``binderctl --provision --demo`` world makes it wait."""
-    with in_process_world(speed=DEMO_SPEED) as world:
+    with in_process_world(speed=PROVISION_DEMO_SPEED) as world:
         runtime = world.runtime
         assert runtime is not None and world.fleet is not None
         member = load_config(world.config_path).member(MEMBER)

@@ -24,9 +24,9 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "faults"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
-from fault_runs import RunRecord, Tally, Via, provision_run
+from tests.faults.fault_runs import RunRecord, Tally, Via, provision_run
 
 
 def _line(record: RunRecord) -> str:

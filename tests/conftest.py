@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from binderctl.demo.world import DemoWorld
+from tests.kit.worlds import QUICK
 
 
 @pytest.fixture
@@ -17,5 +18,5 @@ def demo_world(tmp_path: Path) -> Iterator[DemoWorld]:
     ``demo_world.env`` points binderctl (as a subprocess) and hcloud clients at it;
     ``demo_world.hetzner.faults`` holds the emulator's knobs.
     """
-    with DemoWorld(tmp_path / "demo", action_seconds=0.2, backoff=0.01, speed=20) as world:
+    with DemoWorld(tmp_path / "demo", **QUICK) as world:
         yield world

@@ -1,9 +1,13 @@
 """The console: a Textual app over the live model and the action runner.
 
-Screens never call a client library: the app owns the services, starts them in thread
-workers, and tells the shown screen what changed (coalesced, at most a few times a
-second). Every action goes through ``request_action`` -> the action runner, which refuses
-in read-only mode, asks for confirmation through ``confirm`` and writes the audit record.
+Screens never call a client library and never import this module: the app owns the
+services, starts them in thread workers, and tells the shown screen what changed
+(coalesced, at most a few times a second). Screens read the app through
+``screens.console.Console`` and ask for things with the messages of
+``screens/messages.py``, which are handled here; the app's own workers report with
+messages too. Every action goes through ``RequestAction`` -> ``perform`` -> the action
+runner, which refuses in read-only mode, asks for confirmation (``Confirm``) and writes
+the audit record.
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import on, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -29,26 +33,41 @@ from textual.screen import Screen
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.federation_config import PRODUCTION_CHECK
-from binderctl.models import Attention, Change, History, RotationVerdict
+from binderctl.models import Attention, Change, History
 from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
+from binderctl.screens.messages import (
+    Confirm,
+    Failed,
+    MemberChosen,
+    OpenMember,
+    PickTarget,
+    Provisioned,
+    Quit,
+    RequestAction,
+    RotationObserved,
+    ShowHelp,
+    ShowScreen,
+    ask,
+)
+from binderctl.services import catalogue
 from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from binderctl.federation_config import CheckSettings
-    from binderctl.services.actions import Action, Prepared
+    from binderctl.screens.console import Console
     from binderctl.services.cluster import ClusterModel, ClusterState
     from binderctl.services.kube import Kube
-    from binderctl.services.logs import LogStream
 
 # At most this often the shown screen redraws for model changes.
 REDRAW_SECONDS = 0.25
 CLOCK_SECONDS = 1.0
 BUDGET_SECONDS = 600.0
 CERTIFICATE_SECONDS = 60.0
-LOG_TAIL = 1000
 # How long a busy thread (a log flood's reader) may hold the GIL while the UI thread
 # waits for it; Python's default of 5 ms made key presses wait hundreds of ms.
 GIL_SWITCH_SECONDS = 0.0005
@@ -62,14 +81,26 @@ def _screen_factory(spec: keymap.ScreenSpec) -> Callable[[], Screen]:
     return make
 
 
+def _palette_help(key: str, text: str) -> str:
+    """``[key] text`` as palette markup (where ``[D]`` alone would be read as a tag)."""
+    return f"\\[{escape(key)}] {escape(text)}"
+
+
 class ModelChanged(Message):
     """Posted (from any thread) when the live model changed; handled coalesced."""
+
+
+@dataclass
+class HeaderChanged(Message):
+    """Fields of the header state a worker found (connection, budget)."""
+
+    fields: dict[str, Any]
 
 
 class BinderctlApp(App[int]):
     TITLE = "binderctl"
     CSS_PATH = str(assets_dir() / "binderctl.tcss")
-    BINDINGS = keymap.GLOBAL_BINDINGS
+    BINDINGS = list(keymap.GLOBAL_BINDINGS)
     MODES = {spec.name: _screen_factory(spec) for spec in keymap.SCREENS}
 
     header_state: reactive[HeaderState] = reactive(HeaderState(member=""), init=False)
@@ -86,7 +117,7 @@ class BinderctlApp(App[int]):
         after_provision: Callable[[], None] | None = None,
     ) -> None:
         # The first screen is the start mode's, with no default screen drawn before it.
-        self.DEFAULT_MODE = start
+        self.DEFAULT_MODE = start  # type: ignore[misc]  # per instance: App.__init__ reads it
         super().__init__()
         self.member = member
         self.config_path = config_path or default_config_path()
@@ -100,7 +131,6 @@ class BinderctlApp(App[int]):
         self._dirty_lock = threading.Lock()
         self._posted = False
         self._last_redraw = 0.0
-        self._confirmations: set[Future[bool]] = set()
         # The service layer, imported in one thread once the first frame is drawn; it
         # connects to the member at once unless the console starts on the Provision screen.
         self.startup = Startup(None if start == "provision" else member)
@@ -110,7 +140,8 @@ class BinderctlApp(App[int]):
         )
         self.cluster: ClusterModel | None = None
         self.kube: Kube | None = None
-        self.log_request: str | None = None  # what the Logs screen follows when it shows
+        # A screen's `:` argument (a filter, a log source) until that screen shows.
+        self._argument: tuple[str, str] | None = None
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
         self.cert_error: str | None = None  # why the client certificate cannot be read
@@ -144,9 +175,6 @@ class BinderctlApp(App[int]):
         return History() if self.cluster is None else self.cluster.history_copy()
 
     def on_unmount(self) -> None:
-        for future in list(self._confirmations):
-            if not future.done():
-                future.set_result(False)
         self.startup.close()
         if self.cluster is not None:
             self.cluster.stop()
@@ -159,7 +187,7 @@ class BinderctlApp(App[int]):
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
-        self.call_from_thread(self._update_header, connection="connecting")
+        self.post_message(HeaderChanged({"connection": "connecting"}))
         try:
             cluster = self.startup.take_model()
             if cluster is None:
@@ -167,14 +195,14 @@ class BinderctlApp(App[int]):
                 cluster = connect(self.member, self.services_ready)
         except BinderctlError as exc:
             self.connect_error = str(exc)
-            self.call_from_thread(self.report_error, exc)
-            self.call_from_thread(self._update_header, connection="disconnected")
+            self.post_message(Failed(exc))
+            self.post_message(HeaderChanged({"connection": "disconnected"}))
             self.model_changed({"connection"})
             return
-        self._attach(cluster)
-        self.call_from_thread(self._settle, cluster.kube)
+        self._attach_cluster(cluster)
+        self.call_later(self._settle, cluster.kube)  # a worker is started on the UI thread
 
-    def _attach(self, cluster: ClusterModel) -> None:
+    def _attach_cluster(self, cluster: ClusterModel) -> None:
         """Show ``cluster``, the live model (from any thread)."""
         self.connect_error = None
         self.kube = cluster.kube
@@ -201,7 +229,7 @@ class BinderctlApp(App[int]):
         except BinderctlError as exc:
             self.cert_error = exc.message
             if report:
-                self.call_from_thread(self.report_error, exc)
+                self.post_message(Failed(exc))
 
     @work(thread=True, exclusive=True, group="certificate")
     def refresh_certificate(self) -> None:
@@ -221,11 +249,11 @@ class BinderctlApp(App[int]):
         try:
             summary = month_to_date_summary(self.member, now)
         except BinderctlError:
-            self.call_from_thread(self._update_header, month_to_date="budget ?")
+            self.post_message(HeaderChanged({"month_to_date": "budget ?"}))
             return
         spent, cap = summary.month_to_date.rounded().net, summary.cap.rounded().net
         text = f"{summary.currency} {spent} of {cap:.0f} this month"
-        self.call_from_thread(self._update_header, month_to_date=text, budget_level=summary.level)
+        self.post_message(HeaderChanged({"month_to_date": text, "budget_level": summary.level}))
 
     def check_settings(self) -> CheckSettings:
         """The federation redirector's check settings (the config's, else production's)."""
@@ -249,11 +277,7 @@ class BinderctlApp(App[int]):
         except BinderctlError:
             return  # no config file (yet): the header keeps what binderctl asked for
         self.pod_headroom = config.federation.check.pod_headroom
-        self.call_from_thread(self.observed, verdict)
-
-    def observed(self, verdict: RotationVerdict | None) -> None:
-        self._update_header(observed=verdict)
-        self.model_changed({"rotation"})  # what needs attention may change with it
+        self.post_message(RotationObserved(verdict))
 
     def open_member(self, name: str) -> None:
         """Switch the console to the configured member ``name`` (the Federation screen)."""
@@ -266,7 +290,7 @@ class BinderctlApp(App[int]):
             return
         if member.name != self.member.name:
             self.set_member(member)
-            self.observed(None)
+            self._update_header(observed=None)
             self.connect()
             self.refresh_budget()
             self.refresh_rotation()
@@ -360,6 +384,64 @@ class BinderctlApp(App[int]):
     def _update_header(self, **fields: Any) -> None:
         self.header_state = replace(self.header_state, **fields)
 
+    # -- what screens and workers ask for (messages) -----------------------------------
+
+    @on(HeaderChanged)
+    def _header_changed(self, message: HeaderChanged) -> None:
+        self._update_header(**message.fields)
+
+    @on(ShowScreen)
+    def _show_screen(self, message: ShowScreen) -> None:
+        self.action_show(message.name, message.argument)
+
+    @on(RequestAction)
+    def _request_action(self, message: RequestAction) -> None:
+        self.perform(message.request)
+
+    @on(PickTarget)
+    def _pick_target(self, message: PickTarget) -> None:
+        self.action_act(message.action)
+
+    @on(ShowHelp)
+    def _show_help(self) -> None:
+        self.action_help()
+
+    @on(Quit)
+    def _quit(self) -> None:
+        self.exit(0)
+
+    @on(Confirm)
+    def _confirm(self, message: Confirm) -> None:
+        """Ask the operator; the worker that posted it waits for the answer."""
+        from binderctl.screens.confirm import ConfirmScreen
+
+        action, prepared = message.action, message.prepared
+        dialog = ConfirmScreen(
+            f"{action.name} {action.target}?", prepared.details, action.blast_radius
+        )
+        self.push_screen(dialog, lambda yes: message.answer.set_result(bool(yes)))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.report_error(message.error)
+
+    @on(RotationObserved)
+    def _rotation_observed(self, message: RotationObserved) -> None:
+        self._update_header(observed=message.verdict)
+        self.model_changed({"rotation"})  # what needs attention may change with it
+
+    @on(OpenMember)
+    def _open_member(self, message: OpenMember) -> None:
+        self.open_member(message.name)
+
+    @on(MemberChosen)
+    def _member_chosen(self, message: MemberChosen) -> None:
+        self.set_member(message.member)
+
+    @on(Provisioned)
+    def _provisioned(self, message: Provisioned) -> None:
+        self.provisioned(message.member)
+
     def _shown_screen(self) -> Screen | None:
         try:
             return self.screen
@@ -374,11 +456,29 @@ class BinderctlApp(App[int]):
 
     # -- navigation ---------------------------------------------------------------------
 
-    def action_show(self, name: str) -> None:
+    def action_show(self, name: str, argument: str | None = None) -> None:
+        """Show the screen ``name``, giving it ``argument`` (`:sessions norvig`)."""
         if keymap.screen_spec(name) is None:
             self.notify(f"no screen named {name!r}", severity="warning", markup=False)
             return
+        screen = self._shown_screen()
+        if self.current_mode == name and isinstance(screen, ConsoleScreen):
+            if argument:
+                screen.apply_argument(argument)
+            return
+        self._argument = (name, argument) if argument else None
         self.switch_mode(name)
+
+    def take_argument(self, screen: Screen) -> str | None:
+        """The argument ``screen`` was asked to show with (once)."""
+        if self._argument is None:
+            return None
+        name, argument = self._argument
+        spec = keymap.screen_spec(name)
+        if spec is None or type(screen).__name__ != spec.cls:
+            return None
+        self._argument = None
+        return argument
 
     def action_help(self) -> None:
         from binderctl.screens.help import HelpScreen
@@ -388,26 +488,19 @@ class BinderctlApp(App[int]):
     def action_command_line(self) -> None:
         from binderctl.screens.command_line import CommandLineScreen
 
-        self.push_screen(CommandLineScreen(), self.run_command_line)
+        self.push_screen(CommandLineScreen(), self._command)
 
-    def run_command_line(self, text: str | None) -> None:
-        from binderctl.screens.command_line import parse_command
-
-        if not text:
-            return
-        try:
-            command = parse_command(text)
-        except ValueError as exc:
-            self.notify(str(exc), title="Command", severity="warning", markup=False)
-            return
-        command.run(self)
+    def _command(self, command: Message | None) -> None:
+        """What the `:` line asked for: the message its key or screen would post."""
+        if command is not None:
+            self.post_message(command)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for spec in keymap.SCREENS:
             yield SystemCommand(
                 f"Screen: {spec.title}",
-                f"[{spec.key}] {spec.help}",
+                _palette_help(spec.key, spec.help),
                 lambda name=spec.name: self.action_show(name),
             )
         from binderctl.screens import drills
@@ -415,125 +508,85 @@ class BinderctlApp(App[int]):
         yield from drills.system_commands(self)
         if self.readonly:
             return
-        for action in keymap.ACTIONS:
-            for target in action.targets or (None,):
+        for action in catalogue.ACTIONS:
+            if action.selection:
+                continue  # it acts on a screen's rows
+            for target in action.choices or (None,):
                 title = f"{action.title} {target}" if target else action.title
                 yield SystemCommand(
                     f"Action: {title}",
-                    f"[{action.key}] {action.help}",
-                    lambda name=action.name, target=target: self.request_action(name, target),
+                    _palette_help(catalogue.hint(action.name, target), action.help),
+                    lambda name=action.name, target=target: self.perform(
+                        catalogue.request(name, [target] if target else [])
+                    ),
                 )
 
     # -- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "act" and self.readonly)
+        if action == "act":
+            return not self.readonly
+        if action == "refused":
+            return self.readonly
+        return True
 
     def action_act(self, name: str) -> None:
-        spec = keymap.action_spec(name)
-        if spec is None:
-            return
-        if not spec.targets:
-            self.request_action(name, None)
+        """An action's key: ask which target when it has several, then run it."""
+        action = catalogue.spec(name)
+        if not action.choices:
+            self.perform(catalogue.request(name))
             return
         from binderctl.screens.choose import ChooseScreen
 
-        self.push_screen(
-            ChooseScreen(f"{spec.title} which component?", spec.targets),
-            lambda target: target and self.request_action(name, target),
+        def chosen(target: str | None) -> None:
+            if target:
+                self.perform(catalogue.request(name, [target]))
+
+        self.push_screen(ChooseScreen(f"{action.title} which component?", action.choices), chosen)
+
+    def action_refused(self, name: str) -> None:
+        """An action's key in read-only mode: say so instead of doing nothing."""
+        action = catalogue.spec(name)
+        self.notify(
+            f"read-only mode: {action.title.lower()} ({action.key}) is refused; read-only "
+            "comes from --readonly or `readonly = true` in the config",
+            title=name,
+            severity="warning",
+            markup=False,
         )
 
-    def request_action(self, name: str, target: str | None, **params: Any) -> None:
-        """Run an action through the action runner (read-only refusal, confirm, audit)."""
-        self._run_actions(name, target, params)
-
-    def _actions(self, name: str, target: str | None, params: dict[str, Any]) -> list[Action]:
-        from binderctl.services.actions import Operations
-
-        ops = Operations(self.member, self.kube, check=self.check_settings())
-        if name == "kill":
-            pods = params.get("pods") or [target]
-            return [ops.kill_sessions(name=pod) for pod in pods]
-        builders: dict[str, Callable[[], Action]] = {
-            "drain": ops.drain,
-            "resume": ops.resume,
-            "restart": lambda: ops.restart(target or ""),
-            "delete-builds": ops.delete_builds,
-            "prune": ops.prune_images,
-            "reboot": ops.reboot,
-            "renew-certs": ops.renew_certs,
-        }
-        return [builders[name]()]
-
     @work(thread=True, group="actions")
-    def _run_actions(self, name: str, target: str | None, params: dict[str, Any]) -> None:
+    def perform(self, request: catalogue.Request) -> None:
+        """Run an action through the action runner (read-only refusal, confirm, audit)."""
         self.services_ready.wait()
-        from binderctl.services.actions import ActionRunner
+        from binderctl.services.actions import ActionRunner, Operations
 
-        answers: list[bool] = []
-
-        def confirm_once(action: Action, prepared: Prepared) -> bool:
-            if not answers:
-                answers.append(self.confirm(action, prepared, count))
-            return answers[0]
-
+        name = request.action
         try:
-            actions = self._actions(name, target, params)
-            count = len(actions)
+            ops = Operations(self.member, self.kube, check=self.check_settings())
+            action = catalogue.build(ops, request)
             runner = ActionRunner(
                 self.member,
                 readonly=self.readonly,
-                confirm=confirm_once,
-                progress=lambda line: self.call_from_thread(
-                    self.notify, line, title=name, markup=False
-                ),
+                confirm=lambda action, prepared: ask(self, action, prepared),
+                progress=lambda line: self.notify(line, title=name, markup=False),
             )
-            outcomes = [runner.run(action) for action in actions]
+            outcome = runner.run(action)
         except BinderctlError as exc:
-            self.call_from_thread(self.report_error, exc)
+            self.post_message(Failed(exc))
             return
-        self.call_from_thread(self.notify, "; ".join(outcomes), title=name, markup=False)
-        if name == "renew-certs":
-            self.call_from_thread(self.connect)  # the old client holds the old certificate
+        self.notify(outcome, title=name, markup=False)
+        if catalogue.spec(name).reconnects:
+            self.call_later(self.connect)  # the old client holds the old certificate
         elif self.cluster is not None:
             self.cluster.poll()  # show the quota and cordon now, not at the next poll
 
-    def confirm(self, action: Action, prepared: Prepared, count: int = 1) -> bool:
-        """Ask the operator (from a worker thread); False unless they say yes."""
-        from binderctl.screens.confirm import ConfirmScreen
-
-        question = f"{action.name} {action.target}?"
-        if count > 1:
-            question = f"{action.name}: {count} selected, starting with {action.target}?"
-        dialog = ConfirmScreen(question, prepared.details, action.blast_radius)
-        future: Future[bool] = Future()
-        self._confirmations.add(future)
-        try:
-            self.call_from_thread(self.push_screen, dialog, future.set_result)
-            return future.result()
-        finally:
-            self._confirmations.discard(future)
-
-    def log_stream(self, source: str) -> LogStream:
-        """A started, following log stream of a component or pod (from a worker)."""
-        from binderctl.services.kube import Kube
-        from binderctl.services.logs import LogOptions, LogStream, log_target
-
-        kube = self.kube or Kube(self.member)
-        options = LogOptions(follow=True, tail=LOG_TAIL, timestamps=True)
-        return LogStream(kube, log_target(source), options).start()
-
-    def show_logs(self, source: str | None) -> None:
-        """Switch to the Logs screen, following ``source`` when given."""
-        from binderctl.screens.logs import LogsScreen
-
-        if isinstance(self.screen, LogsScreen):
-            if source:
-                self.screen.follow_source(source)
-            return
-        self.log_request = source
-        self.switch_mode("logs")
-
     def report_error(self, exc: BinderctlError) -> None:
-        severity = "warning" if exc.exit_code == 3 else "error"
+        severity: SeverityLevel = "warning" if exc.exit_code == 3 else "error"
         self.notify(str(exc), title="binderctl", severity=severity, markup=False, timeout=8)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_console(app: BinderctlApp) -> Console:
+        return app  # a type checker proves that the app offers what screens read

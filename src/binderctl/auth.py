@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from binderctl.errors import BinderctlError, ConfigError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 TOKEN_ENV = "HCLOUD_TOKEN"
 REGISTRY_PASSWORD_ENV = "BINDERCTL_REGISTRY_PASSWORD"
@@ -65,7 +69,7 @@ class NoKeyringError(BinderctlError):
     pass
 
 
-def _usable_keyring(credential: Credential):  # type: ignore[no-untyped-def]
+def _usable_keyring(credential: Credential) -> KeyringBackend:
     import keyring
     from keyring.backends import fail
 
@@ -75,7 +79,7 @@ def _usable_keyring(credential: Credential):  # type: ignore[no-untyped-def]
             "no system keyring is available on this machine",
             hint=f"set the {credential.what} in the {credential.env} environment variable instead",
         )
-    return keyring
+    return backend
 
 
 def lookup(credential: Credential, member: str) -> Secret:

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from binderctl import __version__
 from binderctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, BinderctlError, UsageError
@@ -42,7 +43,7 @@ With no command, binderctl opens the console for the configured member.
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         from binderctl.formatting import inert
 
         self.print_usage(sys.stderr)
@@ -149,7 +150,7 @@ class _ScanError(Exception):
 
 
 class _Scan(_Parser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _ScanError(message)
 
 

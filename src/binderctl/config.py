@@ -376,7 +376,7 @@ def _member(path: Path, name: str, table: Any) -> MemberConfig:
     values: dict[str, Any] = {"name": name}
     for key, raw in table.items():
         try:
-            values[_RENAMED.get(key, key)] = _PARSERS[key](raw)
+            values[_RENAMED.get(key) or key] = _PARSERS[key](raw)
         except ValueError as exc:
             raise fail(key, str(exc)) from None
     values.setdefault("hub_host", f"hub.{values['binder_host']}")

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from binderctl.paths import app_dir, append_private
 
@@ -22,9 +23,9 @@ def console_log_path() -> Path:
     return app_dir("state") / "console.log"
 
 
-class _Counting(logging.StreamHandler):  # type: ignore[type-arg]
-    def __init__(self, stream: object) -> None:
-        super().__init__(stream)  # type: ignore[arg-type]
+class _Counting(logging.StreamHandler[TextIO]):
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -66,10 +67,10 @@ def _thread_exception(args: threading.ExceptHookArgs) -> None:
         return
     name = args.thread.name if args.thread is not None else "a thread"
     exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
-    log.error("uncaught exception in %s", name, exc_info=exc_info)  # type: ignore[arg-type]
+    log.error("uncaught exception in %s", name, exc_info=exc_info)  # type: ignore[arg-type]  # exc_value may be None
 
 
 def _unraisable(report: sys.UnraisableHookArgs) -> None:
     exc_info = (report.exc_type, report.exc_value, report.exc_traceback)
     what = report.err_msg or "Exception ignored in"
-    log.warning("%s: %r", what, report.object, exc_info=exc_info)  # type: ignore[arg-type]
+    log.warning("%s: %r", what, report.object, exc_info=exc_info)  # type: ignore[arg-type]  # exc_value may be None

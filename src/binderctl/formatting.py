@@ -1,4 +1,6 @@
-"""Human-readable figures for terminals: ages like ``3m``, sizes like ``1.2Gi``."""
+"""How binderctl shows things, the same in the CLI and the console: ages like ``3m``,
+sizes like ``1.2Gi``, CPU like ``0.25 cores``, repositories like ``org/repo``; and
+untrusted text made safe to print (``inert``) and laid out in columns (``table``)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,34 @@ def size(num_bytes: float | None) -> str:
             return f"{value:.0f}{unit}" if unit == "" or value >= 100 else f"{value:.1f}{unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def cores(value: float | None) -> str:
+    """A CPU figure in cores, to two significant digits and never finer than a
+    millicore: ``0.004``, ``0.028``, ``0.25``, ``1.5``, ``12``."""
+    if value is None:
+        return "-"
+    if value >= 10:
+        return f"{value:.0f}"
+    if value >= 0.01:
+        return f"{value:.2g}"
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def cpu(value: float | None) -> str:
+    """CPU with its unit (``0.25 cores``), so that it never reads as minutes (``250m``)."""
+    if value is None:
+        return "-"
+    shown = cores(value)
+    return f"{shown} core" if shown == "1" else f"{shown} cores"
+
+
+def repo_label(url: str) -> str:
+    """A repository as people say it: ``org/repo`` for GitHub, ``host/path`` otherwise."""
+    label = url.strip()
+    for prefix in ("https://", "http://", "git://", "www.", "github.com/"):
+        label = label.removeprefix(prefix)
+    return label.rstrip("/").removesuffix(".git") or url
 
 
 def cells(text: str) -> int:

@@ -6,13 +6,15 @@ wrong and what is allowed. The config loader and the CLI share them.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 # ASCII digits only: str.isdigit and \d also take superscripts and other scripts' digits,
 # which int() rejects or nobody means. Numbers are bounded before int(), whose own error for
@@ -24,12 +26,25 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DURATION_SECONDS = 366 * 86400
 MAX_DURATION_CHARS = 40
 MAX_QUOTA = 100_000
+T = TypeVar("T")
 
 
 def _shown(text: str, limit: int = 40) -> str:
     """A short, inert rendering of user input for error messages."""
     shown = text if len(text) <= limit else text[:limit] + "..."
     return repr(shown)
+
+
+def argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """``parse`` as an argparse type: its message is what argparse shows (exit code 2)."""
+
+    def parsed(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parsed
 
 
 def parse_duration(text: str) -> int:
@@ -100,11 +115,13 @@ def covers_world(cidrs: Iterable[str]) -> bool:
     """Whether the networks together admit every IPv4 or every IPv6 address:
     ``0.0.0.0/0`` or ``::/0``, or pieces that add up to one (``0.0.0.0/1`` + ``128.0.0.0/1``)."""
     networks = [ipaddress.ip_network(c) for c in cidrs]
-    return any(
-        merged.prefixlen == 0
-        for version in (4, 6)
-        for merged in ipaddress.collapse_addresses(n for n in networks if n.version == version)
-    )
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    merged: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
+        *ipaddress.collapse_addresses(v4),
+        *ipaddress.collapse_addresses(v6),
+    ]
+    return any(network.prefixlen == 0 for network in merged)
 
 
 def parse_quota(text: str | int | None) -> int | None:

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from price_list import PRICING, TIB, pricing_document
 
 from binderctl.services.budget import (
     Bill,
@@ -28,6 +27,7 @@ from binderctl.services.budget import (
     warning_level,
     with_vat,
 )
+from tests.budget.price_list import PRICING, TIB, pricing_document
 
 CCX63_HOURLY = Decimal("0.4623")
 CCX63_MONTHLY = Decimal("288.49")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +24,7 @@ from binderctl.services.budget_report import budget_report, month_to_date_summar
 from binderctl.services.hetzner import HetznerService
 from binderctl.services.pricing import cache_path, load_prices
 from binderctl.services.session_history import record_sample
+from tests.kit.cli import run_cli
 
 TIB = 2**40
 CREATED = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -143,19 +141,9 @@ def test_without_a_server_nothing_is_billed(world: DemoWorld, member: MemberConf
     assert any("nothing billed" in note for note in report.notes)
 
 
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "binderctl", "budget", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=60,
-    )
-
-
 def test_cli_budget_json(world: DemoWorld, member: MemberConfig) -> None:
     create_server(world, member)
-    done = run_cli(world.env, "-o", "json")
+    done = run_cli(world, "budget", "-o", "json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["currency"] == "EUR"
@@ -168,7 +156,7 @@ def test_cli_budget_json(world: DemoWorld, member: MemberConfig) -> None:
     assert document["level"] == document["levels"]["projected_month"] == "warn"
     assert document["servers"][0]["server_type"] == "ccx63"
     assert any(row["current"] and row["name"] == "ccx63" for row in document["what_if"])
-    text = run_cli(world.env)
+    text = run_cli(world, "budget")
     assert text.returncode == 0, text.stderr
     assert re.search(r"projected month +288\.99 / 343\.90 +warn \(96% of cap\)", text.stdout)
     assert "server binderctl-demo (ccx63 in nbg1) since 2026-11-03 09:30 UTC" in text.stdout
@@ -176,12 +164,12 @@ def test_cli_budget_json(world: DemoWorld, member: MemberConfig) -> None:
 
 def test_cli_budget_exit_codes(world: DemoWorld, tmp_path: Path) -> None:
     world.hetzner.stop()
-    failed = run_cli(world.env, "-o", "json")
+    failed = run_cli(world, "budget", "-o", "json")
     assert failed.returncode == 1
     assert failed.stdout == ""
     assert "cannot get Hetzner's prices" in failed.stderr
     assert "Traceback" not in failed.stderr
-    missing = run_cli({**world.env, "BINDERCTL_CONFIG": str(tmp_path / "missing.toml")})
+    missing = run_cli(world, "budget", env={"BINDERCTL_CONFIG": str(tmp_path / "missing.toml")})
     assert missing.returncode == 2
     assert "no configuration file" in missing.stderr
 

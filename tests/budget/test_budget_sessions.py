@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from price_list import MEMBER, PRICING
 
 from binderctl.services.budget import (
     NO_SESSIONS,
@@ -29,6 +28,7 @@ from binderctl.services.session_history import (
     record_sample,
     summarize,
 )
+from tests.budget.price_list import MEMBER, PRICING
 
 HOUR = 3600
 T0 = int(datetime(2026, 11, 10, 9, tzinfo=UTC).timestamp())  # on an hour boundary

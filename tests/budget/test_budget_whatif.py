@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from price_list import MEMBER, PRICING, pricing_document
 
 from binderctl.config import DEFAULT_COMPARISONS
 from binderctl.parsing import parse_size
@@ -24,6 +23,7 @@ from binderctl.services.budget import (
 from binderctl.services.budget_report import build_report
 from binderctl.services.budget_whatif import CONFIGURED, HETZNER_PRICE, LIST_PRICE, what_if
 from binderctl.services.pricing import PriceList
+from tests.budget.price_list import MEMBER, PRICING, pricing_document
 
 SESSION = 450 * 10**6
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

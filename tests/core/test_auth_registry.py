@@ -8,7 +8,6 @@ import json
 import os
 import pty
 import select
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,65 +17,52 @@ import pytest
 from binderctl import auth
 from binderctl.config import parse_config, reads_values_secrets
 from binderctl.errors import ConfigError
+from tests.kit.cli import cli_env, run_cli
 
 PASSWORD = "reg-pw-RECOGNISABLE-0451"
-
-
-def run(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "binderctl", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
     env = {
-        "BINDERCTL_HOME": str(tmp_path / "home"),
-        "BINDERCTL_CONFIG": str(tmp_path / "cfg" / "config.toml"),
-        "HCLOUD_TOKEN": "",
+        **cli_env(tmp_path / "home", tmp_path / "cfg" / "config.toml"),
         auth.REGISTRY_PASSWORD_ENV: "",
         "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
         "XDG_DATA_HOME": str(tmp_path / "keyring"),
     }
-    assert run("config", "init", "--name", "alpha", env=env).returncode == 0
+    assert run_cli(env, "config", "init", "--name", "alpha").returncode == 0
     return env
 
 
 def test_login_status_logout(home: dict[str, str]) -> None:
-    login = run("auth", "login", "--registry", env=home, stdin=PASSWORD + "\n")
+    login = run_cli(home, "auth", "login", "--registry", stdin=PASSWORD + "\n")
     assert login.returncode == 0, login.stderr
     assert "stored the container registry password for 'alpha'" in login.stderr
     assert "has no registry_url" in login.stderr  # the template's member uses the in-cluster one
-    status = run("auth", "status", "--registry", env=home)
+    status = run_cli(home, "auth", "status", "--registry")
     assert status.returncode == 0
     assert status.stdout == (
         "alpha: container registry password from system keyring (service 'binderctl')\n"
     )
-    document = json.loads(run("auth", "status", "--registry", "-o", "json", env=home).stdout)
+    document = json.loads(run_cli(home, "auth", "status", "--registry", "-o", "json").stdout)
     assert document == {
         "member": "alpha",
         "registry_password": True,
         "source": "system keyring (service 'binderctl')",
     }
-    token = run("auth", "status", env=home)  # the Hetzner token is another entry
+    token = run_cli(home, "auth", "status")  # the Hetzner token is another entry
     assert token.returncode == 1
     assert "no Hetzner API token" in token.stdout
-    logout = run("auth", "logout", "--registry", env=home)
+    logout = run_cli(home, "auth", "logout", "--registry")
     assert logout.returncode == 0
     assert "removed the container registry password for 'alpha'" in logout.stderr
-    gone = run("auth", "status", "--registry", env=home)
+    gone = run_cli(home, "auth", "status", "--registry")
     assert gone.returncode == 1
     assert gone.stdout == (
         "alpha: no container registry password; run `binderctl auth login --registry "
         f"--member alpha` or set {auth.REGISTRY_PASSWORD_ENV}\n"
     )
-    again = run("auth", "logout", "--registry", env=home)
+    again = run_cli(home, "auth", "logout", "--registry")
     assert "no container registry password for 'alpha' was stored" in again.stderr
     for done in (login, status, token, logout, gone, again):
         assert PASSWORD not in done.stdout + done.stderr
@@ -116,15 +102,15 @@ def test_login_on_a_terminal_does_not_echo(home: dict[str, str]) -> None:
     assert b"container registry password for member 'alpha'" in prompt
     assert b"stored the container registry password" in rest
     assert PASSWORD.encode() not in prompt + rest
-    assert run("auth", "status", "--registry", env=home).returncode == 0
+    assert run_cli(home, "auth", "status", "--registry").returncode == 0
 
 
 def test_environment_wins_and_is_named(home: dict[str, str]) -> None:
     # a password in the keyring too, so that the variable has something to win over
-    stored = run("auth", "login", "--registry", env=home, stdin="reg-pw-in-the-keyring\n")
+    stored = run_cli(home, "auth", "login", "--registry", stdin="reg-pw-in-the-keyring\n")
     assert stored.returncode == 0, stored.stderr
     env = {**home, auth.REGISTRY_PASSWORD_ENV: PASSWORD}
-    status = run("auth", "status", "--registry", env=env)
+    status = run_cli(env, "auth", "status", "--registry")
     assert status.returncode == 0
     assert auth.REGISTRY_PASSWORD_ENV in status.stdout
     assert "keyring" not in status.stdout
@@ -132,15 +118,15 @@ def test_environment_wins_and_is_named(home: dict[str, str]) -> None:
 
 
 def test_empty_input_is_a_usage_error(home: dict[str, str]) -> None:
-    login = run("auth", "login", "--registry", env=home, stdin="\n")
+    login = run_cli(home, "auth", "login", "--registry", stdin="\n")
     assert login.returncode == 2
     assert "no container registry password given" in login.stderr
-    assert run("auth", "status", "--registry", env=home).returncode == 1
+    assert run_cli(home, "auth", "status", "--registry").returncode == 1
 
 
 def test_without_a_keyring_points_to_the_variable(home: dict[str, str]) -> None:
     env = {**home, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    login = run("auth", "login", "--registry", env=env, stdin=PASSWORD + "\n")
+    login = run_cli(env, "auth", "login", "--registry", stdin=PASSWORD + "\n")
     assert login.returncode == 1
     assert "no system keyring" in login.stderr
     assert f"container registry password in the {auth.REGISTRY_PASSWORD_ENV}" in login.stderr

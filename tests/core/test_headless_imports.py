@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from binderctl.demo.world import DemoWorld
+from tests.kit.cli import cli_env
 
 HEAVY = ("kubernetes", "textual")
 # binderctl's entry point run as the console script does; then which heavy packages came in
@@ -43,11 +44,7 @@ def imported(env: dict[str, str], *args: str) -> dict[str, object]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
-    env = {
-        "BINDERCTL_HOME": str(tmp_path / "home"),
-        "BINDERCTL_CONFIG": str(tmp_path / "cfg" / "config.toml"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+    env = cli_env(tmp_path / "home", tmp_path / "cfg" / "config.toml")
     assert imported(env, "config", "init", "--name", "hetzner")["code"] in (0, None)
     return env
 

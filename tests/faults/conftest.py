@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultworld import OPTIONS, freeze, member_of
 
 from binderctl.demo.world import DemoWorld
 from binderctl.services.cluster import ClusterModel
+from tests.faults.faultworld import OPTIONS, freeze
+from tests.kit.worlds import member_of
 
 
 @pytest.fixture

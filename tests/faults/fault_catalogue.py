@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from faultworld import on_loop
-
 from binderctl.demo.hetzner.events import ServerEvent, ServerInfo
 from binderctl.demo.hetzner.faults import ScriptedFailure
 from binderctl.demo.kube.server import Drop, KubeAPIServer
 from binderctl.demo.node.machine import SimulatedNode
 from binderctl.demo.world import DemoWorld
+from tests.kit.worlds import on_loop
 
 # The calls the pipeline makes to the Hetzner API (path below /v1, as a regex).
 CALLS: tuple[tuple[str, str], ...] = (

@@ -16,16 +16,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fault_catalogue import draw
-from fault_checks import Findings, inspect_member
-from faultworld import OPTIONS, run_cli
-
 from binderctl.auth import hetzner_token
 from binderctl.config import load_config
 from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.errors import BinderctlError
 from binderctl.services.hetzner import HetznerService
 from binderctl.services.provision import provision
+from tests.faults.fault_catalogue import draw
+from tests.faults.fault_checks import Findings, inspect_member
+from tests.faults.faultworld import OPTIONS
+from tests.kit.cli import run_cli
 
 Via = Literal["cli", "in-process"]
 CLIENT_TIMEOUT = (2.0, 1.0)  # in-process: (connect, read) seconds, so held answers time out

@@ -8,16 +8,6 @@ from __future__ import annotations
 import signal
 
 import pytest
-from faultworld import (
-    cordoned,
-    member_of,
-    on_loop,
-    popen_cli,
-    quota,
-    record_quota_writes,
-    run_cli,
-    wait_for,
-)
 
 from binderctl.demo.member import charts as demo_charts
 from binderctl.demo.world import MEMBER, DemoWorld
@@ -26,6 +16,10 @@ from binderctl.services import audit, quota_change
 from binderctl.services.binderhub import fetch_health, set_launch_quota
 from binderctl.services.kube import Kube, node_address
 from binderctl.services.rotation import read_drain_record
+from tests.faults.faultworld import cordoned, quota, record_quota_writes
+from tests.kit.cli import run_cli, start_cli
+from tests.kit.waiting import wait_for
+from tests.kit.worlds import member_of, on_loop
 
 QUOTA_PATCH = "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts/binderhub"
 RECORDED = 77  # the quota before the drain: not the configured one, so resume must read it
@@ -80,7 +74,7 @@ def drain_stopped_while_waiting(world: DemoWorld, how: signal.Signals) -> int:
         faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE)
 
     on_loop(world, lose_the_job_image)
-    process = popen_cli(world, "drain", "--yes")
+    process = start_cli(world, "drain", "--yes")
     try:
         wait_for(lambda: quota(world) == 0, 60, "the drain set the quota")
         process.send_signal(how)

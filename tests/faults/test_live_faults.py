@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from faultworld import member_of, on_loop, wait_for
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj, Store
@@ -17,6 +16,8 @@ from binderctl.models import Change, ConnectionState
 from binderctl.services.cluster import ClusterModel, ClusterState, collect
 from binderctl.services.kube import Kube
 from binderctl.services.watch import BACKOFF_MAX
+from tests.kit.waiting import wait_for
+from tests.kit.worlds import member_of, on_loop
 
 # A dropped watch is re-listed at once; a failing one waits at most one backoff first.
 CONVERGE_WITHIN = BACKOFF_MAX + 5.0

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hcloud
 import pytest
-from fault_checks import SELECTOR
 
 from binderctl.config import load_config
 from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.services.hetzner import HetznerService
 from binderctl.services.provision import STEPS, provision
+from tests.faults.fault_checks import SELECTOR
 
 HETZNER_STEPS = [s for s in STEPS if s.name in ("check", "ssh-key", "firewall", "primary-ip")]
 SERVER_STEP = [s for s in STEPS if s.name == "server"]

@@ -7,12 +7,13 @@ import random
 
 import hcloud
 import pytest
-from fault_catalogue import HTTP_KINDS, KUBE_KINDS, OTHER_KINDS, draw
-from fault_checks import inspect_member
-from fault_runs import CLIENT_TIMEOUT, Tally, Via, provision_run
-from faultworld import OPTIONS, member_of
 
 from binderctl.demo.world import DemoWorld
+from tests.faults.fault_catalogue import HTTP_KINDS, KUBE_KINDS, OTHER_KINDS, draw
+from tests.faults.fault_checks import inspect_member
+from tests.faults.fault_runs import CLIENT_TIMEOUT, Tally, Via, provision_run
+from tests.faults.faultworld import OPTIONS
+from tests.kit.worlds import member_of
 
 
 def covering_seeds(client_timeout: float | None) -> list[int]:

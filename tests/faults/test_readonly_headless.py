@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tomli_w
-from faultworld import on_loop, run_cli
 
 from binderctl.cli import build_parser
 from binderctl.demo.kube import types
@@ -21,6 +20,8 @@ from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.errors import EXIT_REFUSED
 from binderctl.paths import CONFIG_ENV
 from binderctl.services import audit
+from tests.kit.cli import run_cli
+from tests.kit.worlds import on_loop
 
 # one command line per action command (the parser's, walked below, must all be named)
 ACTIONS: dict[str, list[str]] = {
@@ -28,12 +29,17 @@ ACTIONS: dict[str, list[str]] = {
     "resume": ["resume"],
     "restart": ["restart", "proxy"],
     "kill-session": ["kill-session", "--older-than", "1s"],
+    "delete-build": ["delete-build", "build-nothing"],
     "delete-builds": ["delete-builds"],
     "prune-images": ["prune-images"],
     "reboot": ["reboot", "--hard"],
     "renew-certs": ["renew-certs"],
     "teardown": ["teardown"],
     "node forget-host-key": ["node", "forget-host-key"],
+    # the catalogue's aliases
+    "kill": ["kill", "jupyter-nobody"],
+    "prune": ["prune"],
+    "restart-dind": ["restart-dind"],
 }
 # commands that read, or manage binderctl's own config and keyring entry, or break the
 # demo world on purpose (drills, through its control endpoint): not actions on a member

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from faultworld import OPTIONS, member_of, run_cli, wait_for
 
 from binderctl.auth import TOKEN_ENV, hetzner_token
 from binderctl.config import load_config
@@ -29,6 +28,10 @@ from binderctl.services.cluster import ClusterModel
 from binderctl.services.hetzner import HetznerService
 from binderctl.services.kube import Kube
 from binderctl.services.node import Node
+from tests.faults.faultworld import OPTIONS
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
+from tests.kit.worlds import member_of
 
 HAVE_AGENT = all(shutil.which(tool) for tool in ("ssh-agent", "ssh-add", "ssh-keygen"))
 # the whole flow, as an operator would run it (each must exit 0): steps run in order,

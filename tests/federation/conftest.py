@@ -7,15 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from binderctl.demo.world import DemoWorld
-
-SPEED = 20.0  # the member's simulated time; the redirector's check settings scale with it
+from tests.kit.worlds import QUICK
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
-    """A member provisioned through the real pipeline, with the emulated federation."""
+    """A member provisioned through the real pipeline, with the emulated federation (whose
+    redirector's check settings scale with the member's simulated time)."""
     folder = tmp_path_factory.mktemp("federation") / "demo"
-    with DemoWorld(folder, action_seconds=0.2, backoff=0.01, speed=SPEED,
-                   launches_per_minute=0.0) as world:  # fmt: skip
+    with DemoWorld(folder, **QUICK, launches_per_minute=0.0) as world:
         world.provision()
         yield world

@@ -4,14 +4,9 @@ on its own port, driven through real HTTP (httpx) and read through the redirecto
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -21,9 +16,9 @@ from binderctl.demo.federation.redirector import Redirector
 from binderctl.demo.federation.world import prime_versions
 from binderctl.demo.runtime import LoopThread
 from binderctl.federation_config import CheckSettings
+from tests.kit.waiting import wait_for
 
 SPEED = 30.0  # period 0.5 s, failed_period 3 s, retry pause 1/30 s
-BINDERCTL = Path(sys.executable).parent / "binderctl"
 T = TypeVar("T")
 
 
@@ -50,19 +45,8 @@ class Fed:
         answer = httpx.get(f"{self.redirector.url}/active_hosts", timeout=5).json()
         return set(answer["active_hosts"])
 
-    def on_loop(self, func: Callable[[], T]) -> T:
-        async def call() -> T:
-            return func()
-
-        return self.runtime.run(call())
-
     def until(self, check: Callable[[], T], seconds: float = 20.0) -> T:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if result := check():
-                return result
-            time.sleep(0.05)
-        raise AssertionError(f"not within {seconds}s: {self.hosts()}")
+        return wait_for(check, seconds, what=self.hosts)
 
 
 @contextmanager
@@ -94,22 +78,3 @@ def federation(
 
         runtime.run(stop())
         runtime.stop()
-
-
-def run_cli(world: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    """``binderctl ARGS`` as a subprocess against a demo world."""
-    env = {**os.environ, **world.env}
-    env.pop("SSH_AUTH_SOCK", None)
-    return subprocess.run(
-        [str(BINDERCTL), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-        text=True, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def wait(check: Callable[[], T], seconds: float = 30.0, what: str = "") -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not within {seconds}s: {what}")

@@ -11,9 +11,10 @@ import time
 from typing import Any
 
 import httpx
-from fedkit import run_cli, wait
 
 from binderctl.demo.world import MEMBER, DemoWorld
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
 
 
 def redirector_says(world: DemoWorld) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def cli_json(world: DemoWorld, *args: str) -> dict[str, Any]:
 
 
 def test_drain_is_done_when_the_redirector_has_dropped_the_member(world: DemoWorld) -> None:
-    wait(lambda: redirector_says(world)["in_rotation"], what="the member in rotation")
+    wait_for(lambda: redirector_says(world)["in_rotation"], what="the member in rotation")
     drained = run_cli(world, "drain", "--yes")
     assert drained.returncode == 0, drained.stderr
     assert "federation redirector's next check" in drained.stderr
@@ -51,13 +52,13 @@ def test_drain_is_done_when_the_redirector_has_dropped_the_member(world: DemoWor
     back_at = time.monotonic()
     assert redirector_says(world)["in_rotation"] is False  # not before its re-check
     failed_period = seen["settings"]["failed_period"]
-    wait(lambda: redirector_says(world)["in_rotation"], what="the member back in rotation")
+    wait_for(lambda: redirector_says(world)["in_rotation"], what="the member back in rotation")
     dropped_for = time.monotonic() - back_at
     assert dropped_for <= failed_period + 5, dropped_for
     # binderctl cannot read the redirector's clock: it says in rotation once its own bound
     # on failed_period has passed
-    wait(
+    wait_for(
         lambda: cli_json(world, "status")["rotation"]["observed"]["in_rotation"],
-        seconds=failed_period + 10,
+        timeout=failed_period + 10,
         what="status: in rotation",
     )

@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 import yaml
-from fedkit import run_cli, wait
 from kubernetes import client, config
 
 from binderctl.demo.federation.world import OTHER, PRIME, RETIRED, prime_versions
 from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, MEMBER, DemoWorld
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
 
 
 def federation_json(world: DemoWorld, *args: str) -> tuple[int, dict[str, Any]]:
@@ -46,7 +47,7 @@ def test_lists_the_prime_the_member_and_others(world: DemoWorld) -> None:
     }  # fmt: skip
     assert (hosts[RETIRED]["in_rotation"], hosts[RETIRED]["reason"]) == (False, "weight")
     # the emulated redirector agrees
-    wait(lambda: redirector_view(world)[MEMBER]["in_rotation"], what="member in rotation")
+    wait_for(lambda: redirector_view(world)[MEMBER]["in_rotation"], what="member in rotation")
     text = run_cli(world, "federation")
     assert text.returncode == 0 and text.stdout.splitlines()[0].split()[:4] == [
         "HOST", "ROLE", "WEIGHT", "ROTATION",
@@ -128,7 +129,7 @@ def test_status_names_versions_that_differ_from_the_prime(world: DemoWorld) -> N
         assert document["rotation"]["quota"] == 100  # what binderctl asked for is kept
         text = run_cli(world, "status").stdout
         assert "redirector  OUT OF ROTATION: versions differ from the prime" in text
-        wait(lambda: redirector_view(world)[MEMBER]["reason"] == "versions", what="versions")
+        wait_for(lambda: redirector_view(world)[MEMBER]["reason"] == "versions", what="versions")
         # provisioning again takes the prime's new build_image
         again = run_cli(world, "--provision", "--yes", "-o", "json")
         assert again.returncode == 0, again.stderr
@@ -157,18 +158,18 @@ def test_status_quota_headroom_then_failed_period(world: DemoWorld) -> None:
             document = json.loads(run_cli(world, "status", "-o", "json").stdout)
             return document["rotation"]["observed"]
 
-        out = wait(lambda: (o := observed())["reason"] in ("quota headroom", "check") and o,
+        out = wait_for(lambda: (o := observed())["reason"] in ("quota headroom", "check") and o,
                    what="out on the quota")  # fmt: skip
         assert out["in_rotation"] is False and "quota 0" in out["detail"]
-        wait(lambda: not redirector_view(world)[MEMBER]["in_rotation"], what="redirector drops")
+        wait_for(lambda: not redirector_view(world)[MEMBER]["in_rotation"], what="redirector drops")
     finally:
         with world.environment(), Kube(member) as kube:
             set_launch_quota(kube, 100)
     # our checks pass again at once, but the redirector re-checks only after failed_period
-    waiting = wait(lambda: (o := observed())["reason"] == "failed_period" and o, what="waiting")
+    waiting = wait_for(lambda: (o := observed())["reason"] == "failed_period" and o, what="waiting")
     assert waiting["in_rotation"] is False and "back by" in waiting["detail"]
-    wait(lambda: observed()["in_rotation"] is True, seconds=60, what="back in rotation")
-    wait(lambda: redirector_view(world)[MEMBER]["in_rotation"], what="redirector takes it back")
+    wait_for(lambda: observed()["in_rotation"] is True, timeout=60, what="back in rotation")
+    wait_for(lambda: redirector_view(world)[MEMBER]["in_rotation"], what="redirector takes it back")
 
 
 def test_provisioning_warns_when_the_config_overrides_the_primes_versions(

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fedkit import SPEED, entry, federation
 
 from binderctl.demo.federation.redirector import Redirector
 from binderctl.demo.federation.world import changed_versions, prime_versions
 from binderctl.federation_config import CheckSettings
+from tests.federation.fedkit import SPEED, entry, federation
 
 SETTINGS = CheckSettings().scaled(SPEED)
 
@@ -55,7 +55,7 @@ def test_drops_a_member_on_quota_headroom() -> None:
     with federation() as fed:
         fed.until(lambda: "member" in fed.active() and fed.hosts()["member"]["checks"] >= 1)
         # total_pods 90 + pod_headroom 10 >= quota 100, though the Pod quota check is ok
-        fed.on_loop(lambda: setattr(fed.member, "user_pods", 88))
+        fed.runtime.on_loop(lambda: setattr(fed.member, "user_pods", 88))
         out = fed.until(lambda: (h := fed.hosts()["member"])["reason"] and h)
         assert out["reason"] == "Pod quota"
         assert "approaching pod quota: 90/100" in out["message"]
@@ -64,7 +64,7 @@ def test_drops_a_member_on_quota_headroom() -> None:
 
 def test_one_pod_less_keeps_it_in() -> None:
     with federation() as fed:
-        fed.on_loop(lambda: setattr(fed.member, "user_pods", 87))  # 89 + 10 < 100
+        fed.runtime.on_loop(lambda: setattr(fed.member, "user_pods", 87))  # 89 + 10 < 100
         fed.until(lambda: fed.hosts()["member"]["checks"] >= 3)
         assert "member" in fed.active() and fed.hosts()["member"]["reason"] == ""
 
@@ -73,7 +73,7 @@ def test_drops_a_member_whose_versions_differ_from_the_prime() -> None:
     with federation() as fed:
         fed.until(lambda: fed.hosts()["prime"]["checks"] >= 1)
         bumped = changed_versions(prime_versions(), {"build_image": "quay.io/x/r2d:new"})
-        fed.on_loop(lambda: setattr(fed.prime, "versions_doc", bumped))
+        fed.runtime.on_loop(lambda: setattr(fed.prime, "versions_doc", bumped))
         out = fed.until(lambda: (h := fed.hosts()["member"])["reason"] == "versions" and h)
         assert "different versions" in out["message"] and "quay.io/x/r2d:new" in out["message"]
         assert fed.active() == {"prime"}
@@ -84,7 +84,7 @@ def test_a_failing_check_drops_it_after_retries_as_unknown() -> None:
     the redirector retries and records reason "unknown" (not the check's name)."""
     with federation() as fed:
         fed.until(lambda: fed.hosts()["member"]["checks"] >= 1)
-        fed.on_loop(lambda: setattr(fed.member, "registry_ok", False))
+        fed.runtime.on_loop(lambda: setattr(fed.member, "registry_ok", False))
         out = fed.until(lambda: (h := fed.hosts()["member"])["reason"] and h)
         assert out["reason"] == "unknown" and "503" in out["message"]
         assert "member" not in fed.active()
@@ -93,9 +93,9 @@ def test_a_failing_check_drops_it_after_retries_as_unknown() -> None:
 def test_a_failed_host_is_checked_again_only_after_failed_period() -> None:
     with federation() as fed:
         fed.until(lambda: fed.hosts()["member"]["checks"] >= 1)
-        fed.on_loop(lambda: setattr(fed.member, "quota_value", 0))
+        fed.runtime.on_loop(lambda: setattr(fed.member, "quota_value", 0))
         fed.until(lambda: fed.hosts()["member"]["reason"] == "Pod quota")
-        fed.on_loop(lambda: setattr(fed.member, "quota_value", 100))
+        fed.runtime.on_loop(lambda: setattr(fed.member, "quota_value", 100))
         failed = fed.redirector.state["member"]
         failed_at = failed.last_checked
         assert failed_at is not None

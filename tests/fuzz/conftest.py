@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fuzzkit import FULL
+
+from tests.fuzz.fuzzkit import FULL
 
 HERE = Path(__file__).parent
 

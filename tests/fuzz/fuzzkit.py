@@ -1,33 +1,24 @@
-"""Shared pieces of the fuzz suite: example budgets, the in-process CLI, a sandbox.
+"""Shared pieces of the fuzz suite: example budgets, usage errors, a sandbox. The CLI
+runs in this process (``tests.kit.cli.run_main``).
 
 ``BINDERCTL_FUZZ=full`` raises every property's example count to the full-size run;
 the default (CI) budget keeps the whole suite under a minute.
-
-``run_cli`` calls ``binderctl.cli.main`` with stdout as a strict UTF-8 stream (like a
-terminal under an ``en_US.UTF-8`` locale: an unencodable character is an error, not
-garbage) and stderr as Python's own (``backslashreplace``), so a lone surrogate that
-reaches ``print`` fails the test instead of passing unnoticed through a StringIO.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import socket
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import tomli_w
 from hypothesis import HealthCheck, settings
 
-from binderctl.cli import main
 from binderctl.demo.kube.kubeconfig import write_kubeconfig
 from binderctl.demo.kube.tls import generate
-from binderctl.demo.world import patched_environ
 from binderctl.errors import EXIT_USAGE
+from tests.kit.cli import Result, cli_env
 
 FULL = os.environ.get("BINDERCTL_FUZZ") == "full"
 MEMBER = "fuzz"
@@ -42,35 +33,6 @@ def budget(ci: int, full: int = 2000) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def error_lines(self) -> list[str]:
-        """The lines that report an error (argparse's and ours both start so)."""
-        return [line for line in self.err.splitlines() if line.startswith("binderctl:")]
-
-
-def run_cli(argv: Sequence[str]) -> Result:
-    """``binderctl ARGV`` in this process; exceptions other than SystemExit propagate."""
-    out, err = io.BytesIO(), io.BytesIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", errors="strict", write_through=True)
-    stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", write_through=True)
-    saved_stdin, sys.stdin = sys.stdin, io.StringIO()  # no terminal: nothing is confirmed
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                code = main(list(argv))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.stdin = saved_stdin
-    return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
 
 def assert_usage_error(result: Result, *words: str) -> None:
@@ -100,12 +62,7 @@ class Sandbox:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "BINDERCTL_HOME": str(self.home),
-            "BINDERCTL_CONFIG": str(self.config_path),
-            "HCLOUD_TOKEN": "fuzz-token-not-a-secret",
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        }
+        return cli_env(self.home, self.config_path, token="fuzz-token-not-a-secret")
 
 
 def make_sandbox(root: Path) -> Sandbox:
@@ -121,6 +78,3 @@ def make_sandbox(root: Path) -> Sandbox:
     config_path.write_text(tomli_w.dumps({"members": {MEMBER: member}}))
     write_kubeconfig(home / "data" / MEMBER / "kubeconfig", generate(), f"https://127.0.0.1:{port}")
     return Sandbox(home, config_path)
-
-
-environment = patched_environ

@@ -10,13 +10,13 @@ surrogates (JSON ``\\udcff`` escapes); in logs they are raw bytes.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
+from binderctl.demo.cluster import KubeStack
 from binderctl.demo.kube import types
 from binderctl.demo.kube.memlogs import MemoryLogs
-from binderctl.demo.kube.store import Obj, Store
-from binderctl.demo.kube.thread import RunningServer, start_in_thread
+from binderctl.demo.kube.store import Obj
+from tests.kit.k3s import RunningStack, run_stack
 
 NAMESPACE = "binderhub"
 ESCAPES = "\x1b[2J\x1b[H\x1b[31mred\x1b[0m"
@@ -142,26 +142,17 @@ def hostile_objects() -> list[tuple[types.ResourceType, Obj]]:
     ]
 
 
-@dataclass
-class HostileCluster:
-    store: Store
-    logs: MemoryLogs
-    running: RunningServer
+def start(kubeconfig: Path) -> RunningStack[KubeStack]:
+    """Serve the hostile objects (and hostile lines in the hub's log) on 127.0.0.1, with
+    no control plane: nothing tidies them up."""
+    logs = MemoryLogs()
+    running = run_stack(KubeStack(logs, speed=None), kubeconfig)
 
-    def close(self) -> None:
-        self.running.stop()
-
-
-def start(kubeconfig: Path) -> HostileCluster:
-    """Serve the hostile objects (and hostile lines in the hub's log) on 127.0.0.1."""
-    store, logs = Store(), MemoryLogs()
-    running = start_in_thread(store, kubeconfig, logs=logs)
-
-    async def fill() -> None:
+    def fill() -> None:
         for rt, obj in hostile_objects():
-            store.create(rt, obj)
+            running.store.create(rt, obj)
         for line in LOG_LINES:
             logs.write(NAMESPACE, "hub-0", "hub", line)
 
-    running.loop.run(fill())
-    return HostileCluster(store, logs, running)
+    running.on_loop(fill)
+    return running

@@ -16,25 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fuzzkit import (
-    MEMBER,
-    Result,
-    Sandbox,
-    assert_usage_error,
-    budget,
-    environment,
-    make_sandbox,
-    run_cli,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from binderctl.cli import build_parser
 from binderctl.commands.arguments import duration
 from binderctl.config import load_config
+from binderctl.demo.world import patched_environ
 from binderctl.errors import EXIT_USAGE, UsageError
 from binderctl.parsing import parse_duration, parse_hostname, parse_member_name
 from binderctl.services.logs import log_target
+from tests.fuzz.fuzzkit import MEMBER, Sandbox, assert_usage_error, budget, make_sandbox
+from tests.kit.cli import Result, run_main
 
 # Values as a shell can pass them: anything but NUL. Lone surrogates are what Python
 # makes of bytes in argv that are not UTF-8.
@@ -49,7 +42,7 @@ counter = itertools.count()
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     box = make_sandbox(tmp_path_factory.mktemp("cli"))
-    with environment(box.env):
+    with patched_environ(box.env):
         yield box
 
 
@@ -98,7 +91,7 @@ def test_every_duration_option_is_fuzzed() -> None:
 @budget(ci=20)
 @given(value=ARG)
 def test_duration_options(sandbox: Sandbox, argv: list[str], option: str, value: str) -> None:
-    result = run_cli([*argv, f"{option}={value}"])
+    result = run_main([*argv, f"{option}={value}"])
     try:
         parse_duration(value)
     except ValueError:
@@ -128,7 +121,7 @@ def whole_number(text: str) -> int | None:
 def test_integer_options(
     sandbox: Sandbox, argv: list[str], option: str, low: int, high: int | None, value: str
 ) -> None:
-    result = run_cli([*argv, f"{option}={value}"])
+    result = run_main([*argv, f"{option}={value}"])
     number = whole_number(value)
     if number is None or not low <= number <= high:
         assert_usage_error(result, f"argument {option}")
@@ -144,7 +137,7 @@ def test_integer_options(
 )
 def test_config_init(sandbox: Sandbox, name: str, host: str) -> None:
     target = sandbox.home.parent / "init" / f"{next(counter)}.toml"
-    result = run_cli(["config", "init", f"--config={target}", f"--name={name}",
+    result = run_main(["config", "init", f"--config={target}", f"--name={name}",
                       f"--binder-host={host}"])  # fmt: skip
     try:
         parse_member_name(name)
@@ -161,7 +154,7 @@ def test_config_init(sandbox: Sandbox, name: str, host: str) -> None:
 @budget(ci=30)
 @given(member=st.one_of(ARG, st.just(MEMBER)))
 def test_member_option(sandbox: Sandbox, member: str) -> None:
-    result = run_cli(["sessions", f"--member={member}"])
+    result = run_main(["sessions", f"--member={member}"])
     if member == MEMBER:
         assert_proceeded(result)
     else:
@@ -171,7 +164,7 @@ def test_member_option(sandbox: Sandbox, member: str) -> None:
 @budget(ci=40)
 @given(target=ARG)
 def test_log_targets(sandbox: Sandbox, target: str) -> None:
-    result = run_cli(["logs", "--", target])
+    result = run_main(["logs", "--", target])
     try:
         log_target(target)
     except UsageError:
@@ -184,8 +177,8 @@ def test_log_targets(sandbox: Sandbox, target: str) -> None:
 @given(name=ARG, repo=ARG)
 def test_free_text_arguments_never_break(sandbox: Sandbox, name: str, repo: str) -> None:
     """Pod names and repo URLs are matched, not parsed: any value gets that far."""
-    assert_proceeded(run_cli(["kill-session", "--yes", "--", name]))
-    assert_proceeded(run_cli(["sessions", f"--repo={repo}"]))
+    assert_proceeded(run_main(["kill-session", "--yes", "--", name]))
+    assert_proceeded(run_main(["sessions", f"--repo={repo}"]))
 
 
 # -- config paths ------------------------------------------------------------------------
@@ -229,7 +222,7 @@ ODD = ["directory", "not utf-8", "binary", "under a file", "unknown user", "too 
 def test_odd_config_paths(sandbox: Sandbox, kind: str, command: list[str]) -> None:
     if kind == "unreadable" and os.geteuid() == 0:
         pytest.skip("root reads files whatever their mode")
-    result = run_cli([*command, f"--config={odd_path(sandbox.home.parent / 'odd', kind)}"])
+    result = run_main([*command, f"--config={odd_path(sandbox.home.parent / 'odd', kind)}"])
     if command == ["config", "init"] and kind in ("directory", "not utf-8", "binary", "unreadable"):
         assert_usage_error(result, "already exists")
     else:
@@ -241,7 +234,7 @@ def test_odd_config_paths(sandbox: Sandbox, kind: str, command: list[str]) -> No
                                                 ["config", "path"]]))  # fmt: skip
 def test_odd_unicode_config_paths(sandbox: Sandbox, name: str, command: list[str]) -> None:
     path = sandbox.home.parent / "missing" / name
-    result = run_cli([*command, "--config", str(path)])
+    result = run_main([*command, "--config", str(path)])
     if command == ["config", "path"]:
         assert result.code == 0 and result.out == f"{path}\n"
     else:
@@ -279,7 +272,7 @@ def headless(argv: list[str]) -> bool:
 @budget(ci=80)
 @given(argv=st.lists(st.one_of(st.sampled_from(WORDS), ARG), max_size=7).filter(headless))
 def test_any_argv(sandbox: Sandbox, argv: list[str]) -> None:
-    result = run_cli(argv)
+    result = run_main(argv)
     if result.code == EXIT_USAGE:
         assert_usage_error(result)
     else:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import tomli_w
-from fuzzkit import assert_usage_error, budget, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +17,8 @@ from binderctl import config
 from binderctl.config import Config, load_config, parse_config, render_template
 from binderctl.errors import EXIT_USAGE, ConfigError
 from binderctl.services.attention import world_open_ports
+from tests.fuzz.fuzzkit import assert_usage_error, budget
+from tests.kit.cli import run_main
 
 PATH = Path("/etc/binderctl/odd ☃ dir/config.toml")
 KEYS = sorted(config._PARSERS)  # every key a member table may have
@@ -197,5 +198,5 @@ def test_odd_files_are_one_clear_error(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as info:
             load_config(path)
         assert str(info.value).startswith(f"{path}: "), kind
-        result = run_cli(["--config", str(path), "config", "check"])
+        result = run_main(["--config", str(path), "config", "check"])
         assert_usage_error(result, str(path))

@@ -3,12 +3,12 @@ in terminal cells, and tables aligned however wide their characters are."""
 
 from __future__ import annotations
 
-from fuzzkit import budget
-from hostile import EVERYTHING, unsafe_characters
 from hypothesis import given
 from hypothesis import strategies as st
 
 from binderctl.formatting import cells, inert, table
+from tests.fuzz.fuzzkit import budget
+from tests.fuzz.hostile import EVERYTHING, unsafe_characters
 
 WIDE = st.sampled_from(["\u6f22", "\U0001f600", "e\u0301", "\u200d", "\uff21", "a", " "])
 TEXT = st.one_of(

@@ -14,20 +14,13 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from fuzzkit import MEMBER, Result, environment, make_sandbox, run_cli
-from hostile import (
-    ESCAPES,
-    EVERYTHING,
-    LONG,
-    MARKUP,
-    OSC8,
-    HostileCluster,
-    start,
-    unsafe_characters,
-)
 
 from binderctl.commands.logs_cmd import LINE_LIMIT
+from binderctl.demo.world import patched_environ
 from binderctl.formatting import cells
+from tests.fuzz.fuzzkit import MEMBER, make_sandbox
+from tests.fuzz.hostile import ESCAPES, EVERYTHING, LONG, MARKUP, OSC8, start, unsafe_characters
+from tests.kit.cli import Result, run_main
 
 WIDTH = 100
 
@@ -36,11 +29,11 @@ WIDTH = 100
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The sandbox's member pointed at a hostile cluster; yields the environment."""
     sandbox = make_sandbox(tmp_path_factory.mktemp("hostile"))
-    running: HostileCluster = start(sandbox.home / "data" / MEMBER / "kubeconfig")
+    running = start(sandbox.home / "data" / MEMBER / "kubeconfig")
     env = {**sandbox.env, "COLUMNS": str(WIDTH)}
-    with environment(env):
+    with patched_environ(env):
         yield env
-    running.close()
+    running.stop()
 
 
 def assert_inert(result: Result) -> None:
@@ -53,8 +46,8 @@ def assert_inert(result: Result) -> None:
 def test_tables_are_inert_and_fit_the_width(
     cluster: dict[str, str], command: str, width: int
 ) -> None:
-    with environment({"COLUMNS": str(width)}):
-        result = run_cli([command])
+    with patched_environ({"COLUMNS": str(width)}):
+        result = run_main([command])
     assert result.code == 0, result.err
     assert_inert(result)
     assert LONG[:200] not in result.out
@@ -64,15 +57,19 @@ def test_tables_are_inert_and_fit_the_width(
 
 
 def test_markup_is_shown_literally(cluster: dict[str, str]) -> None:
-    with environment({"COLUMNS": str(2 * WIDTH)}):
-        sessions, builds, events = run_cli(["sessions"]), run_cli(["builds"]), run_cli(["events"])
+    with patched_environ({"COLUMNS": str(2 * WIDTH)}):
+        sessions, builds, events = (
+            run_main(["sessions"]),
+            run_main(["builds"]),
+            run_main(["events"]),
+        )
     assert MARKUP in sessions.out
     assert MARKUP in builds.out
     assert MARKUP[:20] in events.out
 
 
 def test_status_is_inert(cluster: dict[str, str]) -> None:
-    result = run_cli(["status"])
+    result = run_main(["status"])
     assert result.code == 0, result.err
     assert_inert(result)
     assert LONG[:400] not in result.out
@@ -81,7 +78,7 @@ def test_status_is_inert(cluster: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("target", ["hub", "binderhub/hub-0"])
 def test_logs_are_inert(cluster: dict[str, str], target: str) -> None:
-    result = run_cli(["logs", target])
+    result = run_main(["logs", target])
     assert result.code == 0, result.err
     assert_inert(result)
     prefix = "[hub-0/hub] " if target == "hub" else ""  # a component's pods: each line says whose
@@ -94,7 +91,7 @@ def test_logs_are_inert(cluster: dict[str, str], target: str) -> None:
 
 
 def _json(argv: list[str]) -> object:
-    result = run_cli(["-o", "json", *argv])
+    result = run_main(["-o", "json", *argv])
     assert result.code == 0, result.err
     assert result.out.isascii()  # escapes and all non-ASCII as \\uXXXX
     if argv[0] == "logs":

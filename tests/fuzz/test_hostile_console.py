@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzkit import MEMBER, environment, make_sandbox
-from hostile import ESCAPES, LONG, MARKUP, HostileCluster, start, unsafe_characters
 from textual.pilot import Pilot
 
 from binderctl.app import BinderctlApp
 from binderctl.config import load_config
+from binderctl.demo.world import patched_environ
+from tests.fuzz.fuzzkit import MEMBER, make_sandbox
+from tests.fuzz.hostile import ESCAPES, LONG, MARKUP, start, unsafe_characters
 
 SIZE = (120, 40)
 
@@ -22,10 +23,10 @@ SIZE = (120, 40)
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[BinderctlApp]:
     sandbox = make_sandbox(tmp_path)
-    running: HostileCluster = start(sandbox.home / "data" / MEMBER / "kubeconfig")
-    with environment(sandbox.env):
+    running = start(sandbox.home / "data" / MEMBER / "kubeconfig")
+    with patched_environ(sandbox.env):
         yield BinderctlApp(load_config(sandbox.config_path).member(MEMBER))
-    running.close()
+    running.stop()
 
 
 def screen_text(app: BinderctlApp) -> str:
@@ -50,7 +51,7 @@ async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> Non
                             ("3", "build-long"), ("6", "FAKE ROW")):  # fmt: skip
             await pilot.press(key)
             seen[key] = await shown(pilot, lambda text, marker=marker: marker in text)
-        app.show_logs("hub")
+        app.action_show("logs", "hub")
         seen["logs"] = await shown(pilot, lambda text: MARKUP in text)
         for key, text in seen.items():
             assert unsafe_characters(text) == set(), key

@@ -10,11 +10,11 @@ import string
 from pathlib import Path
 
 import pytest
-from fuzzkit import budget
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from binderctl import parsing
+from tests.fuzz.fuzzkit import budget
 
 # Text that looks almost right is where parsers break: mix the parser's own alphabet
 # with digits from other scripts, whitespace, controls and everything else.

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import hcloud
 import pytest
-from hetzner_cli import BINDERCTL, RunCli
 
 from binderctl.config import MemberConfig, load_config
 from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.services.hetzner import HetznerService
+from tests.kit.cli import RunCli, run_cli
+from tests.kit.worlds import labelled as labelled_in
 
 
 @pytest.fixture
@@ -52,32 +52,10 @@ def service(in_world: DemoWorld, member: MemberConfig) -> HetznerService:
 @pytest.fixture
 def cli(world: DemoWorld) -> RunCli:
     """Run the real ``binderctl`` with the world's environment."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BINDERCTL), *args],
-            env={**os.environ, **world.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run
+    return partial(run_cli, world)
 
 
 @pytest.fixture
-def labelled(api: hcloud.Client) -> Callable[[], dict[str, list[str]]]:
+def labelled(world: DemoWorld) -> Callable[[], dict[str, list[str | None]]]:
     """Names of everything labelled for the demo member, by kind."""
-    selector = f"managed-by=binderctl,binderctl/member={MEMBER}"
-
-    def names() -> dict[str, list[str]]:
-        return {
-            "servers": [s.name for s in api.servers.get_all(label_selector=selector)],
-            "firewalls": [f.name for f in api.firewalls.get_all(label_selector=selector)],
-            "ssh_keys": [k.name for k in api.ssh_keys.get_all(label_selector=selector)],
-            "primary_ips": [i.name for i in api.primary_ips.get_all(label_selector=selector)],
-        }
-
-    return names
+    return partial(labelled_in, world)

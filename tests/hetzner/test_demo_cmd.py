@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from hetzner_cli import BINDERCTL
+from tests.kit.cli import BINDERCTL
 
 CLIENT = """
 import hcloud, os

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from openapi_schema import problems
 
 from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import DemoWorld
+from tests.hetzner.openapi_schema import problems
 
 
 class Checked:

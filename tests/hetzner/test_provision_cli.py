@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,21 +12,15 @@ import hcloud
 import pytest
 from hcloud.images import Image
 from hcloud.server_types import ServerType
-from hetzner_cli import BINDERCTL, RunCli
 
 from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_REFUSED, EXIT_USAGE
 from binderctl.services.provision import STEPS
+from tests.kit.cli import RunCli, run_on_terminal, start_cli
+from tests.kit.worlds import NOTHING, ONE_OF_EACH
 
 Labelled = Callable[[], dict[str, list[str]]]
-ONE_OF_EACH = {
-    "servers": ["binderctl-demo"],
-    "firewalls": ["binderctl-demo"],
-    "ssh_keys": ["binderctl-demo"],
-    "primary_ips": ["binderctl-demo-ipv4"],
-}
-NOTHING: dict[str, list[str]] = {"servers": [], "firewalls": [], "ssh_keys": [], "primary_ips": []}
 # step -> the request that creates its resource, and where the emulator keeps it
 CREATES = {
     "ssh-key": ("/ssh_keys", "ssh_keys"),
@@ -110,14 +102,7 @@ def test_ctrl_c_at_each_step_then_the_next_run_finishes(
 ) -> None:
     path, kept_in = CREATES[step]
     emulator.faults.fail("POST", path, delay=60, status=None, after=True)
-    process = subprocess.Popen(
-        [str(BINDERCTL), "--provision", "--yes"],
-        env={**os.environ, **world.env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli(world, "--provision", "--yes")
     deadline = time.monotonic() + 30
     while not getattr(emulator.project, kept_in):
         assert process.poll() is None and time.monotonic() < deadline, "never got there"
@@ -230,36 +215,17 @@ def test_the_token_appears_nowhere(cli: RunCli, world: DemoWorld) -> None:
     assert all(world.token.encode() not in p.read_bytes() for p in files)
 
 
-def on_a_terminal(world: DemoWorld, answer: bytes, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run binderctl with a terminal as stdin, typing ``answer``."""
-    controller, terminal = os.openpty()
-    try:
-        os.write(controller, answer)
-        return subprocess.run(
-            [str(BINDERCTL), *args],
-            env={**os.environ, **world.env},
-            stdin=terminal,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(terminal)
-        os.close(controller)
-
-
 def test_on_a_terminal_it_asks_and_no_is_the_default(world: DemoWorld, labelled: Labelled) -> None:
-    declined = on_a_terminal(world, b"\n", "--provision")
+    declined = run_on_terminal(world, "\n", "--provision")
     assert declined.returncode == EXIT_REFUSED
     assert "create  server" in declined.stderr and "[y/N]" in declined.stderr
     assert labelled() == NOTHING
-    accepted = on_a_terminal(world, b"y\n", "--provision")
+    accepted = run_on_terminal(world, "y\n", "--provision")
     assert accepted.returncode == 0, accepted.stderr
     assert "Member demo is provisioned." in accepted.stdout
-    kept = on_a_terminal(world, b"no\n", "teardown")
+    kept = run_on_terminal(world, "no\n", "teardown")
     assert kept.returncode == EXIT_REFUSED and "not confirmed" in kept.stderr
     assert labelled() == ONE_OF_EACH
-    gone = on_a_terminal(world, b"yes\n", "teardown")
+    gone = run_on_terminal(world, "yes\n", "teardown")
     assert gone.returncode == 0, gone.stderr
     assert labelled() == NOTHING

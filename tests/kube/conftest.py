@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube_cluster import Cluster
+
+from tests.kube.kube_cluster import Cluster
 
 
 @pytest.fixture

@@ -1,25 +1,25 @@
-"""An emulated cluster for tests: API server and control plane on a LoopThread, a node
-agent standing in for the simulated kubelet, and helpers to create the objects a member
-has (a node, the hub deployment, session pods)."""
+"""An emulated cluster for tests: the kit's ``KubeStack`` (API server and control plane)
+on a loop thread, a node agent standing in for the simulated kubelet, and helpers to
+create the objects a member has (a node, the hub deployment, session pods)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kube_agent import NodeAgent
 from kubernetes import client, config
 
+from binderctl.demo.cluster import KubeStack
 from binderctl.demo.kube import types
 from binderctl.demo.kube.memlogs import MemoryLogs
 from binderctl.demo.kube.sources import ContainerUsage
-from binderctl.demo.kube.store import Obj, Store
-from binderctl.demo.kube.thread import RunningServer, start_in_thread
+from binderctl.demo.kube.store import Obj
+from tests.kit.k3s import RunningStack, run_stack
+from tests.kube.kube_agent import NodeAgent
 
 T = TypeVar("T")
 NODE = "member-node"
@@ -38,18 +38,6 @@ class StaticMetrics:
 
     def pod_usage(self, namespace: str, pod: str) -> Sequence[ContainerUsage] | None:
         return self.pods.get((namespace, pod))
-
-
-def eventually(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy (waiting, not timing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def node_object(name: str = NODE, *, pods: int = 110, ip: str = "10.0.0.2") -> Obj:
@@ -166,19 +154,13 @@ class Cluster:
     """A running emulator with a node agent; ``do`` runs code on its loop."""
 
     def __init__(self, tmp: Path, *, speed: float | None = 100.0, bookmark_interval: float = 60.0):
-        self.store = Store()
         self.logs = MemoryLogs()
         self.metrics = StaticMetrics()
-        self.running: RunningServer = start_in_thread(
-            self.store,
-            tmp / "kubeconfig",
-            logs=self.logs,
-            metrics=self.metrics,
-            speed=speed,
-            bookmark_interval=bookmark_interval,
-        )
+        stack = KubeStack(self.logs, self.metrics, speed=speed, bookmark_interval=bookmark_interval)
+        self.running: RunningStack[KubeStack] = run_stack(stack, tmp / "kubeconfig")
+        self.store = self.running.store
         self.kubeconfig = self.running.kubeconfig
-        self.server = self.running.server
+        self.server = stack.server
         self.agent = self.do(lambda: NodeAgent(self.store))
         self.api_client = config.new_client_from_config(config_file=str(self.kubeconfig))
         self.core = client.CoreV1Api(self.api_client)
@@ -208,10 +190,7 @@ class Cluster:
         return response.status, decoded, dict(response.headers)
 
     def do(self, fn: Callable[[], T]) -> T:
-        async def call() -> T:
-            return fn()
-
-        return self.running.loop.run(call())
+        return self.running.on_loop(fn)
 
     def run(self, coro: Any) -> Any:
         return self.running.loop.run(coro)

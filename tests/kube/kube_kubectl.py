@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kube_cluster import Cluster
+
+from tests.kube.kube_cluster import Cluster
 
 needs_kubectl = pytest.mark.skipif(
     shutil.which("kubectl") is None, reason="kubectl is not installed"

@@ -8,11 +8,12 @@ import ssl
 
 import httpx
 import pytest
-from kube_cluster import NODE, Cluster, eventually, pod_object, session_labels
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from binderctl.demo.kube import types
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import NODE, Cluster, pod_object, session_labels
 
 
 def _raw(cluster: Cluster, path: str, accept: str = "application/json") -> tuple[int, dict, dict]:
@@ -90,7 +91,7 @@ def test_list_with_label_and_field_selectors(cluster: Cluster) -> None:
         types.PODS, pod_object("build-x", "binderhub", labels={"component": "binderhub-build"})
     )
     cluster.create(types.PODS, pod_object("other", labels={"tier": "a"}))
-    eventually(lambda: len(cluster.running_pods("binderhub")) == 4, what="pods running")
+    wait_for(lambda: len(cluster.running_pods("binderhub")) == 4, what="pods running")
 
     def names(**kwargs: str) -> list[str]:
         return _names(cluster.core.list_pod_for_all_namespaces(**kwargs).items)
@@ -212,7 +213,7 @@ def test_pods_get_defaults_and_a_node(cluster: Cluster) -> None:
     pod = cluster.core.create_namespaced_pod("default", pod_object("web"))
     assert pod.spec.restart_policy == "Always" and pod.spec.scheduler_name == "default-scheduler"
     assert pod.status.phase == "Pending" and pod.status.qos_class == "BestEffort"
-    running = eventually(
+    running = wait_for(
         lambda: (
             (p := cluster.core.read_namespaced_pod("web", "default")).status.phase == "Running"
             and p
@@ -225,7 +226,7 @@ def test_pods_get_defaults_and_a_node(cluster: Cluster) -> None:
 
 def test_server_side_tables_have_kubectl_columns(cluster: Cluster) -> None:
     cluster.create(types.PODS, pod_object("web"))
-    eventually(lambda: cluster.running_pods("default"), what="pod running")
+    wait_for(lambda: cluster.running_pods("default"), what="pod running")
     accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
     _, table, headers = _raw(cluster, "/api/v1/pods", accept)
     assert headers["Content-Type"].startswith("application/json;as=Table")
@@ -244,7 +245,7 @@ def test_server_side_tables_have_kubectl_columns(cluster: Cluster) -> None:
 
 def test_core_and_events_k8s_io_are_two_views_of_one_set(cluster: Cluster) -> None:
     cluster.create(types.PODS, pod_object("web"))
-    scheduled = eventually(
+    scheduled = wait_for(
         lambda: [
             e
             for e in cluster.core.list_namespaced_event("default").items

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kube_cluster import Cluster
-from kube_kubectl import Kubectl, needs_kubectl
+
+from tests.kube.kube_cluster import Cluster
+from tests.kube.kube_kubectl import Kubectl, needs_kubectl
 
 pytestmark = needs_kubectl
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from kube_cluster import NODE, Cluster, eventually, hub_deployment, pod_object
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.sources import ContainerUsage
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import NODE, Cluster, hub_deployment, pod_object
 
 HELM = ("helm.cattle.io", "v1")
 
@@ -76,7 +77,7 @@ def test_helm_chart_create_patch_list_and_delete(cluster: Cluster) -> None:
 def test_metrics_for_nodes_and_pods(cluster: Cluster) -> None:
     cluster.create(types.PODS, pod_object("jupyter-ada", labels={"component": "singleuser-server"}))
     cluster.create(types.PODS, pod_object("quiet"))
-    eventually(lambda: len(cluster.running_pods("default")) == 2, what="pods running")
+    wait_for(lambda: len(cluster.running_pods("default")) == 2, what="pods running")
     cluster.metrics.nodes[NODE] = (2.5, 6 * 2**30)
     cluster.metrics.pods[("default", "jupyter-ada")] = [
         ContainerUsage("notebook", 0.25, 300 * 2**20)
@@ -128,13 +129,13 @@ def test_every_kind_decodes_into_the_typed_models(cluster: Cluster) -> None:
             },
         },
     )
-    eventually(
+    wait_for(
         lambda: (
             cluster.apps.read_namespaced_deployment("hub", "binderhub").status.ready_replicas == 1
         )
     )
     policy = client.PolicyV1Api(cluster.api_client)
-    eventually(
+    wait_for(
         lambda: (
             policy.read_namespaced_pod_disruption_budget(
                 "hub", "binderhub"

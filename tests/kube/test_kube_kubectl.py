@@ -10,19 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube_cluster import (
+
+from binderctl.demo.kube import types
+from binderctl.demo.kube.sources import ContainerUsage
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import (
     NODE,
     Cluster,
     deployment_object,
-    eventually,
     hub_deployment,
     pod_object,
     session_labels,
 )
-from kube_kubectl import Kubectl, needs_kubectl
-
-from binderctl.demo.kube import types
-from binderctl.demo.kube.sources import ContainerUsage
+from tests.kube.kube_kubectl import Kubectl, needs_kubectl
 
 pytestmark = needs_kubectl
 USERS = ("ada", "bob", "cy")
@@ -42,7 +42,7 @@ def member(cluster: Cluster) -> Cluster:
         session = pod_object(f"jupyter-{user}", "binderhub", labels=session_labels(user))
         session["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
         cluster.create(types.PODS, session)
-    eventually(lambda: len(cluster.running_pods("binderhub")) == 5, what="the member's pods")
+    wait_for(lambda: len(cluster.running_pods("binderhub")) == 5, what="the member's pods")
     return cluster
 
 
@@ -133,15 +133,13 @@ def test_rollout_restart_produces_a_new_hub_pod(member: Cluster, kubectl: Kubect
     )
     out = kubectl("rollout", "status", "deployment/hub", "-n", "binderhub", "--timeout=30s").stdout
     assert 'deployment "hub" successfully rolled out' in out
-    new = eventually(
+    new = wait_for(
         lambda: (
             {p["metadata"]["name"] for p in member.running_pods("binderhub", component="hub")} - old
         )
     )
     assert len(new) == 1
-    eventually(
-        lambda: all(member.pod("binderhub", name) is None for name in old), what="old hub pod"
-    )
+    wait_for(lambda: all(member.pod("binderhub", name) is None for name in old), what="old hub pod")
 
 
 def test_drain_evicts_everything_but_daemon_set_pods(member: Cluster, kubectl: Kubectl) -> None:
@@ -209,7 +207,7 @@ def crowded(tmp_path: Path) -> Iterator[Cluster]:
             crowd.server.registry.create(types.PODS, "binderhub", pod)
 
     crowd.do(fill)
-    eventually(
+    wait_for(
         lambda: len(crowd.running_pods("binderhub")) == 1000, timeout=60, what="1,000 sessions"
     )
     yield crowd

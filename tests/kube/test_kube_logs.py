@@ -7,17 +7,18 @@ import re
 import time
 
 import pytest
-from kube_cluster import Cluster, eventually, pod_object
 from kubernetes.client.rest import ApiException
 
 from binderctl.demo.kube import types
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import Cluster, pod_object
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
 
 
 def _running(cluster: Cluster, name: str, **kwargs: object) -> None:
     cluster.create(types.PODS, pod_object(name, **kwargs))  # type: ignore[arg-type]
-    eventually(lambda: cluster.running_pods("default"), what=f"{name} running")
+    wait_for(lambda: cluster.running_pods("default"), what=f"{name} running")
 
 
 def test_tail_since_and_timestamps(cluster: Cluster) -> None:

@@ -8,13 +8,14 @@ import hashlib
 import json
 
 import pytest
-from kube_cluster import Cluster, deployment_object, eventually, hub_deployment, pod_object
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.fieldvalidation import drop_unknown, go_print
 from binderctl.demo.kube.openapi import build
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import Cluster, deployment_object, hub_deployment, pod_object
 
 HELM = ("helm.cattle.io", "v1")
 
@@ -183,7 +184,7 @@ def test_the_emulators_own_objects_fit_the_schemas_it_serves(cluster: Cluster) -
         },
     )
     cluster.create(types.HELMCHARTS, _chart("binderhub"))
-    eventually(lambda: len(cluster.running_pods("binderhub")) == 3, what="pods running")
+    wait_for(lambda: len(cluster.running_pods("binderhub")) == 3, what="pods running")
     openapi = build(tuple(cluster.server.served_types()), cluster.server.version.git_version)
     checked = set()
     for rt in cluster.store.types.values():

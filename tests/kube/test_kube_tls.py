@@ -12,7 +12,6 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from kube_cluster import Cluster
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import MaxRetryError
@@ -21,6 +20,7 @@ from binderctl.demo.kube.kubeconfig import write_kubeconfig
 from binderctl.demo.kube.server import KubeAPIServer
 from binderctl.demo.kube.store import Store
 from binderctl.demo.kube.tls import generate
+from tests.kube.kube_cluster import Cluster
 
 
 def _namespaces(kubeconfig: Path) -> list[str]:

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube_cluster import Cluster, pod_object
 from kubernetes import watch
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import ProtocolError
 
 from binderctl.demo.kube import types
+from tests.kube.kube_cluster import Cluster, pod_object
 
 
 @pytest.fixture

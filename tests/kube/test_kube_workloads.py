@@ -7,19 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
-from kube_cluster import (
-    NODE,
-    Cluster,
-    deployment_object,
-    eventually,
-    hub_deployment,
-    pod_object,
-    session_labels,
-)
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from binderctl.demo.kube import types
+from tests.kit.waiting import wait_for
+from tests.kube.kube_cluster import (
+    NODE,
+    Cluster,
+    deployment_object,
+    hub_deployment,
+    pod_object,
+    session_labels,
+)
 
 
 def _events(cluster: Cluster, reason: str, namespace: str = "default") -> list:
@@ -29,14 +29,14 @@ def _events(cluster: Cluster, reason: str, namespace: str = "default") -> list:
 def test_cordon_leaves_new_pods_pending_until_uncordon(cluster: Cluster) -> None:
     node = cluster.core.patch_node(NODE, {"spec": {"unschedulable": True}})
     assert node.spec.unschedulable is True
-    tainted = eventually(lambda: cluster.core.read_node(NODE).spec.taints)
+    tainted = wait_for(lambda: cluster.core.read_node(NODE).spec.taints)
     assert [(t.key, t.effect) for t in tainted] == [
         ("node.kubernetes.io/unschedulable", "NoSchedule")
     ]
     cluster.core.create_namespaced_pod(
         "default", pod_object("jupyter-ada", labels=session_labels("ada"))
     )
-    warning = eventually(lambda: _events(cluster, "FailedScheduling"))[0]
+    warning = wait_for(lambda: _events(cluster, "FailedScheduling"))[0]
     assert warning.type == "Warning"
     assert warning.message == (
         "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are "
@@ -47,10 +47,10 @@ def test_cordon_leaves_new_pods_pending_until_uncordon(cluster: Cluster) -> None
     condition = next(c for c in pod.status.conditions if c.type == "PodScheduled")
     assert (condition.status, condition.reason) == ("False", "Unschedulable")
     cluster.core.patch_node(NODE, {"spec": {"unschedulable": False}})
-    eventually(
+    wait_for(
         lambda: cluster.core.read_namespaced_pod("jupyter-ada", "default").status.phase == "Running"
     )
-    assert eventually(lambda: not cluster.core.read_node(NODE).spec.taints)
+    assert wait_for(lambda: not cluster.core.read_node(NODE).spec.taints)
 
 
 def test_a_full_node_leaves_pods_pending_with_too_many_pods(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_a_full_node_leaves_pods_pending_with_too_many_pods(tmp_path: Path) -> N
         small.add_node(pods=2)
         for name in ("a", "b", "c"):
             small.create(types.PODS, pod_object(name))
-        warning = eventually(lambda: _events(small, "FailedScheduling"))[0]
+        warning = wait_for(lambda: _events(small, "FailedScheduling"))[0]
         assert warning.message.startswith("0/1 nodes are available: 1 Too many pods.")
         assert warning.message.endswith("1 No preemption victims found for incoming pod.")
         assert sorted(p["status"]["phase"] for p in small.pods("default")) == [
@@ -68,7 +68,7 @@ def test_a_full_node_leaves_pods_pending_with_too_many_pods(tmp_path: Path) -> N
             "Running",
         ]
         small.core.delete_namespaced_pod("a", "default", grace_period_seconds=0)
-        eventually(lambda: len(small.running_pods("default")) == 2, what="the pending pod to start")
+        wait_for(lambda: len(small.running_pods("default")) == 2, what="the pending pod to start")
     finally:
         small.close()
 
@@ -76,7 +76,7 @@ def test_a_full_node_leaves_pods_pending_with_too_many_pods(tmp_path: Path) -> N
 def _hub(cluster: Cluster) -> None:
     cluster.add_namespace("binderhub")
     cluster.create(types.DEPLOYMENTS, hub_deployment())
-    eventually(
+    wait_for(
         lambda: (
             cluster.apps.read_namespaced_deployment("hub", "binderhub").status.ready_replicas == 1
         )
@@ -120,7 +120,7 @@ def test_strategic_merge_patch_merges_containers_by_name(cluster: Cluster) -> No
     )
     assert [c.name for c in deleted.spec.template.spec.containers] == ["hub"]
     # A new template rolls out: a new ReplicaSet whose pod runs the new image.
-    eventually(
+    wait_for(
         lambda: [
             p
             for p in cluster.running_pods("binderhub", component="hub")
@@ -192,10 +192,10 @@ def test_rollout_restart_replaces_the_pod_surge_first(cluster: Cluster) -> None:
             and d.status.replicas == 1
         )
 
-    eventually(rolled, what="the rollout")
+    wait_for(rolled, what="the rollout")
     pods = cluster.running_pods("binderhub", component="hub")
     assert [p["metadata"]["name"] for p in pods] != [old]
-    eventually(lambda: cluster.pod("binderhub", old) is None, what="the old pod to go")
+    wait_for(lambda: cluster.pod("binderhub", old) is None, what="the old pod to go")
     replica_sets = cluster.apps.list_namespaced_replica_set("binderhub").items
     revisions = sorted(
         (rs.metadata.annotations["deployment.kubernetes.io/revision"], rs.spec.replicas)
@@ -226,7 +226,7 @@ def _evict(cluster: Cluster, name: str, namespace: str = "default") -> None:
 def test_eviction_deletes_unless_a_budget_forbids_it(cluster: Cluster) -> None:
     for name in ("jupyter-ada", "jupyter-bob"):
         cluster.create(types.PODS, pod_object(name, labels=session_labels(name[8:])))
-    eventually(lambda: len(cluster.running_pods("default")) == 2, what="sessions running")
+    wait_for(lambda: len(cluster.running_pods("default")) == 2, what="sessions running")
     _evict(cluster, "jupyter-ada")
     ada = cluster.core.read_namespaced_pod("jupyter-ada", "default")
     assert ada.metadata.deletion_timestamp is not None
@@ -234,7 +234,7 @@ def test_eviction_deletes_unless_a_budget_forbids_it(cluster: Cluster) -> None:
         c.type == "DisruptionTarget" and c.reason == "EvictionByEvictionAPI"
         for c in ada.status.conditions
     )
-    eventually(lambda: cluster.pod("default", "jupyter-ada") is None, what="the evicted pod to go")
+    wait_for(lambda: cluster.pod("default", "jupyter-ada") is None, what="the evicted pod to go")
     client.PolicyV1Api(cluster.api_client).create_namespaced_pod_disruption_budget(
         "default",
         {
@@ -245,7 +245,7 @@ def test_eviction_deletes_unless_a_budget_forbids_it(cluster: Cluster) -> None:
             },
         },
     )
-    eventually(
+    wait_for(
         lambda: (
             client.PolicyV1Api(cluster.api_client)
             .read_namespaced_pod_disruption_budget("sessions", "default")
@@ -283,7 +283,7 @@ def test_a_budget_not_yet_observed_asks_to_retry_after_10s(tmp_path: Path) -> No
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
             },
         )
-        eventually(lambda: frozen.running_pods("default"), what="the agent to start the pod")
+        wait_for(lambda: frozen.running_pods("default"), what="the agent to start the pod")
         with pytest.raises(ApiException) as blocked:
             _evict(frozen, "web")
         assert blocked.value.status == 429 and blocked.value.headers["Retry-After"] == "10"
@@ -306,7 +306,7 @@ def test_daemon_set_pods_land_on_a_cordoned_node(cluster: Cluster) -> None:
     )
     daemon["spec"].pop("replicas")
     cluster.create(types.DAEMONSETS, daemon)
-    ds = eventually(
+    ds = wait_for(
         lambda: (
             (
                 d := cluster.apps.read_namespaced_daemon_set("binderhub-dind", "binderhub")
@@ -350,7 +350,7 @@ def test_job_runs_a_pod_to_completion(cluster: Cluster) -> None:
             else None
         )
 
-    job = eventually(complete, what="the job to complete")
+    job = wait_for(complete, what="the job to complete")
     assert job.status.succeeded == 1 and job.status.completion_time is not None
     pods = cluster.pods("default")
     assert [p["metadata"]["labels"]["job-name"] for p in pods] == ["helm-install-binderhub"]
@@ -364,7 +364,7 @@ def test_graceful_deletion_and_propagation(cluster: Cluster) -> None:
         deleting.metadata.deletion_timestamp is not None
         and deleting.metadata.deletion_grace_period_seconds == 30
     )
-    eventually(lambda: cluster.pod("binderhub", pod) is None, what="the grace period to pass")
+    wait_for(lambda: cluster.pod("binderhub", pod) is None, what="the grace period to pass")
     # Orphan: the ReplicaSet stays, without its owner.
     rs_name = cluster.apps.list_namespaced_replica_set("binderhub").items[0].metadata.name
     cluster.apps.delete_namespaced_deployment("hub", "binderhub", propagation_policy="Orphan")
@@ -376,8 +376,8 @@ def test_graceful_deletion_and_propagation(cluster: Cluster) -> None:
     )
     waiting = cluster.apps.read_namespaced_replica_set(rs_name, "binderhub")
     assert waiting.metadata.finalizers == ["foregroundDeletion"]
-    eventually(lambda: not cluster.pods("binderhub"), what="the pods to go")
-    eventually(
+    wait_for(lambda: not cluster.pods("binderhub"), what="the pods to go")
+    wait_for(
         lambda: not cluster.apps.list_namespaced_replica_set("binderhub").items, what="the rs to go"
     )
 
@@ -386,10 +386,10 @@ def test_deleting_a_deployment_removes_its_replica_sets_and_pods(cluster: Cluste
     _hub(cluster)
     status = cluster.apps.delete_namespaced_deployment("hub", "binderhub")
     assert status["kind"] == "Status" and status["status"] == "Success"
-    eventually(
+    wait_for(
         lambda: not cluster.apps.list_namespaced_replica_set("binderhub").items, what="rs gone"
     )
-    eventually(lambda: not cluster.pods("binderhub"), what="pods gone")
+    wait_for(lambda: not cluster.pods("binderhub"), what="pods gone")
 
 
 def test_scale_subresource(cluster: Cluster) -> None:
@@ -400,7 +400,7 @@ def test_scale_subresource(cluster: Cluster) -> None:
         and scale.status.selector == "app=jupyterhub,component=hub,release=binderhub"
     )
     cluster.apps.patch_namespaced_deployment_scale("hub", "binderhub", {"spec": {"replicas": 3}})
-    eventually(
+    wait_for(
         lambda: len(cluster.running_pods("binderhub", component="hub")) == 3, what="3 hub pods"
     )
 
@@ -413,7 +413,7 @@ def test_daemon_set_rolls_its_pods_on_a_new_template(cluster: Cluster) -> None:
     )
     daemon["spec"].pop("replicas")
     cluster.create(types.DAEMONSETS, daemon)
-    first = eventually(lambda: cluster.running_pods("binderhub"))[0]["metadata"]
+    first = wait_for(lambda: cluster.running_pods("binderhub"))[0]["metadata"]
     cluster.apps.patch_namespaced_daemon_set(
         "dind",
         "binderhub",
@@ -430,11 +430,11 @@ def test_daemon_set_rolls_its_pods_on_a_new_template(cluster: Cluster) -> None:
         pods = cluster.running_pods("binderhub")
         return [p for p in pods if p["metadata"]["name"] != first["name"]]
 
-    second = eventually(replaced, what="the new daemon pod")[0]["metadata"]
+    second = wait_for(replaced, what="the new daemon pod")[0]["metadata"]
     assert (
         second["labels"]["controller-revision-hash"] != first["labels"]["controller-revision-hash"]
     )
-    ds = eventually(
+    ds = wait_for(
         lambda: (
             (
                 d := cluster.apps.read_namespaced_daemon_set("dind", "binderhub")

@@ -1,3 +1,3 @@
-from memberkit import make_member, running
+from tests.member.memberkit import make_member, running
 
 __all__ = ["make_member", "running"]

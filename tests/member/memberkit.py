@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
+from binderctl.demo.cluster import MemberStack
 from binderctl.demo.kube import types
-from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.store import Obj, Store
+from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import Member, MemberOptions
 
@@ -51,6 +53,16 @@ def log_text(member: Member, pod: Obj, container: str) -> str:
     return "\n".join(line.text for line in lines)
 
 
+@asynccontextmanager
+async def serving(member: Member) -> AsyncIterator[int]:
+    """BinderHub's HTTP endpoints for ``member`` on 127.0.0.1 (plain HTTP); the port."""
+    app = BinderHubApp(member)
+    try:
+        yield await app.start("127.0.0.1", 0)
+    finally:
+        await app.stop()
+
+
 async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     async with asyncio.timeout(timeout):
         while not (result := check()):
@@ -62,20 +74,17 @@ async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
 async def running() -> AsyncIterator[Callable[..., Any]]:
     """Start a member with the emulator's control plane (scheduler, controllers) on the
     test's loop at ``SPEED``; it returns once binder, hub and proxy are up."""
-    started: list[tuple[Member, ControlPlane]] = []
+    started: list[MemberStack] = []
 
     async def start(**options: Any) -> Member:
         options.setdefault("launches_per_minute", 0.0)
-        store = Store()
-        member = Member(store, MemberOptions(**options), seed=3, clock=SimClock(SPEED))
-        plane = ControlPlane(store, speed=SPEED)
-        await plane.start()
-        member.start()
-        started.append((member, plane))
-        await until(lambda: member.hub.binder_up and member.hub.hub_up and member.hub.proxy_up)
-        return member
+        stack = MemberStack(MemberOptions(**options), speed=SPEED, seed=3)
+        await stack.start()
+        started.append(stack)
+        hub = stack.member.hub
+        await until(lambda: hub.binder_up and hub.hub_up and hub.proxy_up)
+        return stack.member
 
     yield start
-    for member, plane in started:
-        await member.stop()
-        await plane.stop()
+    for stack in started:
+        await stack.stop()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from memberkit import pod_named, session_pods
 
 from binderctl.config import DEFAULT_K3S_VERSION
 from binderctl.demo.kube import types
 from binderctl.demo.member.charts import ChartError, render
 from binderctl.demo.member.helm import release_of
 from binderctl.demo.member.simulation import Member, binderhub_chart
+from tests.member.memberkit import pod_named, session_pods
 
 
 def test_node_reports_the_server_type(make_member: Callable[..., Member]) -> None:

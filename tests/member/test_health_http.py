@@ -6,11 +6,10 @@ import json
 from collections.abc import Callable
 
 import aiohttp
-from memberkit import pod_named
 
 from binderctl.demo.kube import types
-from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.simulation import Member
+from tests.member.memberkit import pod_named, serving
 
 
 async def _get(port: int, host: str, path: str) -> tuple[int, str]:
@@ -24,9 +23,7 @@ async def _get(port: int, host: str, path: str) -> tuple[int, str]:
 async def test_health_versions_and_hub_health(make_member: Callable[..., Member]) -> None:
     member = make_member(sessions=12, quota=300)
     member.advance(1)
-    app = BinderHubApp(member)
-    port = await app.start("127.0.0.1", 0)
-    try:
+    async with serving(member) as port:
         status, body = await _get(port, "binder.example.org", "/health")
         assert status == 200
         document = json.loads(body)
@@ -62,21 +59,15 @@ async def test_health_versions_and_hub_health(make_member: Callable[..., Member]
         checks = {c["service"]: c["ok"] for c in json.loads(body)["checks"]}
         assert checks == {"Docker registry": True, "JupyterHub API": False, "Pod quota": True}
         assert (await _get(port, "hub.binder.example.org", "/hub/api/health"))[0] == 503
-    finally:
-        await app.stop()
 
 
 async def test_over_quota_is_not_unhealthy(make_member: Callable[..., Member]) -> None:
     member = make_member(sessions=4, quota=3)
     member.advance(1)
-    app = BinderHubApp(member)
-    port = await app.start("127.0.0.1", 0)
-    try:
+    async with serving(member) as port:
         status, body = await _get(port, "binder.example.org", "/health")
         document = json.loads(body)
         assert status == 200 and document["ok"] is True
         assert document["checks"][2]["ok"] is False
         member.faults.registry_down = True
         assert (await _get(port, "binder.example.org", "/health"))[0] == 503
-    finally:
-        await app.stop()

@@ -14,12 +14,11 @@ from typing import Any
 
 import aiohttp
 import yaml
-from memberkit import Running, until
 
 from binderctl.config import parse_config
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
-from binderctl.demo.member.binderhub_http import BinderHubApp, health
+from binderctl.demo.member.binderhub_http import health
 from binderctl.demo.member.simulation import (
     Member,
     binderhub_chart,
@@ -27,6 +26,7 @@ from binderctl.demo.member.simulation import (
     registry_chart,
 )
 from binderctl.services import charts
+from tests.member.memberkit import Running, serving, until
 
 CONFIG = """
 [members.alpha]
@@ -262,20 +262,15 @@ async def test_abort_keeps_the_release_after_a_failed_upgrade(running: Running) 
 # -- traefik timeouts ---------------------------------------------------------------
 async def _websocket_lifetime(member: Member) -> float:
     """Simulated seconds an idle kernel websocket through the ingress stays open."""
-    app = BinderHubApp(member)
-    port = await app.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = f"http://127.0.0.1:{port}/user/alice/api/kernels/k1/channels"
-            opened = member.clock.elapsed()  # at or before the proxy's deadline starts
-            async with session.ws_connect(url, headers={"Host": member.hub_host}) as socket:
-                await socket.send_str("ping")
-                assert (await socket.receive()).data == "ping"
-                async with asyncio.timeout(30):
-                    await socket.receive()  # idle until the proxy drops it
-                return member.clock.elapsed() - opened
-    finally:
-        await app.stop()
+    async with serving(member) as port, aiohttp.ClientSession() as session:
+        url = f"http://127.0.0.1:{port}/user/alice/api/kernels/k1/channels"
+        opened = member.clock.elapsed()  # at or before the proxy's deadline starts
+        async with session.ws_connect(url, headers={"Host": member.hub_host}) as socket:
+            await socket.send_str("ping")
+            assert (await socket.receive()).data == "ping"
+            async with asyncio.timeout(30):
+                await socket.receive()  # idle until the proxy drops it
+            return member.clock.elapsed() - opened
 
 
 async def test_default_traefik_cuts_an_idle_websocket_at_60_seconds(running: Running) -> None:
@@ -313,17 +308,12 @@ async def test_without_any_traefik_the_ingress_answers_nothing(running: Running)
     member = await running(
         disabled=("traefik",), charts=(registry_chart(), in_cluster_binderhub_chart(100, NODE_IP))
     )
-    app = BinderHubApp(member)
-    port = await app.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.get(
-                    f"http://127.0.0.1:{port}/health", headers={"Host": member.binder_host}
-                ) as response:
-                    answered: int | None = response.status
-            except aiohttp.ClientError:
-                answered = None
-    finally:
-        await app.stop()
+    async with serving(member) as port, aiohttp.ClientSession() as session:
+        try:
+            async with session.get(
+                f"http://127.0.0.1:{port}/health", headers={"Host": member.binder_host}
+            ) as response:
+                answered: int | None = response.status
+        except aiohttp.ClientError:
+            answered = None
     assert answered is None

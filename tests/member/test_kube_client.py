@@ -9,8 +9,8 @@ from pathlib import Path
 from kubernetes import client as k8s
 from kubernetes import config as kube_config
 
+from binderctl.demo.cluster import KubeStack
 from binderctl.demo.kube.kubeconfig import write_kubeconfig
-from binderctl.demo.kube.server import KubeAPIServer
 from binderctl.demo.member.simulation import Member
 
 
@@ -19,10 +19,10 @@ async def test_kubernetes_client_sees_sessions_logs_and_metrics(
 ) -> None:
     member = make_member(sessions=30)
     member.advance(1)
-    server = KubeAPIServer(member.store, member.logs, member.metrics)
-    url = await server.start("127.0.0.1", 0)
+    stack = KubeStack(member.logs, member.metrics, store=member.store, speed=None)
+    url = await stack.serve()
     try:
-        path = write_kubeconfig(tmp_path / "kubeconfig", server.credentials, url)
+        path = write_kubeconfig(tmp_path / "kubeconfig", stack.credentials, url)
 
         def read() -> tuple[list[str], str, dict[str, object]]:
             api = kube_config.new_client_from_config(config_file=str(path))
@@ -44,4 +44,4 @@ async def test_kubernetes_client_sees_sessions_logs_and_metrics(
         usage = metrics["items"][0]["usage"]  # type: ignore[index]
         assert usage["cpu"] and usage["memory"]
     finally:
-        await server.stop()
+        await stack.stop()

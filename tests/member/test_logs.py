@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from memberkit import log_text, pod_named, session_pods
-
 from binderctl.demo.member.logs import BUFFER_LINES, CEILING_BATCH
 from binderctl.demo.member.simulation import Member
+from tests.member.memberkit import log_text, pod_named, session_pods
 
 
 def test_programs_print_what_they_print(make_member: Callable[..., Member]) -> None:

@@ -4,12 +4,11 @@ Pending with FailedCreatePodSandBox, as on a real k3s node."""
 
 from __future__ import annotations
 
-from memberkit import Running, session_pods, until
-
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
 from binderctl.demo.member.incidents import launch_storm
 from binderctl.demo.member.simulation import Member
+from tests.member.memberkit import Running, session_pods, until
 
 
 def _addressed(member: Member) -> set[str]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from memberkit import log_text, pod_named, session_pods
-
 from binderctl.demo.kube import types
 from binderctl.demo.member.simulation import Member
+from tests.member.memberkit import log_text, pod_named, session_pods
 
 
 def _history(member: Member) -> tuple[list[str], list[str]]:

@@ -11,7 +11,6 @@ import base64
 from typing import Any
 
 import yaml
-from memberkit import SPEED, Running, log_text, pod_named, session_pods, until
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.controllers.scheduler import tolerates
@@ -25,6 +24,7 @@ from binderctl.demo.member.simulation import (
     in_cluster_binderhub_chart,
     registry_chart,
 )
+from tests.member.memberkit import SPEED, Running, log_text, pod_named, session_pods, until
 
 NODE_IP = "127.0.0.1"  # MemberOptions' default node address
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from nodekit import World, make_member, write_key
 
 from binderctl.config import MemberConfig
 from binderctl.demo.node import SimulatedNode
 from binderctl.demo.node.starter import LocalK3sStarter
 from binderctl.demo.runtime import LoopThread
 from binderctl.services.node import Node
+from tests.node.nodekit import World, make_member, write_key
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import asyncssh
 import pytest
 import yaml
 from kubernetes import config as kube_config
-from nodekit import TIMEOUT, World, make_member, public_key, write_key
 
 from binderctl.config import MemberConfig
 from binderctl.demo.node import NodeFaults
@@ -33,6 +32,7 @@ from binderctl.services.node import (
     forget_host_key,
     known_hosts_path,
 )
+from tests.node.nodekit import TIMEOUT, World, make_member, public_key, write_key
 
 Client = Callable[..., Node]
 

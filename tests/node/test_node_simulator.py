@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from nodekit import TIMEOUT, World, make_member, public_key, write_key
 
 from binderctl.config import MemberConfig
 from binderctl.demo.node import NodeFaults
 from binderctl.services.cloudinit import render_cloud_init
 from binderctl.services.node import Node
+from tests.node.nodekit import TIMEOUT, World, make_member, public_key, write_key
 
 BROKEN = "#cloud-config\nwrite_files:\n  - path: /etc/x\n    content: [unclosed\n"
 

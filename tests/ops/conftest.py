@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ops_world import OpsWorld, start_world, stop_world
+
+from tests.ops.ops_world import OpsWorld, start_world, stop_world
 
 
 @pytest.fixture

@@ -4,14 +4,10 @@ operator would use it: drain/resume, read-only, audit records, kill by repo, din
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 import yaml
-from ops_world import OpsWorld, wait_for
 
 from binderctl.demo.kube import types
 from binderctl.demo.member import naming
@@ -22,6 +18,9 @@ from binderctl.services.binderhub import set_launch_quota
 from binderctl.services.cluster import collect
 from binderctl.services.kube import NODES, Kube
 from binderctl.services.rotation import drain_record_path, write_drain_record
+from tests.kit.cli import run_cli, run_on_terminal
+from tests.kit.waiting import wait_for
+from tests.ops.ops_world import OpsWorld
 
 
 def chart_quota(world: OpsWorld) -> int | None:
@@ -39,7 +38,7 @@ def records(world: OpsWorld) -> list[audit.AuditRecord]:
 
 
 def status(world: OpsWorld) -> dict:
-    result = world.cli("status", "-o", "json")
+    result = run_cli(world, "status", "-o", "json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -51,7 +50,7 @@ def test_drain_then_resume_restores_quota_and_schedulability(
     world = make_world(sessions=10, speed=20.0, quota=quota, cull_timeout=86400.0)
     assert chart_quota(world) == quota and not cordoned(world)
 
-    drained = world.cli("drain", "--yes")
+    drained = run_cli(world, "drain", "--yes")
     assert drained.returncode == 0, drained.stderr
     assert chart_quota(world) == 0 and not cordoned(world)
     record = drain_record_path(world.member.name)
@@ -60,7 +59,7 @@ def test_drain_then_resume_restores_quota_and_schedulability(
     assert rotation["in_rotation"] is False and rotation["drain_recorded"] is True
     assert rotation["previous_quota"] == quota and rotation["problem"] is None
 
-    resumed = world.cli("resume", "--yes")
+    resumed = run_cli(world, "resume", "--yes")
     assert resumed.returncode == 0, resumed.stderr
     assert chart_quota(world) == quota and not cordoned(world)
     assert not record.exists()
@@ -77,18 +76,18 @@ def test_a_node_cordoned_by_an_older_drain_is_reported_and_uncordoned(
     with Kube(world.member) as kube:
         set_launch_quota(kube, 0)
         kube.patch(NODES, "demo", {"spec": {"unschedulable": True}})
-    report = world.cli("status")
+    report = run_cli(world, "status")
     assert report.returncode == 0
     assert "install job and new binder, hub or proxy pods stay Pending" in " ".join(
         report.stdout.split()
     )
     assert status(world)["rotation"]["problem"]
 
-    again = world.cli("drain", "--yes")  # uncordons, keeps the recorded quota
+    again = run_cli(world, "drain", "--yes")  # uncordons, keeps the recorded quota
     assert again.returncode == 0, again.stderr
     assert not cordoned(world) and chart_quota(world) == 0
     assert status(world)["rotation"]["problem"] is None
-    assert world.cli("resume", "--yes").returncode == 0
+    assert run_cli(world, "resume", "--yes").returncode == 0
     assert chart_quota(world) == 42 and not cordoned(world)
 
 
@@ -112,11 +111,11 @@ ACTIONS = [
 def test_readonly_refuses_every_action(world: OpsWorld) -> None:
     sessions_before = {p["metadata"]["uid"] for p in world.pods("singleuser-server")}
     for args in ACTIONS:
-        result = world.cli(*args, "--readonly", "--yes")  # the flag after the subcommand
+        result = run_cli(world, *args, "--readonly", "--yes")  # the flag after the subcommand
         assert result.returncode == 3, (args, result.stdout, result.stderr)
         assert "read-only mode: refused" in result.stderr
         assert "Traceback" not in result.stderr
-    before = world.cli("--readonly", "drain", "--yes")  # and before it
+    before = run_cli(world, "--readonly", "drain", "--yes")  # and before it
     assert before.returncode == 3 and "read-only" in before.stderr
     refused = records(world)
     assert len(refused) == len(ACTIONS) + 1
@@ -128,7 +127,7 @@ def test_readonly_refuses_every_action(world: OpsWorld) -> None:
 def test_readonly_from_the_config(world: OpsWorld) -> None:
     text = world.config_path.read_text()
     world.config_path.write_text(text + "readonly = true\n")
-    result = world.cli("restart", "binder", "--yes")
+    result = run_cli(world, "restart", "binder", "--yes")
     assert result.returncode == 3 and "read-only" in result.stderr
     assert [r.outcome for r in records(world)] == ["refused"]
 
@@ -143,10 +142,10 @@ def test_every_action_leaves_one_audit_record(world: OpsWorld) -> None:
     with pytest.raises(RefusedError, match="not confirmed"):
         no.run(ops.restart("hub"))
     with pytest.raises(BinderctlError, match="no running session matches"):
-        yes.run(ops.kill_sessions(name="jupyter-nobody-here"))
+        yes.run(ops.kill_sessions(names=["jupyter-nobody-here"]))
     with pytest.raises(RefusedError, match="read-only"):
         ActionRunner(member, readonly=True, confirm=lambda a, p: True).run(ops.resume())
-    piped = world.cli("restart", "proxy")  # no terminal to ask on, no --yes
+    piped = run_cli(world, "restart", "proxy")  # no terminal to ask on, no --yes
     assert piped.returncode == 3 and "--yes" in piped.stderr
 
     seen = [(r.action, r.target, r.outcome) for r in records(world)]
@@ -160,7 +159,7 @@ def test_every_action_leaves_one_audit_record(world: OpsWorld) -> None:
     path = audit.audit_path(member.name)
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(path.read_text().splitlines()) == 5
-    shown = world.cli("audit", "-o", "json")
+    shown = run_cli(world, "audit", "-o", "json")
     assert [r["outcome"] for r in json.loads(shown.stdout)] == [s[2] for s in seen]
 
 
@@ -175,7 +174,7 @@ def test_kill_sessions_of_a_repo_kills_exactly_those(make_world: Callable[..., O
     assert len(victims) >= 2
     before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in world.pods("singleuser-server")}
 
-    result = world.cli("kill-session", "--repo", repo, "--yes")
+    result = run_cli(world, "kill-session", "--repo", repo, "--yes")
     assert result.returncode == 0, result.stderr
     assert f"killed {len(victims)} session(s)" in result.stdout
 
@@ -192,7 +191,7 @@ def test_kill_sessions_of_a_repo_kills_exactly_those(make_world: Callable[..., O
 
 def test_kill_session_refuses_a_pod_that_is_not_a_session(world: OpsWorld) -> None:
     hub = next(p["metadata"]["name"] for p in world.pods("hub"))
-    result = world.cli("kill-session", hub, "--yes")
+    result = run_cli(world, "kill-session", hub, "--yes")
     assert result.returncode == 1
     assert "is not a session" in result.stderr
     assert any(p["metadata"]["name"] == hub for p in world.pods("hub"))
@@ -220,13 +219,16 @@ def test_a_hung_build_is_freed_by_recycling_dind(make_world: Callable[..., OpsWo
                                                 sim.builds.builds[name].hung)))  # fmt: skip
     built_before = world.on_loop(lambda: sim.builds.succeeded)
 
-    listed = world.cli("builds", "--stuck-after", "0s", "-o", "json")
+    listed = run_cli(world, "builds", "--stuck-after", "0s", "-o", "json")
     (stuck,) = [b for b in json.loads(listed.stdout) if b["pod"] == name]
     assert stuck["stuck"] is True and stuck["phase"] == "Running"
 
-    result = world.cli("restart", "dind", "--yes")
+    result = run_cli(world, "restart-dind", "--yes")  # the catalogue's alias of `restart dind`
     assert result.returncode == 0, result.stderr
     assert "dind pod(s)" in result.stdout
+    (record,) = records(world)
+    assert (record.action, record.target, record.outcome) == ("restart", "dind", "ok")
+    assert record.targets and set(record.targets.values()) == {"deleted"}
     wait_for(lambda: all(p["metadata"]["name"] != name for p in world.pods("binderhub-build")))
     assert world.on_loop(lambda: sim.builds.succeeded) == built_before + 1
     wait_for(lambda: any(p["status"].get("phase") == "Running"
@@ -238,17 +240,17 @@ def test_delete_stuck_builds(make_world: Callable[..., OpsWorld]) -> None:
     name = start_hung_build(world)
     wait_for(lambda: any(p["metadata"]["name"] == name and p["status"].get("phase") == "Running"
                          for p in world.pods("binderhub-build")))  # fmt: skip
-    result = world.cli("delete-builds", "--stuck", "--stuck-after", "0s", "--yes")
+    result = run_cli(world, "delete-builds", "--stuck", "--stuck-after", "0s", "--yes")
     assert result.returncode == 0, result.stderr
     pods = {p["metadata"]["name"]: p for p in world.pods("binderhub-build")}
     assert name not in pods or pods[name]["metadata"].get("deletionTimestamp")
-    nothing = world.cli("delete-builds", "--failed", "--yes")
+    nothing = run_cli(world, "delete-builds", "--failed", "--yes")
     assert nothing.returncode == 1 and "no failed builds" in nothing.stderr
 
 
 def test_rollout_restart_replaces_the_pod(world: OpsWorld) -> None:
     old = {p["metadata"]["name"] for p in world.pods("proxy")}
-    result = world.cli("restart", "proxy", "--yes")
+    result = run_cli(world, "restart", "proxy", "--yes")
     assert result.returncode == 0, result.stderr
     deployment = world.on_loop(lambda: world.store.get(types.DEPLOYMENTS, "binderhub", "proxy"))
     annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
@@ -258,7 +260,7 @@ def test_rollout_restart_replaces_the_pod(world: OpsWorld) -> None:
 
 def test_drain_force_evicts_what_remains(make_world: Callable[..., OpsWorld]) -> None:
     world = make_world(sessions=8, speed=20.0, cull_timeout=86400.0)
-    result = world.cli("drain", "--force-after", "0s", "--yes")
+    result = run_cli(world, "drain", "--force-after", "0s", "--yes")
     assert result.returncode == 0, result.stderr
     assert "evicted 8 remaining session(s)" in result.stdout
     left = world.pods("singleuser-server")
@@ -269,20 +271,7 @@ def test_drain_force_evicts_what_remains(make_world: Callable[..., OpsWorld]) ->
 
 @pytest.mark.parametrize(("answer", "code"), [("n\n", 3), ("\n", 3), ("y\n", 0)])
 def test_terminal_prompt_defaults_to_no(world: OpsWorld, answer: str, code: int) -> None:
-    leader, follower = os.openpty()  # a terminal on stdin: binderctl asks
-    os.write(leader, answer.encode())
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "binderctl", "restart", "binder"],
-            stdin=follower,
-            capture_output=True,
-            text=True,
-            env=world.env,
-            timeout=60,
-        )
-    finally:
-        os.close(follower)
-        os.close(leader)
+    result = run_on_terminal(world, answer, "restart", "binder")  # binderctl asks
     assert result.returncode == code, result.stderr
     assert "The site blinks while binder restarts" in result.stderr  # the blast radius
     assert "Go ahead? [y/N]" in result.stderr

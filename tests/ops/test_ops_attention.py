@@ -12,7 +12,6 @@ from dataclasses import asdict, replace
 from io import StringIO
 from pathlib import Path
 
-from ops_world import OpsWorld, wait_for
 from rich.console import Console
 from textual.widgets import Static
 
@@ -25,6 +24,9 @@ from binderctl.demo.member import incidents
 from binderctl.demo.member.kubelet import EVICTION_INTERVAL
 from binderctl.widgets.attention import fix_text
 from binderctl.widgets.header import render_header
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
+from tests.ops.ops_world import OpsWorld
 
 # Simulated seconds per real second: slow enough that the kubelet's next eviction check
 # (it evicts the oldest pod first: the hung build) comes well after the test.
@@ -44,7 +46,7 @@ def seed_incidents(world: OpsWorld) -> None:
 
 
 def status_items(world: OpsWorld) -> list[dict[str, object]]:
-    done = world.cli("status", "-o", "json")
+    done = run_cli(world, "status", "-o", "json")
     assert done.returncode in (0, 1), done.stderr
     return json.loads(done.stdout)["attention"]
 
@@ -78,7 +80,7 @@ async def test_the_console_and_status_list_the_same_items(
 
 def test_status_exits_1_while_binder_is_scaled_to_0(make_world: Callable[..., OpsWorld]) -> None:
     world = make_world(sessions=3, speed=1.0)
-    healthy = world.cli("status", "-o", "json")
+    healthy = run_cli(world, "status", "-o", "json")
     assert healthy.returncode == 0, healthy.stderr
     assert json.loads(healthy.stdout)["attention"] == []
 
@@ -92,7 +94,11 @@ def test_status_exits_1_while_binder_is_scaled_to_0(make_world: Callable[..., Op
         return next((i for i in items if str(i["text"]).startswith("binder is scaled")), None)
 
     item = wait_for(binder_down)
-    assert (item["kind"], item["severity"], item["action"]) == ("component-down", "error", None)
-    text = world.cli("status")
+    assert item is not None and (item["kind"], item["severity"], item["action"]) == (
+        "component-down",
+        "error",
+        None,
+    )
+    text = run_cli(world, "status")
     assert text.returncode == 1
     assert "ERROR: binder is scaled to 0" in text.stdout

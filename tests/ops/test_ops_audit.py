@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from binderctl.commands.audit_cmd import detail
 from binderctl.services import audit
 
 
@@ -26,3 +27,27 @@ def test_append_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert audit.read("m", since=second.time + 1) == []
     assert len(audit.read("m", since=time.time() - 60)) == 2
     assert audit.read("other") == []
+
+
+def test_a_selection_is_one_record_naming_each_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BINDERCTL_HOME", str(tmp_path))
+    path = audit.audit_path("m")
+    path.parent.mkdir(parents=True)
+    # a record from before targets existed
+    path.write_text(
+        '{"time":"2026-01-01T00:00:00.000+00:00","user":"x","member":"m","action":"restart",'
+        '"target":"hub","parameters":{},"outcome":"ok","detail":"started"}\n'
+    )
+    targets = {"jupyter-a": "deleted", "jupyter-b": "already gone", "jupyter-c": "deleted"}
+    audit.append(
+        "m", "kill-session", "3 sessions", {}, "ok", "killed 2 session(s)", targets=targets
+    )
+    old, new = audit.read("m")
+    assert old.targets == {} and old.to_json()["targets"] == {}
+    assert new.targets == targets and new.to_json()["targets"] == targets
+    assert detail(old) == "started"
+    assert detail(new) == (
+        "killed 2 session(s) (deleted: jupyter-a, jupyter-c; already gone: jupyter-b)"
+    )

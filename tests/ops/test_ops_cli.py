@@ -10,13 +10,14 @@ import tomllib
 from collections.abc import Callable
 
 import tomli_w
-from ops_world import MEMBER, OpsWorld
 
 from binderctl.demo.kube import types
+from tests.kit.cli import run_cli
+from tests.ops.ops_world import MEMBER, OpsWorld
 
 
 def test_status_json_matches_the_cluster(world: OpsWorld) -> None:
-    result = world.cli("status", "-o", "json")
+    result = run_cli(world, "status", "-o", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     sessions = world.pods("singleuser-server")
@@ -43,7 +44,7 @@ def test_status_text_fits_80_columns(world: OpsWorld) -> None:
     env_columns = os.environ.get("COLUMNS")
     try:
         os.environ["COLUMNS"] = "80"
-        result = world.cli("status")
+        result = run_cli(world, "status")
     finally:
         if env_columns is None:
             os.environ.pop("COLUMNS", None)
@@ -66,17 +67,17 @@ def test_status_reports_problems(make_world: Callable[..., OpsWorld]) -> None:
         node["spec"]["unschedulable"] = True
 
     world.on_loop(lambda: world.store.mutate(types.NODES, None, "demo", cordon))
-    result = world.cli("status", "-o", "json")
+    result = run_cli(world, "status", "-o", "json")
     document = json.loads(result.stdout)
     assert document["health"]["ok"] is False
     problems = " ".join(document["problems"])
     assert "Docker registry" in problems and "cordoned" in problems
-    text = world.cli("status").stdout
+    text = run_cli(world, "status").stdout
     assert "needs attention:" in text and "FAILING" in text
 
 
 def test_lists(world: OpsWorld) -> None:
-    sessions = world.cli("sessions", "-o", "json")
+    sessions = run_cli(world, "sessions", "-o", "json")
     assert sessions.returncode == 0, sessions.stderr
     rows = json.loads(sessions.stdout)
     assert {r["pod"] for r in rows} == {
@@ -84,14 +85,14 @@ def test_lists(world: OpsWorld) -> None:
     }
     assert all(r["repo"].startswith("https://") and r["ref"] for r in rows)
     repo = rows[0]["repo"]
-    one_repo = json.loads(world.cli("sessions", "--repo", repo, "-o", "json").stdout)
+    one_repo = json.loads(run_cli(world, "sessions", "--repo", repo, "-o", "json").stdout)
     assert one_repo and {r["repo"] for r in one_repo} == {repo}
-    table = world.cli("sessions")
+    table = run_cli(world, "sessions")
     assert table.stdout.splitlines()[0].split() == [
         "POD", "REPO", "REF", "AGE", "PHASE", "CPU", "MEM",
     ]  # fmt: skip
-    assert world.cli("builds", "-o", "json").returncode == 0
-    events = world.cli("events", "--limit", "5", "-o", "json")
+    assert run_cli(world, "builds", "-o", "json").returncode == 0
+    events = run_cli(world, "events", "--limit", "5", "-o", "json")
     assert events.returncode == 0 and isinstance(json.loads(events.stdout), list)
 
 
@@ -99,15 +100,15 @@ def test_not_provisioned_and_unreachable(world: OpsWorld) -> None:
     kubeconfig = world.home / "data" / MEMBER / "kubeconfig"
     text = kubeconfig.read_text()
     kubeconfig.unlink()
-    missing = world.cli("status")
+    missing = run_cli(world, "status")
     assert missing.returncode == 2
     assert "not provisioned yet: run binderctl --provision" in missing.stderr
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    server = world.member_server()
+    server = world.url
     kubeconfig.write_text(text.replace(server, f"https://127.0.0.1:{closed}"))
-    unreachable = world.cli("sessions")
+    unreachable = run_cli(world, "sessions")
     assert unreachable.returncode == 1
     assert "cannot reach the Kubernetes API" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
@@ -122,7 +123,7 @@ def test_usage_errors_exit_2(world: OpsWorld) -> None:
         ["restart", "everything"],
         ["audit", "--since", "1y"],
     ):
-        result = world.cli(*args)
+        result = run_cli(world, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
 
@@ -132,7 +133,7 @@ def test_status_warns_when_the_firewall_is_open_to_the_world(world: OpsWorld) ->
     table = document["members"][MEMBER]
     table.update(ssh_allowed_cidrs=["0.0.0.0/0"], allow_world_access=True)
     world.config_path.write_text(tomli_w.dumps(document))
-    result = world.cli("status", "-o", "json")
+    result = run_cli(world, "status", "-o", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["firewall"]["world_open_ports"] == [22, 6443]  # the API list defaults to it

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from ops_world import OpsWorld, wait_for
 
 from binderctl.demo.kube import types
 from binderctl.demo.member import charts as demo_charts
@@ -19,6 +18,9 @@ from binderctl.services import quota_change
 from binderctl.services.binderhub import fetch_health, set_launch_quota
 from binderctl.services.kube import NODES, Kube
 from binderctl.services.rotation import read_drain_record
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
+from tests.ops.ops_world import OpsWorld
 
 SPEED = 20.0  # the install job (12 s) and a binder start (5 s) take under a second
 
@@ -53,7 +55,7 @@ def unschedulable(world: OpsWorld) -> list[dict]:
 @pytest.fixture
 def drained_world(make_world: Callable[..., OpsWorld]) -> OpsWorld:
     world = make_world(sessions=10, speed=SPEED, quota=77, cull_timeout=86400.0)
-    drained = world.cli("drain", "--yes")
+    drained = run_cli(world, "drain", "--yes")
     assert drained.returncode == 0, drained.stderr
     return world
 
@@ -84,7 +86,7 @@ def test_the_old_order_leaves_binderhub_at_the_old_quota_and_drain_does_not(
     ), stuck.value.message
     assert health_quota(world) == 77  # the redirector keeps sending launches here
 
-    drained = world.cli("drain", "--yes")
+    drained = run_cli(world, "drain", "--yes")
     assert drained.returncode == 0, drained.stderr
     assert health_quota(world) == 0  # out by the redirector's rule when drain returns
     assert total_pods(world) + PRODUCTION_CHECK.pod_headroom >= 0 and not cordoned(world)
@@ -98,7 +100,7 @@ def test_drain_waits_for_health_and_resume_restores_it(drained_world: OpsWorld) 
     assert health_quota(world) == 0 and not cordoned(world)
     old_binder = [p["metadata"]["name"] for p in world.pods("binder")]
 
-    resumed = world.cli("resume", "--yes")
+    resumed = run_cli(world, "resume", "--yes")
     assert resumed.returncode == 0, resumed.stderr
     assert health_quota(world) == 77  # when resume returns
     assert "failed_period (90 s)" in resumed.stdout  # the ops world's config: production
@@ -110,7 +112,7 @@ def test_resume_uncordons_a_node_an_older_drain_cordoned(drained_world: OpsWorld
     world = drained_world
     world.on_loop(lambda: world.store.mutate(
         types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True)))  # fmt: skip
-    resumed = world.cli("resume", "--yes")
+    resumed = run_cli(world, "resume", "--yes")
     assert resumed.returncode == 0, resumed.stderr
     assert "uncordoned demo" in resumed.stderr
     assert not cordoned(world) and health_quota(world) == 77
@@ -119,7 +121,7 @@ def test_resume_uncordons_a_node_an_older_drain_cordoned(drained_world: OpsWorld
 def test_restart_binder_on_a_drained_member(drained_world: OpsWorld) -> None:
     world = drained_world
     old = {p["metadata"]["name"] for p in world.pods("binder")}
-    restarted = world.cli("restart", "binder", "--yes")
+    restarted = run_cli(world, "restart", "binder", "--yes")
     assert restarted.returncode == 0, restarted.stderr
 
     def rolled() -> bool:
@@ -131,7 +133,7 @@ def test_restart_binder_on_a_drained_member(drained_world: OpsWorld) -> None:
 
     world.on_loop(lambda: world.store.mutate(
         types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True)))  # fmt: skip
-    refused = world.cli("restart", "binder", "--yes")
+    refused = run_cli(world, "restart", "binder", "--yes")
     assert refused.returncode == 1
     assert "node demo is cordoned: the new binder pod could not be scheduled" in refused.stderr
 
@@ -146,7 +148,7 @@ def test_a_drain_that_cannot_take_effect_names_what_is_stuck(
         world.sim.faults.unpullable_images.add(demo_charts.KLIPPER_HELM_IMAGE)
 
     world.on_loop(lose_the_job_image)
-    failed = world.cli("drain", "--yes", "--timeout", "3s")
+    failed = run_cli(world, "drain", "--yes", "--timeout", "3s")
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert "did not take launch quota 0 within 3s: /health still reports quota 50" in (
         failed.stderr
@@ -159,7 +161,7 @@ def test_a_drain_that_cannot_take_effect_names_what_is_stuck(
     assert health_quota(world) == 50
 
     world.on_loop(world.sim.faults.unpullable_images.clear)  # the next pull works: drain again
-    again = world.cli("drain", "--yes")
+    again = run_cli(world, "drain", "--yes")
     assert again.returncode == 0, again.stderr
     assert health_quota(world) == 0
     record = read_drain_record(world.member.name)

@@ -7,12 +7,13 @@ import json
 from collections.abc import Callable
 from itertools import pairwise
 
-from ops_world import OpsWorld, wait_for
-
 from binderctl.models import LogLine
 from binderctl.services.actions import ActionRunner, Operations
 from binderctl.services.kube import Kube
 from binderctl.services.logs import LogOptions, LogStream, log_target
+from tests.kit.cli import run_cli
+from tests.kit.waiting import wait_for
+from tests.ops.ops_world import OpsWorld
 
 
 def collect_lines(stream: LogStream, into: list[LogLine]) -> Callable[[], list[LogLine]]:
@@ -67,19 +68,19 @@ def test_logs_command(world: OpsWorld) -> None:
     binder = next(p["metadata"]["name"] for p in world.pods("binder"))
     marks = [f"marker \x1b[31mline\x1b[0m {n}" for n in range(5)]  # escapes shown inertly
     world.on_loop(lambda: [world.sim.logs.write("binderhub", binder, "binder", m) for m in marks])
-    plain = world.cli("logs", f"binderhub/{binder}", "--tail", "4")
+    plain = run_cli(world, "logs", f"binderhub/{binder}", "--tail", "4")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.splitlines() == [f"marker ?[31mline?[0m {n}" for n in range(1, 5)]
     assert not plain.stdout.startswith("[")  # one pod, one container: no prefix
-    prefixed = world.cli("logs", "binder", "--tail", "2", "--timestamps", "-o", "json")
+    prefixed = run_cli(world, "logs", "binder", "--tail", "2", "--timestamps", "-o", "json")
     assert prefixed.returncode == 0, prefixed.stderr
     documents = [json.loads(line) for line in prefixed.stdout.splitlines()]
     assert len(documents) == 2 and all(d["pod"] == binder and d["time"] for d in documents)
-    missing = world.cli("logs", "jupyter-nobody")
+    missing = run_cli(world, "logs", "jupyter-nobody")
     assert missing.returncode == 1 and "no pod jupyter-nobody found" in missing.stderr
-    bad = world.cli("logs", "hub;rm -rf")
+    bad = run_cli(world, "logs", "hub;rm -rf")
     assert bad.returncode == 2 and "not a log target" in bad.stderr
-    nocontainer = world.cli("logs", "hub", "-c", "nope")
+    nocontainer = run_cli(world, "logs", "hub", "-c", "nope")
     assert nocontainer.returncode == 1 and "no container named 'nope'" in nocontainer.stderr
 
 
@@ -90,7 +91,7 @@ def test_follow_resumes_a_dropped_stream_without_repeating(world: OpsWorld) -> N
         world.on_loop(lambda: world.sim.logs.write("binderhub", binder, "binder", text))
 
     lines: list[LogLine] = []
-    world.runtime.run(world.sim.stop())  # simulated time stands still: equal timestamps
+    world.loop.run(world.sim.stop())  # simulated time stands still: equal timestamps
     write("before the drop")
     with (
         Kube(world.member) as kube,
@@ -98,7 +99,7 @@ def test_follow_resumes_a_dropped_stream_without_repeating(world: OpsWorld) -> N
     ):
         more = collect_lines(stream, lines)
         wait_for(lambda: any(line.text == "before the drop" for line in more()))
-        world.server.faults.drop_watches()  # ends the log stream too
+        world.stack.server.faults.drop_watches()  # ends the log stream too
         write("after the drop")
         wait_for(lambda: any(line.text == "after the drop" for line in more()))
     texts = [line.text for line in lines]

@@ -121,7 +121,8 @@ def test_index_emits_only_real_changes_and_removals() -> None:
 
     member = MemberConfig("m", "m.example.org", "hub.m.example.org", ("10.0.0.0/8",), ())
     changes: list[tuple] = []
-    index = ClusterIndex(member, lambda *c: changes.append(c))
+    # started a minute ago: the pod's creationTimestamp (whole seconds) is after it
+    index = ClusterIndex(member, lambda *c: changes.append(c), started=time.time() - 60)
     pod = session_pod("jupyter-a", "https://github.com/o/r", "1")
     index.pods.apply("ADDED", pod)
     index.pods.apply("MODIFIED", pod)  # same row: no change

@@ -7,13 +7,14 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from ops_world import OpsWorld, wait_for
 
 from binderctl.demo.kube import types
 from binderctl.models import Change, Session
 from binderctl.services.cluster import ClusterModel, ClusterState, collect
 from binderctl.services.kube import PODS, Kube
 from binderctl.services.session_history import history_path, load_history
+from tests.kit.waiting import wait_for
+from tests.ops.ops_world import OpsWorld
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def behind_the_models_back(world: OpsWorld, *, restart: bool = False, count: int
         node["spec"]["unschedulable"] = True
 
     def act() -> list[str]:
-        world.server.end_streams()
+        world.stack.server.end_streams()
         world.store.compact()
         sessions = [
             p
@@ -70,7 +71,7 @@ def behind_the_models_back(world: OpsWorld, *, restart: bool = False, count: int
         return [p["metadata"]["name"] for p in sessions]
 
     if restart:
-        world.runtime.run(world.server.faults.restart())
+        world.loop.run(world.stack.server.faults.restart())
     deleted = world.on_loop(act)
     assert len(deleted) == count
 
@@ -104,7 +105,7 @@ def test_model_converges_after_api_server_restart(quiet: OpsWorld, model: Cluste
 
 def test_repeated_drops_keep_the_model_true(quiet: OpsWorld, model: ClusterModel) -> None:
     for _ in range(3):
-        quiet.server.faults.drop_watches()
+        quiet.stack.server.faults.drop_watches()
         behind_the_models_back(quiet, count=1)
     wait_for(lambda: converged(quiet, model))
     assert len(model.state().sessions) == 37
@@ -140,9 +141,9 @@ def test_busy_member_converges_once_paused(make_world: Callable[..., OpsWorld]) 
         assert live.wait_synced(20)
         wait_for(lambda: live.launches_total >= 5)  # sessions come and go meanwhile
         for _ in range(3):
-            busy.server.faults.drop_watches()
-            busy.server.faults.compact()
-        busy.runtime.run(busy.sim.stop())  # freeze the simulation, then compare
+            busy.stack.server.faults.drop_watches()
+            busy.stack.server.faults.compact()
+        busy.loop.run(busy.sim.stop())  # freeze the simulation, then compare
         wait_for(lambda: converged(busy, live))
         history = live.history
         wait_for(lambda: len(history.sessions) >= 2 and len(history.node_cpu) >= 2)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from ops_world import OpsWorld
 
 from binderctl.errors import ConfigError
 from binderctl.services.startup import Startup
+from tests.ops.ops_world import OpsWorld
 
 
 def test_the_model_started_first_is_taken_once(world: OpsWorld) -> None:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from provisionkit import SPEED, run_cli
 
 from binderctl.demo.drills.catalogue import DRILLS
 from binderctl.demo.drills.client import CONTROL_ENV, CONTROL_TOKEN_ENV
 from binderctl.demo.world import DemoWorld
+from tests.kit.cli import run_cli
+from tests.kit.worlds import QUICK
 
 RESOLVE_WITHIN = 60.0  # seconds (not a measurement: a bound on a hung test)
 
@@ -24,7 +25,7 @@ RESOLVE_WITHIN = 60.0  # seconds (not a measurement: a bound on a hung test)
 @pytest.fixture(scope="module")
 def member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     folder: Path = tmp_path_factory.mktemp("drills") / "demo"
-    with DemoWorld(folder, action_seconds=0.2, backoff=0.01, speed=SPEED, sessions=20) as world:
+    with DemoWorld(folder, **QUICK, sessions=20) as world:
         world.provision()
         yield world
 

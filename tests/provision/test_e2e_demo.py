@@ -9,11 +9,11 @@ import re
 import subprocess
 from pathlib import Path
 
-from provisionkit import BINDERCTL, CLI_TIMEOUT, HEALTHY, STEP_NAMES
-
 from binderctl.auth import TOKEN_ENV
 from binderctl.config import ENDPOINT_ENV
 from binderctl.paths import CONFIG_ENV, HOME_ENV
+from tests.kit.cli import BINDERCTL, CLI_TIMEOUT
+from tests.provision.provisionkit import HEALTHY, STEP_NAMES
 
 
 def test_provision_demo_brings_a_member_up_in_a_world_of_its_own(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import time
 
-from provisionkit import CLI_TIMEOUT, HEALTHY, recorded, run_cli, start_cli
-
 from binderctl.demo.world import BINDER_HOST, DemoWorld
 from binderctl.errors import EXIT_FAILED
+from tests.kit.cli import CLI_TIMEOUT, run_cli, start_cli
+from tests.provision.provisionkit import HEALTHY, recorded
 
 
 def _ipv4(world: DemoWorld) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 
-from provisionkit import HEALTHY, assert_clean, member_of, recorded, run_cli, the_node
-
 from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE
 from binderctl.services.node import known_hosts_path, pinned_host_keys
+from tests.kit.cli import run_cli
+from tests.kit.worlds import member_of
+from tests.provision.provisionkit import HEALTHY, assert_clean, recorded, the_node
 
 
 def pinned(world: DemoWorld, host: str) -> list[str]:

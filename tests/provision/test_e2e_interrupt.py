@@ -15,19 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from provisionkit import (
-    CLI_TIMEOUT,
-    HEALTHY,
-    ONE_OF_EACH,
-    STEP_NAMES,
-    assert_clean,
-    labelled,
-    provision_through,
-    recorded,
-    run_cli,
-    start_cli,
-    the_node,
-)
 
 from binderctl.demo.hetzner.events import ServerEvent, ServerInfo
 from binderctl.demo.member.charts import CHP_IMAGE
@@ -35,6 +22,16 @@ from binderctl.demo.node import NodeFaults
 from binderctl.demo.node.k3s import K3S_YAML
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from tests.kit.cli import CLI_TIMEOUT, run_cli, start_cli
+from tests.kit.worlds import ONE_OF_EACH, labelled
+from tests.provision.provisionkit import (
+    HEALTHY,
+    STEP_NAMES,
+    assert_clean,
+    provision_through,
+    recorded,
+    the_node,
+)
 
 HOLD = 600.0  # an armed Hetzner fault holds its answer this long: SIGINT comes first
 K3S_HOLD = 4.0  # a k3s start cannot be released early, only waited out

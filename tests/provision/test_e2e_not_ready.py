@@ -4,11 +4,11 @@ test_e2e_interrupt's rollout case)."""
 
 from __future__ import annotations
 
-from provisionkit import assert_clean, provision_through, recorded, run_cli
-
 from binderctl.demo.member.charts import CHP_IMAGE
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED
+from tests.kit.cli import run_cli
+from tests.provision.provisionkit import assert_clean, provision_through, recorded
 
 
 def test_a_deployment_that_never_becomes_ready_is_named(world: DemoWorld) -> None:

@@ -12,18 +12,12 @@ from pathlib import Path
 
 import yaml
 from kubernetes import client, config
-from provisionkit import (
-    HEALTHY,
-    ONE_OF_EACH,
-    STEP_NAMES,
-    assert_clean,
-    labelled,
-    provision_through,
-    run_cli,
-)
 
 from binderctl.demo.kube import types
 from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, DemoWorld
+from tests.kit.cli import run_cli
+from tests.kit.worlds import ONE_OF_EACH, labelled
+from tests.provision.provisionkit import HEALTHY, STEP_NAMES, assert_clean, provision_through
 
 
 def helm_chart_versions(kubeconfig: Path) -> dict[str, str]:

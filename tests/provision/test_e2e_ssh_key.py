@@ -7,10 +7,12 @@ import os
 from collections.abc import Callable
 
 import pytest
-from provisionkit import NOTHING, labelled, recorded, run_cli
 
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_USAGE
+from tests.kit.cli import run_cli
+from tests.kit.worlds import NOTHING, labelled
+from tests.provision.provisionkit import recorded
 
 
 def missing(world: DemoWorld) -> None:

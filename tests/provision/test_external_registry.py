@@ -21,16 +21,6 @@ import tomli_w
 import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
-from provisionkit import (
-    HEALTHY,
-    NOTHING,
-    STEP_NAMES,
-    assert_clean,
-    labelled,
-    member_of,
-    recorded,
-    run_cli,
-)
 
 from binderctl.auth import REGISTRY_PASSWORD_ENV
 from binderctl.demo.world import MEMBER, DemoWorld
@@ -38,6 +28,9 @@ from binderctl.errors import EXIT_USAGE
 from binderctl.services import charts
 from binderctl.services.charts import REGISTRY_SECRET, REGISTRY_SECRET_KEY
 from binderctl.services.kube import Kube
+from tests.kit.cli import run_cli
+from tests.kit.worlds import NOTHING, labelled, member_of
+from tests.provision.provisionkit import HEALTHY, STEP_NAMES, assert_clean, recorded
 
 PASSWORD = "reg-PASSWORD-recognisable-7f3a9c"
 NEW_PASSWORD = "reg-NEW-password-recognisable-51e0"

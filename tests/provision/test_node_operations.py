@@ -12,9 +12,10 @@ import time
 
 import hcloud
 from cryptography import x509
-from provisionkit import assert_clean, run_cli
 
 from binderctl.demo.world import DemoWorld
+from tests.kit.cli import run_cli
+from tests.provision.provisionkit import assert_clean
 
 BACK_WITHIN = 60.0  # seconds for the member to answer `status` again after a reboot
 

@@ -3,12 +3,13 @@ change to what readiness is computed from (applying the charts) is reported."""
 
 from __future__ import annotations
 
-from provisionkit import CLI_TIMEOUT, member_of, provision_through
-
 from binderctl.demo.world import DemoWorld
 from binderctl.services import charts
 from binderctl.services.kube import Kube
 from binderctl.services.rollout import Changes
+from tests.kit.cli import CLI_TIMEOUT
+from tests.kit.worlds import member_of
+from tests.provision.provisionkit import provision_through
 
 
 def test_changes_are_reported_by_the_watches(world: DemoWorld) -> None:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from provisionkit import BINDERCTL
 
 from binderctl.errors import EXIT_USAGE
-
-
-def binderctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BINDERCTL), *args], capture_output=True, text=True, timeout=60, check=False
-    )
+from tests.kit.cli import run_cli
 
 
 @pytest.mark.parametrize(
@@ -27,17 +19,17 @@ def binderctl(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_a_bad_timeout_is_a_usage_error(value: str, message: str) -> None:
-    refused = binderctl("--provision", f"--timeout={value}")
+    refused = run_cli({}, "--provision", f"--timeout={value}")
     assert refused.returncode == EXIT_USAGE
     assert f"argument --timeout: {message}" in refused.stderr
     assert "Traceback" not in refused.stderr
 
 
 def test_timeout_without_provision_is_a_usage_error() -> None:
-    refused = binderctl("--timeout", "5m", "audit")
+    refused = run_cli({}, "--timeout", "5m", "audit")
     assert refused.returncode == EXIT_USAGE
     assert "--timeout applies to --provision only" in refused.stderr
 
 
 def test_help_names_the_default() -> None:
-    assert "(default 15m)" in binderctl("--help").stdout.replace("\n", " ").replace("  ", " ")
+    assert "(default 15m)" in run_cli({}, "--help").stdout.replace("\n", " ").replace("  ", " ")

@@ -5,7 +5,6 @@ the member from its row."""
 from __future__ import annotations
 
 from textual.widgets import Static
-from tuikit import SIZE, shown_text, until
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
@@ -13,6 +12,7 @@ from binderctl.demo.federation.world import OTHER, PRIME, RETIRED
 from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.screens.federation import FederationScreen
 from binderctl.widgets.live_table import LiveTable
+from tests.tui.tuikit import SIZE, shown_text, until
 
 
 async def test_every_host_and_opening_our_member(

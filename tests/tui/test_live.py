@@ -9,21 +9,24 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets.data_table import RowKey
-from tuikit import SIZE, notifications, on_loop, running_sessions, shown_text, until
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
 from binderctl.demo.kube import types
+from binderctl.demo.member import incidents
 from binderctl.demo.world import DemoWorld
 from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
-from binderctl.screens.confirm import ConfirmScreen
+from binderctl.screens.confirm import KEYS, ConfirmScreen
 from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen
+from binderctl.services import audit
 from binderctl.services.budget import UNIT_STEP
 from binderctl.services.session_history import record_sample
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
+from tests.kit.worlds import on_loop
+from tests.tui.tuikit import SIZE, notifications, running_sessions, shown_text, until
 
 
 def line_of(text: str, label: str) -> str:
@@ -98,6 +101,9 @@ async def test_kill_asks_first_and_cancel_keeps_the_session(
         assert pod in dialog.question
         assert "unsaved work" in dialog.blast_radius
         assert app.focused is not None and app.focused.id == "no"
+        assert shown_text(dialog.query(".dialog-keys").first(Static)).strip() == KEYS
+        await pilot.press("tab")  # onto Yes: Enter still answers No
+        assert app.focused is not None and app.focused.id == "yes"
         await pilot.press("enter")
         await until(pilot, lambda: any("not confirmed" in n for n in notifications(app)))
         assert pod in running_sessions(live_world)
@@ -119,13 +125,69 @@ async def test_marked_sessions_are_killed_with_one_question(
         await pilot.press("space", "space")
         marked = table.selected_keys()
         assert len(marked) == 2
+        pods = {pod_of(key) for key in marked}
+        before = len(audit.read(live_member.name))
         await pilot.press("ctrl+d")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
-        assert "2 selected" in dialog.question
+        assert "2 sessions" in dialog.question and all(pod in dialog.question for pod in pods)
         await pilot.press("y")
-        await until(pilot, lambda: sum("killed 1 session" in n for n in notifications(app)) == 1)
-        pods = {pod_of(key) for key in marked}
+        await until(pilot, lambda: any("killed 2 session(s)" in n for n in notifications(app)))
         await until(pilot, lambda: not pods & running_sessions(live_world))
+        (record,) = audit.read(live_member.name)[before:]
+        assert record.action == "kill-session" and record.outcome == "ok"
+        assert record.targets == dict.fromkeys(sorted(pods), "deleted")
+
+
+def build_pods(world: DemoWorld) -> set[str]:
+    """The build pods of the world's member that are not being deleted."""
+    store = world.cluster().store
+    return {
+        pod["metadata"]["name"]
+        for pod in on_loop(world, store.list, types.PODS)
+        if (pod["metadata"].get("labels") or {}).get("component") == "binderhub-build"
+        and not pod["metadata"].get("deletionTimestamp")
+    }
+
+
+def hang_builds(world: DemoWorld, count: int) -> set[str]:
+    """``count`` builds of different repositories, hung after pushing."""
+    member = world.cluster().member
+    hung: set[str] = set()
+    while len(hung) < count:
+        hung.add(on_loop(world, incidents.hang_build, member, 60.0))
+    return hung
+
+
+async def test_ctrl_d_deletes_exactly_the_marked_builds(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    hung = hang_builds(live_world, 4)
+    app = BinderctlApp(live_member)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("3")
+            table = app.screen.query_one(LiveTable)
+            await until(pilot, lambda: hung <= {pod_of(k.value) for k in table.rows})
+            await pilot.press("space", "space", "space")
+            marked = {pod_of(key) for key in table.selected_keys()}
+            assert len(marked) == 3
+            before = len(audit.read(live_member.name))
+            await pilot.press("ctrl+d")
+            dialog = await until(
+                pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen
+            )
+            assert "3 builds" in dialog.question and all(b in dialog.question for b in marked)
+            await pilot.press("y")
+            await until(
+                pilot, lambda: any("deleted 3 build pod(s)" in n for n in notifications(app))
+            )
+            assert not marked & build_pods(live_world)
+            assert hung - marked <= build_pods(live_world)  # the unmarked one is left
+            (record,) = audit.read(live_member.name)[before:]
+            assert (record.action, record.outcome) == ("delete-build", "ok")
+            assert record.targets == dict.fromkeys(sorted(marked), "deleted")
+    finally:
+        on_loop(live_world, live_world.cluster().member.builds.release_hung)
 
 
 async def test_drain_then_resume_changes_the_header(
@@ -176,6 +238,15 @@ async def test_restart_asks_which_and_says_the_blast_radius(
         assert "binder" in dialog.question and "site blinks" in dialog.blast_radius
         await pilot.press("y")
         await until(pilot, lambda: any("rollout restart of" in n for n in notifications(app)))
+
+        await pilot.press("colon", *"restart-dind", "enter")  # an alias from the catalogue
+        dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
+        assert dialog.question == "restart dind?" and "hung builds" in dialog.blast_radius
+        await pilot.press("y")
+        await until(pilot, lambda: any("dind pod(s)" in n for n in notifications(app)))
+        record = audit.read(live_member.name)[-1]
+        assert (record.action, record.target, record.outcome) == ("restart", "dind", "ok")
+        assert record.targets and set(record.targets.values()) == {"deleted"}
 
 
 async def test_logs_open_on_the_binder_component(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from tuikit import SIZE
+from textual.content import Content
+from textual.widgets import Input
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
 from binderctl.screens import keymap
 from binderctl.screens.command_line import CommandLineScreen
 from binderctl.screens.help import HelpScreen
+from tests.tui.tuikit import SIZE
 
 
 def screen_name(app: BinderctlApp) -> str:
@@ -45,6 +47,33 @@ async def test_command_line_switches_screens(member: MemberConfig) -> None:
         await pilot.press(*"builds", "enter")
         await pilot.pause()
         assert screen_name(app) == "BuildsScreen"
+
+
+async def test_command_line_gives_a_screen_its_filter(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon", *"sessions norvig", "enter")
+        await pilot.pause()
+        assert screen_name(app) == "SessionsScreen"
+        assert app.screen.query_one("#filter", Input).value == "norvig"
+        await pilot.press("colon", *"sessions binder", "enter")  # already shown
+        await pilot.pause()
+        assert app.screen.query_one("#filter", Input).value == "binder"
+
+
+async def test_palette_hints_show_each_action_s_key_or_command(member: MemberConfig) -> None:
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        hints = {
+            c.title: Content.from_markup(c.help).plain for c in app.get_system_commands(app.screen)
+        }
+    assert hints["Action: Drain"].startswith("[D] ")
+    assert hints["Action: Resume"].startswith("[U] ")
+    assert hints["Action: Restart dind"].startswith("[r dind] ")
+    assert hints["Action: Reboot server"].startswith("[:reboot] ")
+    assert hints["Action: Renew certificates"].startswith("[:renew-certs] ")
+    assert hints["Screen: Dashboard"].startswith("[1] ")
 
 
 async def test_unknown_command_is_a_notification(member: MemberConfig) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.widgets import Input, Static
-from tuikit import SIZE, notifications, shown_text, until
 
 from binderctl.app import BinderctlApp
 from binderctl.commands.default_cmd import new_member
@@ -18,6 +17,7 @@ from binderctl.screens.provision import ProvisionScreen, steps_table
 from binderctl.services.provision import ProgressEvent
 from binderctl.widgets.config_form import ConfigForm
 from binderctl.widgets.header import render_header
+from tests.tui.tuikit import SIZE, notifications, shown_text, until
 
 
 async def test_form_validates_with_the_config_loader(

@@ -17,8 +17,6 @@ and a session history recorded up to the console's clock.
 from __future__ import annotations
 
 import ipaddress
-import random
-import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -33,24 +31,18 @@ from hcloud.locations import Location
 from hcloud.server_types import ServerType
 from hcloud.servers import ServerCreatePublicNetwork
 from textual.pilot import Pilot
-from tuikit import SIZE
 
 from binderctl.app import BinderctlApp
 from binderctl.auth import TOKEN_ENV
 from binderctl.config import MemberConfig
+from binderctl.demo.cluster import MemberStack
 from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls
-from binderctl.demo.kube.controllers.plane import ControlPlane
-from binderctl.demo.kube.kubeconfig import write_kubeconfig
-from binderctl.demo.kube.server import KubeAPIServer
-from binderctl.demo.kube.store import Store
-from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
-from binderctl.demo.member.simulation import Member, MemberOptions
+from binderctl.demo.member.simulation import MemberOptions
 from binderctl.demo.runtime import LoopThread
 from binderctl.federation_config import CheckSettings, FederationHost
 from binderctl.models import Health, HealthCheck
-from binderctl.paths import write_private
 from binderctl.screens.budget import BudgetScreen
 from binderctl.screens.federation import FederationScreen
 from binderctl.services import charts
@@ -71,6 +63,8 @@ from binderctl.services.prime_versions import (
 from binderctl.services.session_history import record_sample
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
+from tests.kit.k3s import run_stack, serve_ingress
+from tests.tui.tuikit import SIZE
 
 SEED = 11
 SESSIONS = 8
@@ -88,8 +82,6 @@ HISTORY_HOURS = 6  # of session samples, every 5 minutes, up to BUDGET_NOW
 @pytest.fixture
 def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
     """``member`` (its config, with the ingress's port and CA) running a frozen member."""
-    runtime = LoopThread("tui-snapshots")
-    store = Store()
     options = MemberOptions(
         sessions=SESSIONS,
         quota=member.launch_quota,
@@ -97,42 +89,25 @@ def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
         binder_host=member.binder_host,
         hub_host=member.hub_host,
     )
-    clock = SimClock(SPEED, epoch=EPOCH, source=lambda: 0.0)
-    simulated = Member(store, options, seed=SEED, clock=clock)
-    plane = ControlPlane(store, speed=SPEED, rng=random.Random(SEED))
     lifetime = timedelta(seconds=CERT_END - time.time())
-    credentials = tls.generate(ips=["127.0.0.1"], client_lifetime=lifetime)
-    api = KubeAPIServer(
-        store, simulated.logs, simulated.metrics, credentials=credentials, rng=random.Random(SEED)
+    stack = MemberStack(
+        options,
+        speed=SPEED,
+        seed=SEED,
+        clock=SimClock(SPEED, epoch=EPOCH, source=lambda: 0.0),
+        fixed_ids=True,
+        credentials=tls.generate(ips=["127.0.0.1"], client_lifetime=lifetime),
     )
-    ingress_tls = tls.generate(names=[member.binder_host, member.hub_host])
-    ingress_context = ingress_tls.server_context()
-    ingress_context.verify_mode = ssl.CERT_NONE
-    ingress = BinderHubApp(simulated)
-
-    async def start() -> tuple[str, int]:
-        await plane.start()
-        simulated.start()
-        simulated.advance(120)
-        return await api.start(), await ingress.start("127.0.0.1", 0, ingress_context)
-
-    async def stop() -> None:
-        await ingress.stop()
-        await api.close_connections()
-        await simulated.stop()
-        await plane.stop()
-
-    url, port = runtime.run(start())
-    write_kubeconfig(kubeconfig_path(member.name), credentials, url)
+    running = run_stack(stack, kubeconfig_path(member.name))
+    running.on_loop(stack.member.advance, 120)
     ca = tmp_path / "ingress-ca.pem"
-    write_private(ca, ingress_tls.server_ca)
+    port = serve_ingress(running, ca)
     # No SSH to the node here: a key that does not exist keeps the console off port 22.
     config = replace(member, https_port=port, tls_ca_bundle=ca, ssh_key=tmp_path / "no-key")
     try:
         yield config
     finally:
-        runtime.run(stop())
-        runtime.stop()
+        running.stop()
 
 
 @pytest.fixture
@@ -291,7 +266,7 @@ def test_logs(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-un
         await loaded(pilot)
         app = pilot.app
         assert isinstance(app, BinderctlApp)
-        app.show_logs("hub")
+        app.action_show("logs", "hub")
         for _ in range(200):
             views = app.screen.query(LogView)
             if views and views.first().shown:

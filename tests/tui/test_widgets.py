@@ -6,7 +6,6 @@ from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
 
 from binderctl.models import LogLine
-from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import FLEX_MIN, CellValue, Column, LiveTable
 from binderctl.widgets.log_view import LogView
 from binderctl.widgets.plot import bar_glyph, bars, columns
@@ -182,14 +181,6 @@ async def test_a_column_without_width_takes_the_rest() -> None:
         scrollbar = table.styles.scrollbar_size_vertical
         assert widths == table.size.width - scrollbar
         assert table.columns[ColumnKey("text")].width > FLEX_MIN
-
-
-def test_repo_labels() -> None:
-    assert repo_label("https://github.com/binder-examples/requirements") == (
-        "binder-examples/requirements"
-    )
-    assert repo_label("https://gitlab.com/org/repo.git/") == "gitlab.com/org/repo"
-    assert repo_label("https://github.com/") == "https://github.com/"
 
 
 def test_bars_start_at_zero() -> None:

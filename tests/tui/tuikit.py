@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rich.console import Console
 from textual.app import App
@@ -15,6 +15,7 @@ from textual.widgets import Static
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
 from binderctl.demo.world import DemoWorld
+from tests.kit.worlds import on_loop
 
 T = TypeVar("T")
 SIZE = (140, 44)  # the terminal the tests run the console in
@@ -38,16 +39,6 @@ async def until(pilot: Pilot, check: Callable[[], T], seconds: float = 30.0) -> 
             return result
         await pilot.pause(0.1)
     raise AssertionError("the console never got there")
-
-
-def on_loop(world: DemoWorld, function: Callable[..., T], *args: Any) -> T:
-    """Call ``function`` on the world's event loop (where its emulators live)."""
-
-    async def call() -> T:
-        return function(*args)
-
-    assert world.runtime is not None
-    return world.runtime.run(call())
 
 
 def session_pods(world: DemoWorld) -> list[Obj]:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from receiver import Receiver
 
 from binderctl.auth import Secret
 from binderctl.services.alert_state import Notice
 from binderctl.services.notify import TargetConfig, sender
 from binderctl.services.outbox import Outbox, OutboxLocked
+from tests.watch.receiver import Receiver
 
 
 def notice(n: int, state: str = "firing") -> Notice:

@@ -7,10 +7,13 @@ import json
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from binderctl.config import Config, MemberConfig, load_config
 from binderctl.paths import default_config_path, expand
+
+# What register(sub, common) receives; argparse's class is generic only to type checkers.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class Context:
@@ -24,7 +27,7 @@ class Context:
 
     @property
     def json_output(self) -> bool:
-        return self.option("output", "text") == "json"
+        return bool(self.option("output", "text") == "json")
 
     @property
     def assume_yes(self) -> bool:
@@ -58,7 +61,7 @@ class Context:
 
 
 def add_command(
-    sub: argparse._SubParsersAction,
+    sub: Subparsers,
     common: argparse.ArgumentParser,
     name: str,
     help_text: str,

@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 import time
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import duration
 from binderctl.formatting import inert
 from binderctl.services import audit
+
+
+def detail(record: audit.AuditRecord) -> str:
+    """The record's detail, then its targets grouped by their outcome."""
+    if not record.targets:
+        return record.detail
+    grouped: dict[str, list[str]] = {}
+    for name, outcome in record.targets.items():
+        grouped.setdefault(outcome, []).append(name)
+    each = "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in grouped.items())
+    return f"{record.detail} ({each})"
 
 
 def _audit(ctx: Context) -> int:
@@ -29,7 +40,7 @@ def _audit(ctx: Context) -> int:
             inert(x.action, 14),
             inert(x.target, 40),
             x.outcome,
-            inert(x.detail, 200),
+            inert(detail(x), 300),
         ]
         for x in records
     ]
@@ -38,6 +49,6 @@ def _audit(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(sub, common, "audit", "show the audit log of actions taken", _audit)
     parser.add_argument("--since", type=duration, metavar="D", help="only the last D (e.g. 1d)")

@@ -8,7 +8,7 @@ import getpass
 import sys
 
 from binderctl import auth
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.errors import UsageError
 
 
@@ -66,7 +66,7 @@ def _status(ctx: Context) -> int:
     return 0 if source else 1
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "auth", help="manage the Hetzner API token and the container registry password"
     )

@@ -6,7 +6,7 @@ import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.formatting import age, inert, size, table
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _budget(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     add_command(
         sub,
         common,

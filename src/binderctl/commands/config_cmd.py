@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.config import render_template
 from binderctl.errors import UsageError
 from binderctl.parsing import parse_hostname, parse_member_name
@@ -48,7 +48,7 @@ def _path(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("config", help="write, check or locate the configuration file")
     actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
     init = add_command(actions, common, "init", "write a commented configuration template", _init)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from binderctl.commands import Context
 from binderctl.errors import RefusedError
+from binderctl.services import catalogue
 from binderctl.services.actions import Action, ActionRunner, Operations, Prepared, describe
-from binderctl.services.mapping import STUCK_AFTER_SECONDS
+from binderctl.services.catalogue import Request
 
 
 def terminal_confirm(assume_yes: bool) -> Callable[[Action, Prepared], bool]:
@@ -29,16 +30,12 @@ def terminal_confirm(assume_yes: bool) -> Callable[[Action, Prepared], bool]:
     return confirm
 
 
-def run_action(ctx: Context, build: Callable[[Operations], Action]) -> int:
-    """Build the action, run it through the runner, print the outcome (``-o json``: one
-    document)."""
+def run_action(ctx: Context, request: Request) -> int:
+    """Build the requested action, run it through the runner, print the outcome (``-o
+    json``: one document, with each target's outcome)."""
     member = ctx.member
-    operations = Operations(
-        member,
-        stuck_after=float(ctx.option("stuck_after", STUCK_AFTER_SECONDS)),
-        check=ctx.config.federation.check,
-    )
-    action = build(operations)
+    operations = Operations(member, check=ctx.config.federation.check)
+    action = catalogue.build(operations, request)
     runner = ActionRunner(
         member,
         readonly=ctx.readonly,
@@ -55,6 +52,7 @@ def run_action(ctx: Context, build: Callable[[Operations], Action]) -> int:
                 "parameters": dict(action.parameters),
                 "outcome": "ok",
                 "detail": outcome,
+                "targets": dict(runner.record.targets) if runner.record else {},
             }
         )
     else:

@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from binderctl.commands import Context, add_command, drill_cmd
+from binderctl.commands import Context, Subparsers, add_command, drill_cmd
 from binderctl.demo import DEMO_SPEED
 from binderctl.paths import expand, write_private
 
@@ -97,7 +97,7 @@ def _describe(world: DemoWorld, env_file: str | None) -> None:
     print(flush=True)
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(sub, common, "demo", "serve the demo world until Ctrl-C", _demo)
     parser.add_argument(
         "--dir", metavar="DIR", help="the demo's folder (default: a temporary one, removed after)"

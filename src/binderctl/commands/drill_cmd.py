@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.formatting import inert, table
 
 
@@ -87,7 +87,7 @@ def _describe(run: dict[str, Any]) -> None:
             print(f"  if ignored: {inert(run['resolves_itself'], 300)}")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     drill = sub.add_parser(
         "drill",
         help="fire drills on a running demo (list, start, status, stop)",

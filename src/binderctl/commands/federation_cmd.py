@@ -8,7 +8,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.formatting import inert
 
@@ -83,7 +83,7 @@ def _weight(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(
         sub,
         common,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after, whole_number
 from binderctl.errors import BinderctlError
@@ -105,7 +105,7 @@ def _events(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     sessions = add_command(sub, common, "sessions", "list running user sessions", _sessions)
     sessions.add_argument("--repo", metavar="R", help="only sessions of this repo")
     add_stuck_after(add_command(sub, common, "builds", "list builds (stuck ones marked)", _builds))

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands.arguments import duration, whole_number
 from binderctl.errors import UsageError
 from binderctl.formatting import inert
@@ -71,7 +71,7 @@ def _logs(ctx: Context) -> int:
     return 1 if stream.errors and not printed else 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     logs = add_command(sub, common, "logs", "show or follow logs", _logs)
     logs.add_argument("target", metavar="TARGET", help=TARGETS_HELP)
     logs.add_argument("-f", "--follow", action="store_true", help="keep following new lines")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.errors import UsageError
 from binderctl.formatting import inert
 
@@ -79,7 +79,7 @@ def _forget_host_key(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     node = sub.add_parser(
         "node",
         help="the member's server over SSH",

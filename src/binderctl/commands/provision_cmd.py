@@ -22,10 +22,6 @@ from binderctl.commands.render import (
 )
 from binderctl.errors import UsageError
 
-# The in-process world lives only for this run: its simulated time (helm install jobs,
-# image pulls, pods becoming ready) runs this many times faster than real time.
-DEMO_SPEED = 20.0
-
 
 def run_provision(ctx: Context) -> int:
     if ctx.option("command") is not None:
@@ -34,9 +30,10 @@ def run_provision(ctx: Context) -> int:
             hint="run `binderctl --provision` and the command separately",
         )
     if ctx.option("demo"):
+        from binderctl.demo import PROVISION_DEMO_SPEED
         from binderctl.demo.world import in_process_world
 
-        with in_process_world(speed=DEMO_SPEED) as world:
+        with in_process_world(speed=PROVISION_DEMO_SPEED) as world:
             ctx.info(f"demo world in {world.directory} (removed when this run ends)")
             return _provision(ctx)
     return _provision(ctx)

@@ -11,7 +11,7 @@ import shutil
 import sys
 from datetime import UTC, datetime
 
-from binderctl.formatting import age, cells, inert, size, table
+from binderctl.formatting import age, cells, cpu, inert, repo_label, size, table
 from binderctl.models import Build, Component, Session, WarningEvent
 
 UNLIMITED = 1_000_000
@@ -52,18 +52,6 @@ def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str
     return table(headers, rows)
 
 
-def cpu(cores: float | None) -> str:
-    if cores is None:
-        return "-"
-    return f"{cores * 1000:.0f}m" if cores < 1 else f"{cores:.1f}"
-
-
-def short_repo(repo: str) -> str:
-    for prefix in ("https://", "http://"):
-        repo = repo.removeprefix(prefix)
-    return repo.removeprefix("github.com/")
-
-
 # -- sessions ------------------------------------------------------------------------
 SESSION_HEADERS = ["POD", "REPO", "REF", "AGE", "PHASE", "CPU", "MEM"]
 
@@ -72,7 +60,7 @@ def _pod_cells(pod: Session | Build, now: float) -> list[str]:
     """POD, REPO, REF, AGE and PHASE: the cells sessions and builds share."""
     return [
         inert(pod.pod, 63),
-        inert(short_repo(pod.repo), 100),
+        inert(repo_label(pod.repo), 100),
         inert(pod.ref[:7] if len(pod.ref) == 40 else pod.ref, 20),
         age(now - pod.started),
         inert(pod.phase, 12),

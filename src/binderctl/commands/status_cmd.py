@@ -9,11 +9,11 @@ import textwrap
 from dataclasses import asdict
 from typing import Any
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after
 from binderctl.errors import EXIT_FAILED, EXIT_OK
-from binderctl.formatting import age, inert, size
+from binderctl.formatting import age, cores, cpu, inert, size
 from binderctl.models import COMPONENTS, Attention, Health, NodeStatus, Rotation
 from binderctl.services.attention import worst
 from binderctl.services.cluster import ClusterState, running
@@ -188,8 +188,8 @@ def _node_lines(node: NodeStatus | None) -> list[str]:
     if node is None:
         return [_line("node", "no node")]
     ready = "Ready" if node.conditions.get("Ready") == "True" else "NOT READY"
-    cpu = f"cpu {r.cpu(node.cpu_usage)}/{node.cpu_capacity:g}"
-    cpu += _percent(node.cpu_usage, node.cpu_capacity)
+    processor = f"cpu {cores(node.cpu_usage)}/{cpu(node.cpu_capacity)}"
+    processor += _percent(node.cpu_usage, node.cpu_capacity)
     memory = f"memory {size(node.memory_usage)}/{size(node.memory_capacity)}"
     memory += _percent(node.memory_usage, node.memory_capacity)
     if node.disk_usage is None:
@@ -199,7 +199,7 @@ def _node_lines(node: NodeStatus | None) -> list[str]:
         disk += _percent(node.disk_usage, node.disk_capacity)
     pressures = [k for k, v in node.conditions.items() if k.endswith("Pressure") and v == "True"]
     return [
-        _line("node", f"{inert(node.name, 40)} {ready}  {cpu}  {memory}"),
+        _line("node", f"{inert(node.name, 40)} {ready}  {processor}  {memory}"),
         _line("", disk + (f"  {', '.join(pressures)}" if pressures else "")),
     ]
 
@@ -277,7 +277,7 @@ def _status(ctx: Context) -> int:
     return EXIT_FAILED if worst(report.attention) == "error" else EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(
         sub, common, "status", "what the member is doing now, in one screen", _status
     )

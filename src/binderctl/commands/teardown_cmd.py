@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 
 
 def _teardown(ctx: Context) -> int:
@@ -67,7 +67,7 @@ def _teardown(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     help_text = "delete the member's server and what binderctl made for it"
     parser = add_command(sub, common, "teardown", help_text, _teardown)
     parser.add_argument(

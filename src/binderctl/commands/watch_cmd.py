@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from binderctl import auth
-from binderctl.commands import Context, add_command
+from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.errors import ConfigError
 from binderctl.formatting import age, inert
@@ -51,7 +51,13 @@ def _watch(ctx: Context) -> int:
 
     members = _members(ctx)
     with httpx.Client() as client, MemberJudge(ctx.config) as judge:
-        watcher = Watcher(ctx.config, members, judge=judge, senders=_senders(ctx, client))
+        watcher = Watcher(
+            ctx.config,
+            members,
+            judge=judge,
+            senders=_senders(ctx, client),
+            readonly=bool(ctx.option("readonly")),
+        )
         if not watcher.senders:
             ctx.info("note: no [watch.targets] in the configuration: notices are only logged")
         if ctx.option("once"):
@@ -187,7 +193,7 @@ def _install(ctx: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = add_command(
         sub,
         common,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -37,6 +37,15 @@ class LoopThread:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30) -> T:
         """Run ``coro`` on the loop and wait for its result from this thread."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def on_loop(self, func: Callable[..., T], *args: Any, timeout: float | None = 30) -> T:
+        """Call ``func(*args)`` on the loop and wait for what it returns: how another thread
+        reads or changes the emulators' state (which has no locks)."""
+
+        async def call() -> T:
+            return func(*args)
+
+        return self.run(call(), timeout)
 
     def call(self, func: Any, *args: Any) -> None:
         """Schedule a plain callable on the loop (thread-safe)."""

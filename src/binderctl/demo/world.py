@@ -263,7 +263,7 @@ class DemoWorld:
         Provision screen in ``binderctl --demo``)."""
         if self.sessions:
             assert self.runtime is not None
-            self.runtime.run(_start_sessions(self.cluster(), self.sessions))
+            self.runtime.on_loop(self.cluster().member.add_sessions, self.sessions)
 
     def stop(self) -> None:
         while self._cleanups:
@@ -375,10 +375,6 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-async def _start_sessions(cluster: EmulatedK3s, count: int) -> None:
-    cluster.member.add_sessions(count)
 
 
 @contextmanager

@@ -1,17 +1,19 @@
-"""What every console screen shares: the status header on top, the footer below."""
+"""What every console screen shares: the status header on top, the footer below, and
+the console as screens see it (``screens/console.py``): they read it, and ask for
+things by posting messages (``screens/messages.py``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from binderctl.screens.console import Console
+from binderctl.screens.messages import RequestAction, ShowScreen
+from binderctl.services import catalogue
 from binderctl.widgets.header import StatusHeader
-
-if TYPE_CHECKING:
-    from binderctl.app import BinderctlApp
 
 # What changed in the live model; screens redraw only for what they show.
 # The model's change kinds (models.ChangeKind) plus the clock tick and the budget.
@@ -29,8 +31,12 @@ class ConsoleScreen(Screen):
     KINDS: frozenset[str] = frozenset()
 
     @property
-    def console(self) -> BinderctlApp:
-        return cast("BinderctlApp", self.app)
+    def console(self) -> Console:
+        return cast("Console", self.app)
+
+    def show(self, name: str, argument: str | None = None) -> None:
+        """Ask for the screen ``name`` (``logs``: following ``argument``)."""
+        self.post_message(ShowScreen(name, argument))
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -42,7 +48,29 @@ class ConsoleScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(StatusHeader).state = self.console.header_state
+        argument = self.console.take_argument(self)
+        if argument:
+            self.apply_argument(argument)
         self.model_changed(ALL_KINDS)
+
+    def apply_argument(self, argument: str) -> None:
+        """What `:screen ARGUMENT` asked for (a filter, a log source)."""
+
+    def selected_targets(self) -> list[str]:
+        """What the screen's selection actions act on: the marked rows' objects."""
+        return []
+
+    def action_act_on_selection(self, name: str) -> None:
+        targets = self.selected_targets()
+        if not targets:
+            self.notify("nothing selected: mark rows with space", severity="warning")
+            return
+        self.post_message(RequestAction(catalogue.request(name, targets)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act_on_selection":
+            return not self.console.readonly
+        return True
 
     def model_changed(self, kinds: frozenset[str]) -> None:
         """Redraw what depends on ``kinds``; called on the UI thread for the shown screen."""

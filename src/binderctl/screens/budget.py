@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -10,9 +11,10 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from binderctl.errors import BinderctlError
@@ -167,7 +169,7 @@ def what_if_table(report: BudgetReport) -> Table:
 
 class BudgetScreen(ConsoleScreen):
     KINDS = frozenset({"budget"})
-    BINDINGS = keymap.BUDGET_BINDINGS
+    BINDINGS = list(keymap.BUDGET_BINDINGS)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="budget"):
@@ -200,9 +202,25 @@ class BudgetScreen(ConsoleScreen):
         try:
             report = budget_report(self.console.member, now)
         except BinderctlError as exc:
-            self.app.call_from_thread(self._failed, exc)
+            self.post_message(self.LoadFailed(exc))
             return
-        self.app.call_from_thread(self._show, report)
+        self.post_message(self.Loaded(report))
+
+    @dataclass
+    class Loaded(Message):
+        report: BudgetReport
+
+    @dataclass
+    class LoadFailed(Message):
+        error: BinderctlError
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._show(message.report)
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self._failed(message.error)
 
     def _failed(self, exc: BinderctlError) -> None:
         self.query_one("#budget-figures", Static).update(

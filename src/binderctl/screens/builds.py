@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from binderctl.formatting import age
+from binderctl.formatting import age, repo_label
 from binderctl.models import Build
+from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
-from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
 
 
@@ -24,6 +24,8 @@ def build_row(build: Build, now: float) -> Row:
 
 
 class BuildsScreen(TableScreen):
+    BINDINGS = list(keymap.selection_bindings("builds"))
+    PODS = "builds"
     KINDS = frozenset({"build", "clock", "connection"})
     NOUN = "builds"
     EMPTY = "no image builds running: one starts when a repository is launched without an image"
@@ -49,6 +51,3 @@ class BuildsScreen(TableScreen):
                 build_row(build, now),
                 f"{pod} {build.repo} {build.ref} {build.phase} {stuck}",
             )
-
-    def action_delete(self) -> None:
-        self.console.request_action("delete-builds", None)

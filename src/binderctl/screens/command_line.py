@@ -1,86 +1,70 @@
-"""The `:` command line (k9s style): `:sessions`, `:logs hub`, `:restart proxy`, `:drain`."""
+"""The `:` command line (k9s style): `:sessions norvig`, `:logs hub`, `:restart proxy`,
+`:drain --wait`. An action's words are parsed by the action catalogue exactly as
+``binderctl`` parses them, so `:x ARGS` runs what ``binderctl x ARGS`` runs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import shlex
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from binderctl.errors import UsageError
+from binderctl.formatting import inert
 from binderctl.screens import keymap
-
-if TYPE_CHECKING:
-    from binderctl.app import BinderctlApp
+from binderctl.screens.messages import PickTarget, Quit, RequestAction, ShowHelp, ShowScreen
+from binderctl.services import catalogue
 
 _WORDS = (
     *(s.name for s in keymap.SCREENS),
-    *(f"{a.name} {t}" if t else a.name for a in keymap.ACTIONS for t in a.targets or ("",)),
-    "logs",
-    "kill",
+    *(f"{a.name} {t}" if t else a.name for a in catalogue.ACTIONS for t in a.choices or ("",)),
+    *(a.name for a in catalogue.ALIASES),
     "help",
     "quit",
 )
 
 
-@dataclass(frozen=True)
-class Command:
-    verb: str  # show, logs, act, help, quit
-    name: str = ""
-    target: str | None = None
-
-    def run(self, app: BinderctlApp) -> None:
-        if self.verb == "show":
-            app.action_show(self.name)
-        elif self.verb == "logs":
-            app.show_logs(self.target)
-        elif self.verb == "act" and self.target is None and keymap.action_spec(self.name):
-            app.action_act(self.name)
-        elif self.verb == "act":
-            app.request_action(self.name, self.target)
-        elif self.verb == "help":
-            app.action_help()
-        else:
-            app.exit(0)
-
-
-def parse_command(text: str) -> Command:
-    """Parse what was typed after `:`; ValueError says what is allowed."""
-    words = text.strip().lstrip(":").split()
+def parse_command(text: str) -> Message:
+    """What was typed after `:`, as the message that asks the console for it (the same
+    a key posts); ValueError says what is allowed."""
+    try:
+        words = shlex.split(text.strip().lstrip(":"))
+    except ValueError as exc:
+        raise ValueError(f"cannot read the command: {exc}") from None
     if not words:
         raise ValueError("empty command")
     verb, args = words[0].lower(), words[1:]
-    if len(args) > 1:
-        raise ValueError(f"too many words after {verb!r}")
-    arg = args[0] if args else None
-    if keymap.screen_spec(verb) and verb != "logs":
-        if arg:
+    screen = keymap.screen_spec(verb)
+    if screen is not None:
+        if args and not screen.argument:
             raise ValueError(f":{verb} takes no argument")
-        return Command("show", verb)
-    if verb == "logs":
-        return Command("logs", target=arg)
-    spec = keymap.action_spec(verb)
-    if spec is not None:
-        if arg and arg not in spec.targets:
-            choices = ", ".join(spec.targets) or "nothing"
-            raise ValueError(f":{verb} {arg}: not allowed; {verb} takes {choices}")
-        return Command("act", verb, arg)
-    if verb == "kill":
-        if not arg:
-            raise ValueError(":kill needs a session pod name, like :kill jupyter-alice")
-        return Command("act", "kill", arg)
+        if screen.argument == "source" and len(args) > 1:
+            raise ValueError(f":{verb} takes one {screen.argument}, like :{verb} hub")
+        return ShowScreen(verb, " ".join(args) or None)
+    found = catalogue.find(verb)
+    if found is not None:
+        action, alias = found
+        if not args and action.choices and (alias is None or not alias.targets):
+            return PickTarget(action.name)  # asks which, as its key does
+        try:
+            return RequestAction(catalogue.parse(words))
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
     if verb in ("help", "?"):
-        return Command("help")
+        return ShowHelp()
     if verb in ("q", "quit"):
-        return Command("quit")
+        return Quit()
     known = ", ".join(sorted({w.split()[0] for w in _WORDS}))
-    raise ValueError(f":{verb[:30]}: unknown command; known: {known}")
+    raise ValueError(f":{inert(verb, 30)}: unknown command; known: {known}")
 
 
-class CommandLineScreen(ModalScreen[str | None]):
+class CommandLineScreen(ModalScreen[Message | None]):
+    """Dismissed with the message the typed command makes (None: nothing to do)."""
+
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self) -> None:
@@ -88,10 +72,18 @@ class CommandLineScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="sessions | logs hub | restart proxy | drain | resume | help",
+            placeholder="sessions norvig | logs hub | restart proxy | drain | resume | help",
             suggester=SuggestFromList(_WORDS, case_sensitive=False),
             id="command",
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        if not event.value.strip():
+            self.dismiss(None)
+            return
+        try:
+            command = parse_command(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), title="Command", severity="warning", markup=False)
+            command = None
+        self.dismiss(command)

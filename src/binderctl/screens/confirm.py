@@ -1,4 +1,5 @@
-"""Yes/no before anything that changes the member; No is the default."""
+"""Yes/no before anything that changes the member. The dialog shows its keys; Enter
+always answers No (a stray Enter after typing in the wrong place must not act)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,21 @@ from textual.widgets import Button, Static
 
 from binderctl.widgets.cells import plain
 
+KEYS = "y: yes   n, esc or enter: no"
+
 
 class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmScreen .dialog-keys {
+        width: 1fr;
+        height: 3;
+        content-align: left middle;
+    }
+    """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
+        Binding("enter", "answer(False)", "No", priority=True),
     ]
 
     def __init__(self, question: str, details: str, blast_radius: str) -> None:
@@ -29,8 +40,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(plain(self.details, "dim", limit=600), classes="dialog-body")
             yield Static(plain(self.blast_radius, "bold yellow", limit=600), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("No", id="no", variant="primary")
-                yield Button("Yes", id="yes", variant="error")
+                yield Static(plain(KEYS, "dim"), classes="dialog-keys")
+                yield Button("No (n)", id="no", variant="primary")
+                yield Button("Yes (y)", id="yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from binderctl.formatting import age, inert, size
+from binderctl.formatting import age, cores, inert, size
 from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.events import event_row
@@ -225,10 +225,9 @@ class DashboardScreen(ConsoleScreen):
         memory = self.query_one("#memory", Metric)
         disk = self.query_one("#disk", Metric)
         pods = self.query_one("#pods", Metric)
-        cpu_used = "-" if node.cpu_usage is None else f"{node.cpu_usage:.1f}"
         cpu.show(
             _fraction(node.cpu_usage, node.cpu_allocatable),
-            f"{cpu_used} of {node.cpu_allocatable:g} cores",
+            f"{cores(node.cpu_usage)} of {cores(node.cpu_allocatable)} cores",
             _values(history.node_cpu),
         )
         _show_bytes(memory, node.memory_usage, node.memory_allocatable, history.node_memory)

@@ -1,6 +1,7 @@
 """Fire drills from the console: palette entries that start, score and stop a drill on
 the demo member (through the demo's control endpoint, as `binderctl demo drill` does),
-and a notice with the score when the drill ends."""
+and a notice with the score when the drill ends. The workers report through messages
+(``notify`` and ``call_later`` post them), so they never wait for the interface."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _guarded(app: App[Any], job: Any) -> None:
     try:
         job(app, DrillClient())
     except BinderctlError as exc:
-        app.call_from_thread(app.notify, str(exc), title="Drill", severity="error", markup=False)
+        app.notify(str(exc), title="Drill", severity="error", markup=False)
 
 
 def _choose(app: App[Any], client: Any) -> None:
@@ -58,14 +59,13 @@ def _choose(app: App[Any], client: Any) -> None:
         if choice:
             _run(app, lambda app, client: _start(app, client, drills[choice]))
 
-    app.call_from_thread(app.push_screen, ChooseScreen("Start which drill?", list(drills)), chosen)
+    app.call_later(app.push_screen, ChooseScreen("Start which drill?", list(drills)), chosen)
 
 
 def _start(app: App[Any], client: Any, name: str) -> None:
     run = client.start(name)
     fixes = ", ".join(run["fixes"]) or "nothing: it ends by itself"
-    app.call_from_thread(
-        app.notify,
+    app.notify(
         f"{run['detail']}\nResolved by: {fixes}",
         title=f"Drill {name} started",
         markup=False,
@@ -80,7 +80,7 @@ def _start(app: App[Any], client: Any, name: str) -> None:
 def _score(app: App[Any], client: Any) -> None:
     current = client.status()["current"]
     if current is None:
-        app.call_from_thread(app.notify, "no drill has run yet", title="Drill", markup=False)
+        app.notify("no drill has run yet", title="Drill", markup=False)
         return
     _notify_score(app, current)
 
@@ -106,6 +106,4 @@ def score_text(run: dict[str, Any]) -> str:
 
 
 def _notify_score(app: App[Any], run: dict[str, Any]) -> None:
-    app.call_from_thread(
-        app.notify, score_text(run), title=f"Drill {run['name']}", markup=False, timeout=20
-    )
+    app.notify(score_text(run), title=f"Drill {run['name']}", markup=False, timeout=20)

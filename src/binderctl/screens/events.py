@@ -31,7 +31,6 @@ class EventsScreen(TableScreen):
     KINDS = frozenset({"warning", "clock", "connection"})
     NOUN = "warnings"
     EMPTY = "no warning events: nothing has gone wrong lately"
-    CAN_DELETE = False
     COLUMNS = (
         Column("age", "Age", 6),
         Column("reason", "Reason", 18),
@@ -53,4 +52,4 @@ class EventsScreen(TableScreen):
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None and "/pod/" in key.lower():
-            self.console.show_logs(key.split("/")[2])
+            self.show("logs", key.split("/")[2])

@@ -8,11 +8,13 @@ of our configured members switches the console to that member.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
@@ -20,6 +22,7 @@ from binderctl.errors import BinderctlError
 from binderctl.formatting import age, inert
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
+from binderctl.screens.messages import OpenMember, RotationObserved
 from binderctl.widgets.live_table import CellValue, Column, LiveTable, Row
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def host_row(report: FederationReport, host: HostReport, now: float) -> Row:
 
 class FederationScreen(ConsoleScreen):
     KINDS: frozenset[str] = frozenset()
-    BINDINGS = keymap.FEDERATION_BINDINGS
+    BINDINGS = list(keymap.FEDERATION_BINDINGS)
     AUTO_FOCUS = "LiveTable"
     COLUMNS = (
         Column("host", "Host", 13),
@@ -102,9 +105,25 @@ class FederationScreen(ConsoleScreen):
         try:
             report = federation_report(load_config(self.console.config_path))
         except BinderctlError as exc:
-            self.app.call_from_thread(self._failed, exc)
+            self.post_message(self.PollFailed(exc))
             return
-        self.app.call_from_thread(self._show, report)
+        self.post_message(self.Polled(report))
+
+    @dataclass
+    class Polled(Message):
+        report: FederationReport
+
+    @dataclass
+    class PollFailed(Message):
+        error: BinderctlError
+
+    @on(Polled)
+    def _polled(self, message: Polled) -> None:
+        self._show(message.report)
+
+    @on(PollFailed)
+    def _poll_failed(self, message: PollFailed) -> None:
+        self._failed(message.error)
 
     def _failed(self, exc: BinderctlError) -> None:
         self.query_one("#federation-detail", Static).update(
@@ -118,7 +137,7 @@ class FederationScreen(ConsoleScreen):
         self._describe()
         for host in report.hosts:
             if host.member == self.console.member.name:
-                self.console.observed(host.verdict)
+                self.post_message(RotationObserved(host.verdict))
         settings = report.settings
         prime = (
             f"prime versions from {report.prime_url}"
@@ -181,4 +200,4 @@ class FederationScreen(ConsoleScreen):
         if host is None or host.member is None:
             self.notify("not one of our configured members", severity="warning", markup=False)
             return
-        self.console.open_member(host.member)
+        self.post_message(OpenMember(host.member))

@@ -1,4 +1,4 @@
-"""`?`: every key and command, generated from the keymap."""
+"""`?`: every key and command, generated from the keymap and the action catalogue."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from binderctl.screens import keymap
+from binderctl.services import catalogue
 
 # Keys handled by the widgets themselves rather than by a binding of ours.
 WIDGET_KEYS = (
@@ -27,6 +28,17 @@ def _key(binding: Binding) -> str:
 
 def _described(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
     return [(_key(b), b.tooltip or b.description) for b in bindings]
+
+
+def _action_rows() -> Iterable[tuple[str, str]]:
+    """An action per row: its key (and where it acts), what it does, its `:` command."""
+    for action in catalogue.ACTIONS:
+        key = action.key or "palette, :"
+        where = f" (marked rows on {action.selection.title()})" if action.selection else ""
+        command = " ".join(w for w in (f":{action.name}", action.example) if w)
+        aliases = [a.name for a in catalogue.ALIASES if a.action == action.name]
+        also = f", also :{', :'.join(aliases)}" if aliases else ""
+        yield key, f"{action.title}{where}: {action.help}  ({command}{also})"
 
 
 def _section(title: str, rows: Iterable[tuple[str, str]]) -> Table:
@@ -56,14 +68,8 @@ class HelpScreen(ModalScreen[None]):
             )
             yield Static(
                 _section(
-                    "Actions (hidden in read-only mode; each asks first)",
-                    (
-                        (
-                            a.key or "palette, :",
-                            f"{a.title}: {a.help}  (:{' '.join([a.name, *a.targets[:1]])})",
-                        )
-                        for a in keymap.ACTIONS
-                    ),
+                    "Actions (each asks first; in read-only mode refused, and said so)",
+                    _action_rows(),
                 )
             )
             yield Static(
@@ -73,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
                         *(
                             (_key(b), b.description)
                             for b in keymap.GLOBAL_BINDINGS
-                            if not b.action.startswith(("app.act(", "app.show("))
+                            if not b.action.startswith(("app.act(", "app.refused(", "app.show("))
                         ),
                         *WIDGET_KEYS,
                     ],

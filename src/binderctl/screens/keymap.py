@@ -1,7 +1,9 @@
-"""Every key, screen and action of the console, as data.
+"""Every key and screen of the console, as data; the actions and their keys come from
+the action catalogue (``services/catalogue.py``).
 
 The app's bindings, the footer, the help screen, the command palette and the `:` command
-line are all built from these tables, so a key is defined in exactly one place.
+line are all built from these tables and the catalogue, so a key is defined in exactly
+one place.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+from binderctl.services import catalogue
 
 
 @dataclass(frozen=True)
@@ -19,24 +23,18 @@ class ScreenSpec:
     module: str  # binderctl.screens.<module>
     cls: str
     help: str
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    key: str  # "" for actions only in the palette and on the `:` line
-    name: str  # the `:` command
-    title: str
-    help: str
-    targets: tuple[str, ...] = ()  # when non-empty the action asks which one
+    argument: str = ""  # what `:name ARGUMENT` gives the screen: "filter", "source"
 
 
 SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("1", "dashboard", "Dashboard", "dashboard", "DashboardScreen", "node, health"),
-    ScreenSpec("2", "sessions", "Sessions", "sessions", "SessionsScreen", "running sessions"),
-    ScreenSpec("3", "builds", "Builds", "builds", "BuildsScreen", "image builds"),
+    ScreenSpec(
+        "2", "sessions", "Sessions", "sessions", "SessionsScreen", "running sessions", "filter"
+    ),
+    ScreenSpec("3", "builds", "Builds", "builds", "BuildsScreen", "image builds", "filter"),
     ScreenSpec("4", "resources", "Resources", "resources", "ResourcesScreen", "history plots"),
-    ScreenSpec("5", "logs", "Logs", "logs", "LogsScreen", "follow a component or pod"),
-    ScreenSpec("6", "events", "Events", "events", "EventsScreen", "warnings first"),
+    ScreenSpec("5", "logs", "Logs", "logs", "LogsScreen", "follow a component or pod", "source"),
+    ScreenSpec("6", "events", "Events", "events", "EventsScreen", "warnings first", "filter"),
     ScreenSpec("7", "budget", "Budget", "budget", "BudgetScreen", "month to date vs cap"),
     ScreenSpec("8", "provision", "Provision", "provision", "ProvisionScreen", "config, plan, run"),
     ScreenSpec(
@@ -49,16 +47,28 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ),
 )
 
-RESTART_TARGETS: tuple[str, ...] = ("hub", "binder", "proxy", "dind")
-
-ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("D", "drain", "Drain", "launch quota 0, until BinderHub reports it"),
-    ActionSpec("U", "resume", "Resume", "uncordon, restore the quota until BinderHub reports it"),
-    ActionSpec("r", "restart", "Restart", "restart a component", RESTART_TARGETS),
-    ActionSpec("P", "prune", "Prune images", "remove unused images on the node"),
-    ActionSpec("", "reboot", "Reboot server", "soft reboot through the Hetzner API"),
-    ActionSpec("", "renew-certs", "Renew certificates", "rotate k3s certificates, new kubeconfig"),
+# The actions with a key of their own everywhere (the others act on a screen's rows).
+KEYED_ACTIONS: tuple[catalogue.ActionSpec, ...] = tuple(
+    a for a in catalogue.ACTIONS if a.key and not a.selection
 )
+
+
+def action_bindings(actions: tuple[catalogue.ActionSpec, ...], run: str) -> list[Binding]:
+    """A binding per action running ``run('name')``, and a hidden one that says the
+    action is refused: the app enables one or the other (read-only mode)."""
+    return [
+        binding
+        for a in actions
+        for binding in (
+            Binding(a.key, f"{run}('{a.name}')", a.title),
+            Binding(a.key, f"app.refused('{a.name}')", a.title, show=False),
+        )
+    ]
+
+
+def selection_bindings(screen: str) -> list[Binding]:
+    """The keys of the actions on a screen's selected rows (ctrl+d on Sessions)."""
+    return action_bindings(catalogue.selection_actions(screen), "act_on_selection")
 
 
 def _screen_binding(spec: ScreenSpec) -> Binding:
@@ -77,7 +87,7 @@ def _screen_binding(spec: ScreenSpec) -> Binding:
 
 GLOBAL_BINDINGS: list[Binding] = [
     *(_screen_binding(s) for s in SCREENS),
-    *(Binding(a.key, f"app.act('{a.name}')", a.title) for a in ACTIONS if a.key),
+    *action_bindings(KEYED_ACTIONS, "app.act"),
     Binding("colon", "app.command_line", "Command", key_display=":"),
     Binding("question_mark", "app.help", "Help", key_display="?"),
     Binding("q", "app.quit", "Quit"),
@@ -88,7 +98,6 @@ TABLE_BINDINGS: list[Binding] = [
     Binding("escape", "clear_or_back", "Clear/back", show=False, key_display="esc"),
     Binding("l", "logs", "Logs"),
     Binding("space", "mark", "Mark", show=False),
-    Binding("ctrl+d", "delete", "Kill/delete"),
     Binding("s", "sort", "Sort"),
 ]
 
@@ -134,7 +143,3 @@ FIELD_BINDINGS: list[Binding] = [
 
 def screen_spec(name: str) -> ScreenSpec | None:
     return next((s for s in SCREENS if s.name == name), None)
-
-
-def action_spec(name: str) -> ActionSpec | None:
-    return next((a for a in ACTIONS if a.name == name), None)

@@ -18,11 +18,13 @@ from binderctl.models import COMPONENTS
 from binderctl.paths import app_dir, write_private
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
+from binderctl.screens.messages import Failed
 from binderctl.widgets.log_view import LogView
 
 SOURCES: tuple[str, ...] = (*COMPONENTS, "builds")
 DEFAULT_SOURCE = "binder"  # what the screen follows when nothing was asked for
 TAKE_SECONDS = 0.25
+LOG_TAIL = 1000  # lines of each container's past shown when following starts
 
 
 def save_path(source: str, now: float) -> Path:
@@ -32,7 +34,7 @@ def save_path(source: str, now: float) -> Path:
 
 
 class LogsScreen(ConsoleScreen):
-    BINDINGS = keymap.LOG_BINDINGS
+    BINDINGS = list(keymap.LOG_BINDINGS)
     AUTO_FOCUS = "LogView"
     KINDS = frozenset({"connection"})
 
@@ -52,11 +54,8 @@ class LogsScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._show_status()
 
-    def on_screen_resume(self) -> None:
-        source, self.console.log_request = self.console.log_request, None
-        if source:
-            self.follow_source(source)
-        super().on_screen_resume()
+    def apply_argument(self, argument: str) -> None:
+        self.follow_source(argument)
 
     def render_model(self) -> None:
         """Once the cluster is reachable, follow the default source if none was picked."""
@@ -76,16 +75,21 @@ class LogsScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, group="logs")
     def _follow(self, source: str) -> None:
         self.console.services_ready.wait()
+        from binderctl.services.kube import Kube
+        from binderctl.services.logs import LogOptions, LogStream, log_target
+
         worker = get_current_worker()
         view = self.log_view
+        options = LogOptions(follow=True, tail=LOG_TAIL, timestamps=True)
         try:
-            with self.console.log_stream(source) as stream:
+            kube = self.console.kube or Kube(self.console.member)
+            with LogStream(kube, log_target(source), options).start() as stream:
                 while not worker.is_cancelled and not stream.done:
                     lines = stream.take(TAKE_SECONDS)
                     if lines:
-                        view.feed(lines)
+                        view.feed(lines)  # the view takes lines from any thread
         except BinderctlError as exc:
-            self.app.call_from_thread(self.console.report_error, exc)
+            self.post_message(Failed(exc))
 
     def on_log_view_changed(self) -> None:
         self._show_status()
@@ -153,9 +157,13 @@ class LogsScreen(ConsoleScreen):
 
         model = self.console.model
         pods = () if model is None else tuple(sorted(model.sessions))
+
+        def chosen(source: str | None) -> None:
+            if source:
+                self.follow_source(source)
+
         self.app.push_screen(
-            ChooseScreen("Logs of which component or session?", (*SOURCES, *pods)),
-            lambda choice: choice and self.follow_source(choice),
+            ChooseScreen("Logs of which component or session?", (*SOURCES, *pods)), chosen
         )
 
     def action_save(self) -> None:
@@ -169,10 +177,6 @@ class LogsScreen(ConsoleScreen):
         try:
             write_private(path, "".join(line + "\n" for line in lines))
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify, f"cannot save the logs: {exc}", severity="error", markup=False
-            )
+            self.notify(f"cannot save the logs: {exc}", severity="error", markup=False)
             return
-        self.app.call_from_thread(
-            self.notify, f"saved {len(lines):,} lines to {path}", title="Logs", markup=False
-        )
+        self.notify(f"saved {len(lines):,} lines to {path}", title="Logs", markup=False)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from binderctl.config import Config, MemberConfig
@@ -20,6 +22,7 @@ from binderctl.formatting import inert
 from binderctl.paths import write_private
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
+from binderctl.screens.messages import Failed, MemberChosen, Provisioned, ask
 from binderctl.services.federation import entry_yaml
 from binderctl.services.kube import kubeconfig_path
 from binderctl.widgets.cells import plain
@@ -39,7 +42,7 @@ STATE_STYLE = {
 
 
 class ProvisionScreen(ConsoleScreen):
-    BINDINGS = keymap.PROVISION_BINDINGS
+    BINDINGS = list(keymap.PROVISION_BINDINGS)
 
     @property
     def config_path(self) -> Path:
@@ -73,8 +76,6 @@ class ProvisionScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._status("Edit the configuration, then Plan (dry run) or Provision.")
         if self.console.demo:
-            # Nothing to type while the demo provisions: keys go to the screens instead.
-            self.AUTO_FOCUS = None
             self.action_provision()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -114,7 +115,7 @@ class ProvisionScreen(ConsoleScreen):
             self._status(f"cannot write {self.config_path}: {exc}", "bold red")
             return
         self._status(f"Saved {self.config_path}.", "green")
-        self.console.set_member(config.member(self._member_name()))
+        self.post_message(MemberChosen(config.member(self._member_name())))
 
     def action_plan(self) -> None:
         config = self._validated()
@@ -126,6 +127,30 @@ class ProvisionScreen(ConsoleScreen):
         if config is not None:
             self._provision(config)
 
+    # -- workers: their results come back as messages -----------------------------------
+
+    @dataclass
+    class Status(Message):
+        text: str
+
+    @dataclass
+    class Planned(Message):
+        items: list[PlanItem]
+
+    @dataclass
+    class Step(Message):
+        event: ProgressEvent
+
+    @dataclass
+    class Finished(Message):
+        member: MemberConfig
+        summary: Summary
+        outcome: str
+
+    @dataclass
+    class PipelineFailed(Message):
+        error: BinderctlError
+
     @work(thread=True, exclusive=True, group="provision")
     def _plan(self, config: Config) -> None:
         self.console.services_ready.wait()
@@ -133,25 +158,25 @@ class ProvisionScreen(ConsoleScreen):
         from binderctl.services.hetzner import HetznerService
 
         member = config.member(self._member_name())
-        self.app.call_from_thread(self._status, "Planning (dry run: nothing is changed)…")
+        self.post_message(self.Status("Planning (dry run: nothing is changed)…"))
         try:
             items = pipeline.plan(member, HetznerService.for_member(member))
         except BinderctlError as exc:
-            self.app.call_from_thread(self._failed, exc)
+            self.post_message(self.PipelineFailed(exc))
             return
-        self.app.call_from_thread(self._show_plan, items)
+        self.post_message(self.Planned(items))
 
     @work(thread=True, exclusive=True, group="provision")
     def _provision(self, config: Config) -> None:
         self.console.services_ready.wait()
         from binderctl.services import provision as pipeline
-        from binderctl.services.actions import ActionRunner
+        from binderctl.services.actions import Action, ActionRunner, Prepared
         from binderctl.services.hetzner import HetznerService
 
         member = config.member(self._member_name())
 
-        def on_event(event: pipeline.ProgressEvent) -> None:
-            self.app.call_from_thread(self.show_step, event)
+        def on_event(event: ProgressEvent) -> None:
+            self.post_message(self.Step(event))
 
         action, summaries = pipeline.provision_action(
             member,
@@ -162,24 +187,44 @@ class ProvisionScreen(ConsoleScreen):
             ),
             federation=config.federation,
         )
-        confirm = (lambda *_: True) if self.console.demo else self.console.confirm
+
+        def confirm(action: Action, prepared: Prepared) -> bool:
+            return self.console.demo or ask(self, action, prepared)
+
         runner = ActionRunner(member, readonly=self.console.readonly, confirm=confirm)
-        self.app.call_from_thread(self._status, f"Provisioning member {member.name}…")
+        self.post_message(self.Status(f"Provisioning member {member.name}…"))
         try:
             outcome = runner.run(action)
             if self.console.after_provision is not None:
                 self.console.after_provision()
         except BinderctlError as exc:
-            self.app.call_from_thread(self._failed, exc)
+            self.post_message(self.PipelineFailed(exc))
             return
-        self.app.call_from_thread(self._finished, member, summaries[0], outcome)
+        self.post_message(self.Finished(member, summaries[0], outcome))
+
+    @on(Status)
+    def _on_status(self, message: Status) -> None:
+        self._status(message.text)
+
+    @on(Planned)
+    def _planned(self, message: Planned) -> None:
+        self._show_plan(message.items)
+
+    @on(Step)
+    def _step(self, message: Step) -> None:
+        self.show_step(message.event)
+
+    @on(Finished)
+    def _on_finished(self, message: Finished) -> None:
+        self._finished(message.member, message.summary, message.outcome)
+
+    @on(PipelineFailed)
+    def _pipeline_failed(self, message: PipelineFailed) -> None:
+        self._status(str(message.error), "bold red")
+        self.post_message(Failed(message.error))
 
     def _member_name(self) -> str:
         return self.query_one(ConfigForm).values["name"].strip()
-
-    def _failed(self, exc: BinderctlError) -> None:
-        self._status(str(exc), "bold red")
-        self.console.report_error(exc)
 
     def _show_plan(self, items: list[PlanItem]) -> None:
         table = Table(title="Plan (dry run)", title_justify="left", expand=True)
@@ -199,7 +244,7 @@ class ProvisionScreen(ConsoleScreen):
     def _finished(self, member: MemberConfig, summary: Summary, outcome: str) -> None:
         self._status(outcome, "bold green")
         self.query_one("#provision-summary", Static).update(summary_renderable(summary))
-        self.console.provisioned(member)
+        self.post_message(Provisioned(member))
 
     def show_step(self, event: ProgressEvent) -> None:
         self.steps[event.step] = event

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from binderctl.formatting import age, size
+from binderctl.formatting import age, cores, size
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.plot import Plot
 
@@ -30,7 +30,7 @@ def _quota(state: ClusterState) -> float | None:
 # (history attribute, title, how a value reads, the most it can be: the plot's top)
 Limit = Callable[["ClusterState"], float | None]
 SERIES: tuple[tuple[str, str, Callable[[float], str], Limit], ...] = (
-    ("node_cpu", "Node CPU (cores)", lambda v: f"{v:.1f}", lambda m: _node(m, "cpu_allocatable")),
+    ("node_cpu", "Node CPU (cores)", cores, lambda m: _node(m, "cpu_allocatable")),
     ("node_memory", "Node memory", size, lambda m: _node(m, "memory_allocatable")),
     ("node_disk", "Node disk", size, lambda m: _node(m, "disk_capacity")),
     ("pods", "Pods", lambda v: f"{v:.0f}", lambda m: _node(m, "pods_max")),

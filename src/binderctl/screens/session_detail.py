@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from binderctl.formatting import age, inert, size
+from binderctl.formatting import age, cpu, inert, size
 from binderctl.models import Session
+from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.cells import plain
 
@@ -20,7 +21,6 @@ def session_table(session: Session, now: float) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.started))
-    cpu = "-" if session.cpu is None else f"{session.cpu:.2f} cores"
     for label, value in (
         ("Pod", session.pod),
         ("Namespace", session.namespace),
@@ -29,7 +29,7 @@ def session_table(session: Session, now: float) -> Table:
         ("Ref", session.ref),
         ("Phase", session.phase),
         ("Started", f"{started} ({age(now - session.started)} ago)"),
-        ("CPU", cpu),
+        ("CPU", cpu(session.cpu)),
         ("Memory", size(session.memory)),
         ("Restarts", str(session.restarts)),
     ):
@@ -42,7 +42,7 @@ class SessionDetailScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "logs", "Logs"),
-        Binding("ctrl+d", "kill", "Kill"),
+        *keymap.selection_bindings("sessions"),
     ]
 
     def __init__(self, pod: str) -> None:
@@ -63,10 +63,7 @@ class SessionDetailScreen(ConsoleScreen):
             detail.update(session_table(session, self.console.clock()))
 
     def action_logs(self) -> None:
-        self.console.show_logs(self.pod)
+        self.show("logs", self.pod)
 
-    def action_kill(self) -> None:
-        self.console.request_action("kill", self.pod.rsplit("/", 1)[-1])
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "kill" and self.console.readonly)
+    def selected_targets(self) -> list[str]:
+        return [self.pod.rsplit("/", 1)[-1]]

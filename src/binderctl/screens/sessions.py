@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from binderctl.formatting import age, size
+from binderctl.formatting import age, cpu, repo_label, size
 from binderctl.models import Session
+from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
-from binderctl.widgets.cells import repo_label
 from binderctl.widgets.live_table import CellValue, Column, Row
 
 PHASE_STYLE = {"Running": "", "Pending": "yellow", "Failed": "bold red", "Unknown": "red"}
 
 
 def session_row(session: Session, now: float) -> Row:
-    cpu = "-" if session.cpu is None else f"{session.cpu:.2f}"
     return (
         CellValue(session.user, session.user),
         CellValue(repo_label(session.repo), session.repo),
         CellValue(session.ref, session.ref),
         CellValue(age(now - session.started), -session.started),
-        CellValue(cpu, session.cpu),
+        CellValue(cpu(session.cpu), session.cpu),
         CellValue(size(session.memory), session.memory),
         CellValue(session.phase, session.phase, PHASE_STYLE.get(session.phase, "")),
     )
 
 
 class SessionsScreen(TableScreen):
+    BINDINGS = list(keymap.selection_bindings("sessions"))
+    PODS = "sessions"
     KINDS = frozenset({"session", "clock", "connection"})
     NOUN = "sessions"
     EMPTY = "no sessions running yet: they appear here as users launch repositories"
@@ -35,7 +36,7 @@ class SessionsScreen(TableScreen):
         Column("repo", "Repository"),
         Column("ref", "Ref", 10),
         Column("age", "Age", 6),
-        Column("cpu", "CPU", 5),
+        Column("cpu", "CPU", 11),
         Column("memory", "Memory", 7),
         Column("phase", "Phase", 9),
     )
@@ -71,11 +72,3 @@ class SessionsScreen(TableScreen):
         from binderctl.screens.session_detail import SessionDetailScreen
 
         self.app.push_screen(SessionDetailScreen(key))
-
-    def action_delete(self) -> None:
-        model = self.console.model
-        keys = self.table.selected_keys()
-        if model is None or not keys:
-            return
-        pods = [model.sessions[key].pod for key in keys if key in model.sessions]
-        self.console.request_action("kill", pods[0], pods=pods)

@@ -16,13 +16,13 @@ from binderctl.widgets.live_table import Column, LiveTable, Row
 class TableScreen(ConsoleScreen):
     """Subclasses give COLUMNS, SORT_BY and ``table_rows``; this keeps the table current."""
 
-    BINDINGS = keymap.TABLE_BINDINGS
+    BINDINGS = list(keymap.TABLE_BINDINGS)
     AUTO_FOCUS = "LiveTable"
     COLUMNS: tuple[Column, ...] = ()
     SORT_BY = ""
     NOUN = "rows"
     EMPTY = "nothing here yet"  # what an empty table means, once the model is connected
-    CAN_DELETE = True
+    PODS = ""  # the model's rows whose pods the selection actions act on ("sessions")
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter (esc clears)", id="filter", classes="filter")
@@ -78,6 +78,12 @@ class TableScreen(ConsoleScreen):
         box.add_class("shown")
         box.focus()
 
+    def apply_argument(self, argument: str) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = argument
+        box.add_class("shown")
+        self.render_model()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.render_model()
@@ -95,7 +101,7 @@ class TableScreen(ConsoleScreen):
         elif self.table.marked:
             self.table.clear_marks()
         else:
-            self.console.action_show("dashboard")
+            self.show("dashboard")
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
@@ -115,15 +121,17 @@ class TableScreen(ConsoleScreen):
         if event.row_key.value is not None:
             self.open_details(event.row_key.value)
 
+    def selected_targets(self) -> list[str]:
+        model = self.console.model
+        if model is None or not self.PODS:
+            return []
+        rows = getattr(model, self.PODS)
+        return [rows[key].pod for key in self.table.selected_keys() if key in rows]
+
     def open_details(self, key: str) -> None:
         """Show one row in detail (enter)."""
 
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None:
-            self.console.show_logs(key)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "delete":
-            return self.CAN_DELETE and not self.console.readonly
-        return True
+            self.show("logs", key)

@@ -1,16 +1,17 @@
 """Incident actions and the one runner every action goes through.
 
-An action is data: its name, what it acts on, its blast radius in plain words (from
-the member facts), its parameters, and ``prepare``, which looks up exactly what will be
-hit and returns the step that does it. ``ActionRunner.run`` refuses in read-only mode,
-asks for confirmation through a callback, runs, and appends one audit record whatever
-happens (ok, refused, failed or interrupted).
+An action is data: its name, what it acts on, its blast radius in plain words (both
+from its entry in ``services/catalogue.py``), its parameters, and ``prepare``, which
+looks up exactly what will be hit and returns the step that does it. ``ActionRunner.run``
+refuses in read-only mode, asks for confirmation through a callback, runs, and appends
+one audit record whatever happens (ok, refused, failed or interrupted), naming each
+target the action hit and its outcome.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, RefusedError, UsageError
 from binderctl.federation_config import PRODUCTION_CHECK, CheckSettings
 from binderctl.models import COMPONENTS, ComponentName, Health
-from binderctl.services import audit, mapping, quota_change
+from binderctl.services import audit, catalogue, mapping, quota_change
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
 from binderctl.services.kube import (
     DEPLOYMENTS,
@@ -41,61 +42,17 @@ Progress = Callable[[str], None]
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 DRAIN_POLL_SECONDS = 2.0
 
-BLAST_RADIUS: dict[str, str] = {
-    "drain": (
-        "The launch quota becomes 0 in the BinderHub chart; k3s's helm-controller runs its "
-        "install job (helm upgrade) and binder rolls to a new pod, which reports quota 0 "
-        "in /health: from then no new sessions start here and the federation redirector "
-        "drops the member at its next check (every 15 s). That takes as long as the job's "
-        "helm upgrade plus one binder pod start (readiness probe every 5 s); drain waits "
-        "for it (--timeout). The node is not cordoned: on a single node that would keep "
-        "the job and the new binder pod Pending. Running sessions go on until they end."
-    ),
-    "drain-force": (
-        "Sessions still running when the timeout passes are evicted: those users lose "
-        "their session and any unsaved work."
-    ),
-    "resume": (
-        "A cordoned node is uncordoned, then the launch quota is restored the same way "
-        "(install job, binder rollout, /health). The federation redirector re-checks a "
-        "dropped member only after its failed_period (90 s in production), so launches "
-        "come back up to that long after /health reports the quota."
-    ),
-    "restart-hub": "Running sessions survive; launches in flight fail.",
-    "restart-binder": "The site blinks while binder restarts; running sessions survive.",
-    "restart-proxy": ("Every user loses their connection until the proxy's routes are restored."),
-    "restart-dind": (
-        "Builds in progress fail and hung builds are freed; running sessions are not affected."
-    ),
-    "kill-session": "Each selected session is gone, with any unsaved work of its user.",
-    "delete-builds": (
-        "The selected builds stop; their users see the build fail and can launch again."
-    ),
-    "prune-images": (
-        "Images no container uses are removed from the node; the next launch of those "
-        "repos pulls them again and starts more slowly."
-    ),
-    "reboot": (
-        "Every session ends and the member is down for a few minutes; the federation "
-        "drops it meanwhile. Drain first when you can."
-    ),
-    "reboot-hard": (
-        "Every session ends and the server is power-cycled like pulling the plug: file "
-        "systems are not shut down cleanly. Use it only when a soft reboot hangs."
-    ),
-    "renew-certs": (
-        "k3s restarts with new certificates, so the API is briefly unavailable; running "
-        "sessions are not affected. The kubeconfig is replaced."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class Prepared:
-    """What exactly an action will hit (shown before confirming) and the step itself."""
+    """What exactly an action will hit (shown before confirming) and the step itself.
+
+    ``targets`` names each object the action acts on with its outcome ("not run" until
+    ``execute`` reaches it); the audit record keeps them."""
 
     details: str
     execute: Callable[[Progress], str]  # returns a one-line outcome
+    targets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,7 +72,9 @@ def _ignore(message: str) -> None:
 
 
 class ActionRunner:
-    """Runs actions for one member: read-only check, confirmation, audit record."""
+    """Runs actions for one member: read-only check, confirmation, audit record.
+
+    ``record`` is the audit record the last ``run`` wrote."""
 
     def __init__(
         self,
@@ -124,16 +83,32 @@ class ActionRunner:
         readonly: bool,
         confirm: Confirm,
         progress: Progress = _ignore,
+        actor: str | None = None,
     ) -> None:
         self.member = member
+        self.actor = actor  # who the audit records name; None: the local user
         self.readonly = readonly or member.readonly
         self.confirm = confirm
         self.progress = progress
+        self.record: audit.AuditRecord | None = None
         audit.recover(member.name)
 
-    def _record(self, action: Action, outcome: audit.Outcome, detail: str) -> None:
-        audit.append(
-            self.member.name, action.name, action.target, action.parameters, outcome, detail
+    def _record(
+        self,
+        action: Action,
+        outcome: audit.Outcome,
+        detail: str,
+        prepared: Prepared | None = None,
+    ) -> None:
+        self.record = audit.append(
+            self.member.name,
+            action.name,
+            action.target,
+            action.parameters,
+            outcome,
+            detail,
+            user=self.actor,
+            targets={} if prepared is None else prepared.targets,
         )
 
     def run(self, action: Action) -> str:
@@ -146,35 +121,38 @@ class ActionRunner:
             raise RefusedError(
                 message, hint="read-only comes from --readonly or `readonly = true` in the config"
             )
+        prepared: Prepared | None = None
         try:
             prepared = action.prepare()
             confirmed = self.confirm(action, prepared)
         except RefusedError as exc:
-            self._record(action, "refused", exc.message)
+            self._record(action, "refused", exc.message, prepared)
             raise
         except BinderctlError as exc:
-            self._record(action, "failed", exc.message)
+            self._record(action, "failed", exc.message, prepared)
             raise
         except KeyboardInterrupt:
-            self._record(action, "interrupted", "interrupted before it ran")
+            self._record(action, "interrupted", "interrupted before it ran", prepared)
             raise
         if not confirmed:
-            self._record(action, "refused", "not confirmed")
+            self._record(action, "refused", "not confirmed", prepared)
             raise RefusedError(f"not confirmed: {action.name} {action.target} was not run")
-        audit.begin(self.member.name, action.name, action.target, action.parameters)
+        audit.begin(
+            self.member.name, action.name, action.target, action.parameters, prepared.targets
+        )
         try:
             outcome = prepared.execute(self.progress)
         except BinderctlError as exc:
-            self._record(action, "failed", exc.message)
+            self._record(action, "failed", exc.message, prepared)
             raise
         except KeyboardInterrupt:
-            self._record(action, "interrupted", "interrupted while running")
+            self._record(action, "interrupted", "interrupted while running", prepared)
             raise
         except Exception as exc:
-            self._record(action, "failed", f"{type(exc).__name__}: {exc}")
+            self._record(action, "failed", f"{type(exc).__name__}: {exc}", prepared)
             raise
         else:
-            self._record(action, "ok", outcome)
+            self._record(action, "ok", outcome, prepared)
         finally:
             audit.end(self.member.name)
         return outcome
@@ -198,9 +176,26 @@ def repo_matches(wanted: str, repo: str) -> bool:
     return not host_given and "/" in have and have.split("/", 1)[1] == want
 
 
-def _names(items: list[str], limit: int = 5) -> str:
+def _names(items: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(formatting.inert(i, 60) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _counted(items: Sequence[str], noun: str) -> str:
+    """``session jupyter-a``, or ``3 sessions: jupyter-a, jupyter-b, jupyter-c``."""
+    if len(items) == 1:
+        return f"{noun} {formatting.inert(items[0], 80)}"
+    return f"{len(items)} {noun}s: {_names(items, 3)}"
+
+
+PodRef = tuple[str, str, str]  # namespace, name, uid
+
+
+def _refs(pods: list[Obj]) -> list[PodRef]:
+    return [
+        (p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"].get("uid", ""))
+        for p in pods
+    ]
 
 
 class Operations:
@@ -233,19 +228,62 @@ class Operations:
             p for p in pods if (p.get("status") or {}).get("phase") not in mapping.TERMINAL_PHASES
         ]
 
-    def _delete_pods(self, pods: list[tuple[str, str, str]]) -> int:
+    def _delete_pods(self, pods: list[PodRef], outcomes: dict[str, str] | None = None) -> int:
         """Delete (namespace, name, uid) pods; the uid guards against a new pod that took
-        the name since it was listed. Returns how many were deleted."""
+        the name since it was listed. Returns how many were deleted; ``outcomes`` gets
+        each pod's."""
+        done = {} if outcomes is None else outcomes
         deleted = 0
         for namespace, name, uid in pods:
             body = {"preconditions": {"uid": uid}} if uid else None
             try:
                 self.kube.delete(PODS, name, namespace, body)
-                deleted += 1
             except KubeError as exc:
-                if exc.status not in (404, 409):
+                if exc.status == 404:
+                    done[name] = "already gone"
+                elif exc.status == 409:
+                    done[name] = "not deleted: a new pod took its name"
+                else:
+                    done[name] = f"failed: {exc.message}"
                     raise
+            else:
+                done[name] = "deleted"
+                deleted += 1
         return deleted
+
+    def _deletion(
+        self,
+        details: str,
+        pods: list[Obj],
+        outcome: Callable[[int], str],
+        missing: Sequence[str] = (),
+    ) -> Prepared:
+        """The step that deletes ``pods``; ``missing`` were named but are not there."""
+        refs = _refs(pods)
+        targets = {name: "not run" for _, name, _ in refs}
+        targets.update({name: "not found" for name in missing})
+        if missing:
+            details += f"; {len(missing)} not found: {_names(missing)}"
+
+        def execute(progress: Progress) -> str:
+            return outcome(self._delete_pods(refs, targets))
+
+        return Prepared(details, execute, targets)
+
+    def _action(
+        self,
+        name: str,
+        target: str,
+        prepare: Callable[[], Prepared],
+        parameters: Mapping[str, object] | None = None,
+        *,
+        targets: Sequence[str] = (),
+    ) -> Action:
+        """The action ``name`` of the catalogue, with its blast radius for ``targets``
+        and ``parameters``."""
+        entry = catalogue.spec(name)
+        given = dict(parameters or {})
+        return Action(entry.name, target, entry.blast_radius(targets, given), prepare, given)
 
     # -- drain and resume --------------------------------------------------------------
     def _cordoned(self) -> list[str]:
@@ -295,9 +333,6 @@ class Operations:
     ) -> Action:
         if threshold < 0:
             raise UsageError("--threshold must be 0 or more sessions")
-        blast = BLAST_RADIUS["drain"]
-        if force_after is not None:
-            blast += " " + BLAST_RADIUS["drain-force"]
 
         def prepare() -> Prepared:
             quota = get_launch_quota(self.kube)
@@ -328,10 +363,9 @@ class Operations:
                 outcome += self._wait_for_sessions(progress, threshold, force_after, poll_seconds)
             return f"{outcome} (resume restores quota {quota_change.shown(record.previous_quota)})"
 
-        return Action(
+        return self._action(
             "drain",
             f"member {self.member.name}",
-            blast,
             prepare,
             {
                 "wait": wait,
@@ -426,13 +460,7 @@ class Operations:
                 health, quota, self.check
             )
 
-        return Action(
-            "resume",
-            f"member {self.member.name}",
-            BLAST_RADIUS["resume"],
-            prepare,
-            {"timeout": timeout},
-        )
+        return self._action("resume", f"member {self.member.name}", prepare, {"timeout": timeout})
 
     # -- restarts ----------------------------------------------------------------------
     def restart(self, component: str) -> Action:
@@ -441,7 +469,7 @@ class Operations:
                 f"cannot restart {formatting.inert(component, 40)!r}; "
                 f"choose one of: {', '.join(COMPONENTS)}"
             )
-        name: ComponentName = component  # type: ignore[assignment]
+        name: ComponentName = component
         label = f"component={mapping.COMPONENT_LABELS[name]}"
 
         def prepare() -> Prepared:
@@ -449,16 +477,14 @@ class Operations:
                 pods = self.kube.list(PODS, labelSelector=label)
                 if not pods:
                     raise BinderctlError(f"no dind pods found (label {label})")
-                targets = [
-                    (
-                        p["metadata"]["namespace"],
-                        p["metadata"]["name"],
-                        p["metadata"].get("uid", ""),
-                    )
-                    for p in pods
-                ]
-                details = f"delete {len(targets)} dind pod(s): {_names([t[1] for t in targets])}"
-                return Prepared(details, lambda progress: delete_dind(progress, targets))
+                details = f"delete {len(pods)} dind pod(s): {_names([t[1] for t in _refs(pods)])}"
+                return self._deletion(
+                    details,
+                    pods,
+                    lambda deleted: (
+                        f"deleted {deleted} dind pod(s); the DaemonSet starts fresh ones"
+                    ),
+                )
             deployments = [
                 d for d in self.kube.list(DEPLOYMENTS) if mapping.workload_component(d) == name
             ]
@@ -485,25 +511,23 @@ class Operations:
             self.kube.patch(DEPLOYMENTS, meta["name"], patch, namespace=meta["namespace"])
             return f"rollout restart of {meta['namespace']}/{meta['name']} started"
 
-        def delete_dind(progress: Progress, targets: list[tuple[str, str, str]]) -> str:
-            deleted = self._delete_pods(targets)
-            return f"deleted {deleted} dind pod(s); the DaemonSet starts fresh ones"
-
-        return Action("restart", name, BLAST_RADIUS[f"restart-{name}"], prepare)
+        return self._action("restart", name, prepare, targets=(name,))
 
     # -- sessions and builds -----------------------------------------------------------
     def kill_sessions(
         self,
         *,
-        name: str | None = None,
+        names: Sequence[str] = (),
         repo: str | None = None,
         older_than: float | None = None,
     ) -> Action:
-        chosen = [v is not None for v in (name, repo, older_than)]
-        if sum(chosen) != 1:
-            raise UsageError("name exactly one of: a session pod NAME, --repo R, --older-than D")
-        if name is not None:
-            target, parameters = f"session {formatting.inert(name, 80)}", {"pod": name}
+        """Delete session pods: those ``names``, all of a repo, or all older than a time."""
+        wanted = list(dict.fromkeys(names))
+        if sum((bool(wanted), repo is not None, older_than is not None)) != 1:
+            raise UsageError("name exactly one of: session pod NAMEs, --repo R, --older-than D")
+        parameters: dict[str, object]
+        if wanted:
+            target, parameters = _counted(wanted, "session"), {"pods": wanted}
         elif repo is not None:
             target, parameters = f"sessions of repo {formatting.inert(repo, 80)}", {"repo": repo}
         else:
@@ -511,8 +535,8 @@ class Operations:
             target, parameters = f"sessions older than {age}", {"older_than_seconds": older_than}
 
         def select(pods: list[Obj]) -> list[Obj]:
-            if name is not None:
-                return [p for p in pods if p["metadata"]["name"] == name]
+            if wanted:
+                return [p for p in pods if p["metadata"]["name"] in wanted]
             if repo is not None:
                 return [p for p in pods if repo_matches(repo, mapping.session_from_pod(p).repo)]
             horizon = time.time() - (older_than or 0)
@@ -522,20 +546,19 @@ class Operations:
             pods = self._session_pods()
             hit = select(pods)
             if not hit:
-                if name is not None:
-                    self._explain_not_a_session(name)
+                if len(wanted) == 1:
+                    self._explain_not_a_session(wanted[0])
                 raise BinderctlError(f"no running session matches: {target}")
-            targets = [
-                (p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"].get("uid", ""))
-                for p in hit
-            ]
-            details = f"{len(hit)} of {len(pods)} session(s): {_names([t[1] for t in targets])}"
-            return Prepared(details, lambda progress: kill(targets))
+            found = {p["metadata"]["name"] for p in hit}
+            details = f"{len(hit)} of {len(pods)} session(s): {_names([t[1] for t in _refs(hit)])}"
+            return self._deletion(
+                details,
+                hit,
+                lambda killed: f"killed {killed} session(s)",
+                [n for n in wanted if n not in found],
+            )
 
-        def kill(targets: list[tuple[str, str, str]]) -> str:
-            return f"killed {self._delete_pods(targets)} session(s)"
-
-        return Action("kill-session", target, BLAST_RADIUS["kill-session"], prepare, parameters)
+        return self._action("kill-session", target, prepare, parameters)
 
     def _explain_not_a_session(self, name: str) -> None:
         pods = self.kube.list(PODS, fieldSelector=f"metadata.name={name}")
@@ -546,36 +569,55 @@ class Operations:
                 "kill-session only deletes jupyter-* session pods"
             )
 
-    def delete_builds(self, *, stuck: bool = True, failed: bool = True) -> Action:
+    def delete_build(self, pods: Sequence[str]) -> Action:
+        """Delete the build pods named ``pods`` (the builds marked on the Builds screen)."""
+        wanted = list(dict.fromkeys(pods))
+        if not wanted:
+            raise UsageError("name the build pods to delete")
+        target = _counted(wanted, "build")
+
+        def prepare() -> Prepared:
+            builds = self.kube.list(PODS, labelSelector=mapping.BUILD_SELECTOR)
+            hit = [p for p in builds if p["metadata"]["name"] in wanted]
+            if not hit:
+                raise BinderctlError(f"no build pod matches: {target}")
+            found = {p["metadata"]["name"] for p in hit}
+            return self._deletion(
+                f"{len(hit)} build pod(s): {_names([t[1] for t in _refs(hit)])}",
+                hit,
+                lambda deleted: f"deleted {deleted} build pod(s)",
+                [n for n in wanted if n not in found],
+            )
+
+        return self._action("delete-build", target, prepare, {"pods": wanted})
+
+    def delete_builds(
+        self, *, stuck: bool = True, failed: bool = True, stuck_after: float | None = None
+    ) -> Action:
+        """Delete every stuck and/or failed build pod."""
         if not (stuck or failed):
             raise UsageError("choose what to delete: --stuck, --failed or both")
         kinds = " and ".join(k for k, on in (("stuck", stuck), ("failed", failed)) if on)
+        after = self.stuck_after if stuck_after is None else stuck_after
 
         def prepare() -> Prepared:
             pods = self.kube.list(PODS, labelSelector=mapping.BUILD_SELECTOR)
             now = time.time()
             hit = []
             for pod in pods:
-                build = mapping.build_from_pod(pod, now, self.stuck_after)
+                build = mapping.build_from_pod(pod, now, after)
                 if (stuck and build.stuck) or (failed and build.phase == "Failed"):
                     hit.append(pod)
             if not hit:
                 raise BinderctlError(f"no {kinds} builds to delete ({len(pods)} build pod(s))")
-            targets = [
-                (p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"].get("uid", ""))
-                for p in hit
-            ]
-            details = f"{len(hit)} build pod(s): {_names([t[1] for t in targets])}"
-            return Prepared(
-                details, lambda progress: f"deleted {self._delete_pods(targets)} build pod(s)"
+            return self._deletion(
+                f"{len(hit)} build pod(s): {_names([t[1] for t in _refs(hit)])}",
+                hit,
+                lambda deleted: f"deleted {deleted} build pod(s)",
             )
 
-        return Action(
-            "delete-builds",
-            f"{kinds} builds",
-            BLAST_RADIUS["delete-builds"],
-            prepare,
-            {"stuck": stuck, "failed": failed},
+        return self._action(
+            "delete-builds", f"{kinds} builds", prepare, {"stuck": stuck, "failed": failed}
         )
 
     # -- the server --------------------------------------------------------------------
@@ -588,9 +630,8 @@ class Operations:
             details = f"{how} of the server of member {self.member.name}"
             return Prepared(details, lambda progress: service.reboot(hard=hard))
 
-        blast = BLAST_RADIUS["reboot-hard" if hard else "reboot"]
-        return Action(
-            "reboot", f"server of member {self.member.name}", blast, prepare, {"hard": hard}
+        return self._action(
+            "reboot", f"server of member {self.member.name}", prepare, {"hard": hard}
         )
 
     # -- the node over SSH -------------------------------------------------------------
@@ -614,12 +655,7 @@ class Operations:
                 f"/{formatting.size(disk.total)} used"
             )
 
-        return Action(
-            "prune-images",
-            f"node of member {self.member.name}",
-            BLAST_RADIUS["prune-images"],
-            prepare,
-        )
+        return self._action("prune-images", f"node of member {self.member.name}", prepare)
 
     def renew_certs(self) -> Action:
         def prepare() -> Prepared:
@@ -636,12 +672,7 @@ class Operations:
             expires = kubeconfig.expires.strftime("%Y-%m-%d")
             return f"new client certificate valid until {expires}; kubeconfig {kubeconfig.path}"
 
-        return Action(
-            "renew-certs",
-            f"k3s of member {self.member.name}",
-            BLAST_RADIUS["renew-certs"],
-            prepare,
-        )
+        return self._action("renew-certs", f"k3s of member {self.member.name}", prepare)
 
 
 def _rejoin(health: Health, quota: int | None, check: CheckSettings) -> str:

@@ -1,5 +1,10 @@
 """The append-only audit log: one JSON line per action, also refused and failed ones.
 
+A record names the action (its catalogue name), a one-line target, its parameters, the
+outcome and its detail, and ``targets``: each object the action acted on (a selection
+of sessions or builds, dind's pods) with that object's own outcome. Records written
+before ``targets`` existed read back with none.
+
 ``<state dir>/<member>/audit.jsonl``, 0600 from creation, each record written with one
 ``write`` on an ``O_APPEND`` descriptor and fsync'd before the action is reported done.
 
@@ -39,6 +44,7 @@ class AuditRecord:
     parameters: Mapping[str, object] = field(default_factory=dict)
     outcome: Outcome = "ok"
     detail: str = ""
+    targets: Mapping[str, str] = field(default_factory=dict)  # object -> its outcome
 
     def to_json(self) -> dict[str, object]:
         document = asdict(self)
@@ -69,7 +75,13 @@ def _pending_path(member: str, pid: int) -> Path:
     return audit_path(member).with_name(f"{PENDING_PREFIX}{pid}.json")
 
 
-def begin(member: str, action: str, target: str, parameters: Mapping[str, object]) -> None:
+def begin(
+    member: str,
+    action: str,
+    target: str,
+    parameters: Mapping[str, object],
+    targets: Mapping[str, str] | None = None,
+) -> None:
     """Mark an action as running in this process (see ``recover``)."""
     marker = {
         "time": time.time(),
@@ -77,6 +89,7 @@ def begin(member: str, action: str, target: str, parameters: Mapping[str, object
         "action": action,
         "target": target,
         "parameters": {k: _plain(v) for k, v in parameters.items()},
+        "targets": list(targets or ()),
     }
     write_private(_pending_path(member, os.getpid()), json.dumps(marker))
 
@@ -125,6 +138,7 @@ def recover(member: str) -> None:
                 LOST_DETAIL,
                 when=float(data["time"]),
                 user=str(data["user"]),
+                targets={str(name): "unknown" for name in data.get("targets") or ()},
             )
         except (OSError, ValueError, KeyError, TypeError):
             pass
@@ -141,6 +155,7 @@ def append(
     *,
     when: float | None = None,
     user: str | None = None,
+    targets: Mapping[str, str] | None = None,
 ) -> AuditRecord:
     record = AuditRecord(
         time=time.time() if when is None else when,
@@ -151,6 +166,7 @@ def append(
         parameters={k: _plain(v) for k, v in parameters.items()},
         outcome=outcome,
         detail=detail,
+        targets=dict(targets or {}),
     )
     line = json.dumps(record.to_json(), ensure_ascii=True, separators=(",", ":")) + "\n"
     path = audit_path(member)
@@ -187,8 +203,9 @@ def _parse(line: str) -> AuditRecord | None:
             parameters=dict(document.get("parameters") or {}),
             outcome=document["outcome"],
             detail=str(document.get("detail", "")),
+            targets={str(k): str(v) for k, v in (document.get("targets") or {}).items()},
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -18,7 +18,7 @@ from binderctl.errors import BinderctlError
 from binderctl.formatting import age
 from binderctl.paths import member_dir, write_private
 from binderctl.services.budget import PrimaryIPv4, Resources, ServerUsage
-from binderctl.services.hetzner import HetznerService, MemberResources
+from binderctl.services.hetzner import HetznerService, MemberResources, known, name_of
 
 RESOURCES_FILE = "resources.json"
 
@@ -27,17 +27,20 @@ def to_resources(found: MemberResources) -> Resources:
     return Resources(
         servers=tuple(
             ServerUsage(
-                name=s.name,
-                server_type=s.server_type.name,
-                location=s.location.name,
-                created=s.created,
+                name=known(s.name, "server name"),
+                server_type=name_of(s.server_type, "server type"),
+                location=name_of(s.location, "server location"),
+                created=known(s.created, "server's creation time"),
                 outgoing_traffic=s.outgoing_traffic or 0,
                 included_traffic=s.included_traffic or 0,
             )
             for s in found.servers
         ),
         primary_ipv4s=tuple(
-            PrimaryIPv4(ip.location.name, ip.created)
+            PrimaryIPv4(
+                name_of(ip.location, "primary IP location"),
+                known(ip.created, "primary IP's creation time"),
+            )
             for ip in found.primary_ips
             if ip.type == "ipv4"
         ),

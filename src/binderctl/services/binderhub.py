@@ -135,19 +135,16 @@ def fetch_health(member: MemberConfig, address: str, timeout: float = HEALTH_TIM
     host = f"[{address}]" if ":" in address else address
     base = f"https://{host}:{member.https_port}"
     where = f"https://{member.binder_host}/health (at {address}:{member.https_port})"
-    request = {
-        "headers": {"Host": member.binder_host},
-        "extensions": {"sni_hostname": member.binder_host},
-    }
+    headers, extensions = {"Host": member.binder_host}, {"sni_hostname": member.binder_host}
     try:
         with httpx.Client(verify=tls_verify(member), timeout=timeout) as client:
-            response = client.get(f"{base}/health", **request)
+            response = client.get(f"{base}/health", headers=headers, extensions=extensions)
             if response.status_code not in (200, 503):
                 return Health(ok=None, error=f"{where} answered HTTP {response.status_code}")
             document = response.json()
             versions: dict[str, object] = {}
             with contextlib.suppress(httpx.HTTPError, ValueError):
-                answer = client.get(f"{base}/versions", **request)
+                answer = client.get(f"{base}/versions", headers=headers, extensions=extensions)
                 if answer.status_code == 200 and isinstance(answer.json(), dict):
                     versions = answer.json()
     except httpx.HTTPError as exc:

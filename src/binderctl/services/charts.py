@@ -381,7 +381,8 @@ def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
 def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:
     """The chart's spec with None for the optional fields it lacks (a merge patch
     removes those)."""
-    return {key: None for key in OPTIONAL_SPEC_KEYS} | chart["spec"]
+    spec: dict[str, Any] = chart["spec"]
+    return {key: None for key in OPTIONAL_SPEC_KEYS} | spec
 
 
 def _current_secret(kube: Kube) -> dict[str, Any] | None:

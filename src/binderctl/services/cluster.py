@@ -135,7 +135,7 @@ class PodIndex:
                 self.builds[key] = build
                 self._emit("build", key, old_build, build)
         elif role is not None:
-            pod = mapping.component_pod(obj, role)  # type: ignore[arg-type]
+            pod = mapping.component_pod(obj, role)
             if self.core.get(key) != pod:
                 self.core[key] = pod
                 self.dirty_core.add(pod.component)
@@ -508,8 +508,8 @@ class ClusterModel:
     ``subscribe(callback)`` delivers, once per tick and from the model's dispatcher
     thread, the list of rows that changed (coalesced: one ``Change`` per row with its
     state before the tick and after it); what a watch has just listed is delivered at
-    once. Consumers on another loop hop over themselves (Textual:
-    ``app.call_from_thread``). ``state()`` returns a consistent copy.
+    once. Consumers on another loop hop over themselves (the console posts a Textual
+    message). ``state()`` returns a consistent copy.
 
     The polls start once pods and nodes are listed, ``/health`` and the disk once the
     watches have listed or failed: a busy member's first lists are not slowed by them.
@@ -641,7 +641,7 @@ class ClusterModel:
                     break
             if worst != self._connection:
                 self._emit("connection", "cluster", self._connection, worst)
-                self._connection = worst  # type: ignore[assignment]
+                self._connection = worst
         if state == "connected":
             self._relisted.set()
         if worst != "connecting":

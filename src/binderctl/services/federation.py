@@ -97,7 +97,8 @@ def judge(
                 False, "versions", f"versions differ from the prime: {text}"
             ), diffs
     if health is None or health.ok is None:
-        return _unreachable(health.error if health else "no /health", settings), diffs
+        reason = health.error if health and health.error else "no /health"
+        return _unreachable(reason, settings), diffs
     room = ""
     for check in health.checks:
         if not check.ok:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import hcloud
 import requests
 from hcloud.actions import ActionFailedException, ActionTimeoutException, BoundAction
+from hcloud.core import DomainIdentityMixin
 from hcloud.firewalls import BoundFirewall, Firewall, FirewallResource, FirewallRule
 from hcloud.images import Image
 from hcloud.locations import Location
@@ -42,6 +43,20 @@ ANYWHERE = ("0.0.0.0/0", "::/0")
 API_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds per request; a timeout is retried
 Outcome = Literal["created", "changed", "kept"]
 PlanAction = Literal["create", "change", "keep"]
+T = TypeVar("T")
+
+
+def known(value: T | None, what: str) -> T:
+    """A field the Hetzner API always sends, which hcloud types as optional (its objects
+    may be loaded partly); a clear error, not an AttributeError, if an answer lacked it."""
+    if value is None:
+        raise BinderctlError(f"the Hetzner API answered without the {what}")
+    return value
+
+
+def name_of(resource: DomainIdentityMixin | None, what: str) -> str:
+    """The name of a server's type or location, or of a primary IP's location."""
+    return known(None if resource is None else resource.name, what)
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,8 @@ class MemberResources:
     def describe(self) -> list[str]:
         return [
             *(
-                f"server {s.name} (id {s.id}, {s.server_type.name} in {s.location.name})"
+                f"server {s.name} (id {s.id}, "
+                f"{name_of(s.server_type, 'server type')} in {name_of(s.location, 'location')})"
                 for s in self.servers
             ),
             *(f"firewall {f.name} (id {f.id})" for f in self.firewalls),
@@ -261,7 +277,7 @@ class HetznerService:
         except hcloud.APIException as exc:
             raise self._explain(exc, doing) from None
         except ActionFailedException as exc:
-            error = exc.action.error or {}
+            error: Mapping[str, object] = exc.action.error or {}
             raise BinderctlError(
                 f"{doing}: Hetzner's {exc.action.command} action ended in an error: "
                 f"{inert(str(error.get('message', 'no reason given')))}",
@@ -366,7 +382,11 @@ class HetznerService:
     def offered_server_types(self, location: str) -> list[str]:
         with self._api("listing server types"):
             types = self._client.server_types.get_all()
-        return sorted(t.name for t in types if any(p["location"] == location for p in t.prices))
+        return sorted(
+            known(t.name, "server type name")
+            for t in types
+            if any(p["location"] == location for p in known(t.prices, "server type prices"))
+        )
 
     def _offered_error(self, doing: str, message: str) -> ConfigError:
         member = self.member
@@ -404,10 +424,12 @@ class HetznerService:
                     f"server type {member.server_type!r} does not exist at Hetzner",
                     hint="set server_type to one of the types Hetzner lists (e.g. ccx63)",
                 )
-            if not any(p["location"] == member.location for p in server_type.prices):
+            prices = known(server_type.prices, "server type prices")
+            if not any(p["location"] == member.location for p in prices):
                 raise self._offered_error("checking the server type", "not available there")
             images = self._client.images.get_all(
-                name=member.image, architecture=[server_type.architecture]
+                name=member.image,
+                architecture=[known(server_type.architecture, "server type architecture")],
             )
         if not images:
             raise ConfigError(
@@ -428,7 +450,7 @@ class HetznerService:
         if key is None:
             return None
         drift = tuple(f"remove the member's old key {k.name} (id {k.id})" for k in stale)
-        return Found("SSH key", key.id, key.name, drift)
+        return Found("SSH key", known(key.id, "SSH key id"), known(key.name, "SSH key name"), drift)
 
     def _one(self, kind: str, found: list[Any]) -> Any:
         if len(found) > 1:
@@ -568,7 +590,9 @@ class HetznerService:
             if before is None:
                 with self._lost_answer(self.firewall_status):
                     created = self._client.firewalls.create(
-                        name=resource_name(self.member), rules=rules, labels=self.member.labels
+                        name=resource_name(self.member),
+                        rules=rules,
+                        labels=self.member.labels,  # type: ignore[arg-type]  # hcloud 2.27 annotates str; takes a dict
                     )
                     self._wait(created.actions or [])
             elif before.drift:
@@ -631,7 +655,8 @@ class HetznerService:
         server = self._client.servers.get_by_id(server_id)
         if server.status == "off":
             self._wait([server.power_on()])
-        if firewall_id not in {f.firewall.id for f in server.public_net.firewalls or []}:
+        public_net = known(server.public_net, "server's public network")
+        if firewall_id not in {f.firewall.id for f in public_net.firewalls or []}:
             self._wait(
                 self._client.firewalls.apply_to_resources(
                     Firewall(id=firewall_id), [FirewallResource(type="server", server=server)]

@@ -86,7 +86,8 @@ def _current_entry(path: Path, section: str, key: str) -> Obj:
     try:
         contexts = {c.get("name"): c.get("context", {}) for c in document.get("contexts") or []}
         current = contexts.get(document.get("current-context"))
-        wanted = (current or next(iter(contexts.values()), {})).get(key)
+        context: Obj = current or next(iter(contexts.values()), {})
+        wanted = context.get(key)
         for entry in document.get(section) or []:
             if entry.get("name") == wanted:
                 return dict(entry.get(key) or {})
@@ -276,7 +277,8 @@ class Kube:
         response = self.open(method, resource, **options)
         with self.errors():
             try:
-                return decode(response.data)
+                answer: Obj = decode(response.data)
+                return answer
             finally:
                 response.release_conn()
 
@@ -332,7 +334,7 @@ class Kube:
     def _api_error(self, status: int, reason: object, body: object) -> KubeError:
         message = str(reason or "error")
         with contextlib.suppress(TypeError, ValueError, AttributeError):
-            message = decode(body).get("message") or message  # type: ignore[arg-type]
+            message = decode(body).get("message") or message  # type: ignore[arg-type]  # str or None too: TypeError suppressed
         if status == 0:
             return KubeError(
                 f"TLS error talking to the Kubernetes API at {self.server}: {message}",

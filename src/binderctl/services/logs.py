@@ -53,7 +53,7 @@ def log_target(text: str) -> LogTarget:
     """``hub``/``binder``/``proxy``/``dind``, ``builds``, or a pod (``[NAMESPACE/]NAME``)."""
     value = text.strip()
     if value in COMPONENTS:
-        label = mapping.COMPONENT_LABELS[value]  # type: ignore[index]
+        label = mapping.COMPONENT_LABELS[value]
         return LogTarget(f"{value} pods", label_selector=f"component={label}")
     if value == "builds":
         return LogTarget("build pods", label_selector=mapping.BUILD_SELECTOR)
@@ -262,9 +262,12 @@ class LogStream:
                 continue
             key = (namespace, name, container)
             known = self._follows.get(key)
-            busy = known is not None and known.thread.is_alive()
-            if busy and known.thread is not threading.current_thread():
-                continue
+            if (
+                known is not None
+                and known.thread.is_alive()
+                and known.thread is not threading.current_thread()
+            ):
+                continue  # another thread follows it
             if known is not None and known.instance > instance:
                 continue
             resume = known is not None and known.instance == instance

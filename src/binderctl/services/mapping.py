@@ -8,7 +8,7 @@ so they stay cheap (no copies, no typed client models).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from binderctl.models import (
     Build,
@@ -21,6 +21,7 @@ from binderctl.models import (
 from binderctl.services.kube import parse_time
 
 Obj = dict[str, Any]
+PodRole = Literal["session", "build"] | ComponentName
 
 SESSION_COMPONENT = "singleuser-server"
 BUILD_COMPONENT = "binderhub-build"
@@ -73,7 +74,7 @@ def key_of(obj: Obj) -> str:
     return f"{namespace}/{meta['name']}" if namespace else meta["name"]
 
 
-def pod_role(obj: Obj) -> str | None:
+def pod_role(obj: Obj) -> PodRole | None:
     """``session``, ``build``, a core component name, or None for any other pod."""
     component = (obj["metadata"].get("labels") or {}).get("component")
     if component == SESSION_COMPONENT:

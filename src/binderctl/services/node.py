@@ -360,7 +360,7 @@ class NodeClient:
         return self._key_pair()[0]
 
     @contextlib.asynccontextmanager
-    async def _client_keys(self) -> AsyncIterator[list[asyncssh.SSHKey | asyncssh.SSHKeyPair]]:
+    async def _client_keys(self) -> AsyncIterator[Sequence[asyncssh.SSHKey | asyncssh.SSHKeyPair]]:
         key, private = self._key_pair()
         if private is not None:
             yield [private]

@@ -490,15 +490,21 @@ def provision(
         record = records.setdefault(step.name, {})
         was_done = record.get("state") == "done"
         started = time.monotonic()
-        run.progress = lambda message, step=step, started=started: on_event(
-            ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
-        )
-        run.notice = lambda text, step=step, started=started: on_event(
-            ProgressEvent(
-                step.name, step.title, "running", text.splitlines()[0],
-                time.monotonic() - started, notice=text,
+
+        def progress(message: str, step: Step = step, started: float = started) -> None:
+            on_event(
+                ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
             )
-        )  # fmt: skip
+
+        def notice(text: str, step: Step = step, started: float = started) -> None:
+            on_event(
+                ProgressEvent(
+                    step.name, step.title, "running", text.splitlines()[0],
+                    time.monotonic() - started, notice=text,
+                )
+            )  # fmt: skip
+
+        run.progress, run.notice = progress, notice
         try:  # from here on an interrupt is recorded against this step
             on_event(ProgressEvent(step.name, step.title, "running"))
             record.pop("verified", None)
@@ -576,7 +582,8 @@ def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]])
 def plan(member: MemberConfig, hetzner: HetznerService) -> list[PlanItem]:
     """What a run would create, change or keep; changes nothing."""
     found_ip = hetzner.primary_ip_status()
-    user_data = render_cloud_init(member, found_ip.ipv4 if found_ip else PLACEHOLDER_IPV4)
+    ipv4 = found_ip.ipv4 if found_ip else None
+    user_data = render_cloud_init(member, ipv4 or PLACEHOLDER_IPV4)
     return hetzner.plan(public_key(member), len(user_data.encode()))
 
 

@@ -106,7 +106,7 @@ def load_history(member: MemberConfig) -> History:
         document = json.loads(path.read_text(encoding="utf-8"))
         last = document["last"]
         return History(
-            last=None if last is None else tuple(_counts(last, 3)),  # type: ignore[arg-type]
+            last=None if last is None else tuple(_counts(last, 3)),  # type: ignore[arg-type]  # _counts checked: 3 ints
             buckets={
                 row[0]: Bucket(*row[1:]) for row in (_counts(r, 5) for r in document["buckets"])
             },

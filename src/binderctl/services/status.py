@@ -45,7 +45,7 @@ def status_report(
     """``disk``: also read the node's disk usage over SSH (slower: an SSH login);
     ``config``: also judge the member by the federation redirector's rules (its
     ``[federation]``: the prime, the check settings)."""
-    parts = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
+    parts: tuple[str, ...] = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
     parts += ("disk",) if disk else ()
     import httpx  # noqa: F401  (in this thread first: both threads use it)
 

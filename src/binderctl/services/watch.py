@@ -44,7 +44,7 @@ def iter_lines(response: Any) -> Iterator[bytes]:
 
 
 def backoff(failures: int) -> float:
-    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, failures - 1))
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2.0 ** max(0, failures - 1))
 
 
 class Reflector:

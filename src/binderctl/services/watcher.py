@@ -31,6 +31,10 @@ CERT_SECONDS = 10.0  # a local file: cheap, and renew-certs rewrites it
 BUDGET_SECONDS = 600.0
 SERVER_SECONDS = 60.0
 DELIVER_SECONDS = 1.0  # how often a waiting outbox is tried between evaluations
+# An automatic action runs at most once in this long per rule and member (its audit
+# records are the memory, so a restart does not run it again).
+AUTO_ACTION_EVERY = 3600.0
+AUTO_ACTOR = "binderctl watch"
 
 Log = Callable[[str, dict[str, Any]], None]
 
@@ -108,8 +112,10 @@ class Watcher:
         root: Path | None = None,
         log: Log = stderr_log,
         clock: Callable[[], float] = time.time,
+        readonly: bool = False,
     ) -> None:
         self.config = config
+        self.readonly = readonly
         self.root = root or state_dir()
         self.outbox = Outbox(self.root / "outbox")
         self.judge = judge
@@ -167,10 +173,39 @@ class Watcher:
                     "notice",
                     {"member": notice.member, "kind": notice.kind, "state": notice.state},
                 )
+                if notice.state == "firing":
+                    self._auto_action(watch, notice, findings)
             if new or watch.tracker.to_json() != before:
                 self._save_tracker(watch)
             notices += new
         return notices
+
+    def _auto_action(self, watch: MemberWatch, notice: Notice, findings: list[Finding]) -> None:
+        """Run the rule's action by itself: through the catalogue, the action runner
+        (read-only refuses it) and the audit log, at most once per AUTO_ACTION_EVERY."""
+        from binderctl.services import audit, catalogue
+        from binderctl.services.actions import ActionRunner, Operations
+
+        finding = next(f for f in findings if f.key == notice.key)
+        name = self.config.watch.rule(finding).auto_action
+        if name is None:
+            return
+        member = watch.member
+        actor = f"{AUTO_ACTOR} (rule {notice.kind})"
+        recent = audit.read(member.name, since=self.clock() - AUTO_ACTION_EVERY)
+        if any(r.user == actor and r.action == name for r in recent):
+            self.log("auto-action skipped", {"member": member.name, "action": name,
+                                             "why": "ran within the last hour"})  # fmt: skip
+            return
+        runner = ActionRunner(member, readonly=self.readonly, confirm=lambda *_: True, actor=actor)
+        try:
+            ops = Operations(member, check=self.config.federation.check)
+            detail = runner.run(catalogue.build(ops, catalogue.request(name)))
+        except BinderctlError as exc:
+            self.log("auto-action failed", {"member": member.name, "action": name,
+                                            "error": exc.message})  # fmt: skip
+            return
+        self.log("auto-action", {"member": member.name, "action": name, "detail": detail})
 
     def deliver(self) -> int:
         return self.outbox.deliver(self.senders, self.clock(), self.log)

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from binderctl.formatting import inert
 from binderctl.models import Attention, Severity
+from binderctl.services.catalogue import hint
 
 SEVERITY_STYLE: dict[Severity, str] = {
     "error": "bold red",
@@ -21,10 +22,10 @@ MARK_WIDTH = max(len(mark) for mark in SEVERITY_MARK.values())
 
 
 def fix_text(item: Attention) -> str:
-    """The fix of ``item`` as the console's command line runs it, or ""."""
+    """The fix of ``item`` as the keys (or the `:` command) that run it, or ""."""
     if item.action is None:
         return ""
-    return ":" + " ".join((item.action, *([item.target] if item.target else [])))
+    return hint(item.action, item.target)
 
 
 def attention_table(items: Sequence[Attention]) -> Table | Text:

@@ -24,9 +24,3 @@ class Cell(Text):
 def plain(text: str, style: str = "", limit: int = CELL_LIMIT) -> Text:
     """An untrusted string as inert, shortened text."""
     return Text(inert(text, limit), style=style, no_wrap=True, overflow="ellipsis")
-
-
-def repo_label(url: str) -> str:
-    """A repository as people say it: ``org/repo`` for GitHub, ``host/path`` otherwise."""
-    label = url.removeprefix("https://").removeprefix("http://").removeprefix("github.com/")
-    return label.rstrip("/").removesuffix(".git") or url

@@ -102,7 +102,7 @@ def read_document(path: Path) -> dict[str, Any]:
 class Field(Input):
     """A form field: printable keys type, q included; esc leaves it for the screen's keys."""
 
-    BINDINGS = keymap.FIELD_BINDINGS
+    BINDINGS = list(keymap.FIELD_BINDINGS)
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)

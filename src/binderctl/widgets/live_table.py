@@ -22,11 +22,13 @@ from typing import Any, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import TextType
 from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellType, ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from binderctl.widgets.cells import Cell
 
@@ -59,7 +61,7 @@ def _cell(value: CellValue) -> Cell:
     return Cell(value.text, value.sort_key, value.style)
 
 
-class LiveTable(DataTable):
+class LiveTable(DataTable[Cell]):
     """A row-cursor table with marks (``space``), sorting and diff-based ``sync``."""
 
     def __init__(self, columns: Sequence[Column], *, sort_by: str, **kwargs: Any) -> None:
@@ -67,7 +69,7 @@ class LiveTable(DataTable):
         self._versions: dict[RowKey, int] = {}
         self._serial = count()
         self._lines: LRUCache[Hashable, tuple[Strip, int]] = LRUCache(CACHED_LINES)
-        self._cells: LRUCache[Hashable, tuple[CellType, CellLines]] = LRUCache(CACHED_CELLS)
+        self._cells: LRUCache[Hashable, tuple[Cell, CellLines]] = LRUCache(CACHED_CELLS)
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._spec = tuple(columns)
         self._shown: dict[str, Row] = {}
@@ -180,7 +182,7 @@ class LiveTable(DataTable):
             row_key = RowKey(key)
             self._data[row_key].update({ColumnKey(c): cell for c, cell in cells.items()})
             self._touch(row_key)
-            y = shift + self._row_locations.get(row_key)
+            y = shift + self.get_row_index(row_key)
             if repaint and header <= y < height:
                 self.refresh(Region(0, y, width, 1))
 
@@ -195,10 +197,10 @@ class LiveTable(DataTable):
 
     def add_row(
         self,
-        *cells: CellType,
+        *cells: Cell,
         height: int | None = 1,
         key: str | None = None,
-        label: str | None = None,
+        label: TextType | None = None,
     ) -> RowKey:
         row_key = super().add_row(*cells, height=height, key=key, label=label)
         self._touch(row_key)
@@ -212,7 +214,7 @@ class LiveTable(DataTable):
         self,
         row_key: RowKey | str,
         column_key: ColumnKey | str,
-        value: CellType,
+        value: Cell,
         *,
         update_width: bool = False,
     ) -> None:
@@ -243,7 +245,7 @@ class LiveTable(DataTable):
         version = self._versions.get(row_key)
         if version is None:  # the header
             return super()._render_line(y, x1, x2, base_style)
-        index = self._row_locations.get(row_key)
+        index = self.get_row_index(row_key)
         lit: tuple[object, ...] = (self.cursor_row == index, self.hover_row == index)
         if self.cursor_type != "row":
             lit += (self.cursor_column, self.hover_column)
@@ -276,8 +278,8 @@ class LiveTable(DataTable):
         only its changed cells."""
         if row_index < 0 or column_index < 0:  # the header, row labels
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        cell = self._data[row_key][self._column_locations.get_key(column_index)]
+        row_key, column_key = self.coordinate_to_cell_key(Coordinate(row_index, column_index))
+        cell = self._data[row_key][column_key]
         # Cells are replaced, never changed in place; an entry holds its cell, so that the
         # id is not another's while it lives. The segments' meta carries the position.
         hovered = self._show_hover_cursor

@@ -52,8 +52,8 @@ class LogView(ScrollView, can_focus=True):
     class Changed(Message):
         """Counts or modes changed (for a status line)."""
 
-    def __init__(self, limit: int = BUFFER_LINES, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, limit: int = BUFFER_LINES, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.limit = limit
         self.lines: deque[Entry] = deque(maxlen=limit)
         self._pending: deque[Entry] = deque(maxlen=limit)

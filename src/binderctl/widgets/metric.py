@@ -32,8 +32,8 @@ def bar(fraction: float | None, width: int = BAR_WIDTH) -> Text:
 class Metric(Horizontal):
     """``label  ████░░░░  text  ▁▂▄▆`` on one line."""
 
-    def __init__(self, label: str, **kwargs: object) -> None:
-        super().__init__(classes="metric", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, label: str, *, id: str | None = None) -> None:
+        super().__init__(classes="metric", id=id)
         self.label = label
 
     def compose(self) -> ComposeResult:

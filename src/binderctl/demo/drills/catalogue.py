@@ -229,7 +229,7 @@ class CertExpiring(Drill):
             expiry = client_cert_expiry(self.scene.world.kubeconfig_path)
         except BinderctlError:
             return False
-        return expiry - time.time() > CERT_RENEW_BEFORE_SECONDS
+        return expiry is not None and expiry - time.time() > CERT_RENEW_BEFORE_SECONDS
 
 
 class HubCrashLoop(Drill):

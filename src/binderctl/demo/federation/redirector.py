@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,7 +67,7 @@ class HostState:
 class Redirector:
     def __init__(
         self,
-        hosts: dict[str, dict[str, Any] | None],
+        hosts: Mapping[str, dict[str, Any] | None],
         settings: CheckSettings,
         *,
         speed: float = 1.0,

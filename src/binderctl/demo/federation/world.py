@@ -133,12 +133,7 @@ class Federation:
     def snapshot(self) -> dict[str, Any]:
         """The redirector's view (``/_emulator/hosts``), read on its loop."""
         assert self.redirector is not None
-        redirector = self.redirector
-
-        async def read() -> dict[str, Any]:
-            return redirector.snapshot()
-
-        return self.runtime.run(read())
+        return self.runtime.on_loop(self.redirector.snapshot)
 
     def stop(self) -> None:
         async def stop() -> None:

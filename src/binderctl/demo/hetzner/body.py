@@ -42,11 +42,16 @@ def integer(value: Any, key: str) -> int:
     return value
 
 
-def id_or_name(body: dict[str, Any], key: str, *, required: bool = True) -> int | str | None:
+def id_or_name(body: dict[str, Any], key: str) -> int | str:
+    value = optional_id_or_name(body, key)
+    if value is None:
+        raise invalid_input(key, "Missing data for required field.")
+    return value
+
+
+def optional_id_or_name(body: dict[str, Any], key: str) -> int | str | None:
     value = body.get(key)
     if value is None:
-        if required:
-            raise invalid_input(key, "Missing data for required field.")
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -126,6 +126,8 @@ class FirewallOps(ProjectCore):
                 )
             elif kind == "label_selector":
                 selector = (entry.get("label_selector") or {}).get("selector")
+                if not isinstance(selector, str):
+                    raise invalid_input("apply_to", "invalid label selector: not a string")
                 try:
                     parse_selector(selector)
                 except (TypeError, ValueError, AttributeError) as exc:

@@ -82,12 +82,15 @@ class PrimaryIpOps(ProjectCore):
         auto_delete = read.flag(data, "auto_delete", False)
         assignee = data.get("assignee_id")
         server = self.server(read.integer(assignee, "assignee_id")) if assignee else None
-        where = read.id_or_name(data, "location", required=False) or read.id_or_name(
-            data, "datacenter", required=False
+        where = read.optional_id_or_name(data, "location") or read.optional_id_or_name(
+            data, "datacenter"
         )
-        if server is None and not where:
+        if server is not None:
+            location = server.location
+        elif where:
+            location = self._location(where, "location")
+        else:
             raise invalid_input("location", "location or assignee_id is required")
-        location = server.location if server else self._location(where, "location")  # type: ignore[arg-type]
         if any(ip.name == name for ip in self.primary_ips.values()):
             raise uniqueness("name", "primary IP name is already used")
         ip = PrimaryIp(

@@ -100,10 +100,10 @@ class Project(FirewallOps, PrimaryIpOps, SshKeyOps):
         name = read.hostname(data)
         if any(s.name == name for s in self.servers.values()):
             raise uniqueness("name", "server name is already used")
-        server_type = self._server_type(read.id_or_name(data, "server_type"))  # type: ignore[arg-type]
-        image = self._image(read.id_or_name(data, "image"), server_type.architecture)  # type: ignore[arg-type]
-        where = read.id_or_name(data, "location", required=False) or read.id_or_name(
-            data, "datacenter", required=False
+        server_type = self._server_type(read.id_or_name(data, "server_type"))
+        image = self._image(read.id_or_name(data, "image"), server_type.architecture)
+        where = read.optional_id_or_name(data, "location") or read.optional_id_or_name(
+            data, "datacenter"
         )
         location = self._location(where, "location") if where else LOCATIONS["fsn1"]
         if location.name not in server_type.prices:
@@ -127,9 +127,10 @@ class Project(FirewallOps, PrimaryIpOps, SshKeyOps):
         firewalls = []
         for entry in read.object_list(data, "firewalls"):
             ref = entry.get("firewall") if isinstance(entry, dict) else None
-            if read.integer(ref, "firewalls") not in self.firewalls:
+            firewall_id = read.integer(ref, "firewalls")
+            if firewall_id not in self.firewalls:
                 raise invalid_input("firewalls", f"firewall {ref} not found")
-            firewalls.append(self.firewalls[ref])
+            firewalls.append(self.firewalls[firewall_id])
         user_data = read.optional_string(data, "user_data") or ""
         if len(user_data.encode()) > MAX_USER_DATA:
             raise invalid_input("user_data", f"user_data must not exceed {MAX_USER_DATA} bytes")

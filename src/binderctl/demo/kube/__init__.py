@@ -18,7 +18,9 @@ How the pieces fit (everything runs on one asyncio loop, see ``demo/runtime.py``
 - ``Registry`` (registry.py) is the API's verbs without HTTP: writing through it
   applies defaults, validation and admission, as a controller writing through the API.
 - ``EventRecorder`` (events.py) records events the way client-go does, so simulated
-  components' warnings look like a real cluster's.
-- ``thread.start_in_thread`` runs a server (and, with ``speed``, the control plane) on a
-  LoopThread for synchronous callers, and writes the kubeconfig.
+  components' warnings look like a real cluster's, and deletes them an hour after their
+  last write, as the API server's ``--event-ttl``. The control plane and the simulated
+  member (kubelet, helm-controller) each record through one.
+- ``demo/cluster.py`` puts these together (store, control plane, API server, and the
+  simulated member with BinderHub's ingress) for the demo's nodes and for the tests.
 """

@@ -69,8 +69,8 @@ def _requests(container: Obj) -> dict[str, str]:
 def qos_class(spec: Obj) -> str:
     containers = [
         c
-        for key in ("initContainers", "containers")
-        for c in (spec.get(key) if isinstance(spec.get(key), list) else [])
+        for listed in (spec.get("initContainers"), spec.get("containers"))
+        for c in (listed if isinstance(listed, list) else [])
         if isinstance(c, dict)
     ]
     if all(not _requests(c) and not (c.get("resources") or {}).get("limits") for c in containers):

@@ -1,4 +1,5 @@
-"""Events: recording them like client-go's event recorder, and the events.k8s.io/v1 view.
+"""Events: recording them like client-go's event recorder, expiring them like the API
+server's ``--event-ttl``, and the events.k8s.io/v1 view.
 
 The store keeps one set of events, as core/v1 objects. ``events.k8s.io/v1`` is another
 view of the very same objects (the API server converts, as the real one does), so a
@@ -8,7 +9,9 @@ in a watch on either API.
 
 from __future__ import annotations
 
-import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from binderctl.demo.kube import types
@@ -76,23 +79,56 @@ def micro_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class EventRecorder:
-    """Records core/v1 events for one component, aggregating repeats like client-go.
+# kube-apiserver's --event-ttl (default 1h): an event is deleted this long after it was
+# last written; simulated seconds where the recorder's ``later`` runs simulated time.
+EVENT_TTL = 3600.0
+# The most events one recorder keeps (the oldest go first): bounds a busy demo's memory.
+EVENT_LIMIT = 3000
 
-    The legacy recorder (controllers, kubelet) stamps ``firstTimestamp``/``lastTimestamp``
-    and counts repeats in ``count``; a ``modern`` recorder (kube-scheduler uses the
-    events.k8s.io API) stamps ``eventTime`` and an ``action``, and counts repeats in
-    ``series``.
+
+@dataclass(frozen=True)
+class Source:
+    """Who records an event (client-go's EventSource). A ``modern`` source records
+    through events.k8s.io, as kube-scheduler does: it stamps ``eventTime`` and an
+    ``action`` and counts repeats in ``series``; the others (controllers, kubelet,
+    helm-controller) stamp ``firstTimestamp``/``lastTimestamp`` and count in ``count``."""
+
+    component: str
+    host: str = ""
+    modern: bool = False
+
+
+@dataclass(eq=False)
+class _Recorded:
+    namespace: str
+    name: str
+    writes: int = 1
+
+
+class EventRecorder:
+    """Records core/v1 events into the store like client-go's recorder (a repeat of the
+    same object, reason and message from the same source bumps one event) and deletes
+    each one ``EVENT_TTL`` after its last write, as the API server does.
+
+    ``now`` gives the wall-clock time stamped into events; ``later(seconds, callback)``
+    calls back after ``seconds`` of the caller's time (simulated time for the member and
+    the control plane).
     """
 
     def __init__(
-        self, store: Store, component: str, host: str = "", *, modern: bool = False
+        self,
+        store: Store,
+        now: Callable[[], float],
+        later: Callable[[float, Callable[[], None]], object],
+        *,
+        limit: int = EVENT_LIMIT,
     ) -> None:
-        self.store = store
-        self.component = component
-        self.host = host
-        self.modern = modern
-        self._seen: dict[tuple[str, ...], tuple[str, str]] = {}
+        self._store = store
+        self._now = now
+        self._later = later
+        self._limit = limit
+        self._recent: OrderedDict[tuple[str, ...], _Recorded] = OrderedDict()  # oldest first
+        self._serial = 0
 
     def emit(
         self,
@@ -100,53 +136,97 @@ class EventRecorder:
         type_: str,
         reason: str,
         message: str,
-        *,
+        source: Source,
         field_path: str = "",
+        *,
         action: str = "",
     ) -> Obj:
         ref = object_reference(obj, field_path)
         namespace = ref.get("namespace") or "default"
-        key = (ref["uid"], ref["kind"], ref["name"], field_path, reason, message, type_)
-        now = time.time()
-        seen = self._seen.get(key)
-        if seen is not None and self.store.find(types.EVENTS, *seen) is not None:
+        involved = (namespace, ref["kind"], ref["name"], ref["uid"], field_path)
+        key: tuple[str, ...] = (source.component, source.host, *involved, type_, reason, message)
+        now = self._now()
+        recorded = self._recent.get(key)
+        if recorded is not None and self._stored(recorded):
+            event = self._store.mutate(
+                types.EVENTS, recorded.namespace, recorded.name, lambda e: _repeat(e, source, now)
+            )
+            recorded.writes += 1
+        else:
+            fresh = self._new(ref, namespace, type_, reason, message, source, action, now)
+            event = self._store.create(types.EVENTS, fresh)
+            recorded = self._recent[key] = _Recorded(namespace, event["metadata"]["name"])
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._limit:
+            _, oldest = self._recent.popitem(last=False)
+            self._delete(oldest)
+        writes = recorded.writes
+        self._later(EVENT_TTL, lambda: self._expire(key, recorded, writes))
+        return event
 
-            def again(event: Obj) -> None:
-                if self.modern:
-                    series = event.get("series") or {"count": 1}
-                    event["series"] = {
-                        "count": series["count"] + 1,
-                        "lastObservedTime": micro_time(now),
-                    }
-                else:
-                    event["count"] = event.get("count", 1) + 1
-                    event["lastTimestamp"] = rfc3339(now)
-
-            return self.store.mutate(types.EVENTS, *seen, again)
+    def _new(
+        self,
+        ref: Obj,
+        namespace: str,
+        type_: str,
+        reason: str,
+        message: str,
+        source: Source,
+        action: str,
+        now: float,
+    ) -> Obj:
+        self._serial += 1
         event: Obj = {
-            "metadata": {"name": f"{ref['name']}.{time.time_ns():x}", "namespace": namespace},
+            "metadata": {
+                "name": f"{ref['name']}.{int(now * 1e9) + self._serial:x}",
+                "namespace": namespace,
+                "creationTimestamp": rfc3339(now),
+            },
             "involvedObject": ref,
             "reason": reason,
             "message": message,
             "type": type_,
-            "reportingComponent": self.component,
-            "reportingInstance": self.host,
+            "reportingComponent": source.component,
+            "reportingInstance": source.host,
         }
-        if self.modern:
+        if source.modern:
             event.update(
                 {"source": {}, "firstTimestamp": None, "lastTimestamp": None,
                  "eventTime": micro_time(now), "action": action}
             )  # fmt: skip
         else:
-            source: Obj = {"component": self.component}
-            if self.host:
-                source["host"] = self.host
+            stamp = rfc3339(now)
+            origin: Obj = {"component": source.component}
+            if source.host:
+                origin["host"] = source.host
             event.update(
-                {"source": source, "firstTimestamp": rfc3339(now), "lastTimestamp": rfc3339(now),
+                {"source": origin, "firstTimestamp": stamp, "lastTimestamp": stamp,
                  "count": 1, "eventTime": None}
             )  # fmt: skip
-        self._seen[key] = (namespace, event["metadata"]["name"])
-        return self.store.create(types.EVENTS, event)
+        return event
+
+    def _expire(self, key: tuple[str, ...], recorded: _Recorded, writes: int) -> None:
+        """The TTL of write number ``writes`` of ``recorded`` has run out: unless the event
+        was written again since (a later timer expires it), it goes."""
+        if self._recent.get(key) is recorded and recorded.writes == writes:
+            del self._recent[key]
+            self._delete(recorded)
+
+    def _stored(self, recorded: _Recorded) -> bool:
+        return self._store.find(types.EVENTS, recorded.namespace, recorded.name) is not None
+
+    def _delete(self, recorded: _Recorded) -> None:
+        if self._stored(recorded):
+            self._store.delete(types.EVENTS, recorded.namespace, recorded.name)
+
+
+def _repeat(event: Obj, source: Source, now: float) -> None:
+    if source.modern:
+        series = event.get("series") or {"count": 1}
+        event["series"] = {"count": series["count"] + 1, "lastObservedTime": micro_time(now)}
+    else:
+        event["count"] = event.get("count", 1) + 1
+        event["lastTimestamp"] = rfc3339(now)
 
 
 def parse_time(text: str | None) -> float | None:

@@ -133,7 +133,7 @@ class _Path:
     def verbs(self) -> tuple[str, ...]:
         if self.subresource:
             return SUBRESOURCES[self.subresource].verbs
-        wanted = _OBJECT_VERBS if self.item else _COLLECTION_VERBS
+        wanted: tuple[str, ...] = _OBJECT_VERBS if self.item else _COLLECTION_VERBS
         if self.all_namespaces:
             wanted = ("list",)
         return tuple(v for v in wanted if v in self.rt.verbs)

@@ -36,10 +36,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 # -- strategic merge patch -------------------------------------------------------------
-def _clean(value: Any, schema: Schema | None = None) -> Any:
+def _clean(value: Any, schema: Schema | MergeList | str | None = None) -> Any:
     """A patch value stored as is: directives removed from the maps inside it."""
     if isinstance(value, dict):
-        merged = _merge_map({}, value, schema or {})
+        merged = _merge_map({}, value, schema if isinstance(schema, dict) else {})
         return {} if merged is None else merged
     if isinstance(value, list):
         return [_clean(item) for item in value if not _is_directive(item)]

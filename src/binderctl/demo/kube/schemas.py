@@ -237,5 +237,5 @@ class Schemas:
                 prop["x-kubernetes-patch-strategy"] = "merge"
                 continue
             target = _target(prop)
-            if how and target is not None:
+            if isinstance(how, dict) and how and target is not None:
                 self._overlay(target, how)

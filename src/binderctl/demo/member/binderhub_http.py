@@ -21,13 +21,8 @@ from typing import Any, Protocol
 from aiohttp import web
 
 
-class BinderHubState(Protocol):
-    binder_host: str
-    hub_host: str
-
-    def binder_up(self) -> bool: ...
-
-    def hub_api_up(self) -> bool: ...
+class HealthState(Protocol):
+    """What ``/health`` reads (a federation host serves it too)."""
 
     def registry_up(self) -> bool: ...
 
@@ -40,6 +35,18 @@ class BinderHubState(Protocol):
         ...
 
     def quota(self) -> int | None: ...
+
+
+class BinderHubState(HealthState, Protocol):
+    @property
+    def binder_host(self) -> str: ...
+
+    @property
+    def hub_host(self) -> str: ...
+
+    def binder_up(self) -> bool: ...
+
+    def hub_api_up(self) -> bool: ...
 
     def versions(self) -> dict[str, Any]: ...
 
@@ -55,7 +62,7 @@ class BinderHubState(Protocol):
 KERNEL_CHANNELS = re.compile(r"/user/[^/]+/api/kernels/[^/]+/channels")
 
 
-def health(state: BinderHubState) -> tuple[bool, list[dict[str, Any]]]:
+def health(state: HealthState) -> tuple[bool, list[dict[str, Any]]]:
     """``HealthHandler.check_all``: overall and the checks, in BinderHub's order."""
     users, builds = state.pod_counts()
     quota = state.quota()

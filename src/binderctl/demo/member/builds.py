@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
@@ -182,8 +183,9 @@ class Builds:
         script = self._script(build)
         step = build.seconds / max(1, len(script))
         for index, (line, phase) in enumerate(script):
-            self.timeline.after(step * index, lambda line=line, phase=phase: self._log(
-                build, fmt.repo2docker(line, phase)))  # fmt: skip
+            self.timeline.after(
+                step * index, partial(self._log, build, fmt.repo2docker(line, phase))
+            )
         self.timeline.after(build.seconds, lambda: self._end(build))
 
     def _log(self, build: Build, line: str) -> None:

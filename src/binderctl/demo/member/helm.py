@@ -39,10 +39,10 @@ from typing import Any
 import yaml
 
 from binderctl.demo.kube import types
+from binderctl.demo.kube.events import EventRecorder, Source
 from binderctl.demo.kube.store import Obj, Store, WatchEvent
 from binderctl.demo.member import charts, stamps
 from binderctl.demo.member.charts import ChartError, Release
-from binderctl.demo.member.events import EventRecorder, Source
 from binderctl.demo.member.kubelet import Plan
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.objects import Writer
@@ -183,9 +183,10 @@ def values_of(chart: Obj, read_secret: SecretReader | None = None) -> dict[str, 
 def release_of(chart: Obj, read_secret: SecretReader | None = None) -> Release:
     spec = chart.get("spec") or {}
     meta = chart["metadata"]
-    name, templates = charts.chart_name(spec), ()
     if spec.get("chartContent"):
         name, templates = charts.chart_archive(str(spec["chartContent"]))
+    else:
+        name, templates = charts.chart_name(spec), ()
     return Release(
         name=meta["name"],
         namespace=spec.get("targetNamespace") or meta["namespace"],

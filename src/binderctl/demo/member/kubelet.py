@@ -22,12 +22,11 @@ from typing import Any, Protocol
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.defaults import qos_class
-from binderctl.demo.kube.events import rfc3339
+from binderctl.demo.kube.events import EventRecorder, Source, rfc3339
 from binderctl.demo.kube.store import Obj, Store, StoreError, WatchEvent
 from binderctl.demo.member import node as node_object
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.disk import Disk, Image
-from binderctl.demo.member.events import EventRecorder, Source
 from binderctl.demo.member.hardware import EVICTION_IMAGEFS, Hardware
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.timeline import Timeline, Timer
@@ -490,7 +489,7 @@ class Kubelet:
         pod = self._current(run)
         if pod is None:
             return
-        field_path = f"spec.containers{{{container}}}" if container else None
+        field_path = f"spec.containers{{{container}}}" if container else ""
         self.events.emit(pod, type_, reason, message, self.source, field_path)
 
     def _later(self, run: Run, delay: float, callback: Callable[[], None]) -> None:

@@ -20,14 +20,13 @@ import yaml
 
 from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods, reads_values_secrets
 from binderctl.demo.kube import types
-from binderctl.demo.kube.events import rfc3339
+from binderctl.demo.kube.events import EventRecorder, rfc3339
 from binderctl.demo.kube.store import Obj, Store
 from binderctl.demo.member import charts, prestart, programs, system
 from binderctl.demo.member import logformats as fmt
 from binderctl.demo.member.builds import BUILD_LABEL, Builds
 from binderctl.demo.member.charts import Release, get
 from binderctl.demo.member.clock import SimClock
-from binderctl.demo.member.events import EventRecorder
 from binderctl.demo.member.hardware import Hardware
 from binderctl.demo.member.helm import CHART_LABEL, HelmController
 from binderctl.demo.member.hub_config import authenticator_error
@@ -267,7 +266,7 @@ class Member:
         self.clock = clock or SimClock()
         self.timeline = Timeline()
         self.logs = LogBook(self.timeline, self.clock, seed)
-        self.events = EventRecorder(store, self.timeline, self.clock)
+        self.events = EventRecorder(store, self.wall_now, self.timeline.after)
         self.writer = Writer(store, self._fork(), self.wall_now)
         self.max_pods = options.max_pods or default_max_pods(options.server_type) or 110
         self.known_images: set[str] = set(system.IMAGES) | set(options.extra_images) | {

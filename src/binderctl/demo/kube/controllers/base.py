@@ -8,6 +8,7 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from binderctl.demo.kube.events import Source
 from binderctl.demo.kube.podutil import controller_of
 from binderctl.demo.kube.store import Obj, StoreError, WatchEvent
 
@@ -42,6 +43,7 @@ class Controller(Generic[K]):
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
         self.store = plane.store
+        self.source = Source(self.name)  # what its events name as their source
         self._queue: asyncio.Queue[K] = asyncio.Queue()
         self._pending: set[K] = set()
 

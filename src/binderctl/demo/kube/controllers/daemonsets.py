@@ -124,15 +124,14 @@ class DaemonSetController(Controller[Key]):
         by_node: dict[str, list[Obj]] = {}
         for pod in pods:
             by_node.setdefault(_pinned_node(pod) or "", []).append(pod)
-        events = self.plane.recorder(self.name)
+        events = self.plane.events
         if not ds["metadata"].get("deletionTimestamp"):
             for node in eligible:
                 if not by_node.get(node):
                     pod = self._new_pod(ds, node, revision)
                     by_node[node] = [pod]
-                    events.emit(
-                        ds, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
-                    )
+                    created = f"Created pod: {pod['metadata']['name']}"
+                    events.emit(ds, "Normal", "SuccessfulCreate", created, self.source)
             for node, node_pods in list(by_node.items()):
                 if node not in eligible:
                     for pod in node_pods:
@@ -144,8 +143,8 @@ class DaemonSetController(Controller[Key]):
     def _delete(self, ds: Obj, pod: Obj) -> None:
         meta = pod["metadata"]
         delete_object(self.store, types.PODS, meta["namespace"], meta["name"], DeleteOptions())
-        self.plane.recorder(self.name).emit(
-            ds, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}"
+        self.plane.events.emit(
+            ds, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}", self.source
         )
 
     def _roll(self, ds: Obj, by_node: dict[str, list[Obj]], revision: str, desired: int) -> None:

@@ -77,11 +77,12 @@ class DeploymentController(Controller[Key]):
         meta = rs["metadata"]
         updated = self.store.mutate(types.REPLICASETS, meta["namespace"], meta["name"], change)
         direction = "up" if replicas > before else "down"
-        self.plane.recorder(self.name).emit(
+        self.plane.events.emit(
             deployment,
             "Normal",
             "ScalingReplicaSet",
             f"Scaled {direction} replica set {meta['name']} from {before} to {replicas}",
+            self.source,
         )
         return updated
 

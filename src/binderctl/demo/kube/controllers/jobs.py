@@ -53,7 +53,7 @@ class JobController(Controller[Key]):
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
         status = copy.deepcopy(job.get("status") or {})
         status.setdefault("startTime", now_rfc3339())
-        events = self.plane.recorder(self.name)
+        events = self.plane.events
         completions = spec.get("completions") or 1
         finished = _finished(job)
         if not finished and failed > spec.get("backoffLimit", 6):
@@ -64,7 +64,7 @@ class JobController(Controller[Key]):
             set_condition(
                 status, "Failed", "True", "BackoffLimitExceeded", message, probe_time=True
             )
-            events.emit(job, "Warning", "BackoffLimitExceeded", message)
+            events.emit(job, "Warning", "BackoffLimitExceeded", message, self.source)
             finished = True
         elif not finished and succeeded >= completions:
             message = "Reached expected number of succeeded pods"
@@ -75,7 +75,7 @@ class JobController(Controller[Key]):
                 status, "Complete", "True", "CompletionsReached", message, probe_time=True
             )
             status["completionTime"] = now_rfc3339()
-            events.emit(job, "Normal", "Completed", "Job completed")
+            events.emit(job, "Normal", "Completed", "Job completed", self.source)
             finished = True
         if finished:
             for pod in active:
@@ -94,9 +94,8 @@ class JobController(Controller[Key]):
                 pod = self.plane.registry.create(
                     types.PODS, namespace, pod_from_template(job, spec.get("template") or {})
                 )
-                events.emit(
-                    job, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
-                )
+                created = f"Created pod: {pod['metadata']['name']}"
+                events.emit(job, "Normal", "SuccessfulCreate", created, self.source)
                 active.append(pod)
         status.update(
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable
 
 from binderctl.demo.kube import types
@@ -84,7 +85,7 @@ class ControlPlane:
         self.rng = rng or random.Random()
         self.registry = Registry(store, self.rng)
         self.owners = OwnerIndex()
-        self._recorders: dict[str, EventRecorder] = {}
+        self.events = EventRecorder(store, time.time, self.later)
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.scheduler = Scheduler(self)
@@ -100,11 +101,6 @@ class ControlPlane:
             NodeTaintController(self),
             DisruptionController(self),
         ]
-
-    def recorder(self, component: str, host: str = "", *, modern: bool = False) -> EventRecorder:
-        if component not in self._recorders:
-            self._recorders[component] = EventRecorder(self.store, component, host, modern=modern)
-        return self._recorders[component]
 
     def later(self, seconds: float, callback: Callable[[], None]) -> None:
         """Call ``callback`` after ``seconds`` of simulated time."""

@@ -42,7 +42,7 @@ class ReplicaSetController(Controller[Key]):
         spec = rs.get("spec") or {}
         pods = self.plane.owned(rs, types.PODS)
         active = [p for p in pods if is_active(p)]
-        events = self.plane.recorder(self.name)
+        events = self.plane.events
         if not rs["metadata"].get("deletionTimestamp"):
             wanted = spec.get("replicas", 1)
             if len(active) < wanted:
@@ -50,18 +50,16 @@ class ReplicaSetController(Controller[Key]):
                     pod = self.plane.registry.create(
                         types.PODS, namespace, pod_from_template(rs, spec.get("template") or {})
                     )
-                    events.emit(
-                        rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
-                    )
+                    created = f"Created pod: {pod['metadata']['name']}"
+                    events.emit(rs, "Normal", "SuccessfulCreate", created, self.source)
                     active.append(pod)
             elif len(active) > wanted:
                 for pod in rank_for_deletion(active)[: min(BURST, len(active) - wanted)]:
                     delete_object(
                         self.store, types.PODS, namespace, pod["metadata"]["name"], DeleteOptions()
                     )
-                    events.emit(
-                        rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}"
-                    )
+                    deleted = f"Deleted pod: {pod['metadata']['name']}"
+                    events.emit(rs, "Normal", "SuccessfulDelete", deleted, self.source)
                     active.remove(pod)
         self._status(rs, active)
 

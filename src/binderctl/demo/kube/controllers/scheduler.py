@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from binderctl.demo.kube import types
 from binderctl.demo.kube.controllers.base import Controller, Key, key_of
+from binderctl.demo.kube.events import Source
 from binderctl.demo.kube.podutil import is_terminal, set_condition
 from binderctl.demo.kube.quantity import parse_quantity
 from binderctl.demo.kube.store import Obj, WatchEvent
@@ -131,7 +133,7 @@ class Scheduler(Controller[Key]):
         self._unschedulable: dict[Key, tuple[int, float]] = {}
         self._retrying: set[Key] = set()
         # kube-scheduler records through events.k8s.io, as "default-scheduler-<host>".
-        self.events = self.plane.recorder(SCHEDULER, f"{SCHEDULER}-{plane.host}", modern=True)
+        self.source = Source(SCHEDULER, f"{SCHEDULER}-{plane.host}", modern=True)
 
     # -- bookkeeping ---------------------------------------------------------------------
     def _account(self, pod: Obj | None, key: tuple[str, str]) -> None:
@@ -162,7 +164,7 @@ class Scheduler(Controller[Key]):
             if due <= now:
                 self.enqueue(key)
             else:
-                self.plane.later((due - now) * self.plane.speed, lambda k=key: self.enqueue(k))
+                self.plane.later((due - now) * self.plane.speed, partial(self.enqueue, key))
 
     def on_event(self, event: WatchEvent) -> None:
         if event.rt is types.NODES:
@@ -230,7 +232,9 @@ class Scheduler(Controller[Key]):
             return
         nodes = sorted(self.store.list(types.NODES), key=lambda n: n["metadata"]["name"])
         cpu, memory = _requests(pod)
-        feasible, counts, preemption = [], {}, {}
+        feasible: list[Obj] = []
+        counts: dict[str, int] = {}
+        preemption: dict[str, int] = {}
         for node in nodes:
             reasons = self._filter(pod, node, cpu, memory)
             if not reasons:
@@ -271,11 +275,12 @@ class Scheduler(Controller[Key]):
             set_condition(obj.setdefault("status", {}), "PodScheduled", "True", probe_time=True)
 
         bound = self.store.mutate(types.PODS, meta["namespace"], meta["name"], bind)
-        self.events.emit(
+        self.plane.events.emit(
             bound,
             "Normal",
             "Scheduled",
             f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
+            self.source,
             action="Binding",
         )
 
@@ -304,4 +309,6 @@ class Scheduler(Controller[Key]):
             pod = self.store.mutate(types.PODS, meta["namespace"], meta["name"], mark)
         elif not attempt:
             return
-        self.events.emit(pod, "Warning", "FailedScheduling", message, action="Scheduling")
+        self.plane.events.emit(
+            pod, "Warning", "FailedScheduling", message, self.source, action="Scheduling"
+        )

@@ -1,0 +1,55 @@
+"""The one presentation of figures and labels, and that the CLI and the console use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from binderctl.commands.rows import SESSION_HEADERS, session_row
+from binderctl.formatting import cores, cpu, repo_label
+from binderctl.models import Session
+from binderctl.screens.sessions import SessionsScreen
+from binderctl.screens.sessions import session_row as console_row
+
+
+def test_repo_labels() -> None:
+    assert repo_label("https://github.com/binder-examples/requirements") == (
+        "binder-examples/requirements"
+    )
+    assert repo_label("https://gitlab.com/org/repo.git/") == "gitlab.com/org/repo"
+    assert repo_label("https://www.github.com/org/repo.git") == "org/repo"
+    assert repo_label("https://github.com/") == "https://github.com/"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "-"),
+        (0.0, "0 cores"),
+        (0.0004, "0 cores"),
+        (0.004, "0.004 cores"),
+        (0.028, "0.028 cores"),
+        (0.25, "0.25 cores"),
+        (1.0, "1 core"),
+        (1.5, "1.5 cores"),
+        (12.34, "12 cores"),
+    ],
+)
+def test_cpu_is_cores_with_the_unit(value: float | None, shown: str) -> None:
+    assert cpu(value) == shown
+    assert cores(value) == shown.removesuffix(" cores").removesuffix(" core")
+
+
+def test_the_cli_and_the_console_show_a_session_alike() -> None:
+    session = Session(
+        "jupyter-a", "binderhub", "a", "https://github.com/org/repo.git", "main", 0.0, "Running",
+        cpu=0.028, memory=300 * 2**20,
+    )  # fmt: skip
+    cli = dict(zip(SESSION_HEADERS, session_row(session, 17 * 60.0), strict=True))
+    titles = [column.label for column in SessionsScreen.COLUMNS]
+    console = dict(
+        zip(titles, [cell.text for cell in console_row(session, 17 * 60.0)], strict=True)
+    )
+    assert cli["REPO"] == console["Repository"] == "org/repo"
+    assert cli["CPU"] == console["CPU"] == "0.028 cores"
+    assert cli["AGE"] == console["Age"] == "17m"
+    assert cli["MEM"] == console["Memory"] == "300Mi"
