@@ -6,6 +6,7 @@ every notice arrives afterwards, in order, none twice; no secret shows anywhere.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -56,7 +57,11 @@ def receiver() -> Iterator[Receiver]:
         yield receiver
 
 
-def start_watch(world: DemoWorld, receiver: Receiver) -> subprocess.Popen[str]:
+def start_watch(world: DemoWorld, receiver: Receiver, fresh: bool = True) -> subprocess.Popen[str]:
+    """``binderctl watch`` on the world; ``fresh``: without what earlier tests' watchers
+    left (their firing rules would resolve here)."""
+    if fresh:
+        shutil.rmtree(world.home / "state" / "watch", ignore_errors=True)
     return subprocess.Popen(
         [str(BINDERCTL), "watch"],
         env=subprocess_env(world, {HOOK_ENV: receiver.url + SECRET_PATH}),
@@ -138,27 +143,25 @@ CAP = "budget_cap_eur = 1\n"  # the month's projection is over it at once
 
 def test_a_flap_shorter_than_for_sends_nothing(world: DemoWorld, receiver: Receiver) -> None:
     text = world.config_path.read_text()
-    slow = text.replace(f'[watch.rules.disk-pressure]\nfor = "{DEFAULT_FOR}"', SLOW_RULE)
+    slow = text.replace(f'[watch.rules.certificate]\nfor = "{DEFAULT_FOR}"', SLOW_RULE)
     assert slow != text
     world.config_path.write_text(slow)
     watcher = start_watch(world, receiver)
     try:
-        drill(world, "disk-pressure")()
-        wait_for(
-            lambda: "disk-pressure" in attention(world), WITHIN, "status to name the disk pressure"
-        )
+        drill(world, "cert-expiring")()
+        wait_for(lambda: "certificate" in attention(world), WITHIN, "status to name the cert")
         time.sleep(3)  # several evaluations with the finding there, all inside its "for"
-        cli(world, "prune-images", "--yes")
-        wait_for(lambda: "disk-pressure" not in attention(world), WITHIN, "the pressure to go")
+        cli(world, "renew-certs", "--yes")
+        wait_for(lambda: "certificate" not in attention(world), WITHIN, "the renewal")
         time.sleep(2)
     finally:
         stop(watcher)
         world.config_path.write_text(text)
-    assert of_kind(receiver, {"disk-pressure"}, "firing") == []
-    assert of_kind(receiver, {"disk-pressure"}, "resolved") == []
+    assert of_kind(receiver, {"certificate"}, "firing") == []
+    assert of_kind(receiver, {"certificate"}, "resolved") == []
 
 
-SLOW_RULE = '[watch.rules.disk-pressure]\nfor = "10m"'
+SLOW_RULE = '[watch.rules.certificate]\nfor = "10m"'
 
 
 def attention(world: DemoWorld) -> set[str]:
@@ -172,34 +175,42 @@ def test_nothing_is_lost_or_repeated_while_the_receiver_is_down_and_across_sigki
     receiver.down = True
     watcher = start_watch(world, receiver)
     try:
-        drill(world, "disk-pressure")()
+        drill(world, "cert-expiring")()
         wait_for(lambda: queued(world, "firing"), WITHIN, "the firing notice queued")
-        cli(world, "prune-images", "--yes")
+        cli(world, "renew-certs", "--yes")
         wait_for(lambda: queued(world, "resolved"), WITHIN, "the resolved notice queued")
     finally:
         stop(watcher, signal.SIGKILL)
     receiver.down = False
-    watcher = start_watch(world, receiver)
+    watcher = start_watch(world, receiver, fresh=False)
     try:
-        wait_for(lambda: len(disk_notices(receiver)) >= 2, WITHIN, "both notices")
+        wait_for(lambda: len(cert_notices(receiver)) >= 2, WITHIN, "both notices")
         time.sleep(2)
     finally:
         stop(watcher)
-    notices = disk_notices(receiver)
+    notices = cert_notices(receiver)
     assert [n["state"] for n in notices] == ["firing", "resolved"]
     assert len({n["id"] for n in notices}) == 2
 
 
+def of_one_kind(receiver: Receiver, kind: str) -> list[dict[str, Any]]:
+    return [n for n in receiver.notices() if n["kind"] == kind]
+
+
+def cert_notices(receiver: Receiver) -> list[dict[str, Any]]:
+    return of_one_kind(receiver, "certificate")
+
+
 def disk_notices(receiver: Receiver) -> list[dict[str, Any]]:
-    return [n for n in receiver.notices() if n["kind"] == "disk-pressure"]
+    return of_one_kind(receiver, "disk-pressure")
 
 
 def queued(world: DemoWorld, state: str) -> bool:
-    """Whether the outbox holds a disk-pressure notice in ``state``."""
+    """Whether the outbox holds a certificate notice in ``state``."""
     done = run_cli(world, "watch", "status", "-o", "json")
     assert done.returncode == 0, done.stderr
     outbox = json.loads(done.stdout)["outbox"]
-    return any(q["kind"] == "disk-pressure" and q["state"] == state for q in outbox)
+    return any(q["kind"] == "certificate" and q["state"] == state for q in outbox)
 
 
 def test_watch_status_and_once_say_what_fires_without_the_secret(
