@@ -49,12 +49,14 @@ class Credential:
     env: str  # the environment variable that overrides the keyring
     account_prefix: str  # keyring account: "<prefix>:<member>"
     login_flag: str  # what `binderctl auth login` needs to store this one
+    owner: str = "member"  # what the keyring account is per: a member, a watch target
+
+    def login_command(self, member: str) -> str:
+        flag = " --member" if self.owner == "member" else ""
+        return f"binderctl auth login{self.login_flag}{flag} {member}"
 
     def account(self, member: str) -> str:
         return f"{self.account_prefix}:{member}"
-
-    def login_command(self, member: str) -> str:
-        return f"binderctl auth login{self.login_flag} --member {member}"
 
 
 HETZNER_TOKEN = Credential("Hetzner API token", TOKEN_ENV, "hcloud-token", "")
@@ -94,7 +96,7 @@ def lookup(credential: Credential, member: str) -> Secret:
     if stored:
         return Secret(stored, f"system keyring (service {KEYRING_SERVICE!r})")
     raise ConfigError(
-        f"no {credential.what} for member {member!r}",
+        f"no {credential.what} for {credential.owner} {member!r}",
         hint=f"run `{credential.login_command(member)}` or set {credential.env}",
     )
 

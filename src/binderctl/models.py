@@ -164,6 +164,7 @@ class Attention:
     text: str
     action: str | None = None
     target: str | None = None
+    subject: str | None = None  # what it is about, when one kind can name several (hub, dind)
 
 
 ChangeKind = Literal[

@@ -83,8 +83,10 @@ class ActionRunner:
         readonly: bool,
         confirm: Confirm,
         progress: Progress = _ignore,
+        actor: str | None = None,
     ) -> None:
         self.member = member
+        self.actor = actor  # who the audit records name; None: the local user
         self.readonly = readonly or member.readonly
         self.confirm = confirm
         self.progress = progress
@@ -105,6 +107,7 @@ class ActionRunner:
             action.parameters,
             outcome,
             detail,
+            user=self.actor,
             targets={} if prepared is None else prepared.targets,
         )
 

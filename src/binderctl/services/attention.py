@@ -37,7 +37,9 @@ from binderctl.models import (
 from binderctl.parsing import covers_world
 
 if TYPE_CHECKING:
+    from binderctl.services.budget_report import BudgetSummary
     from binderctl.services.cluster import ClusterState
+    from binderctl.services.hetzner import ServerFlags
 
 # A client certificate that expires sooner than this is warned about, and provisioning
 # fetches a new kubeconfig instead of keeping it.
@@ -87,6 +89,8 @@ class Facts:
     open_ports: tuple[int, ...] = ()  # the config's firewall opens these to everyone
     observed: RotationVerdict | None = None  # by the federation redirector's rules
     pod_headroom: int = DEFAULT_FEDERATION.check.pod_headroom
+    budget: BudgetSummary | None = None  # the month so far and its projection
+    server: ServerFlags | None = None  # what the Hetzner API says of the server
 
 
 def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
@@ -138,6 +142,7 @@ def certificate_severity(expiry: float, now: float) -> Severity | None:
 def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...]:
     """Every item that needs attention, errors first (then in the order of the rules)."""
     items = [
+        *_disconnected(state),
         *_unreadable(state),
         *_health(state.health),
         *_rotation(state, facts),
@@ -146,15 +151,26 @@ def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...
         *_builds(state),
         *_certificate(facts, now),
         *_firewall(facts.open_ports),
+        *_budget(facts.budget),
+        *_server(facts.server),
     ]
     return tuple(sorted(items, key=lambda item: SEVERITIES.index(item.severity)))
+
+
+def _disconnected(state: ClusterState) -> Iterator[Attention]:
+    if state.connection == "disconnected":
+        text = (
+            "the Kubernetes API does not answer: nothing here is current (an expired client "
+            "certificate, the firewall, or the node itself)"
+        )
+        yield Attention("api-unreachable", "error", text)
 
 
 def _unreadable(state: ClusterState) -> Iterator[Attention]:
     for part, why in state.errors.items():
         severity = UNREADABLE_SEVERITY.get(part)
         if severity is not None:
-            yield Attention("unreadable", severity, f"cannot read {part}: {why}")
+            yield Attention("unreadable", severity, f"cannot read {part}: {why}", subject=part)
 
 
 def _health(health: Health | None) -> Iterator[Attention]:
@@ -271,24 +287,25 @@ def _components(state: ClusterState) -> Iterator[Attention]:
         component = components.get(name)
         if component is None:
             text = f"{name} is not installed (no workload, no pods): {DOWN_MEANS[name]}"
-            yield Attention("component-down", "error", text)
+            yield Attention("component-down", "error", text, subject=name)
             continue
         severity = component_severity(component)
         ready = f"{component.ready}/{component.desired} ready"
         if severity == "error" and component.desired == 0:
             text = f"{name} is scaled to 0: {DOWN_MEANS[name]}"
-            yield Attention("component-down", "error", text)
+            yield Attention("component-down", "error", text, subject=name)
         elif severity == "error" and pressure:
             text = (
                 f"{name} has no ready pod ({ready}): {DOWN_MEANS[name]}; the node reports "
                 "DiskPressure, so no new pod starts until images are pruned"
             )
-            yield Attention("component-down", "error", text, "prune-images")
+            yield Attention("component-down", "error", text, "prune-images", subject=name)
         elif severity == "error":
             text = f"{name} has no ready pod ({ready}): {DOWN_MEANS[name]}"
-            yield Attention("component-down", "error", text, "restart", name)
+            yield Attention("component-down", "error", text, "restart", name, name)
         elif severity == "warning":
-            yield Attention("component-degraded", "warning", f"{name}: {ready}", "restart", name)
+            text = f"{name}: {ready}"
+            yield Attention("component-degraded", "warning", text, "restart", name, name)
 
 
 def _node(node: NodeStatus | None) -> Iterator[Attention]:
@@ -310,7 +327,7 @@ def _node(node: NodeStatus | None) -> Iterator[Attention]:
         text = f"node {node.name} reports {condition}"
         if condition == "DiskPressure":
             text += f"{disk}: the kubelet evicts sessions and refuses new pods"
-        yield Attention(kind, "warning", text, action)
+        yield Attention(kind, "warning", text, action, subject=condition)
     free = _disk_free_share(node)
     pressure = node.conditions.get("DiskPressure") == "True"
     if free is not None and free < DISK_WARN_FREE_SHARE and not pressure:
@@ -371,4 +388,35 @@ def _certificate(facts: Facts, now: float) -> Iterator[Attention]:
 def _firewall(open_ports: tuple[int, ...]) -> Iterator[Attention]:
     for port in open_ports:
         text = f"the firewall opens port {port} to the whole internet (config)"
-        yield Attention("firewall-open", "info", text)
+        yield Attention("firewall-open", "info", text, subject=str(port))
+
+
+def _budget(budget: BudgetSummary | None) -> Iterator[Attention]:
+    """Compared net of VAT, as the Budget screen compares them (``budget_cap_eur``)."""
+    if budget is None:
+        return
+    spent, projected = budget.month_to_date.rounded().net, budget.projected_month.rounded().net
+    cap = budget.cap.rounded().net
+    money = budget.currency
+    if spent >= cap:
+        text = f"the month has cost {money} {spent} so far, over the cap of {money} {cap:.0f}"
+        yield Attention("budget-over", "error", text)
+    elif projected > cap:
+        text = (
+            f"the month is projected at {money} {projected}, over the cap of {money} "
+            f"{cap:.0f} ({money} {spent} so far)"
+        )
+        yield Attention("budget-projection", "warning", text)
+
+
+def _server(server: ServerFlags | None) -> Iterator[Attention]:
+    """Hetzner's answers to abuse: a locked server takes no action (no reboot, no
+    rescue), a blocked IPv4 reaches nobody."""
+    if server is None:
+        return
+    if server.locked:
+        text = f"Hetzner has locked server {server.name}: it takes no action until unlocked"
+        yield Attention("server-locked", "error", text)
+    if server.ipv4_blocked:
+        text = f"Hetzner has blocked the server's IPv4 {server.ipv4}: nobody reaches the member"
+        yield Attention("ipv4-blocked", "error", text)

@@ -374,6 +374,13 @@ class ClusterIndex:
         )
 
 
+def _disk_pressure(node: Obj) -> str | None:
+    for condition in (node.get("status") or {}).get("conditions") or ():
+        if condition.get("type") == "DiskPressure":
+            return str(condition.get("status"))
+    return None
+
+
 # -- reads shared by the model's polls and the one-shot snapshot --------------------------
 def list_pods(kube: Kube, selector: str | None = None) -> list[Obj]:
     return kube.list(kube_api.PODS, labelSelector=selector)
@@ -552,6 +559,7 @@ class ClusterModel:
         self._errors: dict[str, str] = {}
         self._polled = threading.Event()
         self._relisted = threading.Event()  # a watch has just listed: deliver before the tick
+        self._disk_due = threading.Event()  # read the disk now
         self._settled = threading.Event()  # the watches have listed or failed once
         self._reflectors = [
             Reflector(
@@ -568,7 +576,7 @@ class ClusterModel:
                 "nodes",
                 kube_api.NODES,
                 on_sync=self._locked(self._index.sync_nodes),
-                on_event=self._locked_event(self._index.apply_node),
+                on_event=self._locked_event(self._node_event),
                 on_state=self._stream_state,
                 stop=self._stop,
             ),
@@ -610,6 +618,18 @@ class ClusterModel:
 
         return run
 
+    def _node_event(self, kind: str, obj: Obj) -> None:
+        """A node's DiskPressure that comes or goes (an eviction, a prune) makes the
+        disk figure stale: it is read again at once, not at the next interval."""
+        old = self._index.node_objects.get(obj["metadata"]["name"])
+        self._index.apply_node(kind, obj)
+        if old is None or _disk_pressure(old) != _disk_pressure(obj):
+            self._disk_due.set()
+
+    def refresh_disk(self) -> None:
+        """Read the disk again now (after an action that frees or fills it)."""
+        self._disk_due.set()
+
     def _stream_state(self, name: str, state: ConnectionState, error: str | None) -> None:
         with self._lock:
             self._streams[name] = state
@@ -650,6 +670,7 @@ class ClusterModel:
     def stop(self) -> None:
         self._stop.set()
         self._relisted.set()
+        self._disk_due.set()
         for reflector in self._reflectors:
             reflector.interrupt()
         for thread in self._threads:
@@ -816,10 +837,11 @@ class ClusterModel:
         if not self._wait_for(self._settled, self._deferred_until):
             return
         while not self._stop.is_set():
+            self._disk_due.clear()
             self._poll_part(
                 "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
             )
-            self._stop.wait(self.disk_interval)
+            self._disk_due.wait(self.disk_interval)
 
     def _health_loop(self) -> None:
         if not self._wait_for(self._settled):

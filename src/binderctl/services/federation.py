@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +39,7 @@ from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.federation_config import CheckSettings, FederationConfig, FederationHost
 from binderctl.models import Health, HealthCheck, RotationVerdict
-from binderctl.paths import app_dir, write_private
+from binderctl.paths import app_dir, private_dir, write_private
 from binderctl.services import prime_versions
 
 if TYPE_CHECKING:
@@ -151,6 +153,24 @@ def _unreachable(error: str, settings: CheckSettings) -> RotationVerdict:
 # -- failed_period: what the redirector remembers ------------------------------------
 def _memory_path() -> Path:
     return app_dir("state") / MEMORY_FILE
+
+
+@contextlib.contextmanager
+def _memory_locked() -> Iterator[None]:
+    """Around a read-modify-write of the memory: the console, `status` and `watch` may
+    judge at once, and one must not drop the failure another has just recorded."""
+    path = _memory_path()
+    try:
+        private_dir(path.parent)
+        fd = os.open(path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        yield  # an unwritable state dir: the memory is not written either
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _read_memory() -> dict[str, dict[str, float]]:
@@ -356,22 +376,23 @@ def federation_report(
     report = asyncio.run(
         _poll(federation, list(config.members.values()), hosts or federation.hosts)
     )
-    memory = _read_memory()
-    now = report.checked
-    judged = tuple(
-        HostReport(
-            r.host,
-            r.member,
-            remembered(r.host, r.verdict, now, report.settings, memory),
-            r.health,
-            r.differences,
-            r.checked,
-            r.elapsed,
+    with _memory_locked():
+        memory = _read_memory()
+        now = report.checked
+        judged = tuple(
+            HostReport(
+                r.host,
+                r.member,
+                remembered(r.host, r.verdict, now, report.settings, memory),
+                r.health,
+                r.differences,
+                r.checked,
+                r.elapsed,
+            )
+            for r in report.hosts
         )
-        for r in report.hosts
-    )
-    with contextlib.suppress(OSError):
-        write_private(_memory_path(), json.dumps(memory) + "\n")
+        with contextlib.suppress(OSError):
+            write_private(_memory_path(), json.dumps(memory) + "\n")
     return FederationReport(
         report.prime_url, report.prime_versions, report.prime_error, report.settings,
         judged, report.checked,

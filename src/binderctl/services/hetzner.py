@@ -90,6 +90,15 @@ class Ensured:
 
 
 @dataclass(frozen=True)
+class ServerFlags:
+    name: str
+    status: str
+    locked: bool
+    ipv4: str | None
+    ipv4_blocked: bool
+
+
+@dataclass(frozen=True)
 class PlanItem:
     kind: str
     action: PlanAction
@@ -508,6 +517,22 @@ class HetznerService:
             notes.append("it does not use the member's primary IP (delete it to rebuild)")
         ipv4 = server.public_net.ipv4.ip if server.public_net.ipv4 else None
         return Found("server", server.id, server.name, tuple(drift), tuple(notes), ipv4)
+
+    def server_flags(self) -> ServerFlags | None:
+        """What Hetzner says of the running server that can take a member down: an abuse
+        lock, a blocked IPv4 (``locked``, ``public_net.ipv4.blocked``)."""
+        with self._api("looking up the server"):
+            server = self._one("server", self._client.servers.get_all(label_selector=self.selector))
+        if server is None:
+            return None
+        ipv4 = server.public_net.ipv4
+        return ServerFlags(
+            name=server.name,
+            status=server.status,
+            locked=bool(server.locked),
+            ipv4=ipv4.ip if ipv4 else None,
+            ipv4_blocked=bool(ipv4 and ipv4.blocked),
+        )
 
     # ---- ensuring ---------------------------------------------------------------------------
 
