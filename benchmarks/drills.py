@@ -34,6 +34,7 @@ from binderctl.app import CERTIFICATE_SECONDS, BinderctlApp
 from binderctl.demo import DEMO_SPEED
 from binderctl.demo.drills.catalogue import DRILLS
 from binderctl.demo.drills.client import DrillClient
+from binderctl.models import Attention
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.services.cluster import ClusterModel
 from binderctl.widgets.attention import first_fix
@@ -93,6 +94,10 @@ class Seen:
     note: str = ""
 
 
+def _fix(item: Attention) -> str:
+    return " ".join(word for word in (item.action, item.target) if word)
+
+
 def _named(app: BinderctlApp, kinds: tuple[str, ...]) -> bool:
     return any(item.kind in kinds for item in app.header_state.attention)
 
@@ -111,8 +116,9 @@ async def _drill(app: BinderctlApp, pilot: Pilot[int], client: DrillClient, plan
     worst = first_fix(app.header_state.attention)
     if not plan.fix:
         result.note = "no console key fixes it"
-    elif worst is None or worst.kind not in kinds:
-        result.note = f"the worst fixable item is {worst.kind if worst else None}"
+    elif worst is None or _fix(worst) not in DRILLS[plan.name].fixes:
+        shown = f"{worst.kind} ({_fix(worst)})" if worst else None
+        result.note = f"the worst fixable item is {shown}, not one of the drill's fixes"
     else:
         pressed = time.monotonic()
         await pilot.press("f")
