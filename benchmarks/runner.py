@@ -27,6 +27,7 @@ BENCHMARKS = {
     "scaling": "benchmarks.scaling",
     "headless-start": "benchmarks.headless",
     "drain-to-out": "benchmarks.drain_to_out",
+    "drills": "benchmarks.drills",
     "watch": "benchmarks.watch",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")

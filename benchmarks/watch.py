@@ -120,14 +120,14 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _memory(config_path: Path, state: Path) -> Row:
+def _memory(config_path: Path, state: Path, cycles: int) -> Row:
     from binderctl.services.watch_findings import MemberJudge
     from binderctl.services.watcher import Watcher
 
     row = Row(
         NAME,
         "watch-memory",
-        "resident memory after 10,000 evaluation cycles",
+        f"resident memory after {cycles:,} evaluation cycles",
         "after 100 cycles",
         "MB",
         Target(1.0, 20.0),
@@ -146,7 +146,7 @@ def _memory(config_path: Path, state: Path) -> Row:
         for _ in range(100):
             watcher.evaluate()
         after_100 = _rss()
-        for _ in range(10_000 - 100):
+        for _ in range(cycles - 100):
             watcher.evaluate()
         row.add(_rss() / 1e6, after_100 / 1e6)
     return row
@@ -161,7 +161,7 @@ def run(suite: Suite) -> list[Row]:
         config.write_text(Path(env["BINDERCTL_CONFIG"]).read_text() + WATCH_TABLE)
         shutil.rmtree(Path(env["BINDERCTL_HOME"]) / "state" / "watch", ignore_errors=True)
         latency = _latency(suite, env, config)
-        memory = _memory(config, folder / "state")
+        memory = _memory(config, folder / "state", suite.scaled(10_000, 1_000))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     latency.notes.append(

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 REDRAW_SECONDS = 0.25
 CLOCK_SECONDS = 1.0
 BUDGET_SECONDS = 600.0
-CERTIFICATE_SECONDS = 60.0
+CERTIFICATE_SECONDS = 5.0  # a local file read: as often as the model polls
 # How long a busy thread (a log flood's reader) may hold the GIL while the UI thread
 # waits for it; Python's default of 5 ms made key presses wait hundreds of ms.
 GIL_SWITCH_SECONDS = 0.0005

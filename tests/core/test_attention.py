@@ -111,6 +111,16 @@ def test_no_ready_pod_is_down_fewer_than_desired_is_degraded() -> None:
     ]
 
 
+def test_under_disk_pressure_the_fix_of_a_down_component_is_pruning() -> None:
+    components = {n: Component(n, 1, 1, 0, NOW, "") for n in COMPONENTS}
+    components["hub"] = Component("hub", 0, 1, 0, None, "")
+    pressed = node(conditions={"Ready": "True", "DiskPressure": "True"})
+    items = judge(state(components=components, node_status=pressed), Facts(), NOW)
+    down = next(i for i in items if i.kind == "component-down")
+    assert (down.action, down.target) == ("prune-images", None)
+    assert "DiskPressure" in down.text
+
+
 def test_components_seen_only_through_their_pods_are_not_judged() -> None:
     # before the workloads are read, desired is not known: nothing is "scaled to 0"
     components = {n: Component(n, 0, 0, 0, None, "", desired_known=False) for n in COMPONENTS}

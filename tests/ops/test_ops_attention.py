@@ -22,7 +22,9 @@ from binderctl.demo.kube.kubeconfig import write_kubeconfig
 from binderctl.demo.kube.tls import LEAF_LIFETIME
 from binderctl.demo.member import incidents
 from binderctl.demo.member.kubelet import EVICTION_INTERVAL
-from binderctl.widgets.attention import fix_text
+from binderctl.screens.confirm import ConfirmScreen
+from binderctl.services import audit
+from binderctl.widgets.attention import first_fix, fix_text
 from binderctl.widgets.header import render_header
 from tests.kit.cli import run_cli
 from tests.kit.waiting import wait_for
@@ -76,6 +78,22 @@ async def test_the_console_and_status_list_the_same_items(
         for item in app.header_state.attention:
             assert item.text in shown and fix_text(item) in shown
         assert "◌ ROTATION" not in render_header(app.header_state).plain
+        # `f` runs the worst fixable item's fix, asking first: two keys from the Dashboard
+        worst = first_fix(app.header_state.attention)
+        assert worst is not None and f"f or {fix_text(worst)}" in shown
+        await pilot.press("f")
+        for _ in range(100):
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        for _ in range(200):
+            if audit.read(member.name):
+                break
+            await pilot.pause(0.05)
+        (record,) = audit.read(member.name)
+        assert (record.action, record.target) == (worst.action, worst.target or record.target)
 
 
 def test_status_exits_1_while_binder_is_scaled_to_0(make_world: Callable[..., OpsWorld]) -> None:

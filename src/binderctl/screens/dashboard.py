@@ -19,14 +19,17 @@ from textual.widgets import Static
 
 from binderctl.formatting import age, cores, inert, size
 from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
+from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.events import event_row
+from binderctl.screens.messages import RequestAction
+from binderctl.services import catalogue
 from binderctl.services.attention import (
     certificate_severity,
     component_severity,
     node_condition_severity,
 )
-from binderctl.widgets.attention import SEVERITY_STYLE, attention_table
+from binderctl.widgets.attention import SEVERITY_STYLE, attention_table, first_fix
 from binderctl.widgets.live_table import CellValue, Column, LiveTable
 from binderctl.widgets.metric import Metric
 
@@ -144,6 +147,7 @@ def cert_text(expiry: float | None, now: float) -> Text:
 
 class DashboardScreen(ConsoleScreen):
     KINDS = ALL_KINDS - {"budget"}
+    BINDINGS = list(keymap.DASHBOARD_BINDINGS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,6 +199,15 @@ class DashboardScreen(ConsoleScreen):
             table.focus()
         self._filled = True
         self.render_model()
+
+    def action_fix(self) -> None:
+        """Run the fix of the worst item that has one (it asks first, as every action)."""
+        item = first_fix(self.console.header_state.attention)
+        if item is None:
+            self.notify("nothing that needs attention has a fix to run", severity="information")
+            return
+        targets = [item.target] if item.target else []
+        self.post_message(RequestAction(catalogue.request(item.action or "", targets)))
 
     def render_model(self) -> None:
         model = self.console.model

@@ -85,6 +85,7 @@ class HelpScreen(ModalScreen[None]):
                     ],
                 )
             )
+            yield Static(_section("Dashboard", _described(keymap.DASHBOARD_BINDINGS)))
             yield Static(
                 _section("Tables", ((_key(b), b.description) for b in keymap.TABLE_BINDINGS))
             )

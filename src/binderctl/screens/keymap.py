@@ -112,6 +112,10 @@ LOG_BINDINGS: list[Binding] = [
 ]
 
 
+DASHBOARD_BINDINGS: list[Binding] = [
+    Binding("f", "fix", "Fix", tooltip="run the fix of the worst item that needs attention"),
+]
+
 BUDGET_BINDINGS: list[Binding] = [
     Binding("g", "reload", "Reload", tooltip="fetch prices and resources again"),
 ]

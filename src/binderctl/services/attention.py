@@ -280,6 +280,9 @@ def _components(state: ClusterState) -> Iterator[Attention]:
     components = state.components
     if not any(c.desired_known for c in components.values()):
         return  # the workloads are not read (yet): what should run is not known
+    node = state.node
+    # the kubelet refuses pods (and evicts) under DiskPressure: a restart cannot help
+    pressure = node is not None and node.conditions.get("DiskPressure") == "True"
     for name in COMPONENTS:
         component = components.get(name)
         if component is None:
@@ -291,6 +294,12 @@ def _components(state: ClusterState) -> Iterator[Attention]:
         if severity == "error" and component.desired == 0:
             text = f"{name} is scaled to 0: {DOWN_MEANS[name]}"
             yield Attention("component-down", "error", text, subject=name)
+        elif severity == "error" and pressure:
+            text = (
+                f"{name} has no ready pod ({ready}): {DOWN_MEANS[name]}; the node reports "
+                "DiskPressure, so no new pod starts until images are pruned"
+            )
+            yield Attention("component-down", "error", text, "prune-images", subject=name)
         elif severity == "error":
             text = f"{name} has no ready pod ({ready}): {DOWN_MEANS[name]}"
             yield Attention("component-down", "error", text, "restart", name, name)

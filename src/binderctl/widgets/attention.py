@@ -28,18 +28,26 @@ def fix_text(item: Attention) -> str:
     return hint(item.action, item.target)
 
 
+def first_fix(items: Sequence[Attention]) -> Attention | None:
+    """The worst item that has a fix: what the Dashboard's ``f`` runs."""
+    return next((item for item in items if item.action is not None), None)
+
+
 def attention_table(items: Sequence[Attention]) -> Table | Text:
-    """One row per item: its severity, its reason (wrapped, never cut), its fix."""
+    """One row per item: its severity, its reason (wrapped, never cut), its fix; the
+    row ``f`` fixes says so."""
     if not items:
         return Text("✔ nothing needs attention", style="green")
     table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
     table.add_column(no_wrap=True, width=MARK_WIDTH)
     table.add_column(ratio=1, overflow="fold")
     table.add_column(no_wrap=True, justify="right", style="bold")
+    first = first_fix(items)
     for item in items:
+        fix = fix_text(item)
         table.add_row(
             Text(SEVERITY_MARK[item.severity], style=SEVERITY_STYLE[item.severity]),
             Text(inert(item.text, 600)),
-            fix_text(item),
+            f"f or {fix}" if item is first else fix,
         )
     return table

@@ -25,6 +25,9 @@ FILLER_IMAGE_BYTES = 4 * 1000**3
 CLEANER_GRACE = 3600.0  # simulated seconds until BinderHub's cleaner removes a hung build
 
 
+PICKS = 200
+
+
 def hang_build(member: Member, wall_age: float) -> str:
     """A build that hung after pushing and has run for ``wall_age`` wall-clock seconds,
     as BinderHub's build pods do when dind's socket wedges; returns its pod name.
@@ -33,11 +36,15 @@ def hang_build(member: Member, wall_age: float) -> str:
     deleted, or BinderHub's cleaner reaches its ``max_age`` (one simulated hour on).
     """
     builds, hub = member.builds, member.hub
-    launch = hub.catalog.pick()
+    # a repository and ref with no build of its own now (a busy member builds some)
+    for _ in range(PICKS):
+        launch = hub.catalog.pick()
+        name = naming.build_name(launch.repo.build_slug, launch.ref)
+        if name not in builds.builds:
+            break
+    else:
+        raise RuntimeError(f"no repository without a build in {PICKS} picks")
     image = naming.image_name(hub.settings.image_prefix, launch.repo.build_slug, launch.ref)
-    name = naming.build_name(launch.repo.build_slug, launch.ref)
-    if name in builds.builds:
-        return name
     # Seen through the API it started ``wall_age`` ago; the cleaner reaches its max_age
     # one simulated hour from now, whatever the demo's speed.
     created = member.timeline.now - (MAX_AGE - CLEANER_GRACE)
