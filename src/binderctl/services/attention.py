@@ -91,6 +91,7 @@ class Facts:
     pod_headroom: int = DEFAULT_FEDERATION.check.pod_headroom
     budget: BudgetSummary | None = None  # the month so far and its projection
     server: ServerFlags | None = None  # what the Hetzner API says of the server
+    hetzner_error: str | None = None  # why the Hetzner API could not be read
 
 
 def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
@@ -153,6 +154,7 @@ def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...
         *_firewall(facts.open_ports),
         *_budget(facts.budget),
         *_server(facts.server),
+        *_hetzner(facts.hetzner_error),
     ]
     return tuple(sorted(items, key=lambda item: SEVERITIES.index(item.severity)))
 
@@ -420,3 +422,12 @@ def _server(server: ServerFlags | None) -> Iterator[Attention]:
     if server.ipv4_blocked:
         text = f"Hetzner has blocked the server's IPv4 {server.ipv4}: nobody reaches the member"
         yield Attention("ipv4-blocked", "error", text)
+
+
+def _hetzner(error: str | None) -> Iterator[Attention]:
+    if error is not None:
+        text = (
+            f"the Hetzner API does not answer as it should ({error}): reboot, rescue and "
+            "the budget cannot be done or read until it does; the member itself runs on"
+        )
+        yield Attention("hetzner-api", "warning", text)

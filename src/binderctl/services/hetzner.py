@@ -225,7 +225,9 @@ class HetznerService:
         token: Secret,
         *,
         timeout: tuple[float, float] = API_TIMEOUT,
+        retries: int | None = None,
     ) -> None:
+        """``retries``: how often a failed call is tried again (None: hcloud's 5)."""
         backoff = _backoff()
         self.member = member
         self.endpoint = member.hcloud_endpoint
@@ -247,10 +249,12 @@ class HetznerService:
             base=backoff, multiplier=2, cap=60 * backoff, jitter=True
         )
         base._session.hooks["response"].append(self._record_rate_limit)
+        if retries is not None:
+            base._retry_max_retries = retries
 
     @classmethod
-    def for_member(cls, member: MemberConfig) -> HetznerService:
-        return cls(member, hetzner_token(member.name))
+    def for_member(cls, member: MemberConfig, retries: int | None = None) -> HetznerService:
+        return cls(member, hetzner_token(member.name), retries=retries)
 
     def __repr__(self) -> str:
         return f"HetznerService(member={self.member.name!r}, endpoint={self.endpoint!r})"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from binderctl.config import Config, MemberConfig
-from binderctl.errors import BinderctlError
+from binderctl.errors import BinderctlError, ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION
 from binderctl.models import Attention
 from binderctl.services.attention import Facts, judge, world_open_ports
@@ -16,6 +17,9 @@ from binderctl.services.cluster import ClusterState, collect
 from binderctl.services.federation import HostReport, member_verdict
 from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
+
+if TYPE_CHECKING:
+    from binderctl.services.hetzner import ServerFlags
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,21 @@ class StatusReport:
         return tuple(item.text for item in self.attention)
 
 
+def read_server(member: MemberConfig) -> tuple[ServerFlags | None, str | None]:
+    """The server's flags at Hetzner (one try: status does not wait out an outage), and
+    why they could not be read; nothing without a Hetzner token."""
+    from binderctl.services.hetzner import HetznerService
+
+    try:
+        service = HetznerService.for_member(member, retries=0)
+    except ConfigError:
+        return None, None  # no token here: status reads the cluster only
+    try:
+        return service.server_flags(), None
+    except BinderctlError as exc:
+        return None, exc.message
+
+
 def status_report(
     member: MemberConfig,
     kube: Kube,
@@ -49,11 +68,13 @@ def status_report(
     parts += ("disk",) if disk else ()
     import httpx  # noqa: F401  (in this thread first: both threads use it)
 
-    with ThreadPoolExecutor(1, thread_name_prefix="binderctl-federation") as pool:
-        # the redirector's view (up to its timeout) while the cluster is read
+    with ThreadPoolExecutor(2, thread_name_prefix="binderctl-status") as pool:
+        # the redirector's view (up to its timeout) and Hetzner's while the cluster is read
         judged = pool.submit(member_verdict, config, member) if config is not None else None
+        hetzner = pool.submit(read_server, member)
         state = collect(kube, member, parts, stuck_after=stuck_after)
         observed = judged.result() if judged is not None else None
+        server, hetzner_error = hetzner.result()
     try:
         expiry, cert_error = client_cert_expiry(kube.path), None
     except BinderctlError as exc:
@@ -64,6 +85,8 @@ def status_report(
         open_ports=world_open_ports(member),
         observed=None if observed is None else observed.verdict,
         pod_headroom=(config.federation if config else DEFAULT_FEDERATION).check.pod_headroom,
+        server=server,
+        hetzner_error=hetzner_error,
     )
     return StatusReport(
         member=member.name,

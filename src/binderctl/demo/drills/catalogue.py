@@ -15,6 +15,7 @@ from typing import ClassVar
 import yaml
 
 from binderctl.demo.drills.scene import Scene
+from binderctl.demo.hetzner.faults import ScriptedFailure
 from binderctl.demo.member import incidents
 from binderctl.demo.member.hardware import EVICTION_IMAGEFS
 from binderctl.errors import BinderctlError
@@ -172,6 +173,37 @@ class RegistryDown(Drill):
         self._recover()
 
 
+class HetznerDown(Drill):
+    name = "hetzner-down"
+    title = "The Hetzner API is down"
+    symptom = (
+        "every call to the Hetzner Cloud API answers 503 unavailable: reboot, rescue and the "
+        "budget cannot be done or read, while the member itself runs on"
+    )
+    fixes = ()
+    resolves_itself = "when Hetzner is back (this drill: after its duration)"
+    kinds = ("hetzner-api",)
+    _failure: ScriptedFailure | None = None
+
+    async def start(self) -> str:
+        faults = self.scene.world.hetzner.faults
+        self._failure = faults.fail("*", ".*", times=10**9, status=503, message="maintenance")
+        self.scene.member.timeline.after(self.duration, self._recover)
+        return f"the Hetzner API answers 503 for {self.duration:g} simulated seconds"
+
+    def _recover(self) -> None:
+        faults = self.scene.world.hetzner.faults
+        if self._failure is not None and self._failure in faults.scripted:
+            faults.scripted.remove(self._failure)
+
+    def resolved(self) -> bool:
+        scripted = self.scene.world.hetzner.faults.scripted
+        return self._failure is not None and self._failure not in scripted
+
+    async def stop(self) -> None:
+        self._recover()
+
+
 class NodeUnreachable(Drill):
     name = "node-unreachable"
     title = "The node hangs: no API server, no SSH"
@@ -304,6 +336,7 @@ DRILLS: dict[str, type[Drill]] = {
         DiskPressure,
         LaunchStorm,
         RegistryDown,
+        HetznerDown,
         HubCrashLoop,
         VersionsDrift,
         NodeUnreachable,
