@@ -20,6 +20,7 @@ from binderctl import parsing
 from binderctl.errors import ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig, parse_federation
 from binderctl.paths import default_config_path
+from binderctl.upgrades_config import DEFAULT_UPGRADES, UpgradesConfig, parse_upgrades
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
 ENDPOINT_ENV = "BINDERCTL_HCLOUD_ENDPOINT"
@@ -126,6 +127,7 @@ class Config:
     path: Path
     members: dict[str, MemberConfig]
     federation: FederationConfig = field(default_factory=lambda: DEFAULT_FEDERATION)
+    upgrades: UpgradesConfig = DEFAULT_UPGRADES
 
     def member(self, name: str | None) -> MemberConfig:
         if name is not None:
@@ -430,19 +432,25 @@ def parse_config(path: Path, text: str) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    unknown = sorted(set(data) - {"members", "federation"})
+    unknown = sorted(set(data) - {"members", "federation", "upgrades"})
     if unknown:
         raise _fail(
             path,
             (unknown[0],),
-            "unknown top-level key; allowed: [members.<name>] tables and [federation]",
+            "unknown top-level key; allowed: [members.<name>] tables, [federation] and [upgrades]",
         )
     members_table = data.get("members", {})
     if not isinstance(members_table, dict):
         raise _fail(path, ("members",), "expected tables like [members.<name>]")
     members = {name: _member(path, name, table) for name, table in members_table.items()}
     federation = parse_federation(path, data["federation"]) if "federation" in data else None
-    return Config(path=path, members=members, federation=federation or DEFAULT_FEDERATION)
+    upgrades = parse_upgrades(path, data["upgrades"]) if "upgrades" in data else DEFAULT_UPGRADES
+    return Config(
+        path=path,
+        members=members,
+        federation=federation or DEFAULT_FEDERATION,
+        upgrades=upgrades,
+    )
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -31,7 +31,9 @@ CHP_IMAGE = "quay.io/jupyterhub/configurable-http-proxy:4.6.3"
 BINDERHUB_IMAGE = "quay.io/jupyterhub/k8s-binderhub"
 DIND_IMAGE = "docker.io/library/docker:28.3.3-dind"
 REPO2DOCKER_IMAGE = "quay.io/jupyterhub/repo2docker:2024.07.0"
-CERT_MANAGER_VERSION = "v1.16.2"
+# cert-manager chart versions the demo's chart repository holds: the one binderctl
+# installed before and the one it installs now (cert-manager tags v1.16.2, v1.20.2).
+CERT_MANAGER_VERSIONS = frozenset({"v1.16.2", "v1.20.2"})
 REGISTRY_IMAGE = "registry:2.8.1"
 TRAEFIK_CHART = "27.0.201_up27.0.2"
 TRAEFIK_IMAGE = "rancher/mirrored-library-traefik:2.11.10"
@@ -531,6 +533,12 @@ def _image_cleaner(release: Release) -> tuple[ResourceType, Obj]:
 
 def cert_manager(release: Release) -> Rendered:
     ns, version = release.namespace, release.version
+    if version not in CERT_MANAGER_VERSIONS:
+        # helm's chart downloader when the repository index has no such version
+        raise ChartError(
+            f'chart "cert-manager" matching {version} not found in cert-manager index. '
+            f"(try 'helm repo update'): no chart version found for cert-manager-{version}"
+        )
     objects: Rendered = []
     for component, name, image in (
         ("controller", "cert-manager", "cert-manager-controller"),
