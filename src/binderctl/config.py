@@ -24,7 +24,11 @@ from binderctl.upgrades_config import DEFAULT_UPGRADES, UpgradesConfig, parse_up
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
 ENDPOINT_ENV = "BINDERCTL_HCLOUD_ENDPOINT"
-DEFAULT_K3S_VERSION = "v1.32.4+k3s1"
+# k3s's stable channel when this was written: "Update stable channel to v1.36.3+k3s1"
+# (k3s-io/k3s #14492, in the v1.37.0+k3s1 release notes, k3s-io/docs
+# docs/release-notes/v1.37.X.md @5962ea1e); Kubernetes 1.36 is among the three minors
+# upstream maintains (1.37, 1.36, 1.35). v1.32.4+k3s1, the pin before, is out of support.
+DEFAULT_K3S_VERSION = "v1.36.3+k3s1"
 # k3s's helm-controller reads a HelmChart's valuesSecrets from these patch releases on
 # (helm-controller v0.16.7), and in every release from VALUES_SECRETS_ALL_FROM on; older
 # API servers drop the field, so an external registry's password would never arrive.

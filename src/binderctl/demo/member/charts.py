@@ -707,6 +707,23 @@ def cryptnono(release: Release) -> Rendered:
     ]  # fmt: skip
 
 
+# Kinds of an inline chart's templates the API emulator stores (it models no RBAC or
+# service accounts: those objects are rendered by helm but not kept here).
+INLINE_KINDS = {"Deployment": types.DEPLOYMENTS, "ConfigMap": types.CONFIGMAPS}
+
+
+def inline_objects(release: Release) -> Rendered:
+    """A chart of binderctl's own (``chartContent``): its templates are plain YAML."""
+    objects: Rendered = []
+    for text in release.templates:
+        for document in yaml.safe_load_all(text):
+            rt = INLINE_KINDS.get(str((document or {}).get("kind")))
+            if rt is not None:
+                document["metadata"].setdefault("namespace", release.namespace)
+                objects.append((rt, document))
+    return objects
+
+
 RENDERERS = {
     "cryptnono": cryptnono,
     "binderhub": binderhub,
@@ -717,6 +734,7 @@ RENDERERS = {
     # binderctl's own ClusterIssuer chart: its objects are cert-manager kinds, which
     # the API emulator does not serve (check_kinds still requires their CRDs).
     "binderctl-cluster-issuer": lambda release: [],
+    "binderctl-system-upgrade-controller": inline_objects,
 }
 
 

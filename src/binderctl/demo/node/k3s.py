@@ -309,8 +309,9 @@ class K3sService:
     async def _killed(self) -> None:
         self._log("info", "Received SIGTERM, shutting down")
         await self.stop(signalled=True)
-        self._journal.systemd(UNIT, "k3s.service: Scheduled restart job, restart counter is at 1.")
         await asyncio.sleep(self._timings.k3s_restart)
+        self._journal.systemd(UNIT, "k3s.service: Scheduled restart job, restart counter is at 1.")
+        self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
         await self.start()
 
     @property
@@ -445,7 +446,8 @@ class K3sService:
         if self.cluster is not None:
             await self.cluster.set_running(False)
         self._journal.systemd(UNIT, "k3s.service: Deactivated successfully.")
-        self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
+        if not signalled:
+            self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
         self.state = "inactive"
 
     def rotate_certificates(self, io: Output) -> int:
