@@ -259,8 +259,13 @@ def served(kube: Kube) -> bool:
     return True
 
 
-def _controller_ready(kube: Kube) -> str | None:
-    """What the controller still waits for, or None when it runs and serves Plans."""
+def controller_waiting(kube: Kube) -> str | None:
+    """What the controller still waits for, or None when binderctl's chart of it is
+    installed as this binderctl writes it, it runs and it serves Plans."""
+    chart = get(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE)
+    wanted = controller_chart()["spec"]
+    if chart is None or {k: (chart.get("spec") or {}).get(k) for k in wanted} != wanted:
+        return "binderctl's system-upgrade chart is missing or differs"
     deployment = get(kube, DEPLOYMENTS, CONTROLLER, NAMESPACE)
     if deployment is None:
         job = get(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE) or {}
@@ -281,7 +286,7 @@ def ensure_controller(kube: Kube, progress: Callable[[str], None], timeout: floa
     deadline = time.monotonic() + timeout
     said = ""
     while True:
-        waiting = _controller_ready(kube)
+        waiting = controller_waiting(kube)
         if waiting is None:
             return f"system-upgrade-controller {CONTROLLER_VERSION} runs (chart {outcome})"
         if waiting != said:
