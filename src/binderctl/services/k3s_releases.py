@@ -36,6 +36,7 @@ from typing import Any
 
 from binderctl.errors import BinderctlError
 from binderctl.paths import app_dir, write_private
+from binderctl.services.attention import K3sSupport
 
 CACHE_FILE = "k3s-channels.json"
 CACHE_SECONDS = 6 * 3600.0
@@ -195,7 +196,9 @@ def _store(channels: Channels) -> None:
     write_private(app_dir("cache") / CACHE_FILE, json.dumps(document, indent=1) + "\n")
 
 
-def channels(url: str, *, refresh: bool = False, now: float | None = None) -> Channels:
+def channels(
+    url: str, *, refresh: bool = False, now: float | None = None, timeout: float = TIMEOUT
+) -> Channels:
     """The channels of ``url``: cached when younger than ``CACHE_SECONDS`` (unless
     ``refresh``), else read again; the cached answer, with the error, when that fails."""
     now = time.time() if now is None else now
@@ -203,7 +206,7 @@ def channels(url: str, *, refresh: bool = False, now: float | None = None) -> Ch
     if known is not None and not refresh and now - known.fetched < CACHE_SECONDS:
         return known
     try:
-        fresh = fetch(url)
+        fresh = fetch(url, timeout)
     except ValueError as exc:
         if known is None:
             raise BinderctlError(
@@ -214,3 +217,14 @@ def channels(url: str, *, refresh: bool = False, now: float | None = None) -> Ch
         return Channels(known.latest, url, known.fetched, str(exc))
     _store(fresh)
     return fresh
+
+
+def known_support(url: str, channel: str) -> K3sSupport | None:
+    """What the attention policy knows of k3s's support from the last answer this machine
+    read (``upgrade plan`` and the upgrades read the channels): no network, whatever its
+    age (support changes with a minor release, every few months); None before any."""
+    known = cached(url)
+    if known is None:
+        return None
+    supported = tuple(minor_text(minor) for minor in known.supported())
+    return K3sSupport(supported, known.channel(channel) or "", channel)
