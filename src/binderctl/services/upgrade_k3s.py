@@ -439,7 +439,10 @@ def prepare(ops: Operations, to: str | None, options: UpgradeOptions, dry_run: b
                 "to": chosen.target,
                 "goal": chosen.goal,
                 "why": chosen.why,
-                "was_drained": was_drained(ops.member, kube),
+                # an earlier run that did not finish drained it, not the operator
+                "was_drained": state["facts"]["was_drained"]
+                if state is not None
+                else was_drained(ops.member, kube),
             }
             about = f"k3s {node.version} -> {chosen.target} on node {node.name} ({chosen.why})"
     lines = describe(facts) if facts is not None else []

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from binderctl import formatting
 from binderctl.config import MemberConfig
@@ -25,7 +25,7 @@ from binderctl.errors import BinderctlError
 from binderctl.paths import member_dir, write_private
 from binderctl.services import audit, quota_change, stages
 from binderctl.services.binderhub import fetch_health, get_launch_quota
-from binderctl.services.kube import PODS, Kube, Obj, node_address
+from binderctl.services.kube import NODES, PODS, Kube, KubeError, Obj, node_address
 from binderctl.services.rotation import read_drain_record
 from binderctl.services.stages import Listener, ProgressEvent, Step, StepResult
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from binderctl.services.actions import Operations, Prepared
 
 Kind = Literal["k3s", "charts"]
+T = TypeVar("T")
 DEFAULT_TIMEOUT = 900.0  # the longest wait of any one step
 
 
@@ -135,9 +136,39 @@ def run(
 
     for step in steps:
         targets.setdefault(step.name, "not run")
-    stages.run_steps(steps, context, state["steps"], lambda: save(member, kind, state), listen)
+    waiting = [UpgradeStep(s.name, s.title, _after_api(s.run), _after_api(s.verify)) for s in steps]
+    stages.run_steps(waiting, context, state["steps"], lambda: save(member, kind, state), listen)
     state["finished"] = stages.stamp()
     save(member, kind, state)
+
+
+API_POLL_SECONDS = 1.0
+
+
+def wait_for_api(run: UpgradeRun) -> None:
+    """Until the Kubernetes API answers (k3s restarts during an upgrade: a run resumed
+    meanwhile waits for it), up to the step timeout."""
+    deadline = time.monotonic() + run.options.timeout
+    said = False
+    while True:
+        try:
+            run.kube.list(NODES)
+            return
+        except KubeError as exc:
+            if exc.status != 0 or time.monotonic() >= deadline:
+                raise
+            if not said:
+                run.progress(f"waiting for the Kubernetes API: {exc.message}")
+                said = True
+        time.sleep(API_POLL_SECONDS)
+
+
+def _after_api(part: Callable[[UpgradeRun], T]) -> Callable[[UpgradeRun], T]:
+    def waited(run: UpgradeRun) -> T:
+        wait_for_api(run)
+        return part(run)
+
+    return waited
 
 
 # -- drain and resume, as `binderctl drain --wait` and `binderctl resume` ---------------
