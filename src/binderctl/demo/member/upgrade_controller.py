@@ -122,7 +122,8 @@ def _window_error(spec: Obj) -> str | None:
 
 
 class Conditions:
-    """A Plan's status conditions (wrangler ``genericcondition``)."""
+    """A Plan's status conditions as the controller's ``pkg/apis/condition`` keeps them:
+    ``lastUpdateTime`` moves only when the status or the message changes."""
 
     def __init__(self, status: Obj, stamp: str) -> None:
         self.items: list[Obj] = status.setdefault("conditions", [])
@@ -132,15 +133,15 @@ class Conditions:
         for entry in self.items:
             if entry.get("type") == kind:
                 return entry
-        entry = {"type": kind, "status": "Unknown"}
+        entry = {"type": kind, "status": "Unknown", "lastUpdateTime": self.stamp}
         self.items.append(entry)
         return entry
 
     def set(self, kind: str, state: str, reason: str, message: str = "") -> None:
         entry = self.get(kind)
-        if entry.get("status") != state:
-            entry["lastTransitionTime"] = self.stamp
-        entry.update(status=state, reason=reason, message=message, lastUpdateTime=self.stamp)
+        if (entry.get("status"), entry.get("message", "")) != (state, message):
+            entry["lastUpdateTime"] = self.stamp
+        entry.update(status=state, reason=reason, message=message)
 
     def true(self, kind: str) -> bool:
         return self.get(kind).get("status") == "True"
@@ -311,12 +312,18 @@ class UpgradeController:
             return
         status = copy.deepcopy(plan.get("status") or {})
         conditions = Conditions(status, self.writer.stamp())
-        if not self._resolve(plan, status, conditions):
+        outcome = self._resolve(plan, status, conditions)
+        if outcome == "stop":
             return
+        if outcome == "keep":  # the handler returned the status it was given
+            status = copy.deepcopy(plan.get("status") or {})
+            conditions = Conditions(status, self.writer.stamp())
         self._generate(plan, status, conditions)
 
-    def _resolve(self, plan: Obj, status: Obj, conditions: Conditions) -> bool:
-        """The status handler; False when it stops (a channel that cannot be read)."""
+    def _resolve(self, plan: Obj, status: Obj, conditions: Conditions) -> str:
+        """The status handler: "write" its status, "keep" the one it was given (not yet
+        time to ask the channel again), or "stop" (the channel could not be read: the
+        handler errs and is retried)."""
         spec = plan.get("spec") or {}
         conditions.get("Complete")
         validated, resolved = conditions.get("Validated"), conditions.get("LatestResolved")
@@ -328,7 +335,7 @@ class UpgradeController:
                 )
             conditions.set("Validated", "False", "Error", problem)
             self._digest(plan, status, conditions)
-            return True
+            return "write"
         if validated.get("status") != "True":
             self._event(plan, "Normal", "Validated", "Plan is valid")
         conditions.set("Validated", "True", "PlanIsValid")
@@ -338,15 +345,14 @@ class UpgradeController:
                 self._event(plan, "Warning", "ResolveFailed", UNRESOLVABLE)
             conditions.set("LatestResolved", "False", "Error", UNRESOLVABLE)
             self._digest(plan, status, conditions)
-            return True
+            return "write"
         if version:
             latest, reason, how = munge(version), "Version", "Spec.Version"
         else:
             updated = _seconds(resolved.get("lastUpdateTime"), self.writer.wall())
             if resolved.get("status") == "True" and updated < POLLING_INTERVAL:
                 self._enqueue(str(plan["metadata"]["name"]), POLLING_INTERVAL - updated)
-                self._write_status(plan, status)
-                return False
+                return "keep"
             try:
                 if self.resolve_channel is None:
                     raise ValueError(f'Get "{channel}": dial tcp: lookup: no such host')
@@ -356,7 +362,7 @@ class UpgradeController:
                     message = f"Failed to resolve latest version from Spec.Channel: {exc}"
                     self._event(plan, "Warning", "ResolveFailed", message)
                 self._enqueue(str(plan["metadata"]["name"]), RESOLVE_RETRY)
-                return False
+                return "stop"
             reason, how = "Channel", "Spec.Channel"
         if resolved.get("status") != "True" or status.get("latestVersion") != latest:
             self._event(plan, "Normal", "Resolved", f"Resolved latest version from {how}: {latest}")
@@ -364,7 +370,7 @@ class UpgradeController:
         status["latestVersion"] = latest
         conditions.set("LatestResolved", "True", reason)
         self._digest(plan, status, conditions)
-        return True
+        return "write"
 
     @staticmethod
     def _digest(plan: Obj, status: Obj, conditions: Conditions) -> None:
