@@ -148,16 +148,18 @@ class UpgradesScreen(ConsoleScreen):
     def _read(self) -> None:
         self.console.services_ready.wait()
         from binderctl.config import load_config
+        from binderctl.services import upgrade_charts, upgrade_k3s
         from binderctl.services.upgrade_plan import upgrade_plan
         from binderctl.services.upgrades import load_state
 
         member = self.console.member
+        titles = {s.name: s.title for s in (*upgrade_k3s.STEPS, *upgrade_charts.STEPS)}
         try:
             config = load_config(self.console.config_path)
             for action, kind in RUNS:
                 state = load_state(member, kind)
                 if state is not None:
-                    self.post_message(self.Recorded(*_recorded(action, state)))
+                    self.post_message(self.Recorded(*_recorded(action, state, titles)))
             plan = upgrade_plan(config.member(member.name), config.federation, config.upgrades)
         except BinderctlError as exc:
             self.post_message(self.PlanFailed(exc))
@@ -246,7 +248,9 @@ class UpgradesScreen(ConsoleScreen):
         self.query_one("#upgrades-status", Static).update(Text(inert(text, 400), style=style))
 
 
-def _recorded(action: str, state: dict[str, Any]) -> tuple[str, list[ProgressEvent]]:
+def _recorded(
+    action: str, state: dict[str, Any], titles: dict[str, str]
+) -> tuple[str, list[ProgressEvent]]:
     """A recorded run as step events: (its title, the steps as they were left)."""
     from binderctl.services.stages import ProgressEvent
 
@@ -265,7 +269,8 @@ def _recorded(action: str, state: dict[str, Any]) -> tuple[str, list[ProgressEve
             shown = "failed"
         events.append(
             ProgressEvent(
-                str(name), str(name).capitalize(), shown, str(record.get("message", "")),
+                str(name), titles.get(str(name), str(name)), shown,
+                str(record.get("message", "")),
                 float(record.get("elapsed") or 0.0),
             )
         )  # fmt: skip

@@ -347,16 +347,17 @@ def _disk_use(node: NodeStatus) -> str:
 def _k3s(node: NodeStatus | None, support: K3sSupport | None) -> Iterator[Attention]:
     """k3s out of upstream support (older than the three minors maintained), or behind
     the configured channel's release."""
-    from binderctl.services.k3s_releases import minor_of, minor_text, release
+    from binderctl.services.k3s_releases import minor_of, minor_text, parse_minor, release
 
     if node is None or support is None or not support.supported:
         return
     try:
         minor, running = minor_of(node.kubelet_version), release(node.kubelet_version)
+        oldest = parse_minor(support.supported[0])
         current = release(support.current) if support.current else None
     except ValueError:
         return
-    if minor_text(minor) not in support.supported and minor < minor_of(support.supported[-1]):
+    if minor < oldest:
         yield Attention(
             "k3s-unsupported",
             "warning",

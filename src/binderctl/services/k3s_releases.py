@@ -66,6 +66,14 @@ def minor_text(minor: Minor) -> str:
     return f"v{minor[0]}.{minor[1]}"
 
 
+def parse_minor(text: str) -> Minor:
+    """``v1.36`` -> (1, 36); ValueError for anything else."""
+    match = _MINOR_CHANNEL.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text[:20]!r} is not a minor like v1.36")
+    return int(match[1]), int(match[2])
+
+
 @dataclass(frozen=True)
 class Channels:
     """The channels' latest releases, where and when they were read."""
