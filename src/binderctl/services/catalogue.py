@@ -184,7 +184,7 @@ THRESHOLD = Option(
 )
 FORCE_AFTER = Option(
     "--force-after",
-    "evict the sessions still running after D (e.g. 30m); implies --wait",
+    "evict the sessions still running after D (e.g. 30m); for drain, implies --wait",
     duration,
     "D",
 )

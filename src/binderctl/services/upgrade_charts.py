@@ -288,9 +288,9 @@ def prepare(ops: Operations, options: UpgradeOptions, dry_run: bool) -> Prepared
         facts: dict[str, Any] | None = state["facts"]
         about = "finishing the charts upgrade"
     else:
-        pins = prime_versions.resolve(ops.member, ops.federation)
         kube = ops.kube
-        drained = was_drained(ops.member, kube)
+        drained = was_drained(ops.member, kube)  # the cluster first: it must answer
+        pins = prime_versions.resolve(ops.member, ops.federation)
         member = pins.apply(ops.member)
         changes = _changes(kube, member, 0 if drained else None)
         prime = ops.federation.prime_versions_url
