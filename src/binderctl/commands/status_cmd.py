@@ -36,7 +36,10 @@ def _fix(item: Attention) -> str:
     """The command that fixes ``item``, as typed in a shell, or ""."""
     if item.action is None:
         return ""
-    return " ".join(("binderctl", item.action, *([item.target] if item.target else [])))
+    from binderctl.services.catalogue import spec
+
+    words = spec(item.action).command or (item.action,)
+    return " ".join(("binderctl", *words, *([item.target] if item.target else [])))
 
 
 def _percent(used: float | None, total: float | None) -> str:

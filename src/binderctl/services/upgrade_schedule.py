@@ -41,17 +41,21 @@ class Schedule:
     closes: datetime | None
 
     def words(self, now: float) -> str:
+        """``k3s auto-upgrade opens in 3d 4h (Sunday 00:00-02:00 UTC): stable,
+        v1.36.3+k3s1, Waiting`` (the pending window first: status's line is cut to the
+        terminal)."""
         target = self.latest.replace("-k3s", "+k3s") or "not resolved yet"
-        text = f"k3s auto-upgrade: {self.channel} ({target}), {self.state or 'new'}"
+        what = f"{self.channel.rstrip('/').rsplit('/', 1)[-1]}, {target}, {self.state or 'new'}"
         if self.window is None:
-            return text + ", no window: any time"
-        text += f", window {self.window.text()}"
+            return f"k3s auto-upgrade any time: {what}"
+        when = f"window {self.window.text()}"
         if self.opens is not None and self.closes is not None:
             if self.opens.timestamp() <= now:
-                text += f" (open now, closes in {age(self.closes.timestamp() - now)})"
+                when = f"open now, closes in {age(self.closes.timestamp() - now)}"
             else:
-                text += f" (opens in {age(self.opens.timestamp() - now)})"
-        return text
+                when = f"opens in {age(self.opens.timestamp() - now)}"
+            when += f" ({self.window.text()})"
+        return f"k3s auto-upgrade {when}: {what}"
 
     def to_json(self) -> dict[str, Any]:
         return {
