@@ -42,6 +42,17 @@ class Window:
     end: str
     timezone: str = "UTC"
 
+    @classmethod
+    def from_spec(cls, window: dict[str, object]) -> Window:
+        """A Plan's ``spec.window`` as written (no time zone: UTC, as Go reads "")."""
+        days = window.get("days")
+        return cls(
+            tuple(str(d) for d in days) if isinstance(days, list) else (),
+            str(window.get("startTime") or ""),
+            str(window.get("endTime") or ""),
+            str(window.get("timeZone") or ""),
+        )
+
     def spec(self) -> dict[str, object]:
         """The Plan's ``spec.window``."""
         return {

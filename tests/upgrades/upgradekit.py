@@ -4,8 +4,6 @@ audit log, the node as the emulated cluster has it, and Ctrl-C at a step."""
 from __future__ import annotations
 
 import json
-import signal
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +13,7 @@ from binderctl.demo.world import MEMBER, DemoWorld
 from binderctl.errors import EXIT_INTERRUPTED
 from binderctl.services import system_upgrade
 from binderctl.services.rotation import DRAIN_RECORD
-from tests.kit.cli import CLI_TIMEOUT, start_cli
+from tests.kit.cli import interrupt_cli
 from tests.kit.worlds import on_loop
 
 
@@ -92,19 +90,9 @@ def interrupt(
 ) -> str:
     """Start ``binderctl ARGS`` and Ctrl-C it while ``step`` runs and ``reached`` holds;
     its stderr."""
-    process = start_cli(world, *args)
-    try:
-        deadline = time.monotonic() + CLI_TIMEOUT
-        while step_state(world, step, kind) != "running" or not reached():
-            assert process.poll() is None, f"ended before {step}: {process.communicate()[1]}"
-            assert time.monotonic() < deadline, f"never got to step {step}"
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    code, stderr = interrupt_cli(
+        world, args, lambda: step_state(world, step, kind) == "running" and reached(), step
+    )
+    assert code == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr
     return stderr

@@ -37,6 +37,7 @@ from typing import Any
 from binderctl.errors import BinderctlError
 from binderctl.paths import app_dir, write_private
 from binderctl.services.attention import K3sSupport
+from binderctl.services.json_fetch import fetch_object
 
 CACHE_FILE = "k3s-channels.json"
 CACHE_SECONDS = 6 * 3600.0
@@ -161,19 +162,7 @@ def parse_collection(document: Any, source: str, fetched: float) -> Channels:
 
 def fetch(url: str, timeout: float = TIMEOUT) -> Channels:
     """GET the channel collection; ValueError saying why it could not be read."""
-    import httpx
-
-    try:
-        response = httpx.get(url, timeout=timeout, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        raise ValueError(f"cannot reach {url}: {exc or type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise ValueError(f"{url} answered HTTP {response.status_code}")
-    try:
-        document = response.json()
-    except ValueError:
-        raise ValueError(f"{url} did not answer JSON") from None
-    return parse_collection(document, url, time.time())
+    return parse_collection(fetch_object(url, timeout), url, time.time())
 
 
 def _cache() -> dict[str, Any]:

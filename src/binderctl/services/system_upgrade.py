@@ -37,6 +37,7 @@ from binderctl.services.kube import (
     KubeError,
     Obj,
     Resource,
+    get_or_none,
 )
 
 NAMESPACE = "system-upgrade"
@@ -222,21 +223,11 @@ def plan_object(
     }
 
 
-def get(kube: Kube, resource: Resource, name: str, namespace: str | None = None) -> Obj | None:
-    """The object, or None when it (or its kind) does not exist."""
-    try:
-        return kube.get(resource, name, namespace)
-    except KubeError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def apply(kube: Kube, resource: Resource, obj: Obj) -> str:
     """Create ``obj`` or merge its spec into the one there: created, updated, unchanged."""
     meta = obj["metadata"]
     namespace = meta.get("namespace")
-    current = get(kube, resource, meta["name"], namespace)
+    current = get_or_none(kube, resource, meta["name"], namespace)
     if current is None:
         kube.post(resource, obj, namespace=namespace)
         return "created"
@@ -262,13 +253,13 @@ def served(kube: Kube) -> bool:
 def controller_waiting(kube: Kube) -> str | None:
     """What the controller still waits for, or None when binderctl's chart of it is
     installed as this binderctl writes it, it runs and it serves Plans."""
-    chart = get(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE)
+    chart = get_or_none(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE)
     wanted = controller_chart()["spec"]
     if chart is None or {k: (chart.get("spec") or {}).get(k) for k in wanted} != wanted:
         return "binderctl's system-upgrade chart is missing or differs"
-    deployment = get(kube, DEPLOYMENTS, CONTROLLER, NAMESPACE)
+    deployment = get_or_none(kube, DEPLOYMENTS, CONTROLLER, NAMESPACE)
     if deployment is None:
-        job = get(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE) or {}
+        job = get_or_none(kube, HELMCHARTS, CHART.name, charts.CHART_NAMESPACE) or {}
         name = (job.get("status") or {}).get("jobName") or f"helm-install-{CHART.name}"
         return f"helm-controller's job {charts.CHART_NAMESPACE}/{name} installs the controller"
     if not (deployment.get("status") or {}).get("availableReplicas"):

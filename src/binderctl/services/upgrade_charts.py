@@ -16,7 +16,6 @@ HelmCharts; each one's new install Job succeeds), ``verify`` (every workload rea
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +35,13 @@ from binderctl.services.upgrades import (
     log_tail,
     prepared,
     unfinished,
+    wait_until,
     was_drained,
 )
 
 if TYPE_CHECKING:
     from binderctl.services.actions import Operations, Prepared
 
-POLL_SECONDS = 1.0
 # klipper-helm's words when a release cannot be upgraded (entry; helm's "UPGRADE FAILED")
 HELM_FAILED = ("Error: UPGRADE FAILED", "Error: INSTALLATION FAILED", "waiting for operator")
 
@@ -181,9 +180,8 @@ def _apply(run: UpgradeRun) -> StepResult:
     before = {name: _job_uid(kube, name) for name in changed}
     outcome = charts.apply_charts(kube, member, 0)
     run.progress(", ".join(f"{n} {s}" for n, s in outcome.items() if s != "unchanged"))
-    deadline = time.monotonic() + run.options.timeout
-    said = ""
-    while True:
+
+    def pending() -> str | None:
         waiting = []
         for name in changed:
             installed, failed, where = _install_state(kube, name, before[name])
@@ -191,18 +189,17 @@ def _apply(run: UpgradeRun) -> StepResult:
                 raise failure(f"the upgrade of {failed}", _rollback(run.facts))
             if not installed:
                 waiting.append(where)
-        if not waiting:
-            return StepResult(f"installed: {', '.join(changed)}")
-        line = "; ".join(waiting)
-        if line != said:
-            run.progress(line)
-            said = line
-        if time.monotonic() >= deadline:
-            raise failure(
-                f"the charts are not installed after {int(run.options.timeout)}s: {line}",
-                _rollback(run.facts),
-            )
-        time.sleep(POLL_SECONDS)
+        return "; ".join(waiting) if waiting else None
+
+    wait_until(
+        run,
+        pending,
+        lambda line: failure(
+            f"the charts are not installed after {int(run.options.timeout)}s: {line}",
+            _rollback(run.facts),
+        ),
+    )
+    return StepResult(f"installed: {', '.join(changed)}")
 
 
 def _applied(run: UpgradeRun) -> StepResult | None:
@@ -235,19 +232,18 @@ def _problems(run: UpgradeRun) -> list[str]:
 
 
 def _verify(run: UpgradeRun) -> StepResult:
-    deadline = time.monotonic() + run.options.timeout
-    said = ""
-    while True:
+    def pending() -> str | None:
         problems = _problems(run)
-        if not problems:
-            return StepResult("every workload ready; /health ok; /versions equal to the prime's")
-        line = "waiting: " + "; ".join(problems)
-        if line != said:
-            run.progress(line)
-            said = line
-        if time.monotonic() >= deadline:
-            raise failure(f"the charts do not verify: {'; '.join(problems)}", _rollback(run.facts))
-        time.sleep(POLL_SECONDS)
+        return "waiting: " + "; ".join(problems) if problems else None
+
+    wait_until(
+        run,
+        pending,
+        lambda line: failure(
+            f"the charts do not verify: {line.removeprefix('waiting: ')}", _rollback(run.facts)
+        ),
+    )
+    return StepResult("every workload ready; /health ok; /versions equal to the prime's")
 
 
 def _verified(run: UpgradeRun) -> StepResult | None:

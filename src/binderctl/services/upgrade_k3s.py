@@ -44,6 +44,7 @@ from binderctl.services.kube import (
     KubeError,
     Obj,
     client_cert_expiry,
+    get_or_none,
     kubeconfig_path,
     node_address,
 )
@@ -58,6 +59,7 @@ from binderctl.services.upgrades import (
     log_tail,
     prepared,
     unfinished,
+    wait_until,
     was_drained,
 )
 
@@ -65,7 +67,6 @@ if TYPE_CHECKING:
     from binderctl.services.actions import Operations, Prepared
     from binderctl.upgrades_config import UpgradesConfig
 
-POLL_SECONDS = 1.0
 SYSTEM_NAMESPACE = "kube-system"
 FAILED_WAITING = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
 
@@ -223,7 +224,7 @@ def _job_failure(kube: Kube, target: str) -> str | None:
 def _upgrade_state(kube: Kube, node: str, target: str) -> tuple[str | None, str]:
     """(why it failed, where it is) of the staged Plan on the node."""
     current = node_version(kube).version
-    plan = system_upgrade.get(kube, system_upgrade.PLANS, system_upgrade.STAGED_PLAN,
+    plan = get_or_none(kube, system_upgrade.PLANS, system_upgrade.STAGED_PLAN,
                               system_upgrade.NAMESPACE) or {}  # fmt: skip
     complete = system_upgrade.condition(plan, "Complete")
     failed = _job_failure(kube, target)
@@ -274,22 +275,15 @@ def _upgrade(run: UpgradeRun) -> StepResult:
         f"Plan {system_upgrade.NAMESPACE}/{system_upgrade.STAGED_PLAN} {outcome}: {target} on "
         f"node {node.name} ({system_upgrade.upgrade_image(target)})"
     )
-    deadline = time.monotonic() + run.options.timeout
-    said, restarted = "", False
-    while True:
+    seen: list[str] = []
+
+    def pending() -> str | None:
         try:
             failed, where = _upgrade_state(kube, node.name, target)
         except KubeError as exc:
-            if exc.status != 0:
-                raise
-            failed, where, restarted = (
-                None,
-                "the Kubernetes API does not answer: k3s restarts",
-                True,
-            )
-        if where == "done":
-            how = "k3s restarted" if restarted else "the node reports it"
-            return StepResult(f"node {node.name} runs {target} ({how})", {"node": node.name})
+            if exc.status == 0:
+                seen.append("restarted")
+            raise
         if failed is not None:
             _stop_plan(kube)
             still = node_version(kube).version
@@ -301,15 +295,18 @@ def _upgrade(run: UpgradeRun) -> StepResult:
                 if still == origin
                 else _k3s_rollback(origin),
             )
-        if where != said:
-            run.progress(where)
-            said = where
-        if time.monotonic() >= deadline:
-            raise failure(
-                f"k3s did not reach {target} within {int(run.options.timeout)}s: {where}",
-                "see `kubectl -n system-upgrade get plans,jobs,pods`",
-            )
-        time.sleep(POLL_SECONDS)
+        return None if where == "done" else where
+
+    wait_until(
+        run,
+        pending,
+        lambda where: failure(
+            f"k3s did not reach {target} within {int(run.options.timeout)}s: {where}",
+            "see `kubectl -n system-upgrade get plans,jobs,pods`",
+        ),
+    )
+    how = "k3s restarted" if seen else "the node reports it"
+    return StepResult(f"node {node.name} runs {target} ({how})", {"node": node.name})
 
 
 def _upgraded(run: UpgradeRun) -> StepResult | None:
@@ -337,30 +334,21 @@ def _problems(run: UpgradeRun) -> list[str]:
 
 
 def _verify(run: UpgradeRun) -> StepResult:
-    deadline = time.monotonic() + run.options.timeout
-    said = ""
-    while True:
-        try:
-            problems = _problems(run)
-        except KubeError as exc:
-            if exc.status != 0:
-                raise
-            problems = ["the Kubernetes API does not answer"]
-        if not problems:
-            target = run.facts["to"]
-            return StepResult(
-                f"node reports {target} and is Ready; kube-system and BinderHub ready; /health ok"
-            )
-        line = "waiting: " + "; ".join(problems)
-        if line != said:
-            run.progress(line)
-            said = line
-        if time.monotonic() >= deadline:
-            raise failure(
-                f"k3s {run.facts['to']} does not verify: {'; '.join(problems)}",
-                _k3s_rollback(run.facts["from"]),
-            )
-        time.sleep(POLL_SECONDS)
+    def pending() -> str | None:
+        problems = _problems(run)
+        return "waiting: " + "; ".join(problems) if problems else None
+
+    wait_until(
+        run,
+        pending,
+        lambda line: failure(
+            f"k3s {run.facts['to']} does not verify: {line.removeprefix('waiting: ')}",
+            _k3s_rollback(run.facts["from"]),
+        ),
+    )
+    return StepResult(
+        f"node reports {run.facts['to']} and is Ready; kube-system and BinderHub ready; /health ok"
+    )
 
 
 def _verified(run: UpgradeRun) -> StepResult | None:

@@ -20,7 +20,7 @@ from binderctl.errors import BinderctlError, UsageError
 from binderctl.formatting import age
 from binderctl.maintenance_window import Window, check, next_opening
 from binderctl.services import k3s_releases, system_upgrade
-from binderctl.services.kube import Kube, KubeError, Obj
+from binderctl.services.kube import Kube, KubeError, Obj, get_or_none
 from binderctl.services.upgrade_k3s import node_version
 from binderctl.services.upgrades import DEFAULT_TIMEOUT
 
@@ -71,20 +71,13 @@ class Schedule:
 
 def _window(plan: Obj) -> Window | None:
     window = (plan.get("spec") or {}).get("window")
-    if not isinstance(window, dict):
-        return None
-    return Window(
-        tuple(str(d) for d in window.get("days") or ()),
-        str(window.get("startTime") or ""),
-        str(window.get("endTime") or ""),
-        str(window.get("timeZone") or "UTC"),
-    )
+    return Window.from_spec(window) if isinstance(window, dict) else None
 
 
 def schedule(kube: Kube, now: float | None = None) -> Schedule | None:
     """The scheduled upgrade, or None (no Plan, or no controller)."""
     try:
-        plan = system_upgrade.get(
+        plan = get_or_none(
             kube, system_upgrade.PLANS, system_upgrade.SCHEDULED_PLAN, system_upgrade.NAMESPACE
         )
     except KubeError:

@@ -142,25 +142,43 @@ def run(
     save(member, kind, state)
 
 
-API_POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0
+
+
+def wait_until(
+    run: UpgradeRun,
+    pending: Callable[[], str | None],
+    timed_out: Callable[[str], BinderctlError],
+) -> None:
+    """Ask ``pending`` every ``POLL_SECONDS`` until it says None (done); progress each
+    new line it says; past the step timeout raise ``timed_out(line)``. A Kubernetes API
+    that does not answer (k3s restarts during an upgrade) is waited for too."""
+    deadline = time.monotonic() + run.options.timeout
+    said = ""
+    while True:
+        try:
+            line = pending()
+        except KubeError as exc:
+            if exc.status != 0:
+                raise
+            line = f"waiting for the Kubernetes API (k3s restarts?): {exc.message}"
+        if line is None:
+            return
+        if line != said:
+            run.progress(line)
+            said = line
+        if time.monotonic() >= deadline:
+            raise timed_out(line)
+        time.sleep(POLL_SECONDS)
 
 
 def wait_for_api(run: UpgradeRun) -> None:
-    """Until the Kubernetes API answers (k3s restarts during an upgrade: a run resumed
-    meanwhile waits for it), up to the step timeout."""
-    deadline = time.monotonic() + run.options.timeout
-    said = False
-    while True:
-        try:
-            run.kube.list(NODES)
-            return
-        except KubeError as exc:
-            if exc.status != 0 or time.monotonic() >= deadline:
-                raise
-            if not said:
-                run.progress(f"waiting for the Kubernetes API: {exc.message}")
-                said = True
-        time.sleep(API_POLL_SECONDS)
+    """Until the Kubernetes API answers (a run resumed while k3s restarts waits for it)."""
+
+    def answers() -> None:
+        run.kube.list(NODES)
+
+    wait_until(run, answers, lambda line: BinderctlError(line))
 
 
 def _after_api(part: Callable[[UpgradeRun], T]) -> Callable[[UpgradeRun], T]:

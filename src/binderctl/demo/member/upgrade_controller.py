@@ -96,14 +96,7 @@ def plan_hash(plan: Obj, latest: str) -> str:
 
 def _window(spec: Obj) -> Window | None:
     window = spec.get("window")
-    if not isinstance(window, dict):
-        return None
-    return Window(
-        tuple(str(d) for d in window.get("days") or ()),
-        str(window.get("startTime") or ""),
-        str(window.get("endTime") or ""),
-        str(window.get("timeZone") or ""),
-    )
+    return Window.from_spec(window) if isinstance(window, dict) else None
 
 
 def _window_error(spec: Obj) -> str | None:
