@@ -35,6 +35,7 @@ from binderctl.services.upgrades import (
     log_tail,
     prepared,
     unfinished,
+    verify_step,
     wait_until,
     was_drained,
 )
@@ -231,30 +232,16 @@ def _problems(run: UpgradeRun) -> list[str]:
     return problems
 
 
-def _verify(run: UpgradeRun) -> StepResult:
-    def pending() -> str | None:
-        problems = _problems(run)
-        return "waiting: " + "; ".join(problems) if problems else None
-
-    wait_until(
-        run,
-        pending,
-        lambda line: failure(
-            f"the charts do not verify: {line.removeprefix('waiting: ')}", _rollback(run.facts)
-        ),
-    )
-    return StepResult("every workload ready; /health ok; /versions equal to the prime's")
-
-
-def _verified(run: UpgradeRun) -> StepResult | None:
-    return None if _problems(run) else StepResult("still verified")
-
-
 STEPS: tuple[UpgradeStep, ...] = (
     UpgradeStep("check", "Check", _check, _check),
     DRAIN_STEP,
     UpgradeStep("apply", "Apply charts", _apply, _applied),
-    UpgradeStep("verify", "Verify", _verify, _verified),
+    verify_step(
+        _problems,
+        lambda run: "every workload ready; /health ok; /versions equal to the prime's",
+        lambda run: "the charts upgrade",
+        lambda run: _rollback(run.facts),
+    ),
     RESUME_STEP,
 )
 

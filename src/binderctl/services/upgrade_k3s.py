@@ -59,6 +59,7 @@ from binderctl.services.upgrades import (
     log_tail,
     prepared,
     unfinished,
+    verify_step,
     wait_until,
     was_drained,
 )
@@ -333,38 +334,20 @@ def _problems(run: UpgradeRun) -> list[str]:
     return problems
 
 
-def _verify(run: UpgradeRun) -> StepResult:
-    def pending() -> str | None:
-        problems = _problems(run)
-        return "waiting: " + "; ".join(problems) if problems else None
-
-    wait_until(
-        run,
-        pending,
-        lambda line: failure(
-            f"k3s {run.facts['to']} does not verify: {line.removeprefix('waiting: ')}",
-            _k3s_rollback(run.facts["from"]),
-        ),
-    )
-    return StepResult(
-        f"node reports {run.facts['to']} and is Ready; kube-system and BinderHub ready; /health ok"
-    )
-
-
-def _verified(run: UpgradeRun) -> StepResult | None:
-    try:
-        problems = _problems(run)
-    except KubeError:
-        return None
-    return None if problems else StepResult("still verified")
-
-
 STEPS: tuple[UpgradeStep, ...] = (
     UpgradeStep("check", "Check", _check, _check),
     UpgradeStep("prepare", "Upgrade controller", _prepare, _prepared),
     DRAIN_STEP,
     UpgradeStep("upgrade", "Upgrade k3s", _upgrade, _upgraded),
-    UpgradeStep("verify", "Verify", _verify, _verified),
+    verify_step(
+        _problems,
+        lambda run: (
+            f"node reports {run.facts['to']} and is Ready; kube-system and BinderHub "
+            "ready; /health ok"
+        ),
+        lambda run: f"k3s {run.facts['to']}",
+        lambda run: _k3s_rollback(run.facts["from"]),
+    ),
     RESUME_STEP,
 )
 

@@ -251,6 +251,39 @@ DRAIN_STEP = UpgradeStep("drain", "Drain", drain, drained)
 RESUME_STEP = UpgradeStep("resume", "Resume", resume, resumed)
 
 
+Words = Callable[[UpgradeRun], str]
+
+
+def verify_step(
+    problems: Callable[[UpgradeRun], list[str]], done: Words, what: Words, rollback: Words
+) -> UpgradeStep:
+    """The ``verify`` step: wait until ``problems`` lists none; past the timeout fail
+    (the member stays drained) saying ``what`` does not verify and how to go back."""
+
+    def verify(run: UpgradeRun) -> StepResult:
+        def pending() -> str | None:
+            found = problems(run)
+            return "waiting: " + "; ".join(found) if found else None
+
+        wait_until(
+            run,
+            pending,
+            lambda line: failure(
+                f"{what(run)} does not verify: {line.removeprefix('waiting: ')}", rollback(run)
+            ),
+        )
+        return StepResult(done(run))
+
+    def verified(run: UpgradeRun) -> StepResult | None:
+        try:
+            found = problems(run)
+        except KubeError:
+            return None
+        return None if found else StepResult("still verified")
+
+    return UpgradeStep("verify", "Verify", verify, verified)
+
+
 def log_tail(kube: Kube, pod: Obj, count: int) -> list[str]:
     """The last ``count`` lines of a pod's log."""
     meta = pod["metadata"]
