@@ -58,8 +58,10 @@ from binderctl.widgets.header import HeaderState, StatusHeader
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from binderctl.config import Config
     from binderctl.federation_config import CheckSettings
     from binderctl.screens.console import Console
+    from binderctl.services.attention import K3sSupport
     from binderctl.services.cluster import ClusterModel, ClusterState
     from binderctl.services.kube import Kube
 
@@ -146,6 +148,7 @@ class BinderctlApp(App[int]):
         self.cert_expiry: float | None = None
         self.cert_error: str | None = None  # why the client certificate cannot be read
         self.pod_headroom = PRODUCTION_CHECK.pod_headroom  # the config's, once it is read
+        self.k3s_support: K3sSupport | None = None  # k3s's channels, as last read
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
@@ -161,6 +164,7 @@ class BinderctlApp(App[int]):
         self.set_interval(CLOCK_SECONDS, lambda: self.model_changed({"clock"}))
         self.set_interval(BUDGET_SECONDS, self.refresh_budget)
         self.set_interval(CERTIFICATE_SECONDS, self.refresh_certificate)
+        self.set_interval(CERTIFICATE_SECONDS, self.refresh_k3s_support)
         if self.start_mode == "provision":
             self.connect_error = "not provisioned yet: run the pipeline on the Provision screen"
         else:
@@ -219,6 +223,7 @@ class BinderctlApp(App[int]):
         self.services_ready.wait()
         gc.freeze()
         self._read_certificate(kube, report=True)
+        self.refresh_k3s_support()
 
     def _read_certificate(self, kube: Kube, *, report: bool = False) -> None:
         """The client certificate's expiry, from the kubeconfig file (from a worker)."""
@@ -236,6 +241,17 @@ class BinderctlApp(App[int]):
         """Read the expiry again: the kubeconfig may have been replaced meanwhile."""
         if self.kube is not None and self.services_ready.is_set():
             self._read_certificate(self.kube)
+
+    @work(thread=True, exclusive=True, group="k3s-support")
+    def refresh_k3s_support(self) -> None:
+        """What the last read of k3s's channels says (a file; the upgrades read them)."""
+        self.services_ready.wait()
+        from binderctl.services.k3s_releases import known_support
+
+        config = self.config()
+        if config is not None:
+            upgrades = config.upgrades
+            self.k3s_support = known_support(upgrades.channel_url, upgrades.channel)
 
     @work(thread=True, exclusive=True, group="budget")
     def refresh_budget(self) -> None:
@@ -255,14 +271,19 @@ class BinderctlApp(App[int]):
         text = f"{summary.currency} {spent} of {cap:.0f} this month"
         self.post_message(HeaderChanged({"month_to_date": text, "budget_level": summary.level}))
 
-    def check_settings(self) -> CheckSettings:
-        """The federation redirector's check settings (the config's, else production's)."""
+    def config(self) -> Config | None:
+        """The config file (None when there is none, or it cannot be read)."""
         from binderctl.config import load_config
 
         try:
-            return load_config(self.config_path).federation.check
+            return load_config(self.config_path)
         except BinderctlError:
-            return PRODUCTION_CHECK
+            return None
+
+    def check_settings(self) -> CheckSettings:
+        """The federation redirector's check settings (the config's, else production's)."""
+        config = self.config()
+        return PRODUCTION_CHECK if config is None else config.federation.check
 
     @work(thread=True, exclusive=True, group="rotation")
     def refresh_rotation(self) -> None:
@@ -378,6 +399,7 @@ class BinderctlApp(App[int]):
             open_ports=world_open_ports(self.member),
             observed=self.header_state.observed,
             pod_headroom=self.pod_headroom,
+            k3s=self.k3s_support,
         )
         return judge(state, facts, self.clock())
 
@@ -500,7 +522,7 @@ class BinderctlApp(App[int]):
         for spec in keymap.SCREENS:
             yield SystemCommand(
                 f"Screen: {spec.title}",
-                _palette_help(spec.key, spec.help),
+                _palette_help(spec.key or f":{spec.name}", spec.help),
                 lambda name=spec.name: self.action_show(name),
             )
         from binderctl.screens import drills
@@ -563,7 +585,11 @@ class BinderctlApp(App[int]):
 
         name = request.action
         try:
-            ops = Operations(self.member, self.kube, check=self.check_settings())
+            config = self.config()
+            ops = Operations(self.member, self.kube)
+            if config is not None:
+                ops.check, ops.federation = config.federation.check, config.federation
+                ops.upgrades = config.upgrades
             action = catalogue.build(ops, request)
             runner = ActionRunner(
                 self.member,

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "node_cmd",
     "federation_cmd",
     "watch_cmd",
+    "upgrade_cmd",
 )
 
 EPILOG = """\

@@ -20,11 +20,16 @@ from binderctl import parsing
 from binderctl.errors import ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig, parse_federation
 from binderctl.paths import default_config_path
+from binderctl.upgrades_config import DEFAULT_UPGRADES, UpgradesConfig, parse_upgrades
 from binderctl.watch_config import DEFAULT_WATCH, WatchConfig, parse_watch
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
 ENDPOINT_ENV = "BINDERCTL_HCLOUD_ENDPOINT"
-DEFAULT_K3S_VERSION = "v1.32.4+k3s1"
+# k3s's stable channel when this was written: "Update stable channel to v1.36.3+k3s1"
+# (k3s-io/k3s #14492, in the v1.37.0+k3s1 release notes, k3s-io/docs
+# docs/release-notes/v1.37.X.md @5962ea1e); Kubernetes 1.36 is among the three minors
+# upstream maintains (1.37, 1.36, 1.35). v1.32.4+k3s1, the pin before, is out of support.
+DEFAULT_K3S_VERSION = "v1.36.3+k3s1"
 # k3s's helm-controller reads a HelmChart's valuesSecrets from these patch releases on
 # (helm-controller v0.16.7), and in every release from VALUES_SECRETS_ALL_FROM on; older
 # API servers drop the field, so an external registry's password would never arrive.
@@ -128,6 +133,7 @@ class Config:
     members: dict[str, MemberConfig]
     federation: FederationConfig = field(default_factory=lambda: DEFAULT_FEDERATION)
     watch: WatchConfig = DEFAULT_WATCH
+    upgrades: UpgradesConfig = DEFAULT_UPGRADES
 
     def member(self, name: str | None) -> MemberConfig:
         if name is not None:
@@ -432,12 +438,13 @@ def parse_config(path: Path, text: str) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    unknown = sorted(set(data) - {"members", "federation", "watch"})
+    unknown = sorted(set(data) - {"members", "federation", "watch", "upgrades"})
     if unknown:
         raise _fail(
             path,
             (unknown[0],),
-            "unknown top-level key; allowed: [members.<name>] tables, [federation], [watch]",
+            "unknown top-level key; allowed: [members.<name>] tables, [federation], "
+            "[watch] and [upgrades]",
         )
     members_table = data.get("members", {})
     if not isinstance(members_table, dict):
@@ -445,8 +452,13 @@ def parse_config(path: Path, text: str) -> Config:
     members = {name: _member(path, name, table) for name, table in members_table.items()}
     federation = parse_federation(path, data["federation"]) if "federation" in data else None
     watch = parse_watch(path, data["watch"]) if "watch" in data else DEFAULT_WATCH
+    upgrades = parse_upgrades(path, data["upgrades"]) if "upgrades" in data else DEFAULT_UPGRADES
     return Config(
-        path=path, members=members, federation=federation or DEFAULT_FEDERATION, watch=watch
+        path=path,
+        members=members,
+        federation=federation or DEFAULT_FEDERATION,
+        watch=watch,
+        upgrades=upgrades,
     )
 
 

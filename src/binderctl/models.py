@@ -64,6 +64,7 @@ class NodeStatus:
     disk_usage: int | None
     conditions: dict[str, str]  # type -> "True"/"False"/"Unknown"
     cordoned: bool
+    kubelet_version: str = ""  # status.nodeInfo.kubeletVersion: the node's k3s release
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def test_the_redirectors_verdict_is_said_once() -> None:
     versions = RotationVerdict(False, "versions", "versions differ from the prime: x")
     items = judge(state(), Facts(observed=versions), NOW)
     assert kinds(items) == [("out-of-rotation", "error")]
-    assert "--provision" in items[0].text
+    assert "upgrade charts" in items[0].text and items[0].action == "upgrade-charts"
     waiting = RotationVerdict(False, "failed_period", "checks pass again since ...")
     assert kinds(judge(state(), Facts(observed=waiting), NOW)) == [("out-of-rotation", "warning")]
     unknown = RotationVerdict(None, "prime unreachable", "checks pass, but ...")

@@ -36,6 +36,9 @@ ACTIONS: dict[str, list[str]] = {
     "renew-certs": ["renew-certs"],
     "teardown": ["teardown"],
     "node forget-host-key": ["node", "forget-host-key"],
+    "upgrade k3s": ["upgrade", "k3s", "--force-after", "1s"],
+    "upgrade charts": ["upgrade", "charts"],
+    "upgrade schedule": ["upgrade", "schedule", "--day", "sunday"],
     # the catalogue's aliases
     "kill": ["kill", "jupyter-nobody"],
     "prune": ["prune"],
@@ -47,7 +50,7 @@ NOT_ACTIONS = {
     "audit", "auth login", "auth logout", "auth status", "budget", "builds",
     "config check", "config init", "config path", "demo drill list",
     "demo drill start", "demo drill status", "demo drill stop", "events", "federation",
-    "logs", "sessions", "status",
+    "logs", "sessions", "status", "upgrade plan",
 }  # fmt: skip
 
 

@@ -60,6 +60,8 @@ BASE_ARGV = {
     "kill-session": ["kill-session", "--yes"],
     "drain": ["drain", "--yes"],
     "delete-builds": ["delete-builds", "--yes"],
+    "k3s": ["upgrade", "k3s", "--yes"],  # the `upgrade` group's
+    "charts": ["upgrade", "charts", "--yes"],
 }
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +109,27 @@ def start_cli(target: Target, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def interrupt_cli(
+    target: Target, args: Sequence[str], ready: Callable[[], bool], what: str
+) -> tuple[int, str]:
+    """Start ``binderctl ARGS``, send it SIGINT (Ctrl-C) once ``ready()`` holds, and
+    return its exit code and stderr; fails if it ends first (``what`` it was to reach)."""
+    process = start_cli(target, *args)
+    try:
+        deadline = time.monotonic() + CLI_TIMEOUT
+        while not ready():
+            assert process.poll() is None, f"ended before {what}: {process.communicate()[1]}"
+            assert time.monotonic() < deadline, f"never got to {what}"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stderr
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ what its Hetzner project holds for the member."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,3 +46,19 @@ def labelled(world: DemoWorld) -> dict[str, list[str | None]]:
         "ssh_keys": [k.name for k in api.ssh_keys.get_all(label_selector=selector)],
         "primary_ips": [i.name for i in api.primary_ips.get_all(label_selector=selector)],
     }
+
+
+HAS_KUBECTL = shutil.which("kubectl") is not None
+
+
+def kubectl(world: DemoWorld, *args: str) -> str:
+    """The real kubectl with the member's kubeconfig (where it is installed)."""
+    done = subprocess.run(
+        ["kubectl", "--kubeconfig", str(world.kubeconfig_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -9,8 +9,6 @@ provision.json says the step is running, releases the fault and runs it again.
 from __future__ import annotations
 
 import json
-import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +20,7 @@ from binderctl.demo.node import NodeFaults
 from binderctl.demo.node.k3s import K3S_YAML
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_INTERRUPTED
-from tests.kit.cli import CLI_TIMEOUT, run_cli, start_cli
+from tests.kit.cli import interrupt_cli, run_cli
 from tests.kit.worlds import ONE_OF_EACH, labelled
 from tests.provision.provisionkit import (
     HEALTHY,
@@ -141,20 +139,13 @@ CASES = {
 
 def interrupt_at(world: DemoWorld, step: str, hold: Hold) -> None:
     """Start ``binderctl --provision`` and Ctrl-C it while ``step`` is held."""
-    process = start_cli(world, "--provision", "--yes")
-    try:
-        deadline = time.monotonic() + CLI_TIMEOUT
-        while recorded(world).get(step, {}).get("state") != "running" or not hold.reached():
-            assert process.poll() is None, f"ended before {step}: {process.communicate()[1]}"
-            assert time.monotonic() < deadline, f"never got to step {step}"
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    code, stderr = interrupt_cli(
+        world,
+        ("--provision", "--yes"),
+        lambda: recorded(world).get(step, {}).get("state") == "running" and hold.reached(),
+        f"step {step}",
+    )
+    assert code == EXIT_INTERRUPTED, stderr
     assert "binderctl: interrupted" in stderr
     assert_clean(world, stderr)
 

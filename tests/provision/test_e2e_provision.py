@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import stat
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from kubernetes import client, config
 from binderctl.demo.kube import types
 from binderctl.demo.world import BINDER_HOST, HTTPS_PORT, DemoWorld
 from tests.kit.cli import run_cli
-from tests.kit.worlds import ONE_OF_EACH, labelled
+from tests.kit.worlds import ONE_OF_EACH, kubectl, labelled
 from tests.provision.provisionkit import HEALTHY, STEP_NAMES, assert_clean, provision_through
 
 
@@ -25,18 +24,6 @@ def helm_chart_versions(kubeconfig: Path) -> dict[str, str]:
     api = client.CustomObjectsApi(config.new_client_from_config(str(kubeconfig)))
     listed = api.list_namespaced_custom_object("helm.cattle.io", "v1", "kube-system", "helmcharts")
     return {c["metadata"]["name"]: c["metadata"]["resourceVersion"] for c in listed["items"]}
-
-
-def kubectl(world: DemoWorld, *args: str) -> str:
-    done = subprocess.run(
-        ["kubectl", "--kubeconfig", str(world.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_from_nothing_to_healthy(world: DemoWorld) -> None:

@@ -20,7 +20,7 @@ def screen_name(app: BinderctlApp) -> str:
 async def test_number_keys_switch_screens(member: MemberConfig) -> None:
     app = BinderctlApp(member)
     async with app.run_test(size=SIZE) as pilot:
-        for spec in (*keymap.SCREENS[1:], keymap.SCREENS[0]):
+        for spec in (*keymap.KEYED_SCREENS[1:], keymap.KEYED_SCREENS[0]):
             await pilot.press(spec.key)
             await pilot.pause()
             assert screen_name(app) == spec.cls

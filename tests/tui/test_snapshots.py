@@ -45,7 +45,8 @@ from binderctl.federation_config import CheckSettings, FederationHost
 from binderctl.models import Health, HealthCheck
 from binderctl.screens.budget import BudgetScreen
 from binderctl.screens.federation import FederationScreen
-from binderctl.services import charts
+from binderctl.screens.upgrades import UpgradesScreen
+from binderctl.services import charts, upgrade_k3s
 from binderctl.services.federation import FederationReport, HostReport, judge
 from binderctl.services.kube import (
     HELMCHARTS,
@@ -61,6 +62,8 @@ from binderctl.services.prime_versions import (
     versions_for,
 )
 from binderctl.services.session_history import record_sample
+from binderctl.services.stages import ProgressEvent
+from binderctl.services.upgrade_plan import Component, UpgradePlan, Version
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
 from tests.kit.k3s import run_stack, serve_ingress
@@ -345,3 +348,56 @@ def test_federation(snap_compare, frozen: MemberConfig) -> None:  # type: ignore
         await pilot.pause(0.6)
 
     assert snap_compare(console(frozen, "federation"), terminal_size=SIZE, run_before=polled)
+
+
+def upgrade_plan(member: str) -> UpgradePlan:
+    """A fixed plan: k3s a minor behind its channel, BinderHub behind the prime, an
+    older cert-manager."""
+    channel = "https://update.k3s.io/v1-release/channels/stable"
+    prime = "https://prime.binder.test/versions"
+    newer = "1.0.0-0.dev.git.4032.habcdef12"
+    pin = Version("v1.20.2", "binderctl's pin")
+    components = [
+        Component("k3s", Version("v1.35.3+k3s1", "node"), Version("v1.36.3+k3s1", channel),
+                  None, "behind", "next: v1.36.3+k3s1 (one minor at a time)", "upgrade-k3s"),
+        Component("binderhub chart", Version(PINNED_CHART_VERSION, "HelmChart"),
+                  Version(newer, prime), Version(newer, prime), "differs from the prime",
+                  action="upgrade-charts"),
+        Component("build_image", Version(PINNED_BUILD_IMAGE, "/versions"),
+                  Version(PINNED_BUILD_IMAGE, prime), Version(PINNED_BUILD_IMAGE, prime),
+                  "current"),
+        Component("cert-manager", Version("v1.16.2", "HelmChart"), pin, None, "behind",
+                  action="upgrade-charts"),
+        Component("traefik", Version("41.1.1", "HelmChart"), Version("41.1.1", "pin"), None,
+                  "current"),
+    ]  # fmt: skip
+    return UpgradePlan(member, components, None, None, None)
+
+
+def test_upgrades(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[no-untyped-def]
+    async def running(pilot: Pilot) -> None:
+        await loaded(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, UpgradesScreen)
+        # no config file here: the screen's own read fails first, then shows the fixed one
+        plan = screen.query_one("#upgrades-plan")
+        for _ in range(200):
+            if "cannot read the versions" in str(plan.render()):
+                break
+            await pilot.pause(0.05)
+        screen.show_plan(upgrade_plan(frozen.name))
+        for step in upgrade_k3s.STEPS:
+            screen.show_step(ProgressEvent(step.name, step.title, "pending"))
+        for name, message, elapsed in (
+            ("check", "v1.35.3+k3s1 -> v1.36.3+k3s1, one minor at most; disk 91% free", 0.4),
+            ("prepare", "system-upgrade-controller v0.20.1 runs (chart created)", 12.5),
+            ("drain", "BinderHub reports launch quota 0 and the redirector has checked", 41.0),
+        ):
+            screen.show_step(ProgressEvent(name, name.capitalize(), "done", message, elapsed))
+        screen.show_step(
+            ProgressEvent("upgrade", "Upgrade k3s", "running", "the Kubernetes API does not "
+                          "answer: k3s restarts", 8.0)
+        )  # fmt: skip
+        await pilot.pause(0.6)
+
+    assert snap_compare(console(frozen, "upgrade"), terminal_size=SIZE, run_before=running)

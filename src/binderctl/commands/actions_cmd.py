@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
 
 from binderctl.commands import Context, Subparsers
 from binderctl.commands.confirm import run_action
@@ -34,7 +35,7 @@ def description(
     return "\n".join(lines)
 
 
-def _add(
+def add_action(
     sub: Subparsers,
     common: argparse.ArgumentParser,
     name: str,
@@ -42,6 +43,7 @@ def _add(
     action: catalogue.ActionSpec,
     alias: catalogue.Alias | None = None,
     aliases: tuple[str, ...] = (),
+    handler: Callable[[Context], int] = _run,
 ) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
@@ -51,16 +53,19 @@ def _add(
         aliases=list(aliases),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=_run)
+    parser.set_defaults(handler=handler)
     catalogue.add_arguments(parser, action, alias)
 
 
 def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
+    """Every action whose CLI words are its name (``upgrade k3s`` is upgrade_cmd's)."""
     for action in catalogue.ACTIONS:
+        if action.command:
+            continue
         plain = tuple(
             a.name for a in catalogue.ALIASES if a.action == action.name and not a.targets
         )
-        _add(sub, common, action.name, action.help, action, aliases=plain)
+        add_action(sub, common, action.name, action.help, action, aliases=plain)
     for alias in catalogue.ALIASES:
         if alias.targets:
-            _add(sub, common, alias.name, alias.help, catalogue.spec(alias.action), alias)
+            add_action(sub, common, alias.name, alias.help, catalogue.spec(alias.action), alias)

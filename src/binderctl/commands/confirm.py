@@ -11,6 +11,7 @@ from binderctl.errors import RefusedError
 from binderctl.services import catalogue
 from binderctl.services.actions import Action, ActionRunner, Operations, Prepared, describe
 from binderctl.services.catalogue import Request
+from binderctl.services.stages import Listener
 
 
 def terminal_confirm(assume_yes: bool) -> Callable[[Action, Prepared], bool]:
@@ -30,12 +31,24 @@ def terminal_confirm(assume_yes: bool) -> Callable[[Action, Prepared], bool]:
     return confirm
 
 
-def run_action(ctx: Context, request: Request) -> int:
+def operations(ctx: Context, events: Listener | None = None) -> Operations:
+    """The member's operations with the config's federation and upgrade settings."""
+    config = ctx.config
+    return Operations(
+        ctx.member,
+        check=config.federation.check,
+        federation=config.federation,
+        upgrades=config.upgrades,
+        events=events,
+    )
+
+
+def run_action(ctx: Context, request: Request, events: Listener | None = None) -> int:
     """Build the requested action, run it through the runner, print the outcome (``-o
-    json``: one document, with each target's outcome)."""
+    json``: one document, with each target's outcome). ``events``: a staged upgrade's
+    step events (else its progress lines go to stderr like any action's)."""
     member = ctx.member
-    operations = Operations(member, check=ctx.config.federation.check)
-    action = catalogue.build(operations, request)
+    action = catalogue.build(operations(ctx, events), request)
     runner = ActionRunner(
         member,
         readonly=ctx.readonly,

@@ -36,7 +36,10 @@ def _fix(item: Attention) -> str:
     """The command that fixes ``item``, as typed in a shell, or ""."""
     if item.action is None:
         return ""
-    return " ".join(("binderctl", item.action, *([item.target] if item.target else [])))
+    from binderctl.services.catalogue import spec
+
+    words = spec(item.action).command or (item.action,)
+    return " ".join(("binderctl", *words, *([item.target] if item.target else [])))
 
 
 def _percent(used: float | None, total: float | None) -> str:
@@ -140,6 +143,7 @@ def document(report: StatusReport) -> dict[str, Any]:
         "errors": dict(state.errors),
         "attention": [asdict(item) for item in report.attention],
         "problems": list(report.problems),  # the attention items' texts (older scripts)
+        "upgrade_schedule": report.schedule.to_json() if report.schedule else None,
     }
 
 
@@ -244,6 +248,8 @@ def render(report: StatusReport) -> str:
         )
     elif report.cert_error:
         lines.append(_line("certificate", f"unknown: {inert(report.cert_error, 100)}"))
+    if report.schedule is not None:
+        lines.append(_line("upgrades", report.schedule.words(now)))
     warnings = state.warnings[:WARNINGS_SHOWN]
     for index, w in enumerate(warnings):
         text = f"{age(now - w.time):>4}  {inert(w.reason, 20)}  {inert(w.object, 40)}: "

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import random
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from binderctl.config import SERVER_TYPE_MEMORY_GB
 from binderctl.demo.kube import tls
 from binderctl.demo.kube.controllers.plane import ControlPlane
+from binderctl.demo.kube.discovery import VersionInfo
 from binderctl.demo.kube.kubeconfig import kubeconfig_yaml
 from binderctl.demo.kube.server import KubeAPIServer
 from binderctl.demo.kube.sources import LogSource, MetricsSource
@@ -139,6 +141,8 @@ class ClusterSettings:
     seed: int = 0
     speed: float = 1.0
     launches_per_minute: float = 6.0
+    # what a k3s channel URL resolves to (the world's channel server), for Plans
+    resolve_channel: Callable[[str], str] | None = None
 
 
 class EmulatedK3s(MemberStack):
@@ -170,6 +174,9 @@ class EmulatedK3s(MemberStack):
             credentials=tls.generate(ips=[params.public_ip, *params.tls_sans]),
             host=params.node_name,
         )
+        self.server.version = VersionInfo(git_version=params.version)
+        self.member.host = params.host
+        self.member.channel_resolver = settings.resolve_channel
         self.running = False
 
     @property
@@ -192,6 +199,12 @@ class EmulatedK3s(MemberStack):
 
     async def rotate_certificates(self) -> None:
         self.server.credentials = self.credentials.rotate_client()
+
+    async def upgraded(self, version: str) -> None:
+        if version != self.params.version:
+            self.params = replace(self.params, version=version)
+            self.server.version = VersionInfo(git_version=version)
+            self.member.k3s_upgraded(version)
 
     async def prune_images(self) -> int:
         return self.member.prune_images()

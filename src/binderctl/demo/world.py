@@ -41,6 +41,7 @@ from binderctl.demo.drills.runner import DrillRunner
 from binderctl.demo.federation.world import Federation
 from binderctl.demo.fleet import Fleet
 from binderctl.demo.hetzner import Faults, HetznerEmulator
+from binderctl.demo.k3s_channels import ChannelServer
 from binderctl.demo.kube import tls
 from binderctl.demo.runtime import LoopThread
 from binderctl.paths import CONFIG_ENV, HOME_ENV, private_dir, write_private
@@ -52,6 +53,9 @@ HUB_HOST = f"hub.{BINDER_HOST}"
 SSH_PORT = 2222
 HTTPS_PORT = 8443
 DEFAULT_QUOTA = 100
+# The demo member's k3s: a minor behind the stable channel, so that there is an upgrade
+# to show (`binderctl upgrade plan`, `binderctl upgrade k3s`).
+DEMO_K3S_VERSION = "v1.35.3+k3s1"
 # Keeps `binderctl auth login` in a demo shell away from the user's real keyring.
 KEYRING_ENV = "PYTHON_KEYRING_BACKEND"
 NO_KEYRING = "keyring.backends.fail.Keyring"
@@ -98,6 +102,7 @@ class DemoWorld:
         self._with_federation = federation
         self.federation: Federation | None = None  # the redirector, the prime, another member
         self._dns: DemoDNS | None = None
+        self._channels: ChannelServer | None = None
 
     def __repr__(self) -> str:
         return f"DemoWorld(directory={str(self.directory)!r}, network={str(self.network)!r})"
@@ -127,6 +132,13 @@ class DemoWorld:
         if self._hetzner is None:
             raise RuntimeError("the demo world is not started")
         return self._hetzner
+
+    @property
+    def channels(self) -> ChannelServer:
+        """k3s's channel server (knobs: ``latest``, ``delay``, ``down``)."""
+        if self._channels is None:
+            raise RuntimeError("the demo world is not started")
+        return self._channels
 
     @property
     def dns(self) -> DemoDNS:
@@ -169,6 +181,9 @@ class DemoWorld:
         self._dns = DemoDNS(self.runtime, self._member_records)
         self.add_endpoint("DNS", self._dns.start())
         self.add_cleanup(self._dns.stop)
+        self._channels = ChannelServer(self.runtime)
+        self.add_endpoint("k3s channel server", self._channels.start())
+        self.add_cleanup(self._channels.stop)
         self._start_fleet()
         self._start_control()
         if self._with_federation:
@@ -222,6 +237,7 @@ class DemoWorld:
             seed=self.seed,
             speed=self.speed,
             launches_per_minute=self.launches_per_minute,
+            resolve_channel=self.channels.resolve,
         )
         fleet = Fleet(self.hetzner, ClusterFactory(settings), SSH_PORT)
         self.fleet = fleet
@@ -315,6 +331,7 @@ class DemoWorld:
             "letsencrypt_email": f"ops@{BINDER_HOST}",
             "dns_resolvers": [self.endpoints["DNS"]],
             "hcloud_endpoint": self.hetzner.url,
+            "k3s_version": DEMO_K3S_VERSION,
             **self._sized_for_sessions(),
         }
 
@@ -329,6 +346,7 @@ class DemoWorld:
         document: dict[str, Any] = {}
         if self.federation is not None:  # first, so that the member's table ends the file
             document["federation"] = self.federation.config_table()
+        document["upgrades"] = {"channel_url": self.channels.url}
         document["members"] = {MEMBER: self.member_config()}
         header = "# The demo world's configuration (written by `binderctl demo`).\n"
         write_private(self.config_path, header + tomli_w.dumps(document))

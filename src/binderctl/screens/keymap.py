@@ -45,7 +45,17 @@ SCREENS: tuple[ScreenSpec, ...] = (
         "FederationScreen",
         "every host as the redirector sees it",
     ),
+    # no key of its own: the palette and `:upgrade`
+    ScreenSpec(
+        "",
+        "upgrade",
+        "Upgrades",
+        "upgrades",
+        "UpgradesScreen",
+        "versions against current and the prime; staged upgrades",
+    ),
 )
+KEYED_SCREENS: tuple[ScreenSpec, ...] = tuple(s for s in SCREENS if s.key)
 
 # The actions with a key of their own everywhere (the others act on a screen's rows).
 KEYED_ACTIONS: tuple[catalogue.ActionSpec, ...] = tuple(
@@ -73,7 +83,7 @@ def selection_bindings(screen: str) -> list[Binding]:
 
 def _screen_binding(spec: ScreenSpec) -> Binding:
     """The footer shows the first screen's key as "1-9 Screens" and hides the others."""
-    first, last = SCREENS[0], SCREENS[-1]
+    first, last = KEYED_SCREENS[0], KEYED_SCREENS[-1]
     if spec is not first:
         return Binding(spec.key, f"app.show('{spec.name}')", spec.title, show=False)
     return Binding(
@@ -81,12 +91,12 @@ def _screen_binding(spec: ScreenSpec) -> Binding:
         f"app.show('{spec.name}')",
         "Screens",
         key_display=f"{first.key}-{last.key}",
-        tooltip=", ".join(f"{s.key} {s.title}" for s in SCREENS),
+        tooltip=", ".join(f"{s.key} {s.title}" for s in KEYED_SCREENS),
     )
 
 
 GLOBAL_BINDINGS: list[Binding] = [
-    *(_screen_binding(s) for s in SCREENS),
+    *(_screen_binding(s) for s in KEYED_SCREENS),
     *action_bindings(KEYED_ACTIONS, "app.act"),
     Binding("colon", "app.command_line", "Command", key_display=":"),
     Binding("question_mark", "app.help", "Help", key_display="?"),
@@ -123,6 +133,12 @@ BUDGET_BINDINGS: list[Binding] = [
 FEDERATION_BINDINGS: list[Binding] = [
     Binding("g", "reload", "Reload", tooltip="check every host again now"),
     Binding("enter", "open", "Open member", tooltip="switch the console to this member"),
+]
+
+UPGRADE_BINDINGS: list[Binding] = [
+    Binding("g", "reload", "Reload", tooltip="read every version again"),
+    Binding("k", "upgrade('upgrade-k3s')", "Upgrade k3s", tooltip="staged; asks first"),
+    Binding("c", "upgrade('upgrade-charts')", "Upgrade charts", tooltip="staged; asks first"),
 ]
 
 PROVISION_BINDINGS: list[Binding] = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +17,6 @@ from textual.widgets import Button, Static
 
 from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
-from binderctl.formatting import inert
 from binderctl.paths import write_private
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
@@ -27,18 +25,11 @@ from binderctl.services.federation import entry_yaml
 from binderctl.services.kube import kubeconfig_path
 from binderctl.widgets.cells import plain
 from binderctl.widgets.config_form import ConfigForm, config_text, member_values, read_document
+from binderctl.widgets.steps import steps_table
 
 if TYPE_CHECKING:
     from binderctl.services.hetzner import PlanItem
     from binderctl.services.provision import ProgressEvent, Summary
-
-STATE_STYLE = {
-    "pending": ("·", "dim"),
-    "running": ("▶", "bold cyan"),
-    "done": ("✔", "green"),
-    "skipped": ("↷", "dim"),
-    "failed": ("✘", "bold red"),
-}
 
 
 class ProvisionScreen(ConsoleScreen):
@@ -251,25 +242,6 @@ class ProvisionScreen(ConsoleScreen):
         self.query_one("#steps", Static).update(steps_table(self.steps.values()))
         if event.notice:  # the DNS records to create: shown below the steps until the end
             self.query_one("#provision-summary", Static).update(Text(event.notice))
-
-
-def steps_table(events: Iterable[ProgressEvent]) -> Table:
-    """A row per step; a long message wraps (and a long word folds) within the panel."""
-    table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
-    table.add_column("", width=1, no_wrap=True)
-    table.add_column("Step", no_wrap=True)
-    table.add_column("Time", justify="right", no_wrap=True)
-    table.add_column("Message", ratio=1, overflow="fold")
-    for event in events:
-        glyph, style = STATE_STYLE[event.state]
-        ended = event.state not in ("pending", "running")
-        table.add_row(
-            Text(glyph, style=style),
-            Text(event.title, style="" if ended else "bold"),
-            Text(f"{event.elapsed:.1f}s" if ended else "", style="dim"),
-            Text(inert(event.message, 400), style="red" if event.state == "failed" else ""),
-        )
-    return table
 
 
 def summary_renderable(summary: Summary) -> Group:

@@ -18,7 +18,13 @@ from typing import Any
 from binderctl import formatting
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, RefusedError, UsageError
-from binderctl.federation_config import PRODUCTION_CHECK, CheckSettings
+from binderctl.federation_config import (
+    DEFAULT_FEDERATION,
+    PRODUCTION_CHECK,
+    CheckSettings,
+    FederationConfig,
+)
+from binderctl.maintenance_window import Window
 from binderctl.models import COMPONENTS, ComponentName, Health
 from binderctl.services import audit, catalogue, mapping, quota_change
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
@@ -37,6 +43,9 @@ from binderctl.services.rotation import (
     read_drain_record,
     write_drain_record,
 )
+from binderctl.services.stages import Listener
+from binderctl.services.upgrades import UpgradeOptions
+from binderctl.upgrades_config import DEFAULT_UPGRADES, UpgradesConfig
 
 Progress = Callable[[str], None]
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -209,11 +218,17 @@ class Operations:
         *,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
         check: CheckSettings = PRODUCTION_CHECK,
+        federation: FederationConfig | None = None,
+        upgrades: UpgradesConfig = DEFAULT_UPGRADES,
+        events: Listener | None = None,
     ) -> None:
         self.member = member
         self._kube = kube
         self.stuck_after = stuck_after
         self.check = check  # the federation redirector's (the config's [federation.check])
+        self.federation = federation or DEFAULT_FEDERATION  # the prime and its hosts
+        self.upgrades = upgrades  # k3s's channels, the maintenance window
+        self.events = events  # a staged upgrade's step events (else progress lines)
 
     @property
     def kube(self) -> Kube:
@@ -673,6 +688,48 @@ class Operations:
             return f"new client certificate valid until {expires}; kubeconfig {kubeconfig.path}"
 
         return self._action("renew-certs", f"k3s of member {self.member.name}", prepare)
+
+    # -- staged upgrades (services/upgrade_k3s.py, upgrade_charts.py, upgrade_schedule.py)
+    def upgrade_k3s(
+        self, *, to: str | None, options: UpgradeOptions, dry_run: bool = False
+    ) -> Action:
+        from binderctl.services import upgrade_k3s
+
+        return self._action(
+            "upgrade-k3s",
+            f"k3s of member {self.member.name}",
+            lambda: upgrade_k3s.prepare(self, to, options, dry_run),
+            _upgrade_parameters(options, to=to, dry_run=dry_run),
+        )
+
+    def upgrade_charts(self, *, options: UpgradeOptions, dry_run: bool = False) -> Action:
+        from binderctl.services import upgrade_charts
+
+        return self._action(
+            "upgrade-charts",
+            f"charts of member {self.member.name}",
+            lambda: upgrade_charts.prepare(self, options, dry_run),
+            _upgrade_parameters(options, dry_run=dry_run),
+        )
+
+    def upgrade_schedule(self, *, window: Window, remove: bool = False) -> Action:
+        from binderctl.services import upgrade_schedule
+
+        return self._action(
+            "upgrade-schedule",
+            f"k3s of member {self.member.name}",
+            lambda: upgrade_schedule.prepare(self, window, remove),
+            {"window": window.text(), "channel": self.upgrades.channel, "remove": remove},
+        )
+
+
+def _upgrade_parameters(options: UpgradeOptions, **given: object) -> dict[str, object]:
+    return {
+        **given,
+        "threshold": options.threshold,
+        "force_after": options.force_after,
+        "timeout": options.timeout,
+    }
 
 
 def _rejoin(health: Health, quota: int | None, check: CheckSettings) -> str:

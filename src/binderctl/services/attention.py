@@ -81,6 +81,15 @@ HEALTH_KINDS = frozenset({"health-unreachable", "health-failing"})
 
 
 @dataclass(frozen=True)
+class K3sSupport:
+    """What k3s's release channels say (``services/k3s_releases.py``)."""
+
+    supported: tuple[str, ...]  # the minors upstream maintains, as v1.N
+    current: str  # the configured channel's release
+    channel: str
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the policy judges beside the cluster state."""
 
@@ -92,6 +101,7 @@ class Facts:
     budget: BudgetSummary | None = None  # the month so far and its projection
     server: ServerFlags | None = None  # what the Hetzner API says of the server
     hetzner_error: str | None = None  # why the Hetzner API could not be read
+    k3s: K3sSupport | None = None  # None: the channels are not known here
 
 
 def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
@@ -149,6 +159,7 @@ def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...
         *_rotation(state, facts),
         *_components(state),
         *_node(state.node),
+        *_k3s(state.node, facts.k3s),
         *_builds(state),
         *_certificate(facts, now),
         *_firewall(facts.open_ports),
@@ -232,7 +243,9 @@ def _rotation(state: ClusterState, facts: Facts) -> Iterator[Attention]:
         severity: Severity = "warning" if _passing(verdict) else "error"
         text = f"out of rotation by the redirector's rules: {verdict.detail}"
         if verdict.reason == "versions":
-            text += " (`binderctl --provision` installs the prime's versions)"
+            text += " (`binderctl upgrade charts` installs the prime's versions)"
+            yield Attention("out-of-rotation", severity, text, "upgrade-charts")
+            return
         yield Attention("out-of-rotation", severity, text)
 
 
@@ -357,6 +370,37 @@ def _disk_use(node: NodeStatus) -> str:
     if free is None:
         return ""
     return f" {1 - free:.0%} used ({size(node.disk_usage)} of {size(node.disk_capacity)})"
+
+
+def _k3s(node: NodeStatus | None, support: K3sSupport | None) -> Iterator[Attention]:
+    """k3s out of upstream support (older than the three minors maintained), or behind
+    the configured channel's release."""
+    from binderctl.services.k3s_releases import minor_of, minor_text, parse_minor, release
+
+    if node is None or support is None or not support.supported:
+        return
+    try:
+        minor, running = minor_of(node.kubelet_version), release(node.kubelet_version)
+        oldest = parse_minor(support.supported[0])
+        current = release(support.current) if support.current else None
+    except ValueError:
+        return
+    if minor < oldest:
+        yield Attention(
+            "k3s-unsupported",
+            "warning",
+            f"k3s {minor_text(minor)} is out of upstream support (maintained: "
+            f"{', '.join(support.supported)}): no security fixes; upgrade one minor at a time",
+            "upgrade-k3s",
+        )
+    elif current is not None and running < current:
+        yield Attention(
+            "k3s-behind",
+            "info",
+            f"k3s {node.kubelet_version} is behind the {support.channel} channel "
+            f"({support.current})",
+            "upgrade-k3s",
+        )
 
 
 def _builds(state: ClusterState) -> Iterator[Attention]:

@@ -29,6 +29,7 @@ from binderctl.parsing import argument_type, parse_duration, parse_positive_int
 
 if TYPE_CHECKING:
     from binderctl.services.actions import Action, Operations
+    from binderctl.services.upgrades import UpgradeOptions
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class ActionSpec:
     selection: str = ""
     example: str = ""  # arguments of a `:` example (help screen; tests parse them)
     reconnects: bool = False  # the console connects again after it (a new kubeconfig)
+    command: tuple[str, ...] = ()  # the CLI's words when not the name: ("upgrade", "k3s")
 
     @property
     def target(self) -> Option | None:
@@ -173,6 +175,39 @@ QUOTA_TIMEOUT = Option(
 )
 
 
+THRESHOLD = Option(
+    "--threshold",
+    "sessions left that count as drained when waiting for them (default {default})",
+    argument_type(lambda text: parse_positive_int(text, name="--threshold", low=0, high=100_000)),
+    "N",
+    0,
+)
+FORCE_AFTER = Option(
+    "--force-after",
+    "evict the sessions still running after D (e.g. 30m); for drain, implies --wait",
+    duration,
+    "D",
+)
+
+
+def _upgrade_timeout() -> float:
+    from binderctl.services.upgrades import DEFAULT_TIMEOUT
+
+    return DEFAULT_TIMEOUT
+
+
+UPGRADE_TIMEOUT = Option(
+    "--timeout", "the longest wait of any one step (default {default})", duration, "D",
+    _upgrade_timeout,
+)  # fmt: skip
+DRY_RUN = Option("--dry-run", "print every step and change nothing")
+UPGRADE_DRAIN = Blast(
+    "The member is drained first, as `drain --wait` does (launch quota 0 until BinderHub "
+    "reports it; the federation redirector drops it): no new sessions start here until the "
+    "last step resumes it, and a step that fails leaves it drained. Running sessions go on."
+)
+
+
 def _seconds(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -192,6 +227,30 @@ def _kill_session(ops: Operations, r: Request) -> Action:
         repo=r.options["repo"],
         older_than=_seconds(r.options["older_than"]),
     )
+
+
+def _upgrade_options(r: Request) -> UpgradeOptions:
+    from binderctl.services.upgrades import UpgradeOptions
+
+    return UpgradeOptions(
+        threshold=int(r.options["threshold"]),
+        force_after=_seconds(r.options["force_after"]),
+        timeout=float(r.options["timeout"]),
+    )
+
+
+def _upgrade_schedule(ops: Operations, r: Request) -> Action:
+    from binderctl.maintenance_window import Window
+
+    default = ops.upgrades.window
+    days = tuple(r.options["day"]) or default.days
+    window = Window(
+        days,
+        r.options["start"] or default.start,
+        r.options["end"] or default.end,
+        r.options["timezone"] or default.timezone,
+    )
+    return ops.upgrade_schedule(window=window, remove=bool(r.options["remove"]))
 
 
 def _delete_builds(ops: Operations, r: Request) -> Action:
@@ -229,21 +288,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         key="D",
         options=(
             Option("--wait", "wait until the sessions fall to --threshold"),
-            Option(
-                "--threshold",
-                "with --wait: sessions left that count as drained (default {default})",
-                argument_type(
-                    lambda text: parse_positive_int(text, name="--threshold", low=0, high=100_000)
-                ),
-                "N",
-                0,
-            ),
-            Option(
-                "--force-after",
-                "evict the sessions still running after D (e.g. 30m); implies --wait",
-                duration,
-                "D",
-            ),
+            THRESHOLD,
+            FORCE_AFTER,
             QUOTA_TIMEOUT,
         ),
     ),
@@ -373,6 +419,97 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         lambda ops, r: ops.renew_certs(),
         reconnects=True,
+    ),
+    ActionSpec(
+        "upgrade-k3s",
+        "Upgrade k3s",
+        "move k3s one minor forward (or to --to), staged: check, prepare, drain, upgrade, "
+        "verify, resume; a rerun finishes an interrupted one",
+        (
+            UPGRADE_DRAIN,
+            Blast(
+                "The system-upgrade-controller's Job replaces the k3s binary and restarts k3s: "
+                "the Kubernetes API is down for a while (kubectl and the console reconnect); "
+                "running sessions keep running, as containers survive a k3s restart. k3s "
+                "cannot be downgraded in place."
+            ),
+            Blast(
+                "Sessions still running after D are evicted: those users lose their session "
+                "and any unsaved work.",
+                when="--force-after",
+            ),
+        ),
+        lambda ops, r: ops.upgrade_k3s(
+            to=r.options["to"], options=_upgrade_options(r), dry_run=bool(r.options["dry_run"])
+        ),
+        options=(
+            Option(
+                "--to",
+                "the k3s release (default: the next step toward the channel)",
+                str,
+                "VERSION",
+            ),
+            THRESHOLD,
+            FORCE_AFTER,
+            UPGRADE_TIMEOUT,
+            DRY_RUN,
+        ),
+        command=("upgrade", "k3s"),
+    ),
+    ActionSpec(
+        "upgrade-charts",
+        "Upgrade charts",
+        "move the BinderHub chart and build_image to the prime's versions and cert-manager "
+        "and traefik to binderctl's, staged: check, drain, apply, verify, resume",
+        (
+            UPGRADE_DRAIN,
+            Blast(
+                "helm-controller upgrades each changed release (failurePolicy abort: a failed "
+                "upgrade keeps the release as it was, nothing is uninstalled); BinderHub's "
+                "hub is replaced (launches in flight fail) and binder rolls."
+            ),
+            Blast(
+                "Sessions still running after D are evicted: those users lose their session "
+                "and any unsaved work.",
+                when="--force-after",
+            ),
+        ),
+        lambda ops, r: ops.upgrade_charts(
+            options=_upgrade_options(r), dry_run=bool(r.options["dry_run"])
+        ),
+        options=(THRESHOLD, FORCE_AFTER, UPGRADE_TIMEOUT, DRY_RUN),
+        command=("upgrade", "charts"),
+    ),
+    ActionSpec(
+        "upgrade-schedule",
+        "Schedule k3s upgrades",
+        "install or update an automatic k3s upgrade Plan that follows the configured channel "
+        "in a maintenance window (mybinder's: Sunday 00:00-02:00 UTC), or --remove it",
+        (
+            Blast(
+                "In each window the system-upgrade-controller upgrades k3s to the channel's "
+                "release without draining first (as mybinder's plan does): the Kubernetes "
+                "API is down for a while and launches in flight may fail; running sessions "
+                "keep running.",
+                unless="--remove",
+            ),
+            Blast("No automatic upgrade happens any more.", when="--remove"),
+        ),
+        _upgrade_schedule,
+        options=(
+            Option(
+                "--day",
+                "a day of the window (repeat for more; default the config's)",
+                str,
+                "DAY",
+                many=True,
+            ),
+            Option("--start", "when the window opens, e.g. 00:00", str, "HH:MM"),
+            Option("--end", "when it closes, e.g. 02:00", str, "HH:MM"),
+            Option("--timezone", "its time zone, e.g. UTC or Europe/Berlin", str, "ZONE"),
+            Option("--remove", "remove the schedule"),
+        ),
+        command=("upgrade", "schedule"),
     ),
 )
 

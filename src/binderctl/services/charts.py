@@ -71,8 +71,9 @@ class ChartSource:
     failure_policy: str = FAILURE_POLICY
 
 
+# The cert-manager mybinder runs (mybinder.org-deploy cert-manager.env at 95860dbc).
 CERT_MANAGER = ChartSource(
-    "cert-manager", "https://charts.jetstack.io", "cert-manager", "v1.16.2", "cert-manager"
+    "cert-manager", "https://charts.jetstack.io", "cert-manager", "v1.20.2", "cert-manager"
 )
 # A chart of binderctl's own, carried in the HelmChart (spec.chartContent). Its first
 # install can fail for good if it lands before cert-manager's webhook serves (the webhook
@@ -151,22 +152,26 @@ def _tar_member(tar: tarfile.TarFile, path: str, text: str) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def issuer_chart_content(member: MemberConfig) -> str:
-    """The ClusterIssuer chart as helm-controller's ``chartContent``: a base64 .tgz,
-    byte for byte the same for the same member (the spec is compared for drift)."""
-    chart = {"apiVersion": "v2", "name": ISSUER.chart, "version": ISSUER.version}
+def chart_content(chart: str, version: str, templates: dict[str, str]) -> str:
+    """A chart of binderctl's own as helm-controller's ``chartContent``: a base64 .tgz of
+    its Chart.yaml and ``templates`` (file name -> YAML), byte for byte the same for the
+    same input (the spec is compared for drift)."""
+    meta = {"apiVersion": "v2", "name": chart, "version": version}
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
         tarfile.TarFile(fileobj=packed, mode="w") as tar,  # in memory
     ):
-        _tar_member(tar, f"{ISSUER.chart}/Chart.yaml", yaml.safe_dump(chart, sort_keys=False))
-        _tar_member(
-            tar,
-            f"{ISSUER.chart}/templates/cluster-issuer.yaml",
-            yaml.safe_dump(cluster_issuer(member), sort_keys=False),
-        )
+        _tar_member(tar, f"{chart}/Chart.yaml", yaml.safe_dump(meta, sort_keys=False))
+        for name, text in templates.items():
+            _tar_member(tar, f"{chart}/templates/{name}", text)
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+def issuer_chart_content(member: MemberConfig) -> str:
+    """The ClusterIssuer chart's ``chartContent``."""
+    issuer = yaml.safe_dump(cluster_issuer(member), sort_keys=False)
+    return chart_content(ISSUER.chart, ISSUER.version, {"cluster-issuer.yaml": issuer})
 
 
 def ingress_values() -> dict[str, Any]:
@@ -316,7 +321,8 @@ def registry_secret(password: Secret) -> dict[str, Any]:
     }
 
 
-def _helm_chart(source: ChartSource, values: dict[str, Any] | None) -> dict[str, Any]:
+def helm_chart(source: ChartSource, values: dict[str, Any] | None) -> dict[str, Any]:
+    """The HelmChart object of ``source`` with ``values`` (none: the chart's defaults)."""
     spec: dict[str, Any] = {"chart": source.chart, "version": source.version}
     if source.repo:
         spec["repo"] = source.repo
@@ -348,20 +354,20 @@ def sources(member: MemberConfig) -> list[ChartSource]:
 
 def helm_charts(member: MemberConfig, node_ip: str) -> list[dict[str, Any]]:
     """The HelmChart objects for the member whose node has the address ``node_ip``."""
-    issuer = _helm_chart(ISSUER, None)
+    issuer = helm_chart(ISSUER, None)
     issuer["spec"]["chartContent"] = issuer_chart_content(member)
     source = replace(BINDERHUB, version=member.binderhub_chart_version or BINDERHUB.version)
-    binderhub = _helm_chart(source, binderhub_values(member, node_ip))
+    binderhub = helm_chart(source, binderhub_values(member, node_ip))
     if not uses_in_cluster_registry(member):
         binderhub["spec"]["valuesSecrets"] = [
             {"name": REGISTRY_SECRET, "keys": [REGISTRY_SECRET_KEY]}
         ]
     built = {
-        CERT_MANAGER.name: _helm_chart(CERT_MANAGER, cert_manager_values()),
+        CERT_MANAGER.name: helm_chart(CERT_MANAGER, cert_manager_values()),
         ISSUER.name: issuer,
-        INGRESS.name: _helm_chart(INGRESS, ingress_values()),
-        CRYPTNONO.name: _helm_chart(CRYPTNONO, cryptnono_values()),
-        REGISTRY.name: _helm_chart(REGISTRY, registry_values()),
+        INGRESS.name: helm_chart(INGRESS, ingress_values()),
+        CRYPTNONO.name: helm_chart(CRYPTNONO, cryptnono_values()),
+        REGISTRY.name: helm_chart(REGISTRY, registry_values()),
         BINDERHUB.name: binderhub,
     }
     return [built[source.name] for source in sources(member)]

@@ -346,6 +346,16 @@ class Kube:
         return KubeError(f"Kubernetes API: {message} (HTTP {status})", status=status, hint=hint)
 
 
+def get_or_none(kube: Kube, resource: Resource, name: str, namespace: str | None) -> Obj | None:
+    """The object, or None when it (or its kind) is not there."""
+    try:
+        return kube.get(resource, name, namespace)
+    except KubeError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def parse_time(text: str | None) -> float | None:
     """An RFC 3339 time from the API (``2024-05-01T12:00:00Z``) as POSIX seconds."""
     if not text:

@@ -308,6 +308,7 @@ def node_status(
             c.get("type", "?"): c.get("status", "Unknown") for c in status.get("conditions") or ()
         },
         cordoned=bool((obj.get("spec") or {}).get("unschedulable")),
+        kubelet_version=str((status.get("nodeInfo") or {}).get("kubeletVersion") or ""),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from binderctl.config import MemberConfig
 from binderctl.federation_config import FederationConfig
+from binderctl.services.json_fetch import fetch_object
 
 # jupyterhub/binderhub helm-chart/chartpress.yaml (b9fad995)
 CHART_BASE_VERSION = "1.0.0-0.dev"
@@ -110,21 +111,7 @@ def describe(diffs: list[tuple[str, Any, Any]], limit: int = 3) -> str:
 
 def fetch_versions(url: str, timeout: float = VERSIONS_TIMEOUT) -> dict[str, Any]:
     """GET a ``/versions`` document; ValueError saying why it could not be read."""
-    import httpx
-
-    try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise ValueError(f"cannot reach {url}: {exc or type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise ValueError(f"{url} answered HTTP {response.status_code}")
-    try:
-        document = response.json()
-    except ValueError:
-        raise ValueError(f"{url} did not answer JSON") from None
-    if not isinstance(document, dict):
-        raise ValueError(f"{url} did not answer a JSON object")
-    return document
+    return fetch_object(url, timeout)
 
 
 @dataclass(frozen=True)

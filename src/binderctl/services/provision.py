@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from binderctl.config import MemberConfig, load_config
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION, FederationConfig
 from binderctl.parsing import ssh_fingerprint
 from binderctl.paths import member_dir, write_private
-from binderctl.services import charts, dns, prime_versions, rollout
+from binderctl.services import charts, dns, prime_versions, rollout, stages
 from binderctl.services.actions import Action, Prepared, Progress
 from binderctl.services.attention import CERT_RENEW_BEFORE_SECONDS
 from binderctl.services.binderhub import fetch_health
@@ -41,6 +41,9 @@ from binderctl.services.kube import (
 )
 from binderctl.services.node import Node, check_ssh_key, forget_host_key
 from binderctl.services.rotation import read_drain_record
+from binderctl.services.stages import Listener, StepResult
+from binderctl.services.stages import ProgressEvent as ProgressEvent  # the faces import it here
+from binderctl.services.stages import StepState as StepState
 
 STATE_FILE = "provision.json"
 DEFAULT_TIMEOUT = 900.0
@@ -48,27 +51,14 @@ DEFAULT_TIMEOUT = 900.0
 PLACEHOLDER_IPV4 = "203.0.113.255"
 HEALTH_FIRST_POLL = 0.1  # seconds; doubles up to HEALTH_POLL_SECONDS
 HEALTH_POLL_SECONDS = 1.0
-StepState = Literal["pending", "running", "done", "skipped", "failed"]
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    step: str
-    title: str
-    state: StepState
-    message: str = ""
-    elapsed: float = 0.0
-    notice: str = ""  # several lines the operator must act on (the DNS records)
-
-
-@dataclass(frozen=True)
-class StepResult:
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)  # ids and addresses for later steps
 
 
 class Run:
     """What the steps of one run share: the member, its services, earlier results."""
+
+    progress: Callable[[str], None]
+    notice: Callable[[str], None]
+    results: dict[str, StepResult]
 
     def __init__(
         self,
@@ -92,12 +82,7 @@ class Run:
         return self.results[step].data[key]
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    title: str
-    run: Callable[[Run], StepResult]  # check, act, verify; safe to repeat
-    verify: Callable[[Run], StepResult | None]  # read-only; None when no longer true
+Step = stages.Step[Run]
 
 
 def public_key(member: MemberConfig) -> str:
@@ -426,7 +411,7 @@ def load_state(member: MemberConfig) -> dict[str, Any]:
 
 
 def _save(member: MemberConfig, state: dict[str, Any]) -> None:
-    state["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    state["updated"] = stages.stamp()
     write_private(state_path(member), json.dumps(state, indent=2) + "\n")
 
 
@@ -464,9 +449,6 @@ class Summary:
         }
 
 
-Listener = Callable[[ProgressEvent], None]
-
-
 def provision(
     member: MemberConfig,
     hetzner: HetznerService,
@@ -480,68 +462,13 @@ def provision(
     """Run the steps in order; raise on the first failure (recorded, so a rerun resumes).
 
     ``federation``: the prime and the redirector's hosts (default: the config file's)."""
-    steps = STEPS if steps is None else steps
     state = load_state(member)
     records: dict[str, dict[str, Any]] = state["steps"]
     run = Run(member, hetzner, timeout, federation, skip_dns_wait=skip_dns_wait)
-    for step in steps:
-        on_event(ProgressEvent(step.name, step.title, "pending"))
-    for step in steps:
-        record = records.setdefault(step.name, {})
-        was_done = record.get("state") == "done"
-        started = time.monotonic()
-
-        def progress(message: str, step: Step = step, started: float = started) -> None:
-            on_event(
-                ProgressEvent(step.name, step.title, "running", message, time.monotonic() - started)
-            )
-
-        def notice(text: str, step: Step = step, started: float = started) -> None:
-            on_event(
-                ProgressEvent(
-                    step.name, step.title, "running", text.splitlines()[0],
-                    time.monotonic() - started, notice=text,
-                )
-            )  # fmt: skip
-
-        run.progress, run.notice = progress, notice
-        try:  # from here on an interrupt is recorded against this step
-            on_event(ProgressEvent(step.name, step.title, "running"))
-            record.pop("verified", None)
-            record.update(state="running", started=datetime.now(UTC).isoformat(timespec="seconds"))
-            _save(member, state)
-            result = step.verify(run) if was_done else None
-            outcome: StepState = "skipped" if result else "done"
-            if result is None:
-                result = step.run(run)
-        except (Exception, KeyboardInterrupt) as exc:
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            message = "interrupted" if interrupted else _failure(exc)
-            elapsed = time.monotonic() - started
-            record.update(
-                state="interrupted" if interrupted else "failed",
-                message=message,
-                elapsed=round(elapsed, 3),
-            )
-            _save(member, state)
-            on_event(ProgressEvent(step.name, step.title, "failed", message, elapsed))
-            raise
-        elapsed = time.monotonic() - started
-        run.results[step.name] = result
-        record.update(
-            state="done",
-            verified=outcome == "skipped",  # what it did still holds: nothing was redone
-            message=result.message,
-            data=result.data,
-            elapsed=round(elapsed, 3),
-        )
-        _save(member, state)
-        on_event(ProgressEvent(step.name, step.title, outcome, result.message, elapsed))
+    stages.run_steps(
+        STEPS if steps is None else steps, run, records, lambda: _save(member, state), on_event
+    )
     return _summary(member, run, records)
-
-
-def _failure(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, BinderctlError) else f"{type(exc).__name__}: {exc}"
 
 
 def _summary(member: MemberConfig, run: Run, records: dict[str, dict[str, Any]]) -> Summary:

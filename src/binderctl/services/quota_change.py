@@ -37,9 +37,8 @@ from binderctl.services.kube import (
     JOBS,
     PODS,
     Kube,
-    KubeError,
     Obj,
-    Resource,
+    get_or_none,
 )
 
 QUOTA_POLL_SECONDS = 1.0
@@ -71,22 +70,13 @@ def shown(quota: int | None) -> str:
     return "no limit" if quota is None else str(quota)
 
 
-def _get(kube: Kube, resource: Resource, name: str, namespace: str) -> Obj | None:
-    try:
-        return kube.get(resource, name, namespace)
-    except KubeError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def _job_name(kube: Kube) -> str:
-    chart = _get(kube, HELMCHARTS, charts.RELEASE, charts.CHART_NAMESPACE) or {}
+    chart = get_or_none(kube, HELMCHARTS, charts.RELEASE, charts.CHART_NAMESPACE) or {}
     return (chart.get("status") or {}).get("jobName") or f"helm-install-{charts.RELEASE}"
 
 
 def before_change(kube: Kube) -> Before:
-    job = _get(kube, JOBS, _job_name(kube), charts.CHART_NAMESPACE)
+    job = get_or_none(kube, JOBS, _job_name(kube), charts.CHART_NAMESPACE)
     return Before(job["metadata"].get("uid") if job else None)
 
 
@@ -116,7 +106,7 @@ def _job_stage(kube: Kube, before: Before) -> str | None:
     """Where the install Job is, or None once it has succeeded."""
     name = _job_name(kube)
     what = f"job {charts.CHART_NAMESPACE}/{name}"
-    job = _get(kube, JOBS, name, charts.CHART_NAMESPACE)
+    job = get_or_none(kube, JOBS, name, charts.CHART_NAMESPACE)
     if job is None and before.job_uid is None:
         return None  # the chart did not change and no install is pending
     if job is None or (before.job_uid and job["metadata"].get("uid") == before.job_uid):
@@ -139,7 +129,7 @@ def _rollout_stage(kube: Kube) -> str | None:
     """Where the binder rollout is, or None when it is complete."""
     namespace = charts.RELEASE_NAMESPACE
     what = f"deployment {namespace}/{BINDER_DEPLOYMENT}"
-    deployment = _get(kube, DEPLOYMENTS, BINDER_DEPLOYMENT, namespace)
+    deployment = get_or_none(kube, DEPLOYMENTS, BINDER_DEPLOYMENT, namespace)
     if deployment is None:
         return f"{what}: not found"
     spec, status = deployment.get("spec") or {}, deployment.get("status") or {}

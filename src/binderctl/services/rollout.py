@@ -88,12 +88,14 @@ def _daemonset_ready(ds: Obj) -> tuple[bool, str]:
     return ok, f"{ready}/{want} ready"
 
 
-def readiness(kube: Kube, member: MemberConfig) -> Readiness:
+def readiness(kube: Kube, member: MemberConfig, also: tuple[str, ...] = ()) -> Readiness:
+    """The charts' install jobs, then every deployment and daemonset of their namespaces
+    (and of the namespaces ``also`` names: ``kube-system`` for k3s's own)."""
     pending = _install_jobs(kube, member)
     ready: list[str] = []
     if pending:
         return Readiness(ready, pending)
-    for namespace in charts.target_namespaces(member):
+    for namespace in (*also, *charts.target_namespaces(member)):
         waiting: dict[str, str] = {}
         for kind, resource, check in (
             ("deployment", DEPLOYMENTS, _deployment_ready),

@@ -12,11 +12,14 @@ from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.federation_config import DEFAULT_FEDERATION
 from binderctl.models import Attention
+from binderctl.services import k3s_releases
 from binderctl.services.attention import Facts, judge, world_open_ports
 from binderctl.services.cluster import ClusterState, collect
 from binderctl.services.federation import HostReport, member_verdict
 from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
+from binderctl.services.upgrade_schedule import Schedule, schedule
+from binderctl.upgrades_config import DEFAULT_UPGRADES
 
 if TYPE_CHECKING:
     from binderctl.services.hetzner import ServerFlags
@@ -32,6 +35,7 @@ class StatusReport:
     world_open_ports: tuple[int, ...]  # from the config: the firewall opens these to all
     attention: tuple[Attention, ...]  # what needs attention, worst first
     federation: HostReport | None = None  # the member as the redirector's rules see it
+    schedule: Schedule | None = None  # the automatic k3s upgrade and its window
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -73,12 +77,14 @@ def status_report(
         judged = pool.submit(member_verdict, config, member) if config is not None else None
         hetzner = pool.submit(read_server, member)
         state = collect(kube, member, parts, stuck_after=stuck_after)
+        scheduled = schedule(kube)
         observed = judged.result() if judged is not None else None
         server, hetzner_error = hetzner.result()
     try:
         expiry, cert_error = client_cert_expiry(kube.path), None
     except BinderctlError as exc:
         expiry, cert_error = None, exc.message
+    upgrades = config.upgrades if config is not None else DEFAULT_UPGRADES
     facts = Facts(
         cert_expiry=expiry,
         cert_error=cert_error,
@@ -87,6 +93,7 @@ def status_report(
         pod_headroom=(config.federation if config else DEFAULT_FEDERATION).check.pod_headroom,
         server=server,
         hetzner_error=hetzner_error,
+        k3s=k3s_releases.known_support(upgrades.channel_url, upgrades.channel),
     )
     return StatusReport(
         member=member.name,
@@ -97,4 +104,5 @@ def status_report(
         world_open_ports=facts.open_ports,
         attention=judge(state, facts, time.time()),
         federation=observed,
+        schedule=scheduled,
     )

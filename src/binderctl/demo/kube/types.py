@@ -41,6 +41,10 @@ PODDISRUPTIONBUDGETS = ResourceType(
     subresources=_STATUS,
 )  # fmt: skip
 LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
+# Served once the system-upgrade-controller has registered its CRD (not in ALL).
+PLANS = ResourceType(
+    "upgrade.cattle.io", "v1", "Plan", "plans", True, subresources=_STATUS
+)  # fmt: skip
 NODE_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", False, verbs=_READ)
 POD_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", True, verbs=_READ)
 

@@ -11,6 +11,7 @@ from binderctl.demo.kube import types
 from binderctl.demo.kube.apierrors import FieldError, invalid, invalid_value, required
 from binderctl.demo.kube.labels import selector_from_spec
 from binderctl.demo.kube.store import Obj, ResourceType
+from binderctl.maintenance_window import PLAN_DAYS
 
 _SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 _LABEL_1123 = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -155,6 +156,28 @@ def _service(obj: Obj) -> Errors:
     return errors
 
 
+def _plan(obj: Obj) -> Errors:
+    """The Plan CRD's schema (rancher/system-upgrade-controller v0.20.1
+    ``pkg/crds/yaml/generated/upgrade.cattle.io_plans.yaml``): ``spec.upgrade`` and its
+    image are required; ``window.days`` has at least one item, each of the Day enum."""
+    spec = obj.get("spec") or {}
+    upgrade = spec.get("upgrade")
+    if not isinstance(upgrade, dict):
+        return [required("spec.upgrade")]
+    errors: Errors = [] if upgrade.get("image") else [required("spec.upgrade.image")]
+    window = spec.get("window")
+    if isinstance(window, dict):
+        days = window.get("days") or []
+        if not days:
+            errors.append(invalid_value("spec.window.days", days, "should have at least 1 items"))
+        for index, day in enumerate(days):
+            if day not in PLAN_DAYS:
+                supported = ", ".join(f'"{d}"' for d in PLAN_DAYS)
+                errors.append(FieldError("FieldValueNotSupported", f"spec.window.days[{index}]",
+                                         f"supported values: {supported}", day))  # fmt: skip
+    return errors
+
+
 _VALIDATORS: dict[tuple[str, str], Callable[[Obj], Errors]] = {
     types.PODS.key: _pod,
     types.DEPLOYMENTS.key: _workload,
@@ -162,6 +185,7 @@ _VALIDATORS: dict[tuple[str, str], Callable[[Obj], Errors]] = {
     types.DAEMONSETS.key: _workload,
     types.JOBS.key: _job,
     types.SERVICES.key: _service,
+    types.PLANS.key: _plan,
 }
 
 

@@ -31,7 +31,9 @@ CHP_IMAGE = "quay.io/jupyterhub/configurable-http-proxy:4.6.3"
 BINDERHUB_IMAGE = "quay.io/jupyterhub/k8s-binderhub"
 DIND_IMAGE = "docker.io/library/docker:28.3.3-dind"
 REPO2DOCKER_IMAGE = "quay.io/jupyterhub/repo2docker:2024.07.0"
-CERT_MANAGER_VERSION = "v1.16.2"
+# cert-manager chart versions the demo's chart repository holds: the one binderctl
+# installed before and the one it installs now (cert-manager tags v1.16.2, v1.20.2).
+CERT_MANAGER_VERSIONS = frozenset({"v1.16.2", "v1.20.2"})
 REGISTRY_IMAGE = "registry:2.8.1"
 TRAEFIK_CHART = "27.0.201_up27.0.2"
 TRAEFIK_IMAGE = "rancher/mirrored-library-traefik:2.11.10"
@@ -531,6 +533,12 @@ def _image_cleaner(release: Release) -> tuple[ResourceType, Obj]:
 
 def cert_manager(release: Release) -> Rendered:
     ns, version = release.namespace, release.version
+    if version not in CERT_MANAGER_VERSIONS:
+        # helm's chart downloader when the repository index has no such version
+        raise ChartError(
+            f'chart "cert-manager" matching {version} not found in cert-manager index. '
+            f"(try 'helm repo update'): no chart version found for cert-manager-{version}"
+        )
     objects: Rendered = []
     for component, name, image in (
         ("controller", "cert-manager", "cert-manager-controller"),
@@ -699,6 +707,23 @@ def cryptnono(release: Release) -> Rendered:
     ]  # fmt: skip
 
 
+# Kinds of an inline chart's templates the API emulator stores (it models no RBAC or
+# service accounts: those objects are rendered by helm but not kept here).
+INLINE_KINDS = {"Deployment": types.DEPLOYMENTS, "ConfigMap": types.CONFIGMAPS}
+
+
+def inline_objects(release: Release) -> Rendered:
+    """A chart of binderctl's own (``chartContent``): its templates are plain YAML."""
+    objects: Rendered = []
+    for text in release.templates:
+        for document in yaml.safe_load_all(text):
+            rt = INLINE_KINDS.get(str((document or {}).get("kind")))
+            if rt is not None:
+                document["metadata"].setdefault("namespace", release.namespace)
+                objects.append((rt, document))
+    return objects
+
+
 RENDERERS = {
     "cryptnono": cryptnono,
     "binderhub": binderhub,
@@ -709,6 +734,7 @@ RENDERERS = {
     # binderctl's own ClusterIssuer chart: its objects are cert-manager kinds, which
     # the API emulator does not serve (check_kinds still requires their CRDs).
     "binderctl-cluster-issuer": lambda release: [],
+    "binderctl-system-upgrade-controller": inline_objects,
 }
 
 

@@ -79,7 +79,7 @@ def _klipper_lb(port: int) -> Startup:
 def _cert_manager(ts: float) -> list[str]:
     return [
         fmt.klog("I", ts, "start.go:218", '"starting cert-manager" logger="cert-manager.'
-                 'controller" version="v1.16.2" git_commit="…"'),
+                 'controller" version="v1.20.2" git_commit="…"'),
         fmt.klog("I", ts, "leaderelection.go:254", "attempting to acquire leader lease "
                  "kube-system/cert-manager-controller..."),
     ]  # fmt: skip

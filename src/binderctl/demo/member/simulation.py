@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods, reads_values_secrets
+from binderctl.demo import k3s_channels
 from binderctl.demo.kube import types
 from binderctl.demo.kube.events import EventRecorder, rfc3339
 from binderctl.demo.kube.store import Obj, Store
@@ -38,8 +39,11 @@ from binderctl.demo.member.objects import Writer
 from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
+from binderctl.demo.member.upgrade_controller import ChannelResolver, UpgradeController
+from binderctl.demo.node.k3s import K3sHost
 from binderctl.services.cloudinit import node_cidr_mask
 from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
+from binderctl.services.system_upgrade import upgrade_image
 
 RELEASE = "binderhub"
 HUB_FAILS_AFTER = 3.0  # simulated seconds from start to a bad config's exit
@@ -273,6 +277,7 @@ class Member:
             charts.HUB_IMAGE, charts.CHP_IMAGE, charts.DIND_IMAGE, charts.REPO2DOCKER_IMAGE,
             charts.TRAEFIK_IMAGE, charts.KLIPPER_LB_IMAGE, charts.KLIPPER_HELM_IMAGE,
             charts.REGISTRY_IMAGE, PINNED_BUILD_IMAGE,
+            *(upgrade_image(release) for release in k3s_channels.RELEASES),
         }  # fmt: skip
         self.kubelet = Kubelet(
             store,
@@ -320,6 +325,15 @@ class Member:
         self.image_cleaner = ImageCleaner(
             store, self.timeline, self.logs, self.kubelet.disk, self.wall_now
         )
+        # The node's k3s as a privileged pod sees it, and how a channel URL resolves:
+        # the world gives both (a member without a node has neither).
+        self.host: K3sHost | None = None
+        self.channel_resolver: ChannelResolver | None = None
+        self.upgrades = UpgradeController(
+            store, self.writer, self.timeline, self.events, self.logs,
+            host=lambda: self.host,
+            resolve_channel=lambda url: self._resolve_channel(url),
+        )  # fmt: skip
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
@@ -380,8 +394,7 @@ class Member:
                 prestart.daemonset_pod(self.writer, stored, node, rng)
 
     def _installed(self, release: Release) -> None:
-        self.known_images |= charts.images(Release(release.name, release.namespace,
-                                                   release.chart, release.version, {}))  # fmt: skip
+        self.known_images |= charts.images(replace(release, values={}))
         if release.chart == "binderhub":
             self.binderhub_version = binderhub_version_for(release.version) or release.version
             self._apply_values(release.values)
@@ -409,6 +422,8 @@ class Member:
             return self.helm
         if labels.get("component") == "image-cleaner":
             return self.image_cleaner
+        if UpgradeController.handles(pod):
+            return self.upgrades
         return self._program
 
     def _image_size(self, image: str) -> int | None:
@@ -461,6 +476,23 @@ class Member:
             self._task = None
             self.timeline.on_schedule = None
             self.timeline.present = None
+
+    def _resolve_channel(self, url: str) -> str:
+        if self.channel_resolver is None:
+            raise ValueError(f'Get "{url}": dial tcp: lookup: no such host')
+        return self.channel_resolver(url)
+
+    def k3s_upgraded(self, version: str) -> None:
+        """k3s started from another release: the node reports it, and the bundled
+        helm-controller is that release's."""
+        self.kubelet.k3s_version = version
+        self.helm.reads_values_secrets = reads_values_secrets(version)
+
+        def report(node: Obj) -> None:
+            info = node["status"]["nodeInfo"]
+            info["kubeletVersion"] = info["kubeProxyVersion"] = version
+
+        self.store.mutate(types.NODES, None, self.options.node_name, report)
 
     # -- what other parts of the demo world ask --------------------------------------
     def hub_error(self) -> str | None:

@@ -15,7 +15,7 @@ import re
 import shlex
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import yaml
@@ -67,6 +67,28 @@ JOB_FAILED = (
 )
 
 
+class K3sHost(Protocol):
+    """What a privileged pod with the host's root and PID namespace (the
+    system-upgrade-controller's Job) can do to k3s on the node."""
+
+    @property
+    def running(self) -> bool:
+        """A k3s server process is there."""
+        ...
+
+    def binary_version(self) -> str:
+        """The release of the binary on disk (``k3s -v``)."""
+        ...
+
+    def replace_binary(self, version: str) -> None:
+        """Copy another release's binary over it."""
+        ...
+
+    def terminate(self) -> None:
+        """SIGTERM to the k3s process; systemd (Restart=always) starts it again."""
+        ...
+
+
 @dataclass(frozen=True)
 class K3sParams:
     """What the world needs to bring up the cluster behind this node."""
@@ -82,6 +104,7 @@ class K3sParams:
     disabled: tuple[str, ...] = ()  # packaged components --disable names (traefik, ...)
     plain_http_registries: tuple[str, ...] = ()  # registries.yaml mirrors with http://
     node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK  # the node's pod range, from the flags
+    host: K3sHost | None = field(default=None, compare=False)
 
 
 class K3sCluster(Protocol):
@@ -96,6 +119,10 @@ class K3sCluster(Protocol):
 
     async def rotate_certificates(self) -> None:
         """New client and server certificates; ``kubeconfig_yaml`` changes."""
+        ...
+
+    async def upgraded(self, version: str) -> None:
+        """k3s starts again from another release's binary (before ``set_running``)."""
         ...
 
     async def prune_images(self) -> int:
@@ -122,6 +149,11 @@ class ServerFlags:
     kubelet_args: tuple[str, ...]
     disabled: tuple[str, ...] = ()
     node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK
+
+
+def commit_of(version: str) -> str:
+    """The short commit ``k3s --version`` shows (made up from the release)."""
+    return hashlib.sha1(version.encode()).hexdigest()[:8]
 
 
 def logrus(level: str, message: str) -> str:
@@ -250,15 +282,41 @@ class K3sService:
         self.cluster: K3sCluster | None = None
         self.rotate_pending = False
         self._start_task: asyncio.Task[bool] | None = None
+        self._restart_task: asyncio.Task[None] | None = None
         self._pid = 0
 
     @property
     def installed(self) -> bool:
         return self.exec_args is not None
 
+    # -- K3sHost: what the upgrade Job's pod does to the host ---------------------
+    @property
+    def running(self) -> bool:
+        return self.state == "active"
+
+    def binary_version(self) -> str:
+        found = self._fs.get(BINARY)
+        text = found.content.decode(errors="replace") if found is not None else ""
+        return text.removeprefix("k3s ").strip()
+
+    def replace_binary(self, version: str) -> None:
+        self._fs.write(BINARY, f"k3s {version}\n", mode=0o755)
+
+    def terminate(self) -> None:
+        """k3s exits on SIGTERM; systemd starts it again after RestartSec."""
+        self._restart_task = asyncio.get_running_loop().create_task(self._killed())
+
+    async def _killed(self) -> None:
+        self._log("info", "Received SIGTERM, shutting down")
+        await self.stop(signalled=True)
+        await asyncio.sleep(self._timings.k3s_restart)
+        self._journal.systemd(UNIT, "k3s.service: Scheduled restart job, restart counter is at 1.")
+        self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
+        await self.start()
+
     @property
     def commit(self) -> str:
-        return hashlib.sha1(self.version.encode()).hexdigest()[:8]
+        return commit_of(self.version)
 
     def _log(self, level: str, message: str) -> None:
         self._journal.log(UNIT, "k3s", self._pid, logrus(level, message))
@@ -319,6 +377,7 @@ class K3sService:
         self.state = "activating"
         self._pid = random.randint(1000, 65000)
         self._journal.systemd(UNIT, "Starting k3s.service - Lightweight Kubernetes...")
+        self.version = self.binary_version() or self.version
         self._log("info", f"Starting k3s {self.version} ({self.commit})")
         try:
             flags = parse_server_args(self.exec_args)
@@ -343,9 +402,11 @@ class K3sService:
                         write_kubeconfig_mode=flags.kubeconfig_mode,
                         disabled=flags.disabled,
                         plain_http_registries=plain_http_registries(self._fs),
+                        host=self,
                     )
                 )
             else:
+                await self.cluster.upgraded(self.version)
                 if self.rotate_pending:
                     await self.cluster.rotate_certificates()
                 await self.cluster.set_running(True)
@@ -366,18 +427,27 @@ class K3sService:
         self.state = "active"
         return True
 
-    async def stop(self) -> None:
+    async def stop(self, *, signalled: bool = False) -> None:
+        """``systemctl stop`` (or, ``signalled``, the process ending on SIGTERM)."""
         if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._start_task
+        current = asyncio.current_task()
+        if self._restart_task is not None and self._restart_task is not current:
+            self._restart_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._restart_task
+            self._restart_task = None
         if self.state not in ("active", "activating"):
             return
-        self._journal.systemd(UNIT, "Stopping k3s.service - Lightweight Kubernetes...")
+        if not signalled:
+            self._journal.systemd(UNIT, "Stopping k3s.service - Lightweight Kubernetes...")
         if self.cluster is not None:
             await self.cluster.set_running(False)
         self._journal.systemd(UNIT, "k3s.service: Deactivated successfully.")
-        self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
+        if not signalled:
+            self._journal.systemd(UNIT, "Stopped k3s.service - Lightweight Kubernetes.")
         self.state = "inactive"
 
     def rotate_certificates(self, io: Output) -> int:

@@ -12,6 +12,8 @@ class NodeTimings:
     boot: float = 0.2
     cloud_init: float = 0.2
     k3s_start: float = 0.2
+    # systemd's RestartSec=5s of k3s's unit (install script), shortened like the others
+    k3s_restart: float = 0.3
 
 
 @dataclass

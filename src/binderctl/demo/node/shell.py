@@ -365,7 +365,8 @@ class Shell:
     async def _k3s(self, args: list[str], env: dict[str, str], io: Output) -> int:
         service = self._node.k3s
         if args in (["--version"], ["-v"], ["version"]):
-            io.out(f"k3s version {service.version} ({service.commit})\ngo version go1.22.9\n")
+            binary = service.binary_version()
+            io.out(f"k3s version {binary} ({k3s.commit_of(binary)})\ngo version go1.22.9\n")
             return 0
         if args[:2] == ["crictl", "rmi"] and args[2:] in (["--prune"], ["-q"]):
             return await service.prune_images(io)

@@ -26,6 +26,7 @@ class LocalK3s:
     running: bool = True
     restarts: int = 0
     rotations: int = 0
+    versions: list[str] = field(default_factory=list)  # releases it was started from
     credentials: tls.ClusterCredentials = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -39,6 +40,9 @@ class LocalK3s:
         if running and not self.running:
             self.restarts += 1
         self.running = running
+
+    async def upgraded(self, version: str) -> None:
+        self.versions.append(version)
 
     async def rotate_certificates(self) -> None:
         self.rotations += 1
