@@ -59,7 +59,7 @@ PLANS = (
     Plan("hung-build", POLL_INTERVAL, ("restart", "dind")),
     Plan("disk-pressure", POLL_INTERVAL, ("prune-images",)),
     Plan("cert-expiring", CERTIFICATE_SECONDS, ("renew-certs",)),
-    Plan("registry-down", HEALTH_INTERVAL, duration=60.0),
+    Plan("registry-down", HEALTH_INTERVAL, duration=300.0),  # longer than a /health poll
     Plan("launch-storm", POLL_INTERVAL),
 )
 QUICK = ("hung-build", "disk-pressure")
