@@ -417,7 +417,10 @@ class BinderctlApp(App[int]):
 
         action, prepared = message.action, message.prepared
         dialog = ConfirmScreen(
-            f"{action.name} {action.target}?", prepared.details, action.blast_radius
+            f"{action.name} {action.target}?",
+            prepared.details,
+            action.blast_radius,
+            prepared.warnings,
         )
         self.push_screen(dialog, lambda yes: message.answer.set_result(bool(yes)))
 

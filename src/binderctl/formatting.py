@@ -77,6 +77,16 @@ def repo_label(url: str) -> str:
     return label.rstrip("/").removesuffix(".git") or url
 
 
+def image_label(image: str) -> str:
+    """A container image as its name and tag (``k8s-hub:4.1.0``): the registry and
+    organisation dropped, a digest shortened."""
+    name = image.strip().rsplit("/", 1)[-1]
+    if "@" in name:
+        base, digest = name.split("@", 1)
+        return f"{base}@{digest.split(':', 1)[-1][:12]}"
+    return name or image
+
+
 def cells(text: str) -> int:
     """The terminal columns ``text`` takes: wide (East Asian, emoji) characters take
     two, combining marks and other zero-width characters none."""

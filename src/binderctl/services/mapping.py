@@ -7,14 +7,18 @@ so they stay cheap (no copies, no typed client models).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from binderctl.models import (
+    CRASH_REASONS,
+    IMAGE_REASONS,
+    UNSCHEDULABLE,
     Build,
     Component,
     ComponentName,
     NodeStatus,
+    PodProblem,
     Session,
     WarningEvent,
 )
@@ -40,6 +44,11 @@ TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 BINDER_ENV = frozenset({"BINDER_REPO_URL", "BINDER_REF_URL"})
 # Builds are cleaned after an hour; one still running after this is taken as hung.
 STUCK_AFTER_SECONDS = 1800.0
+HASH_LABEL = "pod-template-hash"  # a Deployment's pods: which ReplicaSet (revision)
+REVISION = "deployment.kubernetes.io/revision"
+# the scheduler's NodeUnschedulable filter: "0/1 nodes are available: 1 node(s) were
+# unschedulable"
+CORDONED = "were unschedulable"
 
 _SUFFIXES = {
     "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0,
@@ -222,6 +231,37 @@ def build_from_pod(obj: Obj, now: float, stuck_after: float = STUCK_AFTER_SECOND
     )
 
 
+def is_ready(obj: Obj) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def pod_problem(obj: Obj) -> PodProblem | None:
+    """What keeps a pod from becoming Ready that waiting will not fix, as `kubectl rollout
+    status` warns: the scheduler's Unschedulable, or a container waiting to be pulled,
+    created or restarted after a crash. None for a pod that is Ready, going, or starting."""
+    meta = obj["metadata"]
+    if meta.get("deletionTimestamp") or is_ready(obj):
+        return None
+    status = obj.get("status") or {}
+    for condition in status.get("conditions") or ():
+        if (
+            condition.get("type") == "PodScheduled"
+            and condition.get("status") == "False"
+            and condition.get("reason") == UNSCHEDULABLE
+        ):
+            message = condition.get("message") or ""
+            return PodProblem(meta["name"], UNSCHEDULABLE, message, cordoned=CORDONED in message)
+    for container in (*(status.get("initContainerStatuses") or ()),
+                      *(status.get("containerStatuses") or ())):  # fmt: skip
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason") or ""
+        if reason in IMAGE_REASONS or reason in CRASH_REASONS:
+            image = container.get("image") or ""
+            return PodProblem(meta["name"], reason, waiting.get("message") or "", image)
+    return None
+
+
 @dataclass(frozen=True)
 class ComponentPod:
     """What a core component's row needs from one of its pods."""
@@ -230,15 +270,26 @@ class ComponentPod:
     restarts: int
     started: float | None
     running: bool
+    name: str = ""
+    created: float = 0.0
+    ready: bool = False
+    image: str = ""  # its first container's
+    problem: PodProblem | None = None
 
 
 def component_pod(obj: Obj, component: ComponentName) -> ComponentPod:
     status = obj.get("status") or {}
+    meta = obj["metadata"]
     return ComponentPod(
         component=component,
         restarts=restarts(obj),
         started=parse_time(status.get("startTime")),
-        running=status.get("phase") == "Running" and not obj["metadata"].get("deletionTimestamp"),
+        running=status.get("phase") == "Running" and not meta.get("deletionTimestamp"),
+        name=meta["name"],
+        created=parse_time(meta.get("creationTimestamp")) or 0.0,
+        ready=is_ready(obj) and not meta.get("deletionTimestamp"),
+        image=_image(obj),
+        problem=pod_problem(obj),
     )
 
 
@@ -250,32 +301,108 @@ def workload_component(obj: Obj) -> ComponentName | None:
     return CORE_COMPONENTS.get(labels.get("component", ""))
 
 
+def is_daemon_set(workload: Obj) -> bool:
+    return workload.get("kind") == "DaemonSet" or "desiredNumberScheduled" in (
+        workload.get("status") or {}
+    )
+
+
+@dataclass(frozen=True)
+class RolloutCounts:
+    """A workload's rollout as `kubectl rollout status` reads it (kubectl
+    ``polymorphichelpers/rollout_status.go``): ``waiting`` says for what, "" once done."""
+
+    desired: int
+    updated: int
+    ready: int
+    available: int
+    waiting: str
+
+
+def rollout_counts(workload: Obj) -> RolloutCounts:
+    spec, status = workload.get("spec") or {}, workload.get("status") or {}
+    observed = status.get("observedGeneration", 0) >= workload["metadata"].get("generation", 0)
+    if is_daemon_set(workload):
+        desired = status.get("desiredNumberScheduled", 0)
+        updated = status.get("updatedNumberScheduled", 0)
+        available = status.get("numberAvailable", 0)
+        counts = (desired, updated, status.get("numberReady", 0), available)
+        if not observed:
+            return RolloutCounts(*counts, "the daemon set's new template to be observed")
+        if updated < desired:
+            return RolloutCounts(*counts, f"{updated} of {desired} new pods updated")
+        if available < desired:
+            return RolloutCounts(*counts, f"{available} of {desired} updated pods available")
+        return RolloutCounts(*counts, "")
+    desired = spec.get("replicas", 1)
+    updated = status.get("updatedReplicas", 0)
+    available = status.get("availableReplicas", 0)
+    counts = (desired, updated, status.get("readyReplicas", 0), available)
+    old = status.get("replicas", 0) - updated
+    if not observed:
+        return RolloutCounts(*counts, "the deployment's new template to be observed")
+    for condition in status.get("conditions") or ():
+        if condition.get("type") == "Progressing" and (
+            condition.get("reason") == "ProgressDeadlineExceeded"
+        ):
+            return RolloutCounts(*counts, "a rollout past its progress deadline")
+    if updated < desired:
+        return RolloutCounts(*counts, f"{updated} of {desired} new pods updated")
+    if old > 0:
+        return RolloutCounts(*counts, f"{old} old pod(s) pending termination")
+    if available < updated:
+        return RolloutCounts(*counts, f"{available} of {updated} updated pods available")
+    return RolloutCounts(*counts, "")
+
+
+def template_image(workload: Obj) -> str:
+    template = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+    containers = template.get("containers") or ()
+    return containers[0].get("image", "") if containers else ""
+
+
+def revision_of(obj: Obj) -> int:
+    """A Deployment's or ReplicaSet's ``deployment.kubernetes.io/revision`` (0: none)."""
+    text = (obj["metadata"].get("annotations") or {}).get(REVISION, "")
+    return int(text) if text.isdigit() else 0
+
+
+def newest_problem(pods: list[ComponentPod]) -> PodProblem | None:
+    troubled = [p for p in pods if p.problem is not None]
+    return max(troubled, key=lambda p: p.created).problem if troubled else None
+
+
 def component_from(
     name: ComponentName, workload: Obj | None, pods: list[ComponentPod]
 ) -> Component:
     """A core component's row from its Deployment/DaemonSet and its pods."""
     running = [p for p in pods if p.running]
-    ready, desired, image = sum(1 for _ in running), 0, ""
-    if workload is not None:
-        status = workload.get("status") or {}
-        spec = workload.get("spec") or {}
-        if workload.get("kind") == "DaemonSet" or "desiredNumberScheduled" in status:
-            desired = status.get("desiredNumberScheduled", 0)
-            ready = status.get("numberReady", 0)
-        else:
-            desired = spec.get("replicas", 1)
-            ready = status.get("readyReplicas", 0)
-        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or ()
-        image = containers[0].get("image", "") if containers else ""
     starts = [p.started for p in running if p.started is not None]
-    return Component(
+    images = tuple(sorted({p.image for p in pods if p.ready}))
+    row = Component(
         name=name,
-        ready=ready,
-        desired=desired,
+        ready=len(running),
+        desired=0,
         restarts=sum(p.restarts for p in pods),
         started=min(starts) if starts else None,
-        image=image,
-        desired_known=workload is not None,
+        image="",
+        desired_known=False,
+        running=images,
+        problem=newest_problem(pods),
+    )
+    if workload is None:
+        return row
+    counts = rollout_counts(workload)
+    return replace(
+        row,
+        ready=counts.ready,
+        desired=counts.desired,
+        updated=counts.updated,
+        available=counts.available,
+        image=template_image(workload),
+        desired_known=True,
+        waiting=counts.waiting,
+        revision=0 if is_daemon_set(workload) else revision_of(workload),
     )
 
 
