@@ -87,6 +87,16 @@ def image_label(image: str) -> str:
     return name or image
 
 
+def images_label(running: tuple[str, ...], template: str) -> str:
+    """What a component runs beside what its template names: ``k8s-hub:4.1.0``, or while
+    they differ ``k8s-hub:4.1.0 → k8s-hub:9.9.9-nope`` (``(none)`` when no pod is Ready)."""
+    wanted = image_label(template) if template else ""
+    shown = [image_label(i) for i in running]
+    if not wanted or shown == [wanted]:
+        return ", ".join(shown) or wanted or "-"
+    return f"{', '.join(shown) or '(none)'} → {wanted}"
+
+
 def cells(text: str) -> int:
     """The terminal columns ``text`` takes: wide (East Asian, emoji) characters take
     two, combining marks and other zero-width characters none."""

@@ -13,6 +13,10 @@ ComponentName = Literal["hub", "binder", "proxy", "dind"]
 COMPONENTS: tuple[ComponentName, ...] = ("hub", "binder", "proxy", "dind")
 
 
+def component_named(name: str) -> ComponentName | None:
+    return next((c for c in COMPONENTS if c == name), None)
+
+
 @dataclass(frozen=True)
 class Session:
     pod: str
@@ -143,12 +147,73 @@ class Health:
 
 @dataclass(frozen=True)
 class WarningEvent:
-    time: float
+    """An event (the live model keeps the warnings; a component's details all kinds)."""
+
+    time: float  # last seen
     namespace: str
     object: str  # kind/name
     reason: str
     message: str
     count: int = 1
+    first_time: float | None = None  # first seen
+    type: str = "Warning"  # or Normal
+
+
+@dataclass(frozen=True)
+class Termination:
+    """How a container's last run ended."""
+
+    reason: str  # Error, OOMKilled, Completed
+    exit_code: int | None
+    finished: float | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PodDetail:
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    image: str  # its first container's
+    created: float
+    node: str
+    revision: str  # pod-template-hash (Deployment) or controller-revision-hash (DaemonSet)
+    problem: PodProblem | None
+    last_termination: Termination | None  # of its containers, the latest
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str
+    since: float | None  # lastTransitionTime
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One ReplicaSet of a Deployment: its revision, image, pods and change cause."""
+
+    number: int
+    image: str
+    pods: int
+    cause: str  # kubernetes.io/change-cause, or ""
+
+
+@dataclass(frozen=True)
+class ComponentDetail:
+    """A core component in full, read when its details are shown."""
+
+    name: ComponentName
+    workload: str  # "deployment binderhub/hub"
+    namespace: str
+    strategy: str
+    conditions: tuple[Condition, ...]
+    pods: tuple[PodDetail, ...]  # newest first
+    revisions: tuple[Revision, ...]  # newest first
+    events: tuple[WarningEvent, ...]  # of the workload, its ReplicaSets and pods; newest first
 
 
 @dataclass

@@ -41,8 +41,8 @@ def seed_incidents(world: OpsWorld) -> None:
     world.on_loop(lambda: world.sim.advance(EVICTION_INTERVAL))  # the kubelet's check
     world.on_loop(lambda: incidents.hang_build(world.sim, HUNG_BUILD_AGE))
     issued = dt.datetime.now(dt.UTC) - (LEAF_LIFETIME - dt.timedelta(days=CERT_DAYS_LEFT))
-    old = world.server.credentials.rotate_client(now=issued)
-    write_kubeconfig(world.kube.kubeconfig, old, world.kube.url)
+    old = world.stack.server.credentials.rotate_client(now=issued)
+    write_kubeconfig(world.kubeconfig, old, world.url)
 
 
 def status_items(world: OpsWorld) -> list[dict[str, object]]:

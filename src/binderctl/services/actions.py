@@ -19,7 +19,7 @@ from binderctl import formatting
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError, RefusedError, UsageError
 from binderctl.federation_config import PRODUCTION_CHECK, CheckSettings
-from binderctl.models import COMPONENTS, ComponentName, Health
+from binderctl.models import COMPONENTS, ComponentName, Health, component_named
 from binderctl.services import audit, catalogue, component_rollout, mapping, quota_change
 from binderctl.services.attention import rollout_fix
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
@@ -465,12 +465,13 @@ class Operations:
 
     # -- restarts and rollbacks --------------------------------------------------------
     def _component(self, component: str, allowed: Sequence[str], verb: str) -> ComponentName:
-        if component not in allowed:
+        name = component_named(component)
+        if name is None or name not in allowed:
             raise UsageError(
                 f"cannot {verb} {formatting.inert(component, 40)!r}; "
                 f"choose one of: {', '.join(allowed)}"
             )
-        return next(c for c in COMPONENTS if c == component)
+        return name
 
     def _rollout_warnings(
         self, name: ComponentName, pods: list[Obj], revision: int, *, restart: bool

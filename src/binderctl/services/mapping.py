@@ -17,9 +17,12 @@ from binderctl.models import (
     Build,
     Component,
     ComponentName,
+    Condition,
     NodeStatus,
+    PodDetail,
     PodProblem,
     Session,
+    Termination,
     WarningEvent,
 )
 from binderctl.services.kube import parse_time
@@ -438,15 +441,15 @@ def node_status(
     )
 
 
-def warning_from_event(obj: Obj) -> WarningEvent | None:
-    if obj.get("type") != "Warning":
-        return None
+def event_from(obj: Obj) -> WarningEvent:
+    """An event (core/v1, or events.k8s.io/v1's names for the same fields)."""
     meta = obj["metadata"]
     involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    first = parse_time(obj.get("firstTimestamp")) or parse_time(obj.get("eventTime"))
     when = (
         parse_time(obj.get("lastTimestamp"))
-        or parse_time(obj.get("eventTime"))
-        or parse_time(obj.get("firstTimestamp"))
+        or parse_time((obj.get("series") or {}).get("lastObservedTime"))
+        or first
         or parse_time(meta.get("creationTimestamp"))
         or 0.0
     )
@@ -457,6 +460,60 @@ def warning_from_event(obj: Obj) -> WarningEvent | None:
         reason=obj.get("reason", ""),
         message=obj.get("message") or obj.get("note") or "",
         count=obj.get("count") or (obj.get("series") or {}).get("count") or 1,
+        first_time=first,
+        type=obj.get("type") or "Normal",
+    )
+
+
+def warning_from_event(obj: Obj) -> WarningEvent | None:
+    return event_from(obj) if obj.get("type") == "Warning" else None
+
+
+def termination(obj: Obj) -> Termination | None:
+    """The latest end of a container of the pod: its last state, or its state now."""
+    ends = []
+    for status in (obj.get("status") or {}).get("containerStatuses") or ():
+        for state in (status.get("state") or {}, status.get("lastState") or {}):
+            ended = state.get("terminated")
+            if ended:
+                ends.append(
+                    Termination(
+                        ended.get("reason") or "",
+                        ended.get("exitCode"),
+                        parse_time(ended.get("finishedAt")),
+                        ended.get("message") or "",
+                    )
+                )
+    return max(ends, key=lambda t: t.finished or 0.0) if ends else None
+
+
+def pod_detail(obj: Obj) -> PodDetail:
+    meta = obj["metadata"]
+    labels = meta.get("labels") or {}
+    return PodDetail(
+        name=meta["name"],
+        phase=pod_phase(obj),
+        ready=is_ready(obj),
+        restarts=restarts(obj),
+        image=_image(obj),
+        created=parse_time(meta.get("creationTimestamp")) or 0.0,
+        node=(obj.get("spec") or {}).get("nodeName") or "",
+        revision=labels.get(HASH_LABEL) or labels.get("controller-revision-hash") or "",
+        problem=pod_problem(obj),
+        last_termination=termination(obj),
+    )
+
+
+def conditions_of(obj: Obj) -> tuple[Condition, ...]:
+    return tuple(
+        Condition(
+            c.get("type", "?"),
+            c.get("status", "Unknown"),
+            c.get("reason") or "",
+            c.get("message") or "",
+            parse_time(c.get("lastTransitionTime")),
+        )
+        for c in (obj.get("status") or {}).get("conditions") or ()
     )
 
 
