@@ -29,6 +29,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
@@ -566,7 +567,9 @@ class BinderctlApp(App[int]):
 
         name = request.action
         try:
-            ops = Operations(self.member, self.kube, check=self.check_settings())
+            # the worker is cancelled when the console closes: waits for a rollout end then
+            stop = get_current_worker().cancelled_event
+            ops = Operations(self.member, self.kube, check=self.check_settings(), stop=stop)
             action = catalogue.build(ops, request)
             runner = ActionRunner(
                 self.member,

@@ -5,6 +5,7 @@ untrusted text made safe to print (``inert``) and laid out in columns (``table``
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 # What a terminal would act on or lay out wrongly: C0 and C1 controls (escape sequences,
@@ -75,6 +76,15 @@ def repo_label(url: str) -> str:
     for prefix in ("https://", "http://", "git://", "www.", "github.com/"):
         label = label.removeprefix(prefix)
     return label.rstrip("/").removesuffix(".git") or url
+
+
+def moment(when: float | None, now: float) -> str:
+    """A point in time in UTC with how long ago it was: ``2026-01-01 00:10:00 UTC (3m
+    ago)``; ``-`` when unknown."""
+    if when is None:
+        return "-"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
+    return f"{stamp} ({age(now - when)} ago)"
 
 
 def image_label(image: str) -> str:

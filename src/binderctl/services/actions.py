@@ -10,6 +10,7 @@ target the action hit and its outcome.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -210,11 +211,13 @@ class Operations:
         *,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
         check: CheckSettings = PRODUCTION_CHECK,
+        stop: threading.Event | None = None,
     ) -> None:
         self.member = member
         self._kube = kube
         self.stuck_after = stuck_after
         self.check = check  # the federation redirector's (the config's [federation.check])
+        self.stop = stop  # set: waits for a rollout end (the console is closing)
 
     @property
     def kube(self) -> Kube:
@@ -509,7 +512,7 @@ class Operations:
             def wait(progress: Progress) -> str:
                 return component_rollout.wait_for_rollout(
                     self.kube, workload, before, timeout=timeout, progress=progress,
-                    what=f"the restart of {name}",
+                    what=f"the restart of {name}", fresh=name == "dind", stop=self.stop,
                 )  # fmt: skip
 
             if name == "dind":
@@ -592,7 +595,7 @@ class Operations:
             progress(f"rolled back: {component_rollout.describe_plan(plan)}")
             done = component_rollout.wait_for_rollout(
                 self.kube, workload, before, timeout=timeout, progress=progress,
-                what=f"the rollback of {name}",
+                what=f"the rollback of {name}", stop=self.stop,
             )  # fmt: skip
             return f"rolled back {name} to the template of revision {plan.target}; {done}"
 

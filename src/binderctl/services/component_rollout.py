@@ -21,6 +21,7 @@ progress and the reason it cannot finish, and going back to the previous revisio
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ from binderctl.services.kube import (
 from binderctl.services.rollout import RECHECK_SECONDS, Changes
 
 DEFAULT_TIMEOUT = 300.0  # seconds: a pod start with an image pull, and its readiness probe
+STOP_CHECK_SECONDS = 0.5  # how soon a wait notices that it should stop
 HASH_LABEL = mapping.HASH_LABEL
 # kubectl rollback.go annotationsToSkip: kept from the Deployment, not taken from the
 # ReplicaSet rolled back to
@@ -130,8 +132,12 @@ class RolloutState:
         return not self.waiting
 
 
-def rollout_state(workload: Obj, pods: list[Obj], before: frozenset[str]) -> RolloutState:
-    """How far the rollout that replaces the pods ``before`` (uids) is."""
+def rollout_state(
+    workload: Obj, pods: list[Obj], before: frozenset[str], *, fresh: bool = False
+) -> RolloutState:
+    """How far the rollout after an action is: ``before`` are the uids of the pods there
+    were (a problem is looked for in the others); ``fresh`` wants as many Ready pods as
+    desired among the others (dind's pods are deleted, its template stays)."""
     counts = mapping.rollout_counts(workload)
     new = [
         p
@@ -142,7 +148,7 @@ def rollout_state(workload: Obj, pods: list[Obj], before: frozenset[str]) -> Rol
     if counts.waiting:
         return RolloutState(counts.waiting, problem)
     ready = sum(1 for p in new if mapping.is_ready(p))
-    if ready < counts.desired:
+    if fresh and ready < counts.desired:
         return RolloutState(f"{ready} of {counts.desired} new pods ready", problem)
     return RolloutState("", None)
 
@@ -166,10 +172,13 @@ def wait_for_rollout(
     timeout: float,
     progress: Progress,
     what: str,
+    fresh: bool = False,
+    stop: threading.Event | None = None,
 ) -> str:
-    """Until the rollout of ``workload`` that replaces the pods ``before`` is done (its
+    """Until the rollout of ``workload`` after an action is done (``rollout_state``; its
     outcome in words); BinderctlError with the reason when a new pod cannot become Ready
-    and waiting cannot help, or when ``timeout`` seconds pass first."""
+    and waiting cannot help, when ``timeout`` seconds pass first, or when ``stop`` is set
+    (the console closes)."""
     deadline = time.monotonic() + timeout
     watched = (
         (workload.resource, {"fieldSelector": f"metadata.name={workload.name}"}),
@@ -179,7 +188,7 @@ def wait_for_rollout(
     with Changes(kube, watched) as changes:
         while True:
             obj = kube.get(workload.resource, workload.name, workload.namespace)
-            state = rollout_state(obj, pods_of(kube, workload), before)
+            state = rollout_state(obj, pods_of(kube, workload), before, fresh=fresh)
             if state.done:
                 counts = mapping.rollout_counts(obj)
                 return (
@@ -204,7 +213,12 @@ def wait_for_rollout(
                 raise BinderctlError(
                     f"{what} did not finish within {age(timeout)}: {line}", hint=hint
                 )
-            changes.wait(min(RECHECK_SECONDS, left))
+            if stop is not None and stop.is_set():
+                raise BinderctlError(
+                    f"stopped waiting for {what}: {line}",
+                    hint="the rollout goes on in the cluster: `binderctl status` shows it",
+                )
+            changes.wait(min(RECHECK_SECONDS if stop is None else STOP_CHECK_SECONDS, left))
 
 
 # -- rollback ------------------------------------------------------------------------------
