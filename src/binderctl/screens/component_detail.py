@@ -120,15 +120,6 @@ def detail_panels(detail: ComponentDetail, now: float) -> RenderableType:
 
 
 class ComponentDetailScreen(ConsoleScreen):
-    DEFAULT_CSS = """
-    ComponentDetailScreen #component-summary, ComponentDetailScreen #component-more {
-        height: auto;
-    }
-    ComponentDetailScreen #component-pods {
-        height: auto;
-        max-height: 8;
-    }
-    """
     KINDS = frozenset({"component", "clock", "connection"})
     AUTO_FOCUS = "#component-pods"
     BINDINGS = [

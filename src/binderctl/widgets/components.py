@@ -15,8 +15,8 @@ COLUMNS = (
     Column("updated", "Updated", 7),
     Column("restarts", "Restarts", 8),
     Column("age", "Age", 5),
-    Column("rollout", "Rollout", 22),
-    Column("image", "Image (running → template)"),
+    Column("rollout", "Rollout", 16),
+    Column("image", "Image"),  # running → template, while they differ
 )
 
 
@@ -24,7 +24,7 @@ def rollout_cell(component: Component) -> CellValue:
     problem = component.problem
     if problem is not None:
         style = SEVERITY_STYLE[rollout_severity(component) or "warning"]
-        return CellValue(f"stuck: {problem.reason}", problem.reason, style)
+        return CellValue(problem.reason, problem.reason, style)
     if component.waiting:
         return CellValue("rolling out", component.waiting, "yellow")
     return CellValue("", "")
