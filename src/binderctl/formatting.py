@@ -88,13 +88,24 @@ def moment(when: float | None, now: float) -> str:
 
 
 def image_label(image: str) -> str:
-    """A container image as its name and tag (``k8s-hub:4.1.0``): the registry and
-    organisation dropped, a digest shortened."""
-    name = image.strip().rsplit("/", 1)[-1]
-    if "@" in name:
-        base, digest = name.split("@", 1)
-        return f"{base}@{digest.split(':', 1)[-1][:12]}"
-    return name or image
+    """A container image as its name and tag (``k8s-hub:4.1.0``): the registry (with its
+    port) and the organisation dropped, a digest shortened. Only what comes before the
+    tag is a path: a ``/`` after it is kept."""
+    text = image.strip()
+    start = 0
+    for index, char in enumerate(text):
+        if char == "/":
+            start = index + 1
+        elif char in ":@":
+            rest = text[index + 1 :]
+            if char == ":" and "/" in rest and rest.split("/", 1)[0].isdigit():
+                continue  # a registry's port: host:5000/...
+            break
+    label = text[start:]
+    if "@" in label:
+        name, digest = label.split("@", 1)
+        label = f"{name}@{digest.split(':', 1)[-1][:12]}"
+    return label or image
 
 
 def images_label(running: tuple[str, ...], template: str) -> str:

@@ -59,6 +59,15 @@ async def confirm_dialog(app: BinderctlApp, pilot: Pilot) -> ConfirmScreen:
     return await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
 
 
+async def open_component(app: BinderctlApp, pilot: Pilot, name: str) -> ComponentDetailScreen:
+    """Back to the Dashboard, the cursor on ``name``'s row, Enter."""
+    await pilot.press("1")
+    table = await dashboard_components(app, pilot)
+    await cursor_on(pilot, table, name)
+    await pilot.press("enter")
+    return await until(pilot, lambda: isinstance(app.screen, ComponentDetailScreen) and app.screen)
+
+
 def warnings_of(dialog: ConfirmScreen) -> str:
     return " ".join(dialog.warnings)
 
@@ -74,13 +83,7 @@ async def test_enter_and_l_open_a_component(
         logs = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
         assert logs.source == "binder"
 
-        await pilot.press("1")
-        table = await dashboard_components(app, pilot)
-        await cursor_on(pilot, table, "binder")
-        await pilot.press("enter")
-        detail = await until(
-            pilot, lambda: isinstance(app.screen, ComponentDetailScreen) and app.screen
-        )
+        detail = await open_component(app, pilot, "binder")
         assert detail.component == "binder"
         pods = detail.query_one(LiveTable)
         await until(pilot, lambda: pods.row_count >= 1)
@@ -124,19 +127,13 @@ async def test_a_bad_image_is_a_stuck_rollout_and_rollback_fixes_it(
         note = next(n for n in notifications(app) if "2 binder pods" in n)
         assert "the newest Ready one" in note and stuck.problem.pod not in note
 
-        await pilot.press("1")
-        table = await dashboard_components(app, pilot)
-        await cursor_on(pilot, table, "binder")
-        await pilot.press("enter")
-        detail = await until(
-            pilot, lambda: isinstance(app.screen, ComponentDetailScreen) and app.screen
-        )
+        detail = await open_component(app, pilot, "binder")
         summary = detail.query_one("#component-summary", Static)
         await until(pilot, lambda: f"cannot pull {bad}" in shown_text(summary))
         await pilot.press("r")  # restart this component: it warns that it cannot help
         dialog = await confirm_dialog(app, pilot)
         assert dialog.question == "restart binder?"
-        assert "restarting cannot help while the template names this image" in (warnings_of(dialog))
+        assert "restarting cannot help while the template names this image" in warnings_of(dialog)
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ComponentDetailScreen))
 

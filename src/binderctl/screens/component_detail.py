@@ -68,7 +68,7 @@ def pod_row(pod: PodDetail, now: float) -> Row:
 def summary(component: Component | None, now: float) -> RenderableType:
     if component is None:
         return Text("not in the live model (yet): no workload or pod of it is read", style="dim")
-    row = component_row(component, now)
+    row = component_row(component)
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -77,6 +77,10 @@ def summary(component: Component | None, now: float) -> RenderableType:
         f"{component.available} available"
     )
     table.add_row("Pods", Text(counts, style=row[1].style))
+    started = None if component.started is None else age(now - component.started)
+    table.add_row("Restarts", str(component.restarts))
+    if started is not None:
+        table.add_row("Running for", f"{started} (its oldest running pod)")
     rollout = rollout_cell(component)
     problem = component.problem
     if problem is not None:

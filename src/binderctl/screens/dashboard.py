@@ -188,7 +188,7 @@ class DashboardScreen(ConsoleScreen):
         if self._filled:
             self._render_node(model.node, self.console.history)
             self.query_one("#components", LiveTable).sync(
-                {c.name: components.component_row(c, now) for c in model.components.values()}
+                {c.name: components.component_row(c) for c in model.components.values()}
             )
 
     def _component(self) -> str | None:

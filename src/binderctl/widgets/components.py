@@ -3,18 +3,17 @@ the attention policy's colours) and what it runs beside what its template names.
 
 from __future__ import annotations
 
-from binderctl.formatting import age, images_label
+from binderctl.formatting import images_label
 from binderctl.models import Component
 from binderctl.services.attention import component_severity, rollout_severity
 from binderctl.widgets.attention import SEVERITY_STYLE
 from binderctl.widgets.live_table import CellValue, Column, Row
 
+# Restarts and ages are in a component's details: the image needs the width here.
 COLUMNS = (
     Column("name", "Name", 6),
     Column("ready", "Ready", 5),
     Column("updated", "Updated", 7),
-    Column("restarts", "Restarts", 8),
-    Column("age", "Age", 5),
     Column("rollout", "Rollout", 16),
     Column("image", "Image"),  # running → template, while they differ
 )
@@ -30,9 +29,8 @@ def rollout_cell(component: Component) -> CellValue:
     return CellValue("", "")
 
 
-def component_row(component: Component, now: float) -> Row:
+def component_row(component: Component) -> Row:
     severity = rollout_severity(component) or component_severity(component)
-    started = None if component.started is None else now - component.started
     counts = f"{component.updated}/{component.desired}" if component.desired_known else "-"
     return (
         CellValue(component.name, component.name, "bold"),
@@ -42,10 +40,6 @@ def component_row(component: Component, now: float) -> Row:
             SEVERITY_STYLE[severity] if severity else "green",
         ),
         CellValue(counts, component.updated),
-        CellValue(
-            str(component.restarts), component.restarts, "yellow" if component.restarts else ""
-        ),
-        CellValue(age(started), started),
         rollout_cell(component),
         CellValue(images_label(component.running, component.image), component.image, "dim"),
     )
