@@ -29,6 +29,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
@@ -439,7 +440,10 @@ class BinderctlApp(App[int]):
 
         action, prepared = message.action, message.prepared
         dialog = ConfirmScreen(
-            f"{action.name} {action.target}?", prepared.details, action.blast_radius
+            f"{action.name} {action.target}?",
+            prepared.details,
+            action.blast_radius,
+            prepared.warnings,
         )
         self.push_screen(dialog, lambda yes: message.answer.set_result(bool(yes)))
 
@@ -586,7 +590,9 @@ class BinderctlApp(App[int]):
         name = request.action
         try:
             config = self.config()
-            ops = Operations(self.member, self.kube)
+            # the worker is cancelled when the console closes: waits for a rollout end then
+            stop = get_current_worker().cancelled_event
+            ops = Operations(self.member, self.kube, stop=stop)
             if config is not None:
                 ops.check, ops.federation = config.federation.check, config.federation
                 ops.upgrades = config.upgrades

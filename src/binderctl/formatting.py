@@ -5,6 +5,7 @@ untrusted text made safe to print (``inert``) and laid out in columns (``table``
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 # What a terminal would act on or lay out wrongly: C0 and C1 controls (escape sequences,
@@ -75,6 +76,46 @@ def repo_label(url: str) -> str:
     for prefix in ("https://", "http://", "git://", "www.", "github.com/"):
         label = label.removeprefix(prefix)
     return label.rstrip("/").removesuffix(".git") or url
+
+
+def moment(when: float | None, now: float) -> str:
+    """A point in time in UTC with how long ago it was: ``2026-01-01 00:10:00 UTC (3m
+    ago)``; ``-`` when unknown."""
+    if when is None:
+        return "-"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
+    return f"{stamp} ({age(now - when)} ago)"
+
+
+def image_label(image: str) -> str:
+    """A container image as its name and tag (``k8s-hub:4.1.0``): the registry (with its
+    port) and the organisation dropped, a digest shortened. Only what comes before the
+    tag is a path: a ``/`` after it is kept."""
+    text = image.strip()
+    start = 0
+    for index, char in enumerate(text):
+        if char == "/":
+            start = index + 1
+        elif char in ":@":
+            rest = text[index + 1 :]
+            if char == ":" and "/" in rest and rest.split("/", 1)[0].isdigit():
+                continue  # a registry's port: host:5000/...
+            break
+    label = text[start:]
+    if "@" in label:
+        name, digest = label.split("@", 1)
+        label = f"{name}@{digest.split(':', 1)[-1][:12]}"
+    return label or image
+
+
+def images_label(running: tuple[str, ...], template: str) -> str:
+    """What a component runs beside what its template names: ``k8s-hub:4.1.0``, or while
+    they differ ``k8s-hub:4.1.0 → k8s-hub:9.9.9-nope`` (``(none)`` when no pod is Ready)."""
+    wanted = image_label(template) if template else ""
+    shown = [image_label(i) for i in running]
+    if not wanted or shown == [wanted]:
+        return ", ".join(shown) or wanted or "-"
+    return f"{', '.join(shown) or '(none)'} → {wanted}"
 
 
 def cells(text: str) -> int:

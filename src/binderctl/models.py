@@ -13,6 +13,10 @@ ComponentName = Literal["hub", "binder", "proxy", "dind"]
 COMPONENTS: tuple[ComponentName, ...] = ("hub", "binder", "proxy", "dind")
 
 
+def component_named(name: str) -> ComponentName | None:
+    return next((c for c in COMPONENTS if c == name), None)
+
+
 @dataclass(frozen=True)
 class Session:
     pod: str
@@ -38,15 +42,75 @@ class Build:
     stuck: bool = False
 
 
+# Why a pod cannot become Ready: the waiting reasons `kubectl rollout status` warns about
+# (a container that cannot be created, pulled or kept running), and the scheduler's.
+IMAGE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
+CRASH_REASONS = frozenset(
+    {"CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError"}
+)
+UNSCHEDULABLE = "Unschedulable"
+
+
+@dataclass(frozen=True)
+class PodProblem:
+    """Why the pod ``pod`` is not Ready and will not be by itself: ``reason`` is a
+    container's waiting reason (``ImagePullBackOff``, ``CrashLoopBackOff``, ...) or
+    ``Unschedulable``; ``message`` is the kubelet's or the scheduler's."""
+
+    pod: str
+    reason: str
+    message: str
+    image: str = ""  # the image of the container that waits
+    cordoned: bool = False  # Unschedulable because the node is cordoned
+
+    @property
+    def bad_image(self) -> bool:
+        return self.reason in IMAGE_REASONS
+
+    @property
+    def crashing(self) -> bool:
+        return self.reason in CRASH_REASONS
+
+    def describe(self) -> str:
+        """What the pod is doing, after its name: ``is Pending: the node is cordoned
+        (Unschedulable: 0/1 nodes are available: ...)``."""
+        detail = f"{self.reason}: {self.message}" if self.message else self.reason
+        if self.reason == UNSCHEDULABLE:
+            cordon = ": the node is cordoned" if self.cordoned else ""
+            return f"is Pending{cordon} ({detail})"
+        if self.bad_image:
+            return f"cannot pull {self.image or 'its image'} ({detail})"
+        return f"is in {detail}"
+
+    @property
+    def final(self) -> bool:
+        """Waiting longer does not help: the kubelet has backed off (a pull failed
+        again, a container crashed again) or the node takes no new pod."""
+        if self.reason == UNSCHEDULABLE:
+            return self.cordoned
+        return self.reason != "ErrImagePull" and (self.bad_image or self.crashing)
+
+
 @dataclass(frozen=True)
 class Component:
+    """A core piece as its Deployment (DaemonSet for dind) and its pods say: ``ready``,
+    ``updated`` (pods of the current template) and ``available`` of ``desired``, the
+    template's ``image`` and the images its Ready pods run, and what keeps a pod of it
+    from becoming Ready."""
+
     name: ComponentName
     ready: int
     desired: int
     restarts: int
     started: float | None  # oldest running pod's start
-    image: str
+    image: str  # the template's (spec) image
     desired_known: bool = True  # False: no Deployment/DaemonSet read, ``desired`` unknown
+    updated: int = 0
+    available: int = 0
+    running: tuple[str, ...] = ()  # the images its Ready pods run
+    waiting: str = ""  # what its rollout waits for (as kubectl rollout status); "": done
+    problem: PodProblem | None = None
+    revision: int = 0  # the Deployment's revision (0: a DaemonSet, or unknown)
 
 
 @dataclass(frozen=True)
@@ -84,12 +148,73 @@ class Health:
 
 @dataclass(frozen=True)
 class WarningEvent:
-    time: float
+    """An event (the live model keeps the warnings; a component's details all kinds)."""
+
+    time: float  # last seen
     namespace: str
     object: str  # kind/name
     reason: str
     message: str
     count: int = 1
+    first_time: float | None = None  # first seen
+    type: str = "Warning"  # or Normal
+
+
+@dataclass(frozen=True)
+class Termination:
+    """How a container's last run ended."""
+
+    reason: str  # Error, OOMKilled, Completed
+    exit_code: int | None
+    finished: float | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PodDetail:
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    image: str  # its first container's
+    created: float
+    node: str
+    revision: str  # pod-template-hash (Deployment) or controller-revision-hash (DaemonSet)
+    problem: PodProblem | None
+    last_termination: Termination | None  # of its containers, the latest
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str
+    since: float | None  # lastTransitionTime
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One ReplicaSet of a Deployment: its revision, image, pods and change cause."""
+
+    number: int
+    image: str
+    pods: int
+    cause: str  # kubernetes.io/change-cause, or ""
+
+
+@dataclass(frozen=True)
+class ComponentDetail:
+    """A core component in full, read when its details are shown."""
+
+    name: ComponentName
+    workload: str  # "deployment binderhub/hub"
+    namespace: str
+    strategy: str
+    conditions: tuple[Condition, ...]
+    pods: tuple[PodDetail, ...]  # newest first
+    revisions: tuple[Revision, ...]  # newest first
+    events: tuple[WarningEvent, ...]  # of the workload, its ReplicaSets and pods; newest first
 
 
 @dataclass

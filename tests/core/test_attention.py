@@ -15,6 +15,7 @@ from binderctl.models import (
     Health,
     HealthCheck,
     NodeStatus,
+    PodProblem,
     Rotation,
     RotationVerdict,
     Session,
@@ -125,6 +126,45 @@ def test_components_seen_only_through_their_pods_are_not_judged() -> None:
     # before the workloads are read, desired is not known: nothing is "scaled to 0"
     components = {n: Component(n, 0, 0, 0, None, "", desired_known=False) for n in COMPONENTS}
     assert judge(state(components=components), Facts(), NOW) == ()
+
+
+IMAGE = "quay.io/jupyterhub/k8s-binderhub:1.0.0"
+PULL = PodProblem("binder-7c-x", "ImagePullBackOff", 'Back-off pulling image "b:9"', "b:9")
+CRASH = PodProblem("hub-5d-y", "CrashLoopBackOff", "back-off 40s restarting failed container")
+CORDON = PodProblem(
+    "proxy-9f-z", "Unschedulable", "0/1 nodes are available: 1 node(s) were unschedulable.",
+    cordoned=True,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "problem", "ready", "revision", "expected"),
+    [
+        ("binder", PULL, 1, 2, ("warning", "rollback", "1/1 old pod(s) still serve k8s-binderhub")),
+        ("binder", PULL, 1, 1, ("warning", None, "restarting cannot help")),  # no previous
+        ("hub", CRASH, 0, 3, ("error", "rollback", "no hub pod is ready: no session can start")),
+        ("proxy", CORDON, 1, 1, ("warning", "resume", "the node is cordoned: `binderctl resume`")),
+        ("dind", CRASH, 0, 0, ("error", None, "`binderctl logs dind --previous`")),
+    ],
+)
+def test_a_stuck_rollout_names_its_reason_and_fix(
+    name: ComponentName,
+    problem: PodProblem,
+    ready: int,
+    revision: int,
+    expected: tuple[str, str | None, str],
+) -> None:
+    components = {n: Component(n, 1, 1, 0, NOW, "") for n in COMPONENTS}
+    components[name] = Component(
+        name, ready, 1, 0, NOW, "b:9", updated=1, running=(IMAGE,) if ready else (),
+        waiting="1 old pod(s) pending termination", problem=problem, revision=revision,
+    )  # fmt: skip
+    (item,) = judge(state(components=components), Facts(), NOW)  # one item per component
+    severity, action, words = expected
+    assert (item.kind, item.severity, item.action) == ("rollout-stuck", severity, action)
+    assert item.target == (name if action else None)
+    assert f"pod {problem.pod} " in item.text and problem.reason in item.text
+    assert words in item.text
 
 
 def test_a_missing_component_is_down() -> None:

@@ -5,10 +5,38 @@ from __future__ import annotations
 import pytest
 
 from binderctl.commands.rows import SESSION_HEADERS, session_row
-from binderctl.formatting import cores, cpu, repo_label
+from binderctl.formatting import cores, cpu, image_label, images_label, moment, repo_label
 from binderctl.models import Session
 from binderctl.screens.sessions import SessionsScreen
 from binderctl.screens.sessions import session_row as console_row
+
+
+@pytest.mark.parametrize(
+    ("image", "label"),
+    [
+        ("quay.io/jupyterhub/k8s-hub:4.1.0", "k8s-hub:4.1.0"),
+        ("localhost:5000/org/img:tag", "img:tag"),  # a registry's port is not a tag
+        ("docker:28.3.3-dind", "docker:28.3.3-dind"),
+        ("r/img@sha256:0123456789abcdef0123", "img@0123456789ab"),
+        ("hub:\x1b[2J/../x", "hub:\x1b[2J/../x"),  # a slash after the tag stays shown
+        ("", ""),
+    ],
+)
+def test_image_labels(image: str, label: str) -> None:
+    assert image_label(image) == label
+
+
+def test_what_a_component_runs_beside_its_template() -> None:
+    old, new = "quay.io/j/k8s-hub:4.1.0", "quay.io/j/k8s-hub:9.9.9-nope"
+    assert images_label((old,), old) == "k8s-hub:4.1.0"
+    assert images_label((old,), new) == "k8s-hub:4.1.0 → k8s-hub:9.9.9-nope"
+    assert images_label((), new) == "(none) → k8s-hub:9.9.9-nope"
+    assert images_label((), "") == "-"
+
+
+def test_a_moment_says_when_and_how_long_ago() -> None:
+    assert moment(1_767_225_600.0, 1_767_225_600.0 + 180) == "2026-01-01 00:00:00 UTC (3m ago)"
+    assert moment(None, 0.0) == "-"
 
 
 def test_repo_labels() -> None:

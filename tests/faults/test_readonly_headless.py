@@ -28,6 +28,7 @@ ACTIONS: dict[str, list[str]] = {
     "drain": ["drain", "--wait", "--force-after", "1s"],
     "resume": ["resume"],
     "restart": ["restart", "proxy"],
+    "rollback": ["rollback", "hub"],
     "kill-session": ["kill-session", "--older-than", "1s"],
     "delete-build": ["delete-build", "build-nothing"],
     "delete-builds": ["delete-builds"],

@@ -57,6 +57,7 @@ def assert_proceeded(result: Result) -> None:
 BASE_ARGV = {
     "logs": ["logs", "hub"],
     "restart": ["restart", "hub", "--yes"],
+    "rollback": ["rollback", "hub", "--yes"],
     "kill-session": ["kill-session", "--yes"],
     "drain": ["drain", "--yes"],
     "delete-builds": ["delete-builds", "--yes"],

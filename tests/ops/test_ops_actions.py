@@ -97,6 +97,7 @@ ACTIONS = [
     ["restart", "hub"],
     ["restart", "proxy"],
     ["restart", "dind"],
+    ["rollback", "hub"],
     ["kill-session", "jupyter-anyone"],
     ["kill-session", "--repo", "https://github.com/binder-examples/requirements"],
     ["kill-session", "--older-than", "1m"],

@@ -17,6 +17,8 @@ and a session history recorded up to the console's clock.
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,18 +39,20 @@ from binderctl.auth import TOKEN_ENV
 from binderctl.config import MemberConfig
 from binderctl.demo.cluster import MemberStack
 from binderctl.demo.hetzner import Faults, HetznerEmulator
-from binderctl.demo.kube import tls
+from binderctl.demo.kube import tls, types
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import MemberOptions
 from binderctl.demo.runtime import LoopThread
 from binderctl.federation_config import CheckSettings, FederationHost
 from binderctl.models import Health, HealthCheck
 from binderctl.screens.budget import BudgetScreen
+from binderctl.screens.component_detail import ComponentDetailScreen
 from binderctl.screens.federation import FederationScreen
 from binderctl.screens.upgrades import UpgradesScreen
 from binderctl.services import charts, upgrade_k3s
 from binderctl.services.federation import FederationReport, HostReport, judge
 from binderctl.services.kube import (
+    DEPLOYMENTS,
     HELMCHARTS,
     MERGE_PATCH,
     NODES,
@@ -66,7 +70,9 @@ from binderctl.services.stages import ProgressEvent
 from binderctl.services.upgrade_plan import Component, UpgradePlan, Version
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
-from tests.kit.k3s import run_stack, serve_ingress
+from tests.kit.k3s import RunningStack, run_stack, serve_ingress
+from tests.kit.waiting import wait_for
+from tests.kube.kube_kubectl import needs_kubectl
 from tests.tui.tuikit import SIZE
 
 SEED = 11
@@ -82,9 +88,13 @@ SERVER_CREATED = EPOCH + 4 * 86400 + 9.5 * 3600  # 2026-01-05T09:30:00Z
 HISTORY_HOURS = 6  # of session samples, every 5 minutes, up to BUDGET_NOW
 
 
+Frozen = tuple[MemberConfig, RunningStack[MemberStack]]
+
+
 @pytest.fixture
-def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
-    """``member`` (its config, with the ingress's port and CA) running a frozen member."""
+def frozen_world(member: MemberConfig, tmp_path: Path) -> Iterator[Frozen]:
+    """``member`` (its config, with the ingress's port and CA) running a frozen member,
+    and the emulated k3s that runs it."""
     options = MemberOptions(
         sessions=SESSIONS,
         quota=member.launch_quota,
@@ -108,9 +118,14 @@ def frozen(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
     # No SSH to the node here: a key that does not exist keeps the console off port 22.
     config = replace(member, https_port=port, tls_ca_bundle=ca, ssh_key=tmp_path / "no-key")
     try:
-        yield config
+        yield config, running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def frozen(frozen_world: Frozen) -> MemberConfig:
+    return frozen_world[0]
 
 
 @pytest.fixture
@@ -401,3 +416,56 @@ def test_upgrades(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[n
         await pilot.pause(0.6)
 
     assert snap_compare(console(frozen, "upgrade"), terminal_size=SIZE, run_before=running)
+BAD_TAG = "9.9.9-nope"
+
+
+def stuck_rollout(config: MemberConfig, running: RunningStack[MemberStack]) -> None:
+    """The frozen member's binder set to an image that does not exist with the real
+    kubectl (`kubectl set image`), and its kubelet run until it backs off the pull."""
+    with Kube(config) as kube:
+        image = kube.get(DEPLOYMENTS, "binder", "binderhub")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["image"]
+    bad = f"{image.rsplit(':', 1)[0]}:{BAD_TAG}"
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig_path(config.name))}
+    subprocess.run(
+        ["kubectl", "set", "image", "deployment/binder", f"binder={bad}", "-n", "binderhub"],
+        env=env, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+    def new_pod_bound() -> bool:
+        pods = running.store.list(types.PODS, "binderhub")
+        return any(
+            p["spec"]["containers"][0]["image"] == bad and p["spec"].get("nodeName") for p in pods
+        )
+
+    wait_for(lambda: running.on_loop(new_pod_bound), what="the new binder pod bound")
+    running.on_loop(running.stack.member.advance, 30)  # pulls fail, then back off
+
+
+@needs_kubectl
+def test_component_detail_of_a_stuck_rollout(snap_compare, frozen_world: Frozen) -> None:  # type: ignore[no-untyped-def]
+    config, running = frozen_world
+    stuck_rollout(config, running)
+
+    async def open_binder(pilot: Pilot) -> None:
+        await loaded(pilot)
+        app = pilot.app
+        assert isinstance(app, BinderctlApp)
+        for _ in range(200):
+            binder = app.model.components.get("binder") if app.model else None
+            if binder is not None and binder.problem is not None and "9.9.9" in binder.image:
+                break
+            await pilot.pause(0.05)
+        table = app.screen.query_one("#components", LiveTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("binder"))
+        await pilot.press("enter")
+        for _ in range(200):
+            screen = app.screen
+            if isinstance(screen, ComponentDetailScreen) and screen.detail is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.6)
+
+    assert snap_compare(console(config), terminal_size=SIZE, run_before=open_binder)

@@ -48,6 +48,8 @@ def _logs(ctx: Context) -> int:
     )
     printed = 0
     with Kube(ctx.member) as kube, LogStream(kube, target, options) as stream:
+        if stream.note:
+            ctx.info(stream.note)
         prefix = target.pod is None or (not options.container and len(stream.containers) > 1)
         while True:
             lines = stream.take(0.5)

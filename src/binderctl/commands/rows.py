@@ -141,10 +141,35 @@ def warning_json(w: WarningEvent) -> dict[str, object]:
 
 
 def component_json(c: Component, now: float) -> dict[str, object]:
+    problem = c.problem
     return {
         "ready": c.ready,
         "desired": c.desired,
+        "updated": c.updated,
+        "available": c.available,
         "restarts": c.restarts,
         "age_seconds": None if c.started is None else int(now - c.started),
-        "image": c.image,
-    }
+        "image": c.image,  # the template's
+        "running_images": list(c.running),  # what its Ready pods run
+        "revision": c.revision or None,
+        "rollout_waiting_for": c.waiting or None,
+        "problem": None if problem is None else {
+            "pod": problem.pod,
+            "reason": problem.reason,
+            "message": problem.message,
+            "image": problem.image or None,
+        },
+    }  # fmt: skip
+
+
+def component_text(c: Component) -> str:
+    """``hub 1/1`` and, while it rolls out, for what: ``binder 1/1 (rollout stuck:
+    ImagePullBackOff)``, ``proxy 1/1 (rolling out: 1 old pod(s) pending termination)``."""
+    parts = []
+    if c.problem is not None:
+        parts.append(f"rollout stuck: {c.problem.reason}")
+    elif c.waiting:
+        parts.append(f"rolling out: {c.waiting}")
+    if c.restarts:
+        parts.append(f"{c.restarts} restarts")
+    return f"{c.name} {c.ready}/{c.desired}" + (f" ({', '.join(parts)})" if parts else "")

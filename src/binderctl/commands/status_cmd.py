@@ -217,9 +217,7 @@ def render(report: StatusReport) -> str:
     pods = f"pods {node.pods_used}/{node.pods_max}" if node else "pods ?"
     quota = _quota(rotation)
     components = "  ".join(
-        f"{name} {c.ready}/{c.desired}" + (f" ({c.restarts} restarts)" if c.restarts else "")
-        for name in COMPONENTS
-        if (c := state.components.get(name)) is not None
+        r.component_text(c) for name in COMPONENTS if (c := state.components.get(name)) is not None
     )
     lines = [
         f"member {report.member}  ({report.server})  {r.iso(now)}",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -51,12 +52,13 @@ class KubeStack:
         credentials: tls.ClusterCredentials | None = None,
         host: str = "k3s-server",
         bookmark_interval: float = 60.0,
+        event_time: Callable[[], float] = time.time,
     ) -> None:
         self.store = store or Store()
         self.plane = None
         if speed is not None:
             rng = None if seed is None else random.Random(seed)
-            self.plane = ControlPlane(self.store, speed=speed, rng=rng, host=host)
+            self.plane = ControlPlane(self.store, speed=speed, rng=rng, host=host, now=event_time)
         self.server = KubeAPIServer(
             self.store,
             logs,
@@ -86,7 +88,9 @@ class KubeStack:
 
 class MemberStack(KubeStack):
     """A KubeStack with the simulated member behind it and BinderHub's ingress in front.
-    The member's clock runs at ``speed`` unless ``clock`` is given."""
+    The member's clock runs at ``speed`` unless ``clock`` is given. ``fixed_ids``: names
+    and uids come from ``seed``, and the control plane's events carry the member's time
+    (as the kubelet's do), so that what is shown of them is the same on every run."""
 
     def __init__(
         self,
@@ -109,6 +113,7 @@ class MemberStack(KubeStack):
             seed=seed if fixed_ids else None,
             credentials=credentials,
             host=host,
+            event_time=self.member.wall_now if fixed_ids else time.time,
         )
         self.ingress = BinderHubApp(self.member)
 

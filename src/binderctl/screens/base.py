@@ -68,7 +68,7 @@ class ConsoleScreen(Screen):
         self.post_message(RequestAction(catalogue.request(name, targets)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "act_on_selection":
+        if action in ("act_on_selection", "act_on_component"):
             return not self.console.readonly
         return True
 

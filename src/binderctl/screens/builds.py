@@ -51,3 +51,8 @@ class BuildsScreen(TableScreen):
                 build_row(build, now),
                 f"{pod} {build.repo} {build.ref} {build.phase} {stuck}",
             )
+
+    def open_details(self, key: str) -> None:
+        from binderctl.screens.build_detail import BuildDetailScreen
+
+        self.app.push_screen(BuildDetailScreen(key))

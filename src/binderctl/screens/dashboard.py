@@ -14,23 +14,21 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
 from binderctl.formatting import age, cores, inert, size
-from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
+from binderctl.models import Health, History, NodeStatus, WarningEvent, component_named
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.events import event_row
 from binderctl.screens.messages import RequestAction
 from binderctl.services import catalogue
-from binderctl.services.attention import (
-    certificate_severity,
-    component_severity,
-    node_condition_severity,
-)
+from binderctl.services.attention import certificate_severity, node_condition_severity
+from binderctl.widgets import components
 from binderctl.widgets.attention import SEVERITY_STYLE, attention_table, first_fix
-from binderctl.widgets.live_table import CellValue, Column, LiveTable
+from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.metric import Metric
 
 if TYPE_CHECKING:
@@ -60,24 +58,6 @@ def _show_bytes(
 ) -> None:
     """Show a byte gauge (memory, disk): "<used> of <total>" and its history."""
     metric.show(_fraction(used, total), f"{size(used)} of {size(total)}", _values(samples))
-
-
-def component_row(component: Component, now: float) -> tuple[CellValue, ...]:
-    severity = component_severity(component)
-    started = None if component.started is None else now - component.started
-    return (
-        CellValue(component.name, component.name, "bold"),
-        CellValue(
-            f"{component.ready}/{component.desired}",
-            component.ready,
-            SEVERITY_STYLE[severity] if severity else "green",
-        ),
-        CellValue(
-            str(component.restarts), component.restarts, "yellow" if component.restarts else ""
-        ),
-        CellValue(age(started), started),
-        CellValue(component.image, component.image, "dim"),
-    )
 
 
 def activity(state: ClusterState, now: float) -> Text:
@@ -147,7 +127,11 @@ def cert_text(expiry: float | None, now: float) -> Text:
 
 class DashboardScreen(ConsoleScreen):
     KINDS = ALL_KINDS - {"budget"}
-    BINDINGS = list(keymap.DASHBOARD_BINDINGS)
+    BINDINGS = [
+        *keymap.DASHBOARD_BINDINGS,
+        Binding("enter", "details", "Details", show=False),
+        Binding("l", "logs", "Logs", tooltip="the logs of the component under the cursor"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,18 +165,7 @@ class DashboardScreen(ConsoleScreen):
     async def _fill(self) -> None:
         gauges = [Metric(label, id=label.lower()) for label in ("CPU", "Memory", "Disk", "Pods")]
         await self.query_one("#node-panel").mount_all(gauges, before="#node-state")
-        table = LiveTable(
-            (
-                Column("name", "Name", 7),
-                Column("ready", "Ready", 5),
-                Column("restarts", "Restarts", 8),
-                Column("age", "Age", 6),
-                Column("image", "Image"),
-            ),
-            sort_by="name",
-            id="components",
-            show_cursor=False,
-        )
+        table = LiveTable(components.COLUMNS, sort_by="name", id="components")
         await self.query_one("#components-placeholder").remove()
         await self.query_one("#components-panel").mount(table)
         if self.focused is None:  # as when it was there at the start (auto focus)
@@ -228,8 +201,34 @@ class DashboardScreen(ConsoleScreen):
         if self._filled:
             self._render_node(model.node, self.console.history)
             self.query_one("#components", LiveTable).sync(
-                {c.name: component_row(c, now) for c in model.components.values()}
+                {c.name: components.component_row(c) for c in model.components.values()}
             )
+
+    def _component(self) -> str | None:
+        """The component under the components table's cursor."""
+        tables = self.query("#components")
+        return tables.first(LiveTable).current_key if tables else None
+
+    def action_details(self) -> None:
+        name = self._component()
+        if name is not None:
+            self._open(name)
+
+    def on_data_table_row_selected(self, event: LiveTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._open(event.row_key.value)
+
+    def _open(self, name: str) -> None:
+        from binderctl.screens.component_detail import ComponentDetailScreen
+
+        component = component_named(name)
+        if component is not None:
+            self.app.push_screen(ComponentDetailScreen(component))
+
+    def action_logs(self) -> None:
+        name = self._component()
+        if name is not None:
+            self.show("logs", name)
 
     def _render_node(self, node: NodeStatus | None, history: History) -> None:
         if node is None:

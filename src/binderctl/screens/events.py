@@ -49,6 +49,14 @@ class EventsScreen(TableScreen):
             text = f"{event.reason} {event.object} {event.message}"
             yield event_key(event), event_row(event, now), text
 
+    def open_details(self, key: str) -> None:
+        from binderctl.screens.event_detail import EventDetailScreen
+
+        model = self.console.model
+        event = next((e for e in model.warnings if event_key(e) == key), None) if model else None
+        if event is not None:
+            self.app.push_screen(EventDetailScreen(event))
+
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None and "/pod/" in key.lower():

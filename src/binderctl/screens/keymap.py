@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from binderctl.models import COMPONENTS
 from binderctl.services import catalogue
 
 
@@ -81,6 +82,13 @@ def selection_bindings(screen: str) -> list[Binding]:
     return action_bindings(catalogue.selection_actions(screen), "act_on_selection")
 
 
+def component_bindings() -> list[Binding]:
+    """The keys of the actions that take a component (restart, rollback), acting on the
+    component a detail view shows."""
+    actions = tuple(a for a in KEYED_ACTIONS if a.choices and set(a.choices) <= set(COMPONENTS))
+    return action_bindings(actions, "act_on_component")
+
+
 def _screen_binding(spec: ScreenSpec) -> Binding:
     """The footer shows the first screen's key as "1-9 Screens" and hides the others."""
     first, last = KEYED_SCREENS[0], KEYED_SCREENS[-1]
@@ -109,6 +117,10 @@ TABLE_BINDINGS: list[Binding] = [
     Binding("l", "logs", "Logs"),
     Binding("space", "mark", "Mark", show=False),
     Binding("s", "sort", "Sort"),
+]
+
+DETAIL_BINDINGS: list[Binding] = [
+    Binding("escape", "app.pop_screen", "Back", key_display="esc"),
 ]
 
 LOG_BINDINGS: list[Binding] = [

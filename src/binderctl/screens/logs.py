@@ -84,6 +84,8 @@ class LogsScreen(ConsoleScreen):
         try:
             kube = self.console.kube or Kube(self.console.member)
             with LogStream(kube, log_target(source), options).start() as stream:
+                if stream.note:
+                    self.notify(stream.note, title="Logs", markup=False)
                 while not worker.is_cancelled and not stream.done:
                     lines = stream.take(TAKE_SECONDS)
                     if lines:

@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from binderctl.formatting import age, cpu, inert, size
+from binderctl.formatting import cpu, inert, moment, size
 from binderctl.models import Session
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
-from binderctl.widgets.cells import plain
+from binderctl.widgets.cells import fields_table, plain
 
 
 def session_table(session: Session, now: float) -> Table:
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.started))
-    for label, value in (
+    fields = (
         ("Pod", session.pod),
         ("Namespace", session.namespace),
         ("User", session.user),
         ("Repository", session.repo),
         ("Ref", session.ref),
         ("Phase", session.phase),
-        ("Started", f"{started} ({age(now - session.started)} ago)"),
+        ("Started", moment(session.started, now)),
         ("CPU", cpu(session.cpu)),
         ("Memory", size(session.memory)),
         ("Restarts", str(session.restarts)),
-    ):
-        table.add_row(label, plain(inert(value, 1000), limit=1000))
-    return table
+    )
+    return fields_table((label, plain(inert(value, 1000), limit=1000)) for label, value in fields)
 
 
 class SessionDetailScreen(ConsoleScreen):

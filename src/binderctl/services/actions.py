@@ -10,9 +10,10 @@ target the action hit and its outcome.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from binderctl import formatting
@@ -25,8 +26,9 @@ from binderctl.federation_config import (
     FederationConfig,
 )
 from binderctl.maintenance_window import Window
-from binderctl.models import COMPONENTS, ComponentName, Health
-from binderctl.services import audit, catalogue, mapping, quota_change
+from binderctl.models import COMPONENTS, ComponentName, Health, component_named
+from binderctl.services import audit, catalogue, component_rollout, mapping, quota_change
+from binderctl.services.attention import rollout_fix
 from binderctl.services.binderhub import get_launch_quota, set_launch_quota
 from binderctl.services.kube import (
     DEPLOYMENTS,
@@ -62,6 +64,7 @@ class Prepared:
     details: str
     execute: Callable[[Progress], str]  # returns a one-line outcome
     targets: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # why it may not work out (shown before confirming)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class ActionRunner:
         if not confirmed:
             self._record(action, "refused", "not confirmed", prepared)
             raise RefusedError(f"not confirmed: {action.name} {action.target} was not run")
+        for warning in prepared.warnings:
+            self.progress(f"warning: {warning}")
         audit.begin(
             self.member.name, action.name, action.target, action.parameters, prepared.targets
         )
@@ -221,6 +226,7 @@ class Operations:
         federation: FederationConfig | None = None,
         upgrades: UpgradesConfig = DEFAULT_UPGRADES,
         events: Listener | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.member = member
         self._kube = kube
@@ -229,6 +235,7 @@ class Operations:
         self.federation = federation or DEFAULT_FEDERATION  # the prime and its hosts
         self.upgrades = upgrades  # k3s's channels, the maintenance window
         self.events = events  # a staged upgrade's step events (else progress lines)
+        self.stop = stop  # set: waits for a rollout end (the console is closing)
 
     @property
     def kube(self) -> Kube:
@@ -477,56 +484,140 @@ class Operations:
 
         return self._action("resume", f"member {self.member.name}", prepare, {"timeout": timeout})
 
-    # -- restarts ----------------------------------------------------------------------
-    def restart(self, component: str) -> Action:
-        if component not in COMPONENTS:
+    # -- restarts and rollbacks --------------------------------------------------------
+    def _component(self, component: str, allowed: Sequence[str], verb: str) -> ComponentName:
+        name = component_named(component)
+        if name is None or name not in allowed:
             raise UsageError(
-                f"cannot restart {formatting.inert(component, 40)!r}; "
-                f"choose one of: {', '.join(COMPONENTS)}"
+                f"cannot {verb} {formatting.inert(component, 40)!r}; "
+                f"choose one of: {', '.join(allowed)}"
             )
-        name: ComponentName = component
-        label = f"component={mapping.COMPONENT_LABELS[name]}"
+        return name
+
+    def _rollout_warnings(
+        self, name: ComponentName, pods: list[Obj], revision: int, *, restart: bool
+    ) -> tuple[str, ...]:
+        """What will keep the new pods from starting, said before it comes to that."""
+        warnings = []
+        cordoned = self._cordoned()
+        if cordoned and name != "dind":  # dind's pods tolerate a cordon
+            warnings.append(
+                f"node {', '.join(cordoned)} is cordoned: the new {name} pod will stay "
+                "Pending and the rollout cannot finish; `binderctl resume` uncordons it"
+            )
+        problem = component_rollout.current_problem(pods)
+        if restart and problem is not None and (problem.bad_image or problem.crashing):
+            fix = rollout_fix(name, problem, revision)[1]
+            warnings.append(
+                f"pod {formatting.inert(problem.pod, 80)} "
+                f"{formatting.inert(problem.describe(), 300)}: {fix}"
+            )
+        return tuple(warnings)
+
+    def restart(
+        self, component: str, *, timeout: float = component_rollout.DEFAULT_TIMEOUT
+    ) -> Action:
+        name = self._component(component, COMPONENTS, "restart")
+        limit = formatting.age(timeout)
 
         def prepare() -> Prepared:
+            workload = component_rollout.find_workload(self.kube, name)
+            pods = component_rollout.pods_of(self.kube, workload)
+            revision = mapping.revision_of(workload.obj)
+            warnings = self._rollout_warnings(name, pods, revision, restart=True)
+            before = component_rollout.uids(pods)
+
+            def wait(progress: Progress) -> str:
+                return component_rollout.wait_for_rollout(
+                    self.kube, workload, before, timeout=timeout, progress=progress,
+                    what=f"the restart of {name}", fresh=name == "dind", stop=self.stop,
+                )  # fmt: skip
+
             if name == "dind":
-                pods = self.kube.list(PODS, labelSelector=label)
                 if not pods:
-                    raise BinderctlError(f"no dind pods found (label {label})")
-                details = f"delete {len(pods)} dind pod(s): {_names([t[1] for t in _refs(pods)])}"
-                return self._deletion(
-                    details,
-                    pods,
-                    lambda deleted: (
-                        f"deleted {deleted} dind pod(s); the DaemonSet starts fresh ones"
-                    ),
+                    raise BinderctlError(f"no dind pods found (label {workload.pod_selector})")
+                details = (
+                    f"delete {len(pods)} dind pod(s): {_names([t[1] for t in _refs(pods)])}; "
+                    f"{self._builds_failed()}; then wait for the new ones (up to {limit})"
                 )
-            deployments = [
-                d for d in self.kube.list(DEPLOYMENTS) if mapping.workload_component(d) == name
-            ]
-            if not deployments:
-                raise BinderctlError(f"no {name} deployment found (pods labelled {label})")
-            cordoned = self._cordoned()
-            if cordoned:
-                raise BinderctlError(
-                    f"node {', '.join(cordoned)} is cordoned: the new {name} pod could not be "
-                    "scheduled and the restart would never finish",
-                    hint="`binderctl resume` uncordons it (drain no longer cordons), or "
-                    f"`kubectl uncordon {cordoned[0]}`",
+                deletion = self._deletion(
+                    details, pods, lambda deleted: f"deleted {deleted} dind pod(s)"
                 )
-            meta = deployments[0]["metadata"]
-            details = f"rollout restart of deployment {meta['namespace']}/{meta['name']}"
-            return Prepared(details, lambda progress: rollout(progress, meta))
 
-        def rollout(progress: Progress, meta: Obj) -> str:
-            patch = {
-                "spec": {
-                    "template": {"metadata": {"annotations": {RESTARTED_AT: rfc3339(time.time())}}}
+                def replace_pods(progress: Progress) -> str:
+                    return f"{deletion.execute(progress)}; {wait(progress)}"
+
+                return replace(deletion, execute=replace_pods, warnings=warnings)
+
+            def rollout(progress: Progress) -> str:
+                patch = {
+                    "spec": {
+                        "template": {
+                            "metadata": {"annotations": {RESTARTED_AT: rfc3339(time.time())}}
+                        }
+                    }
                 }
-            }
-            self.kube.patch(DEPLOYMENTS, meta["name"], patch, namespace=meta["namespace"])
-            return f"rollout restart of {meta['namespace']}/{meta['name']} started"
+                self.kube.patch(DEPLOYMENTS, workload.name, patch, namespace=workload.namespace)
+                progress(f"rollout restart of {workload.label} started")
+                return wait(progress)
 
-        return self._action("restart", name, prepare, targets=(name,))
+            details = f"rollout restart of {workload.label}, then wait for it (up to {limit})"
+            return Prepared(details, rollout, warnings=warnings)
+
+        return self._action("restart", name, prepare, {"timeout": timeout}, targets=(name,))
+
+    def _builds_failed(self) -> str:
+        """How many builds a dind restart fails, in words."""
+        builds = [
+            p
+            for p in self.kube.list(PODS, labelSelector=mapping.BUILD_SELECTOR)
+            if mapping.pod_phase(p) in ("Pending", "Running")
+        ]
+        if not builds:
+            return "no build in progress"
+        names = _names([p["metadata"]["name"] for p in builds], 3)
+        return f"{len(builds)} build(s) in progress fail: {names}"
+
+    def rollback(
+        self, component: str, *, timeout: float = component_rollout.DEFAULT_TIMEOUT
+    ) -> Action:
+        name = self._component(component, catalogue.ROLLBACK_TARGETS, "roll back")
+
+        def prepare() -> Prepared:
+            workload = component_rollout.find_workload(self.kube, name)
+            plan = component_rollout.plan_rollback(self.kube, workload)
+            shown = component_rollout.describe_plan(plan)
+            if plan.skipped:
+                skipped = (
+                    f"skipped rollback (current template already matches revision {plan.target})"
+                )
+                return Prepared(f"{shown}: {skipped}", lambda progress: skipped)
+            pods = component_rollout.pods_of(self.kube, workload)
+            before = component_rollout.uids(pods)
+            details = f"{shown}; then wait for the rollout (up to {formatting.age(timeout)})"
+            warnings = self._rollout_warnings(name, pods, plan.current, restart=False)
+            return Prepared(details, lambda progress: execute(progress, plan, before), {}, warnings)
+
+        def execute(
+            progress: Progress, plan: component_rollout.RollbackPlan, before: frozenset[str]
+        ) -> str:
+            workload = component_rollout.find_workload(self.kube, name)
+            now = component_rollout.plan_rollback(self.kube, workload)
+            if (now.current, now.target) != (plan.current, plan.target):
+                raise BinderctlError(
+                    f"deployment {plan.deployment} changed while asking (now revision "
+                    f"{now.current}); nothing was rolled back",
+                    hint=f"run `binderctl rollback {name}` again",
+                )
+            component_rollout.apply_rollback(self.kube, workload, plan)
+            progress(f"rolled back: {component_rollout.describe_plan(plan)}")
+            done = component_rollout.wait_for_rollout(
+                self.kube, workload, before, timeout=timeout, progress=progress,
+                what=f"the rollback of {name}", stop=self.stop,
+            )  # fmt: skip
+            return f"rolled back {name} to the template of revision {plan.target}; {done}"
+
+        return self._action("rollback", name, prepare, {"timeout": timeout}, targets=(name,))
 
     # -- sessions and builds -----------------------------------------------------------
     def kill_sessions(
@@ -752,5 +843,6 @@ def _rejoin(health: Health, quota: int | None, check: CheckSettings) -> str:
 
 
 def describe(action: Action, prepared: Prepared) -> str:
-    """The confirmation text: what, exactly what, and the blast radius."""
-    return f"{action.name} {action.target}: {prepared.details}\n{action.blast_radius}"
+    """The confirmation text: what, exactly what, what may go wrong, the blast radius."""
+    warnings = "".join(f"\nWARNING: {w}" for w in prepared.warnings)
+    return f"{action.name} {action.target}: {prepared.details}{warnings}\n{action.blast_radius}"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from binderctl.config import MemberConfig
 from binderctl.federation_config import DEFAULT_FEDERATION
-from binderctl.formatting import age, size
+from binderctl.formatting import age, image_label, size
 from binderctl.models import (
     COMPONENTS,
     SEVERITIES,
@@ -31,6 +31,7 @@ from binderctl.models import (
     ComponentName,
     Health,
     NodeStatus,
+    PodProblem,
     RotationVerdict,
     Severity,
 )
@@ -133,6 +134,42 @@ def component_severity(component: Component) -> Severity | None:
     if component.ready < component.desired:
         return "warning"
     return None
+
+
+def rollout_severity(component: Component) -> Severity | None:
+    """A pod of the component cannot become Ready: an error once none serves, else a
+    warning (the old pods still serve)."""
+    if component.problem is None:
+        return None
+    return "error" if component.ready == 0 else "warning"
+
+
+def rollout_fix(
+    name: ComponentName, problem: PodProblem, revision: int = 0
+) -> tuple[str | None, str]:
+    """The catalogue action that fixes a stuck rollout of ``name`` (None: none does),
+    and what to do in words. Restarting cannot help while the template names a bad
+    image or a program that crashes: rolling back to the previous revision can (a
+    Deployment with one, ``revision`` > 1); a cordoned node is uncordoned by resume."""
+    if problem.reason == "Unschedulable":
+        if problem.cordoned:
+            return "resume", "the node is cordoned: `binderctl resume` uncordons it"
+        return None, "the node has no room for it (see the message)"
+    back = revision > 1 and name != "dind"
+    if problem.bad_image:
+        if back:
+            return "rollback", (
+                f"restarting cannot help while the template names this image: "
+                f"`binderctl rollback {name}` returns to the previous revision"
+            )
+        return None, "restarting cannot help while the template names this image"
+    advice = f"`binderctl logs {name} --previous` shows why it stopped"
+    if problem.crashing and back:
+        return "rollback", (
+            f"{advice}; `binderctl rollback {name}` returns to the previous revision's "
+            "template (not a changed config Secret: `binderctl --provision` writes that)"
+        )
+    return None, advice
 
 
 def node_condition_severity(kind: str, status: str) -> Severity | None:
@@ -304,6 +341,9 @@ def _components(state: ClusterState) -> Iterator[Attention]:
             text = f"{name} is not installed (no workload, no pods): {DOWN_MEANS[name]}"
             yield Attention("component-down", "error", text, subject=name)
             continue
+        if component.problem is not None:
+            yield _rollout_stuck(component, component.problem)
+            continue
         severity = component_severity(component)
         ready = f"{component.ready}/{component.desired} ready"
         if severity == "error" and component.desired == 0:
@@ -321,6 +361,19 @@ def _components(state: ClusterState) -> Iterator[Attention]:
         elif severity == "warning":
             text = f"{name}: {ready}"
             yield Attention("component-degraded", "warning", text, "restart", name, name)
+
+
+def _rollout_stuck(component: Component, problem: PodProblem) -> Attention:
+    name = component.name
+    action, fix = rollout_fix(name, problem, component.revision)
+    text = f"{name}'s rollout is stuck: pod {problem.pod} {problem.describe()}; "
+    if component.ready:
+        serving = ", ".join(image_label(i) for i in component.running) or "the old template"
+        text += f"{component.ready}/{component.desired} old pod(s) still serve {serving}; "
+    else:
+        text += f"no {name} pod is ready: {DOWN_MEANS[name]}; "
+    severity = rollout_severity(component) or "warning"
+    return Attention("rollout-stuck", severity, text + fix, action, name if action else None)
 
 
 def _node(node: NodeStatus | None) -> Iterator[Attention]:

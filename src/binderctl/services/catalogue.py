@@ -151,6 +151,12 @@ def _quota_timeout() -> float:
     return DEFAULT_TIMEOUT
 
 
+def _rollout_timeout() -> float:
+    from binderctl.services.component_rollout import DEFAULT_TIMEOUT
+
+    return DEFAULT_TIMEOUT
+
+
 def _stuck_after() -> float:
     from binderctl.services.mapping import STUCK_AFTER_SECONDS
 
@@ -165,6 +171,14 @@ STUCK_AFTER = Option(
     duration,
     "D",
     _stuck_after,
+)
+ROLLOUT_TIMEOUT = Option(
+    "--timeout",
+    "how long to wait for the rollout to finish (default {default}); it fails sooner when "
+    "a new pod cannot start and waiting cannot help",
+    duration,
+    "D",
+    _rollout_timeout,
 )
 QUOTA_TIMEOUT = Option(
     "--timeout",
@@ -262,6 +276,15 @@ def _delete_builds(ops: Operations, r: Request) -> Action:
     )
 
 
+# What a new pod of each Deployment means for users while it replaces the old one.
+COMPONENT_BLAST = (
+    Blast("Running sessions survive; launches in flight fail.", when="hub"),
+    Blast("The site blinks while binder restarts; running sessions survive.", "binder"),
+    Blast("Every user loses their connection until the proxy's routes are restored.", "proxy"),
+)
+ROLLBACK_TARGETS = tuple(c for c in COMPONENTS if c != "dind")  # Deployments
+
+
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "drain",
@@ -313,24 +336,42 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "restart",
         "Restart",
-        "restart hub, binder or proxy (rollout restart) or dind (delete its pods)",
+        "restart hub, binder or proxy (rollout restart) or dind (delete its pods), and wait "
+        "until the new pods are ready",
         (
-            Blast("Running sessions survive; launches in flight fail.", when="hub"),
-            Blast("The site blinks while binder restarts; running sessions survive.", "binder"),
+            *COMPONENT_BLAST,
             Blast(
-                "Every user loses their connection until the proxy's routes are restored.",
-                "proxy",
-            ),
-            Blast(
-                "Builds in progress fail and hung builds are freed; running sessions are not "
-                "affected.",
+                "Builds in progress fail (the confirmation counts them) and hung builds are "
+                "freed; running sessions are not affected.",
                 "dind",
             ),
         ),
-        lambda ops, r: ops.restart(r.targets[0]),
+        lambda ops, r: ops.restart(r.targets[0], timeout=float(r.options["timeout"])),
         key="r",
-        options=(Option("component", "what to restart", choices=COMPONENTS),),
+        options=(Option("component", "what to restart", choices=COMPONENTS), ROLLOUT_TIMEOUT),
         example="proxy",
+    ),
+    ActionSpec(
+        "rollback",
+        "Roll back",
+        "return hub, binder or proxy to its previous revision (as kubectl rollout undo) and "
+        "wait until the new pods are ready",
+        (
+            Blast(
+                "The deployment's pod template (image and settings) becomes that of its "
+                "previous revision and rolls out as a restart does. The BinderHub chart still "
+                "names the new one: the next helm upgrade (--provision, drain, resume) sets it "
+                "again."
+            ),
+            *COMPONENT_BLAST,
+        ),
+        lambda ops, r: ops.rollback(r.targets[0], timeout=float(r.options["timeout"])),
+        key="Z",
+        options=(
+            Option("component", "what to roll back", choices=ROLLBACK_TARGETS),
+            ROLLOUT_TIMEOUT,
+        ),
+        example="hub",
     ),
     ActionSpec(
         "kill-session",

@@ -180,6 +180,7 @@ NODES = Resource("v1", "nodes", namespaced=False)
 EVENTS = Resource("v1", "events")
 DEPLOYMENTS = Resource("apps/v1", "deployments")
 DAEMONSETS = Resource("apps/v1", "daemonsets")
+REPLICASETS = Resource("apps/v1", "replicasets")
 JOBS = Resource("batch/v1", "jobs")
 HELMCHARTS = Resource("helm.cattle.io/v1", "helmcharts")
 SECRETS = Resource("v1", "secrets")
@@ -188,6 +189,8 @@ POD_METRICS = Resource("metrics.k8s.io/v1beta1", "pods")
 
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+JsonPatch = list[Obj]  # the operations of a JSON_PATCH
 
 
 class Kube:
@@ -296,7 +299,7 @@ class Kube:
         self,
         resource: Resource,
         name: str,
-        body: Obj,
+        body: Obj | JsonPatch,
         *,
         namespace: str | None = None,
         content_type: str = STRATEGIC_MERGE,

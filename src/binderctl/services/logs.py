@@ -11,6 +11,7 @@ runs (``dropped`` counts lines a slow consumer missed).
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections import deque
@@ -36,6 +37,7 @@ class LogTarget:
     label_selector: str | None = None
     pod: str | None = None
     namespace: str | None = None
+    one_pod: bool = False  # a component: of several pods at the start, the newest Ready one
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def log_target(text: str) -> LogTarget:
     value = text.strip()
     if value in COMPONENTS:
         label = mapping.COMPONENT_LABELS[value]
-        return LogTarget(f"{value} pods", label_selector=f"component={label}")
+        return LogTarget(f"{value} pods", label_selector=f"component={label}", one_pod=True)
     if value == "builds":
         return LogTarget("build pods", label_selector=mapping.BUILD_SELECTOR)
     namespace, _, name = value.rpartition("/")
@@ -63,6 +65,46 @@ def log_target(text: str) -> LogTarget:
             f"{formatting.inert(text, 60)!r} is not a log target; expected {TARGETS_HELP}"
         )
     return LogTarget(f"pod {value}", pod=name, namespace=namespace or None)
+
+
+def newest_ready(pods: list[Obj]) -> Obj:
+    """The newest of the Ready pods (of all, when none is Ready)."""
+    ready = [p for p in pods if mapping.is_ready(p)] or pods
+    return max(ready, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+
+
+def last_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
+    """The last line the pod's container wrote, with its time (None: nothing yet, or the
+    log cannot be read)."""
+    try:
+        answer = kube.open(
+            "GET", PODS, namespace=namespace, name=pod, sub="log",
+            query={"tailLines": 1, "timestamps": "true"},
+        )  # fmt: skip
+    except KubeError:
+        return None
+    try:
+        raw = answer.data.decode("utf-8", "replace").strip()
+    finally:
+        answer.release_conn()
+    if not raw:
+        return None
+    stamp, text = split_timestamp(raw.splitlines()[-1])
+    return LogLine(pod, "", text, stamp)
+
+
+def message_of(text: str) -> str:
+    """A repo2docker ``--json-logs`` line (a build pod's) as its message; any other line
+    as it is."""
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return text
+        message = document.get("message") if isinstance(document, dict) else None
+        if isinstance(message, str):
+            return message.strip()
+    return text
 
 
 def split_timestamp(raw: str) -> tuple[str, str]:
@@ -118,6 +160,8 @@ class LogStream:
         self._target_gone = False
         self._reflector: Reflector | None = None
         self.containers: set[str] = set()  # container names of the target's pods at start
+        self.note = ""  # which pod of several was chosen, and why
+        self._passed: set[str] = set()  # pods there at the start that are not followed
         self.errors: deque[str] = deque(maxlen=20)  # why a container's log could not be read
 
     # -- consumer side -----------------------------------------------------------------
@@ -140,6 +184,14 @@ class LogStream:
                 f"no container named {formatting.inert(self.options.container, 60)!r} in "
                 f"{self.target.description}"
             )
+        if self.target.one_pod and len(pods) > 1:
+            chosen = newest_ready(pods)
+            self._passed = {mapping.key_of(p) for p in pods if p is not chosen}
+            self.note = (
+                f"{len(pods)} {self.target.description}: showing "
+                f"{formatting.inert(chosen['metadata']['name'], 80)}, the newest Ready one"
+            )
+            pods = [chosen]
         self._initial = {mapping.key_of(p) for p in pods}
         self.containers = {
             c.get("name", "")
@@ -206,6 +258,8 @@ class LogStream:
 
     def _wanted(self, pod: Obj) -> bool:
         namespace = self.target.namespace
+        if mapping.key_of(pod) in self._passed:
+            return False
         return namespace is None or pod["metadata"].get("namespace") == namespace
 
     def _pods(self) -> list[Obj]:

@@ -7,15 +7,22 @@ so they stay cheap (no copies, no typed client models).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from binderctl.models import (
+    CRASH_REASONS,
+    IMAGE_REASONS,
+    UNSCHEDULABLE,
     Build,
     Component,
     ComponentName,
+    Condition,
     NodeStatus,
+    PodDetail,
+    PodProblem,
     Session,
+    Termination,
     WarningEvent,
 )
 from binderctl.services.kube import parse_time
@@ -40,6 +47,11 @@ TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 BINDER_ENV = frozenset({"BINDER_REPO_URL", "BINDER_REF_URL"})
 # Builds are cleaned after an hour; one still running after this is taken as hung.
 STUCK_AFTER_SECONDS = 1800.0
+HASH_LABEL = "pod-template-hash"  # a Deployment's pods: which ReplicaSet (revision)
+REVISION = "deployment.kubernetes.io/revision"
+# the scheduler's NodeUnschedulable filter: "0/1 nodes are available: 1 node(s) were
+# unschedulable"
+CORDONED = "were unschedulable"
 
 _SUFFIXES = {
     "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0,
@@ -222,6 +234,37 @@ def build_from_pod(obj: Obj, now: float, stuck_after: float = STUCK_AFTER_SECOND
     )
 
 
+def is_ready(obj: Obj) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def pod_problem(obj: Obj) -> PodProblem | None:
+    """What keeps a pod from becoming Ready that waiting will not fix, as `kubectl rollout
+    status` warns: the scheduler's Unschedulable, or a container waiting to be pulled,
+    created or restarted after a crash. None for a pod that is Ready, going, or starting."""
+    meta = obj["metadata"]
+    if meta.get("deletionTimestamp") or is_ready(obj):
+        return None
+    status = obj.get("status") or {}
+    for condition in status.get("conditions") or ():
+        if (
+            condition.get("type") == "PodScheduled"
+            and condition.get("status") == "False"
+            and condition.get("reason") == UNSCHEDULABLE
+        ):
+            message = condition.get("message") or ""
+            return PodProblem(meta["name"], UNSCHEDULABLE, message, cordoned=CORDONED in message)
+    for container in (*(status.get("initContainerStatuses") or ()),
+                      *(status.get("containerStatuses") or ())):  # fmt: skip
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason") or ""
+        if reason in IMAGE_REASONS or reason in CRASH_REASONS:
+            image = container.get("image") or ""
+            return PodProblem(meta["name"], reason, waiting.get("message") or "", image)
+    return None
+
+
 @dataclass(frozen=True)
 class ComponentPod:
     """What a core component's row needs from one of its pods."""
@@ -230,15 +273,26 @@ class ComponentPod:
     restarts: int
     started: float | None
     running: bool
+    name: str = ""
+    created: float = 0.0
+    ready: bool = False
+    image: str = ""  # its first container's
+    problem: PodProblem | None = None
 
 
 def component_pod(obj: Obj, component: ComponentName) -> ComponentPod:
     status = obj.get("status") or {}
+    meta = obj["metadata"]
     return ComponentPod(
         component=component,
         restarts=restarts(obj),
         started=parse_time(status.get("startTime")),
-        running=status.get("phase") == "Running" and not obj["metadata"].get("deletionTimestamp"),
+        running=status.get("phase") == "Running" and not meta.get("deletionTimestamp"),
+        name=meta["name"],
+        created=parse_time(meta.get("creationTimestamp")) or 0.0,
+        ready=is_ready(obj) and not meta.get("deletionTimestamp"),
+        image=_image(obj),
+        problem=pod_problem(obj),
     )
 
 
@@ -250,32 +304,108 @@ def workload_component(obj: Obj) -> ComponentName | None:
     return CORE_COMPONENTS.get(labels.get("component", ""))
 
 
+def is_daemon_set(workload: Obj) -> bool:
+    return workload.get("kind") == "DaemonSet" or "desiredNumberScheduled" in (
+        workload.get("status") or {}
+    )
+
+
+@dataclass(frozen=True)
+class RolloutCounts:
+    """A workload's rollout as `kubectl rollout status` reads it (kubectl
+    ``polymorphichelpers/rollout_status.go``): ``waiting`` says for what, "" once done."""
+
+    desired: int
+    updated: int
+    ready: int
+    available: int
+    waiting: str
+
+
+def rollout_counts(workload: Obj) -> RolloutCounts:
+    spec, status = workload.get("spec") or {}, workload.get("status") or {}
+    observed = status.get("observedGeneration", 0) >= workload["metadata"].get("generation", 0)
+    if is_daemon_set(workload):
+        desired = status.get("desiredNumberScheduled", 0)
+        updated = status.get("updatedNumberScheduled", 0)
+        available = status.get("numberAvailable", 0)
+        counts = (desired, updated, status.get("numberReady", 0), available)
+        if not observed:
+            return RolloutCounts(*counts, "the daemon set's new template to be observed")
+        if updated < desired:
+            return RolloutCounts(*counts, f"{updated} of {desired} new pods updated")
+        if available < desired:
+            return RolloutCounts(*counts, f"{available} of {desired} updated pods available")
+        return RolloutCounts(*counts, "")
+    desired = spec.get("replicas", 1)
+    updated = status.get("updatedReplicas", 0)
+    available = status.get("availableReplicas", 0)
+    counts = (desired, updated, status.get("readyReplicas", 0), available)
+    old = status.get("replicas", 0) - updated
+    if not observed:
+        return RolloutCounts(*counts, "the deployment's new template to be observed")
+    for condition in status.get("conditions") or ():
+        if condition.get("type") == "Progressing" and (
+            condition.get("reason") == "ProgressDeadlineExceeded"
+        ):
+            return RolloutCounts(*counts, "a rollout past its progress deadline")
+    if updated < desired:
+        return RolloutCounts(*counts, f"{updated} of {desired} new pods updated")
+    if old > 0:
+        return RolloutCounts(*counts, f"{old} old pod(s) pending termination")
+    if available < updated:
+        return RolloutCounts(*counts, f"{available} of {updated} updated pods available")
+    return RolloutCounts(*counts, "")
+
+
+def template_image(workload: Obj) -> str:
+    template = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+    containers = template.get("containers") or ()
+    return containers[0].get("image", "") if containers else ""
+
+
+def revision_of(obj: Obj) -> int:
+    """A Deployment's or ReplicaSet's ``deployment.kubernetes.io/revision`` (0: none)."""
+    text = (obj["metadata"].get("annotations") or {}).get(REVISION, "")
+    return int(text) if text.isdigit() else 0
+
+
+def newest_problem(pods: list[ComponentPod]) -> PodProblem | None:
+    troubled = [p for p in pods if p.problem is not None]
+    return max(troubled, key=lambda p: p.created).problem if troubled else None
+
+
 def component_from(
     name: ComponentName, workload: Obj | None, pods: list[ComponentPod]
 ) -> Component:
     """A core component's row from its Deployment/DaemonSet and its pods."""
     running = [p for p in pods if p.running]
-    ready, desired, image = sum(1 for _ in running), 0, ""
-    if workload is not None:
-        status = workload.get("status") or {}
-        spec = workload.get("spec") or {}
-        if workload.get("kind") == "DaemonSet" or "desiredNumberScheduled" in status:
-            desired = status.get("desiredNumberScheduled", 0)
-            ready = status.get("numberReady", 0)
-        else:
-            desired = spec.get("replicas", 1)
-            ready = status.get("readyReplicas", 0)
-        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or ()
-        image = containers[0].get("image", "") if containers else ""
     starts = [p.started for p in running if p.started is not None]
-    return Component(
+    images = tuple(sorted({p.image for p in pods if p.ready}))
+    row = Component(
         name=name,
-        ready=ready,
-        desired=desired,
+        ready=len(running),
+        desired=0,
         restarts=sum(p.restarts for p in pods),
         started=min(starts) if starts else None,
-        image=image,
-        desired_known=workload is not None,
+        image="",
+        desired_known=False,
+        running=images,
+        problem=newest_problem(pods),
+    )
+    if workload is None:
+        return row
+    counts = rollout_counts(workload)
+    return replace(
+        row,
+        ready=counts.ready,
+        desired=counts.desired,
+        updated=counts.updated,
+        available=counts.available,
+        image=template_image(workload),
+        desired_known=True,
+        waiting=counts.waiting,
+        revision=0 if is_daemon_set(workload) else revision_of(workload),
     )
 
 
@@ -312,15 +442,15 @@ def node_status(
     )
 
 
-def warning_from_event(obj: Obj) -> WarningEvent | None:
-    if obj.get("type") != "Warning":
-        return None
+def event_from(obj: Obj) -> WarningEvent:
+    """An event (core/v1, or events.k8s.io/v1's names for the same fields)."""
     meta = obj["metadata"]
     involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    first = parse_time(obj.get("firstTimestamp")) or parse_time(obj.get("eventTime"))
     when = (
         parse_time(obj.get("lastTimestamp"))
-        or parse_time(obj.get("eventTime"))
-        or parse_time(obj.get("firstTimestamp"))
+        or parse_time((obj.get("series") or {}).get("lastObservedTime"))
+        or first
         or parse_time(meta.get("creationTimestamp"))
         or 0.0
     )
@@ -331,6 +461,60 @@ def warning_from_event(obj: Obj) -> WarningEvent | None:
         reason=obj.get("reason", ""),
         message=obj.get("message") or obj.get("note") or "",
         count=obj.get("count") or (obj.get("series") or {}).get("count") or 1,
+        first_time=first,
+        type=obj.get("type") or "Normal",
+    )
+
+
+def warning_from_event(obj: Obj) -> WarningEvent | None:
+    return event_from(obj) if obj.get("type") == "Warning" else None
+
+
+def termination(obj: Obj) -> Termination | None:
+    """The latest end of a container of the pod: its last state, or its state now."""
+    ends = []
+    for status in (obj.get("status") or {}).get("containerStatuses") or ():
+        for state in (status.get("state") or {}, status.get("lastState") or {}):
+            ended = state.get("terminated")
+            if ended:
+                ends.append(
+                    Termination(
+                        ended.get("reason") or "",
+                        ended.get("exitCode"),
+                        parse_time(ended.get("finishedAt")),
+                        ended.get("message") or "",
+                    )
+                )
+    return max(ends, key=lambda t: t.finished or 0.0) if ends else None
+
+
+def pod_detail(obj: Obj) -> PodDetail:
+    meta = obj["metadata"]
+    labels = meta.get("labels") or {}
+    return PodDetail(
+        name=meta["name"],
+        phase=pod_phase(obj),
+        ready=is_ready(obj),
+        restarts=restarts(obj),
+        image=_image(obj),
+        created=parse_time(meta.get("creationTimestamp")) or 0.0,
+        node=(obj.get("spec") or {}).get("nodeName") or "",
+        revision=labels.get(HASH_LABEL) or labels.get("controller-revision-hash") or "",
+        problem=pod_problem(obj),
+        last_termination=termination(obj),
+    )
+
+
+def conditions_of(obj: Obj) -> tuple[Condition, ...]:
+    return tuple(
+        Condition(
+            c.get("type", "?"),
+            c.get("status", "Unknown"),
+            c.get("reason") or "",
+            c.get("message") or "",
+            parse_time(c.get("lastTransitionTime")),
+        )
+        for c in (obj.get("status") or {}).get("conditions") or ()
     )
 
 

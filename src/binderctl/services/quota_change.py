@@ -29,7 +29,7 @@ from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.formatting import age, inert
 from binderctl.models import Health
-from binderctl.services import charts
+from binderctl.services import charts, mapping
 from binderctl.services.binderhub import fetch_health
 from binderctl.services.kube import (
     DEPLOYMENTS,
@@ -44,7 +44,6 @@ from binderctl.services.kube import (
 QUOTA_POLL_SECONDS = 1.0
 DEFAULT_TIMEOUT = 600.0  # seconds: a helm upgrade over the network and one binder pod start
 BINDER_DEPLOYMENT = "binder"
-UNSCHEDULABLE = "were unschedulable"
 
 Progress = Callable[[str], None]
 
@@ -88,7 +87,7 @@ def _pod_state(pod: Obj) -> str:
     for condition in status.get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             message = inert(condition.get("message") or condition.get("reason") or "", 160)
-            cordon = " (node cordoned)" if UNSCHEDULABLE in message else ""
+            cordon = " (node cordoned)" if mapping.CORDONED in message else ""
             return f"pod {name} {phase}{cordon}: {message}"
     for container in status.get("containerStatuses") or []:
         waiting = (container.get("state") or {}).get("waiting") or {}
@@ -132,20 +131,14 @@ def _rollout_stage(kube: Kube) -> str | None:
     deployment = get_or_none(kube, DEPLOYMENTS, BINDER_DEPLOYMENT, namespace)
     if deployment is None:
         return f"{what}: not found"
-    spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
-    want = spec.get("replicas", 1)
-    generation = deployment["metadata"].get("generation", 0)
-    updated = status.get("updatedReplicas", 0)
-    total = status.get("replicas", 0)
-    available = status.get("availableReplicas", 0)
-    if (
-        status.get("observedGeneration", 0) >= generation
-        and updated >= want >= total
-        and (available >= want)
-    ):
+    counts = mapping.rollout_counts(deployment)
+    if not counts.waiting:
         return None
-    old = max(0, total - updated)
-    line = f"{what}: {updated} of {want} new pod(s) created, {old} old pod(s) still serving"
+    old = max(0, (deployment.get("status") or {}).get("replicas", 0) - counts.updated)
+    line = (
+        f"{what}: {counts.updated} of {counts.desired} new pod(s) created, {old} old pod(s) "
+        "still serving"
+    )
     pending = [
         _pod_state(p)
         for p in _pods_of(kube, namespace, "component=binder")

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
-from binderctl.services import charts
-from binderctl.services.kube import DAEMONSETS, DEPLOYMENTS, HELMCHARTS, JOBS, PODS, Kube, Obj
+from binderctl.services import charts, mapping
+from binderctl.services.kube import (
+    DAEMONSETS,
+    DEPLOYMENTS,
+    HELMCHARTS,
+    JOBS,
+    PODS,
+    Kube,
+    Obj,
+    Resource,
+)
 from binderctl.services.watch import Reflector
 
 WATCHED = (HELMCHARTS, JOBS, DEPLOYMENTS, DAEMONSETS)
@@ -71,21 +80,12 @@ def _waiting_reasons(pods: list[Obj]) -> dict[str, str]:
     return reasons
 
 
-def _deployment_ready(dep: Obj) -> tuple[bool, str]:
-    spec, status = dep.get("spec") or {}, dep.get("status") or {}
-    want = spec.get("replicas", 1)
-    current = status.get("observedGeneration", 0) >= dep["metadata"].get("generation", 0)
-    ready = status.get("readyReplicas", 0)
-    ok = current and status.get("updatedReplicas", 0) >= want and ready >= want
-    return ok, f"{ready}/{want} ready"
-
-
-def _daemonset_ready(ds: Obj) -> tuple[bool, str]:
-    status = ds.get("status") or {}
-    want = status.get("desiredNumberScheduled", 0)
-    ready = status.get("numberReady", 0)
-    ok = bool(want) and ready >= want and status.get("updatedNumberScheduled", 0) >= want
-    return ok, f"{ready}/{want} ready"
+def _rolled_out(workload: Obj) -> tuple[bool, str]:
+    """Done as `kubectl rollout status` judges it (a daemon set with no pod to run is
+    not), and its ready count."""
+    counts = mapping.rollout_counts(workload)
+    done = not counts.waiting and (counts.desired > 0 or not mapping.is_daemon_set(workload))
+    return done, f"{counts.ready}/{counts.desired} ready"
 
 
 def readiness(kube: Kube, member: MemberConfig, also: tuple[str, ...] = ()) -> Readiness:
@@ -97,12 +97,11 @@ def readiness(kube: Kube, member: MemberConfig, also: tuple[str, ...] = ()) -> R
         return Readiness(ready, pending)
     for namespace in (*also, *charts.target_namespaces(member)):
         waiting: dict[str, str] = {}
-        for kind, resource, check in (
-            ("deployment", DEPLOYMENTS, _deployment_ready),
-            ("daemonset", DAEMONSETS, _daemonset_ready),
-        ):
+        for kind, resource in (("deployment", DEPLOYMENTS), ("daemonset", DAEMONSETS)):
             for obj in kube.list(resource, namespace):
-                ok, why = check(obj)
+                if resource is DAEMONSETS:
+                    obj.setdefault("kind", "DaemonSet")
+                ok, why = _rolled_out(obj)
                 what = f"{kind} {namespace}/{obj['metadata']['name']}"
                 if ok:
                     ready.append(what)
@@ -117,10 +116,15 @@ def readiness(kube: Kube, member: MemberConfig, also: tuple[str, ...] = ()) -> R
     return Readiness(ready, pending)
 
 
-class Changes:
-    """Watches what readiness is computed from; ``wait`` returns once something changed."""
+Watched = Sequence[tuple[Resource, Mapping[str, str]]]  # a collection and its query
+CHART_COLLECTIONS: Watched = tuple((resource, {}) for resource in WATCHED)
 
-    def __init__(self, kube: Kube) -> None:
+
+class Changes:
+    """Watches what readiness is computed from (``watched``: the charts' by default);
+    ``wait`` returns once something changed."""
+
+    def __init__(self, kube: Kube, watched: Watched = CHART_COLLECTIONS) -> None:
         self._changed = threading.Event()
         self._stop = threading.Event()
         self._reflectors = [
@@ -132,8 +136,9 @@ class Changes:
                 on_event=lambda kind, obj: self._changed.set(),
                 on_state=lambda name, state, error: None,
                 stop=self._stop,
+                **query,
             )
-            for resource in WATCHED
+            for resource, query in watched
         ]
         self._threads = [
             threading.Thread(target=r.run, name=f"binderctl-rollout-{r.name}", daemon=True)

@@ -273,7 +273,7 @@ class HubCrashLoop(Drill):
         "the JupyterHub API check fails"
     )
     fixes = ("--provision",)  # puts the config's chart values back
-    kinds = ("component-down", "component-degraded", "health-failing")
+    kinds = ("rollout-stuck", "component-down", "component-degraded", "health-failing")
 
     async def start(self) -> str:
         self.took_effect = False

@@ -176,9 +176,15 @@ class EventRecorder:
         now: float,
     ) -> Obj:
         self._serial += 1
+        name = f"{ref['name']}.{int(now * 1e9) + self._serial:x}"
+        # client-go names an event by its time in nanoseconds; recorders that share a
+        # stopped clock (snapshot tests) would give two events one name
+        while self._store.find(types.EVENTS, namespace, name) is not None:
+            self._serial += 1
+            name = f"{ref['name']}.{int(now * 1e9) + self._serial:x}"
         event: Obj = {
             "metadata": {
-                "name": f"{ref['name']}.{int(now * 1e9) + self._serial:x}",
+                "name": name,
                 "namespace": namespace,
                 "creationTimestamp": rfc3339(now),
             },

@@ -1,6 +1,13 @@
 """The Deployment controller: one ReplicaSet per pod template (named by its
 ``pod-template-hash``), rolling updates that surge new pods before scaling old ones
-down, Recreate, revision history, and the status ``kubectl rollout status`` reads."""
+down, Recreate, revision history, and the status ``kubectl rollout status`` reads.
+
+Revisions follow kubernetes ``pkg/controller/deployment/sync.go`` (``getNewReplicaSet``)
+and ``util/deployment_util.go`` (``SetNewReplicaSetAnnotations``): the new ReplicaSet's
+revision is one more than the highest of the old ones; one that serves again (a
+rollback) gets that revision and keeps the ones it had in ``revision-history``; the
+Deployment's annotations but ``ANNOTATIONS_TO_SKIP`` are copied onto its new ReplicaSet,
+which is what ``kubectl rollout undo`` copies back."""
 
 from __future__ import annotations
 
@@ -22,15 +29,24 @@ from binderctl.demo.kube.store import Obj, WatchEvent
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+ANNOTATIONS_TO_SKIP = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        REVISION_HISTORY,
+        DESIRED,
+        MAX_REPLICAS,
+        "deprecated.deployment.rollback.to",
+    }
+)
+MAX_REVISION_HISTORY_CHARS = 2000  # sync.go maxRevHistoryLengthInChars
 
 
 def _revision(rs: Obj) -> int:
-    try:
-        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
-    except ValueError:
-        return 0
+    return _number((rs["metadata"].get("annotations") or {}).get(REVISION))
 
 
 def _replicas(rs: Obj) -> int:
@@ -41,8 +57,37 @@ def _status(rs: Obj, field: str) -> int:
     return (rs.get("status") or {}).get(field, 0)
 
 
-def _created(rs: Obj) -> float:
-    return parse_time(rs["metadata"].get("creationTimestamp")) or 0.0
+def _created(rs: Obj) -> tuple[float, str]:
+    """Oldest first, by name on a tie (``ReplicaSetsByCreationTimestamp``)."""
+    meta = rs["metadata"]
+    return parse_time(meta.get("creationTimestamp")) or 0.0, meta["name"]
+
+
+def revision_annotations(deployment: Obj, rs: Obj, revision: int) -> dict[str, str]:
+    """The annotations of ``deployment``'s new ReplicaSet ``rs`` at ``revision`` (one
+    more than the old ones' highest): the Deployment's own but the skipped ones, and the
+    revision, which only grows; the revisions it served before stay in the history."""
+    annotations = dict(rs["metadata"].get("annotations") or {})
+    for key, value in ((deployment["metadata"].get("annotations")) or {}).items():
+        if key not in ANNOTATIONS_TO_SKIP:
+            annotations[key] = value
+    old = annotations.get(REVISION)
+    if _number(old) < revision:
+        annotations[REVISION] = str(revision)
+        if old is not None:
+            history = annotations.get(REVISION_HISTORY, "")
+            kept = history.split(",") if history else []
+            while kept and len(",".join([*kept, old])) > MAX_REVISION_HISTORY_CHARS:
+                kept.pop(0)
+            annotations[REVISION_HISTORY] = ",".join([*kept, old])
+    return annotations
+
+
+def _number(text: str | None) -> int:
+    try:
+        return int(text or "0")
+    except ValueError:
+        return 0
 
 
 class DeploymentController(Controller[Key]):
@@ -86,7 +131,7 @@ class DeploymentController(Controller[Key]):
         )
         return updated
 
-    def _new_replica_set(self, deployment: Obj, rss: list[Obj]) -> Obj:
+    def _new_replica_set(self, deployment: Obj, revision: int) -> Obj:
         spec = deployment["spec"]
         meta = deployment["metadata"]
         collisions = (deployment.get("status") or {}).get("collisionCount", 0)
@@ -100,8 +145,10 @@ class DeploymentController(Controller[Key]):
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
         selector = copy.deepcopy(spec.get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
-        revision = max((_revision(rs) for rs in rss), default=0) + 1
         desired = spec.get("replicas", 1)
+        annotations = revision_annotations(deployment, {"metadata": {}}, revision)
+        annotations[DESIRED] = str(desired)
+        annotations[MAX_REPLICAS] = str(desired + self._surge_unavailable(deployment)[0])
         rs = self.plane.registry.create(
             types.REPLICASETS,
             meta["namespace"],
@@ -109,11 +156,7 @@ class DeploymentController(Controller[Key]):
                 "metadata": {
                     "name": name,
                     "labels": dict(template["metadata"]["labels"]),
-                    "annotations": {
-                        REVISION: str(revision),
-                        DESIRED: str(desired),
-                        MAX_REPLICAS: str(desired + self._surge_unavailable(deployment)[0]),
-                    },
+                    "annotations": annotations,
                     "ownerReferences": [owner_reference(deployment)],
                 },
                 "spec": {
@@ -163,20 +206,24 @@ class DeploymentController(Controller[Key]):
             ),
             None,
         )
+        revision = max((_revision(rs) for rs in rss if rs is not new), default=0) + 1
         created = False
+        if new is not None:
+            annotations = revision_annotations(deployment, new, revision)
+            if annotations != (new["metadata"].get("annotations") or {}):
+
+                def annotate(obj: Obj) -> None:
+                    obj["metadata"]["annotations"] = annotations
+
+                new = self.store.mutate(
+                    types.REPLICASETS, namespace, new["metadata"]["name"], annotate
+                )
+                rss = [new if r["metadata"]["uid"] == new["metadata"]["uid"] else r for r in rss]
         if not spec.get("paused"):
             if new is None:
-                new = self._new_replica_set(deployment, rss)
+                new = self._new_replica_set(deployment, revision)
                 rss.append(new)
                 created = True
-            elif _revision(new) < max(_revision(rs) for rs in rss):
-                revision = str(max(_revision(rs) for rs in rss) + 1)
-
-                def bump(obj: Obj) -> None:
-                    obj["metadata"].setdefault("annotations", {})[REVISION] = revision
-
-                new = self.store.mutate(types.REPLICASETS, namespace, new["metadata"]["name"], bump)
-                rss = [new if r["metadata"]["uid"] == new["metadata"]["uid"] else r for r in rss]
             rss = self._rollout(deployment, new, rss)
         self._cleanup(deployment, new, rss)
         self._update_status(deployment, new, rss, created)

@@ -1,5 +1,10 @@
 """The Job controller: runs ``parallelism`` pods until ``completions`` succeed, or fails
-the Job past ``backoffLimit``; then ``ttlSecondsAfterFinished`` removes it."""
+the Job past ``backoffLimit``; then ``ttlSecondsAfterFinished`` removes it.
+
+Finished pods are counted once, into ``status.succeeded``/``failed``, which only grow
+(job tracking with finalizers, kubernetes ``pkg/controller/job/job_controller.go``
+``cleanUncountedPodsWithoutFinalizers``): a Job keeps its counts after its pods are
+gone."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class JobController(Controller[Key]):
     def __init__(self, plane: ControlPlane) -> None:
         super().__init__(plane)
         self._expiring: set[str] = set()
+        self._counted: dict[str, set[str]] = {}  # job uid -> finished pods counted
 
     def on_event(self, event: WatchEvent) -> None:
         if event.rt is types.JOBS:
@@ -49,9 +55,15 @@ class JobController(Controller[Key]):
         spec = job.get("spec") or {}
         pods = self.plane.owned(job, types.PODS)
         active = [p for p in pods if is_active(p)]
-        succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
-        failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
         status = copy.deepcopy(job.get("status") or {})
+        counted = self._counted.setdefault(job["metadata"]["uid"], set())
+        succeeded, failed = status.get("succeeded", 0), status.get("failed", 0)
+        for pod in pods:
+            phase = (pod.get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed") and pod["metadata"]["uid"] not in counted:
+                counted.add(pod["metadata"]["uid"])
+                succeeded += phase == "Succeeded"
+                failed += phase == "Failed"
         status.setdefault("startTime", now_rfc3339())
         events = self.plane.events
         completions = spec.get("completions") or 1
@@ -113,6 +125,7 @@ class JobController(Controller[Key]):
 
     def _expire(self, namespace: str, name: str, uid: str) -> None:
         self._expiring.discard(uid)
+        self._counted.pop(uid, None)
         job = self.store.find(types.JOBS, namespace, name)
         if job is not None and job["metadata"].get("uid") == uid:
             delete_object(

@@ -73,6 +73,7 @@ class ControlPlane:
         speed: float = 1.0,
         rng: random.Random | None = None,
         host: str = "k3s-server",
+        now: Callable[[], float] = time.time,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
@@ -85,7 +86,7 @@ class ControlPlane:
         self.rng = rng or random.Random()
         self.registry = Registry(store, self.rng)
         self.owners = OwnerIndex()
-        self.events = EventRecorder(store, time.time, self.later)
+        self.events = EventRecorder(store, now, self.later)  # ``now``: the events' time
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.scheduler = Scheduler(self)
