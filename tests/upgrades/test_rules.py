@@ -84,13 +84,15 @@ def test_the_window_as_kured_keeps_it() -> None:
     window = Window(("sunday", "3"), "00:00", "02:00", "UTC")  # Sunday and Wednesday
     sunday = datetime(2026, 10, 4, 1, 0, tzinfo=UTC)
     assert contains(window, sunday)
-    assert not contains(window, sunday.replace(hour=0, minute=0))  # strictly after the start
-    assert not contains(window, sunday.replace(hour=2))  # strictly before the end
+    assert contains(window, sunday.replace(hour=0, minute=0))  # both ends included
+    assert contains(window, sunday.replace(hour=2))
+    assert not contains(window, sunday.replace(hour=2, second=1))
     assert next_opening(window, sunday.replace(hour=3)) == (
         datetime(2026, 10, 7, 0, 0, tzinfo=UTC), datetime(2026, 10, 7, 2, 0, tzinfo=UTC),
     )  # fmt: skip
-    with pytest.raises(ValueError, match="never open"):
-        check(Window(("sunday",), "22:00", "02:00"))  # compared within one day
+    check(Window(("sunday",), "22:00", "02:00"))  # wraps across midnight
+    with pytest.raises(ValueError, match="Invalid time format"):
+        check(Window(("sunday",), "3:04pm", "02:00"))  # kured's "03:04pm" wants 2 digits
     with pytest.raises(ValueError, match="accepts"):
         check(Window(("Sunday",), "00:00", "02:00"))  # the Plan's enum is lower case
 
@@ -139,7 +141,7 @@ def test_the_upgrades_table(tmp_path: Path) -> None:
     for bad, words in (
         ('[upgrades]\nchannel_url = "nope"\n', "upgrades.channel_url"),
         ('[upgrades.window]\ndays = ["Sunday"]\n', "upgrades.window"),
-        ('[upgrades.window]\nstart = "03:00"\nend = "01:00"\n', "never open"),
+        ('[upgrades.window]\nstart = "03:00"\nend = "25:00"\n', "Invalid time format"),
         ("[upgrades]\nwhen = 1\n", "upgrades.when"),
     ):
         with pytest.raises(ConfigError, match=words):
