@@ -17,7 +17,7 @@ from binderctl.demo.k3s_channels import ChannelServer
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import StoreError
 from binderctl.demo.kube.validation import validate
-from binderctl.demo.member.upgrade_controller import plan_hash, safe_concat_name
+from binderctl.demo.member.upgrade_controller import plan_hash, safe_concat_name, selects
 from binderctl.demo.runtime import LoopThread
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.maintenance_window import Window, check, contains, next_opening
@@ -152,3 +152,16 @@ def k3s_releases_url() -> str:
     from binderctl.upgrades_config import K3S_CHANNEL_URL
 
     return K3S_CHANNEL_URL
+
+
+def test_a_plan_without_node_selector_selects_no_node() -> None:
+    """plan.go ``NodeSelector``: ``metav1.LabelSelectorAsSelector(nil)`` is
+    ``labels.Nothing()``; an empty selector is ``labels.Everything()``."""
+    node = {"metadata": {"name": "n", "labels": {"kubernetes.io/hostname": "n"}}}
+    plan = system_upgrade.plan_object("p", version="v1.36.3+k3s1")
+    del plan["spec"]["nodeSelector"]
+    assert not selects(plan, node)
+    plan["spec"]["nodeSelector"] = {}
+    assert selects(plan, node)
+    plan["spec"]["nodeSelector"] = {"matchLabels": {"kubernetes.io/hostname": "other"}}
+    assert not selects(plan, node)

@@ -11,7 +11,8 @@ namespace, as rancher/system-upgrade-controller v0.20.1 does (f1362a3;
   (reason ``Channel``; asked again every ``SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL``, 15m);
   ``latestVersion`` with ``+`` as ``-``, ``latestHash`` the SHA-224 of the version and
   the service account; a new version sets ``Complete`` False (reason ``Resolved``);
-- nodes: those the ``nodeSelector`` picks that have ``kubernetes.io/hostname`` and not
+- nodes: those the ``nodeSelector`` picks (none without one) that have
+  ``kubernetes.io/hostname`` and not
   the label ``plan.upgrade.cattle.io/<plan>`` = the hash (or ``disabled``), the
   applying ones first, up to ``concurrency``; outside ``spec.window`` (kured's rules,
   ``maintenance_window``) no Job is made while none is applying (``Complete`` False,
@@ -276,13 +277,8 @@ class UpgradeController:
                 self.timeline.soon(lambda: self._job_changed(meta["namespace"], meta["name"]))
         elif event.rt is types.NODES:
             for plan in self.store.list(types.PLANS, self.namespace):
-                if self._selects(plan, event.obj):
+                if selects(plan, event.obj):
                     self._enqueue(plan["metadata"]["name"])
-
-    @staticmethod
-    def _selects(plan: Obj, node: Obj) -> bool:
-        selector = selector_from_spec((plan.get("spec") or {}).get("nodeSelector") or {})
-        return selector.matches(node["metadata"].get("labels") or {})
 
     def _write_status(self, plan: Obj, status: Obj) -> None:
         if status == plan.get("status"):
@@ -416,7 +412,7 @@ class UpgradeController:
         concurrency = int((plan.get("spec") or {}).get("concurrency") or 0)
         candidates = [
             n for n in self.store.list(types.NODES)
-            if self._selects(plan, n) and HOSTNAME in (n["metadata"].get("labels") or {})
+            if selects(plan, n) and HOSTNAME in (n["metadata"].get("labels") or {})
             and (n["metadata"].get("labels") or {}).get(label) not in ("disabled", digest)
         ]  # fmt: skip
         selected = [n for n in candidates if _hostname(n) in applying]
@@ -606,6 +602,12 @@ class UpgradeController:
             obj.setdefault("spec", {})["unschedulable"] = value
 
         self.store.mutate(types.NODES, None, node, change)
+
+
+def selects(plan: Obj, node: Obj) -> bool:
+    """``NodeSelector``: a Plan without ``nodeSelector`` selects no node."""
+    selector = selector_from_spec((plan.get("spec") or {}).get("nodeSelector"))
+    return selector.matches(node["metadata"].get("labels") or {})
 
 
 def _hostname(node: Obj) -> str:
