@@ -5,19 +5,26 @@ schema in the API emulator, the attention items and the ``[upgrades]`` table."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from binderctl.config import parse_config
 from binderctl.demo.k3s_channels import ChannelServer
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import StoreError
 from binderctl.demo.kube.validation import validate
-from binderctl.demo.member.upgrade_controller import plan_hash, safe_concat_name, selects
+from binderctl.demo.member.upgrade_controller import (
+    channel_error,
+    plan_hash,
+    safe_concat_name,
+    selects,
+)
 from binderctl.demo.runtime import LoopThread
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.maintenance_window import Window, check, contains, next_opening
@@ -165,3 +172,21 @@ def test_a_plan_without_node_selector_selects_no_node() -> None:
     assert selects(plan, node)
     plan["spec"]["nodeSelector"] = {"matchLabels": {"kubernetes.io/hostname": "other"}}
     assert not selects(plan, node)
+
+
+def test_the_controller_reads_the_hosts_ca_roots_or_no_https_channel_resolves() -> None:
+    """The controller's image is FROM scratch without CA roots: its manifest mounts the
+    host's /etc/ssl, /etc/pki and /etc/ca-certificates (system-upgrade-controller v0.20.1
+    manifests/system-upgrade-controller.yaml); without them an https channel fails."""
+    deployment = yaml.safe_load(system_upgrade.controller_templates()["deployment.yaml"])
+    pod = {"metadata": {"name": "suc"}, "spec": deployment["spec"]["template"]["spec"]}
+    mounts = {m["mountPath"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
+    assert {"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/tmp"} <= set(mounts)
+    assert all(mounts[p]["readOnly"] for p in ("/etc/ssl", "/etc/pki", "/etc/ca-certificates"))
+    assert channel_error(pod, "https://update.k3s.io/v1-release/channels/stable") is None
+    bare = copy.deepcopy(pod)
+    bare["spec"].pop("volumes")
+    bare["spec"]["containers"][0].pop("volumeMounts")
+    error = channel_error(bare, "https://update.k3s.io/v1-release/channels/stable")
+    assert error is not None and "x509: certificate signed by unknown authority" in error
+    assert channel_error(bare, "http://127.0.0.1:8080/stable") is None

@@ -95,6 +95,27 @@ def plan_hash(plan: Obj, latest: str) -> str:
     return hashlib.sha224((latest + str(spec.get("serviceAccountName") or "")).encode()).hexdigest()
 
 
+def channel_error(pod: Obj, channel: str) -> str | None:
+    """Why the controller's pod cannot read an https channel: its image has no CA roots
+    (FROM scratch), so it needs the host's /etc/ssl mounted (the demo's host keeps its
+    roots there, as Debian and Ubuntu do)."""
+    if not channel.startswith("https://"):
+        return None
+    spec = pod.get("spec") or {}
+    host_ssl = {
+        v["name"] for v in spec.get("volumes") or []
+        if (v.get("hostPath") or {}).get("path") == "/etc/ssl"
+    }  # fmt: skip
+    for container in spec.get("containers") or []:
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("name") in host_ssl and mount.get("mountPath") == "/etc/ssl":
+                return None
+    return (
+        f'Get "{channel}": tls: failed to verify certificate: x509: certificate signed by '
+        "unknown authority"
+    )
+
+
 def _window(spec: Obj) -> Window | None:
     window = spec.get("window")
     return Window.from_spec(window) if isinstance(window, dict) else None
@@ -345,6 +366,9 @@ class UpgradeController:
             try:
                 if self.resolve_channel is None:
                     raise ValueError(f'Get "{channel}": dial tcp: lookup: no such host')
+                for pod in self._pods():
+                    if (untrusted := channel_error(pod, channel)) is not None:
+                        raise ValueError(untrusted)
                 latest = munge(self.resolve_channel(channel))
             except ValueError as exc:
                 if resolved.get("status") != "False":
@@ -360,6 +384,10 @@ class UpgradeController:
         conditions.set("LatestResolved", "True", reason)
         self._digest(plan, status, conditions)
         return "write"
+
+    def _pods(self) -> list[Obj]:
+        found = (self.store.find(types.PODS, self.namespace, name) for name in self.running)
+        return [pod for pod in found if pod is not None]
 
     @staticmethod
     def _digest(plan: Obj, status: Obj, conditions: Conditions) -> None:
