@@ -3,18 +3,21 @@
 The Plan's window takes kured's schedule options (rancher/system-upgrade-controller
 ``pkg/apis/upgrade.cattle.io/v1/types.go`` ``TimeWindowSpec.Contains`` calls
 kubereboot/kured ``pkg/timewindow``): days by name (``su``, ``sun``, ``sunday``, any case)
-or number (0 Sunday .. 6 Saturday); start and end as ``15:04``, ``15``, ``03:04pm`` or
-``03pm``; an IANA time zone (empty: UTC). A moment is in the window when its weekday (in
-that zone) is one of the days and it is strictly after that day's start and strictly
-before that day's end: a window whose end is not after its start never opens (kured
-compares the times on the same day).
+or number (0 Sunday .. 6 Saturday); start and end in the first of Go's layouts ``15:04``,
+``15:04:05``, ``03:04pm``, ``15``, ``03pm``, ``3pm`` that parses them; an IANA time zone
+(empty: UTC). A moment is in the window when its weekday (in that zone) is one of the
+days and it is from that day's start up to the last instant of the end's second, both
+included; a start after the end wraps across midnight: before that day's end the window
+opened the day before, else it closes the next day (kubereboot/kured v1.13.1, 91eb403,
+``pkg/timewindow/timewindow.go`` ``Contains`` and ``parseTime``; the version
+rancher/system-upgrade-controller v0.20.1 vendors).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # kured pkg/timewindow/days.go dayStrings; Python's weekday(): Monday 0 .. Sunday 6
@@ -31,8 +34,17 @@ PLAN_DAYS = (
     "6", "sa", "sat", "saturday",
 )  # fmt: skip
 _FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_24 = re.compile(r"(?P<h>[0-9]{1,2})(:(?P<m>[0-9]{2}))?")
-_12 = re.compile(r"(?P<h>0[1-9]|1[0-2])(:(?P<m>[0-9]{2}))?(?P<pm>am|pm)")
+# kured's layouts in its order, as Go's time.Parse reads them: "15" takes 1-2 digits
+# (0-23), "03" exactly 2 and "3" 1-2 (0-12), "04"/"05" exactly 2; "pm" is lower case only;
+# a fraction may follow the seconds although the layout has none.
+_LAYOUTS = (
+    (re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})"), 24),  # 15:04
+    (re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:[.,][0-9]+)?"), 24),
+    (re.compile(r"(?P<h>[0-9]{2}):(?P<m>[0-9]{2})(?P<pm>am|pm)"), 12),  # 03:04pm
+    (re.compile(r"(?P<h>[0-9]{1,2})"), 24),  # 15
+    (re.compile(r"(?P<h>[0-9]{2})(?P<pm>am|pm)"), 12),  # 03pm
+    (re.compile(r"(?P<h>[0-9]{1,2})(?P<pm>am|pm)"), 12),  # 3pm
+)
 
 
 @dataclass(frozen=True)
@@ -90,16 +102,18 @@ def weekdays(days: tuple[str, ...]) -> list[int]:
 
 
 def clock_time(text: str) -> time:
-    """kured's ``parseTime``: 15:04, 15, 03:04pm, 03pm."""
-    for pattern, twelve in ((_24, False), (_12, True)):
+    """kured's ``parseTime``: the first layout that parses the text."""
+    for pattern, hours in _LAYOUTS:
         match = pattern.fullmatch(text)
         if match is None:
             continue
-        hour, minute = int(match["h"]), int(match["m"] or 0)
-        if twelve:
-            hour = hour % 12 + (12 if match["pm"] == "pm" else 0)
-        if hour < 24 and minute < 60:
-            return time(hour, minute)
+        found = match.groupdict()
+        hour, minute, second = (int(found.get(key) or 0) for key in ("h", "m", "s"))
+        if hour > (23 if hours == 24 else 12) or minute > 59 or second > 59:
+            continue
+        if hours == 12:
+            hour = hour % 12 + (12 if found["pm"] == "pm" else 0)
+        return time(hour, minute, second)
     raise ValueError(f"Invalid time format: {text}")
 
 
@@ -114,47 +128,72 @@ def zone(name: str) -> tzinfo:
 
 def check(window: Window) -> None:
     """What ``timewindow.New`` refuses (the controller then marks the Plan not valid),
-    and a window that would never open; ValueError says which."""
+    and what the Plan's CRD refuses; ValueError says which."""
     if not window.days:
         raise ValueError("no days: name at least one (the Plan's days has MinItems=1)")
     for day in window.days:
         if day not in PLAN_DAYS:
             raise ValueError(f"{day!r} is not a day the Plan accepts; use e.g. sunday, sun, 0")
     zone(window.timezone)
-    if clock_time(window.end) <= clock_time(window.start):
-        raise ValueError(
-            f"it ends ({window.end}) at or before it starts ({window.start}): the window is "
-            "compared within one day, so it would never open"
-        )
+    clock_time(window.start)
+    clock_time(window.end)
 
 
-def _bounds(window: Window, day: datetime) -> tuple[datetime, datetime]:
-    tz = zone(window.timezone)
-    start, end = clock_time(window.start), clock_time(window.end)
-    return (
-        datetime.combine(day.date(), start, tzinfo=tz),
-        datetime.combine(day.date(), end, tzinfo=tz),
-    )
+def _at(day: date, moment: time, tz: tzinfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
 
 
 def contains(window: Window, moment: datetime) -> bool:
-    """kured ``TimeWindow.Contains``: strictly after the start, strictly before the end."""
-    local = moment.astimezone(zone(window.timezone))
+    """kured ``TimeWindow.Contains``: start <= moment <= end (its last nanosecond), the
+    start a day earlier or the end a day later when the window wraps across midnight."""
+    tz = zone(window.timezone)
+    local = moment.astimezone(tz)
     if local.weekday() not in weekdays(window.days):
         return False
-    start, end = _bounds(window, local)
-    return start < local < end
+    opening, closing = clock_time(window.start), clock_time(window.end)
+    start = _at(local.date(), opening, tz)
+    end = _at(local.date(), closing, tz) + _LAST_INSTANT
+    if opening > closing:
+        if local < end:
+            start -= timedelta(hours=24)
+        else:
+            end += timedelta(hours=24)
+    return start <= local <= end
+
+
+_LAST_INSTANT = timedelta(microseconds=999_999)  # Go's 1e9-1 ns, to Python's resolution
+
+
+def _openings(window: Window, local: datetime) -> list[tuple[datetime, datetime]]:
+    """The window's open spans from the day before ``local`` for a week, a span across
+    midnight joined when both days are in the window."""
+    tz, days = zone(window.timezone), weekdays(window.days)
+    opening, closing = clock_time(window.start), clock_time(window.end)
+    spans: list[tuple[datetime, datetime]] = []
+    for ahead in range(-1, 9):
+        day = local.date() + timedelta(days=ahead)
+        if day.weekday() not in days:
+            continue
+        if opening <= closing:
+            found = [(_at(day, opening, tz), _at(day, closing, tz))]
+        else:
+            midnight = _at(day + timedelta(days=1), time(0), tz)
+            found = [(_at(day, time(0), tz), _at(day, closing, tz)),
+                     (_at(day, opening, tz), midnight)]  # fmt: skip
+        for start, end in found:
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
 
 
 def next_opening(window: Window, moment: datetime) -> tuple[datetime, datetime]:
     """The window that is open at ``moment`` or opens next after it: (start, end)."""
-    local = moment.astimezone(zone(window.timezone))
-    days = weekdays(window.days)
-    for ahead in range(8):
-        day = local + timedelta(days=ahead)
-        if day.weekday() not in days:
-            continue
-        start, end = _bounds(window, day)
-        if local < end and start < end:
-            return start, end
+    tz = zone(window.timezone)
+    local = moment.astimezone(tz)
+    is_open = contains(window, moment)
+    for start, end in _openings(window, local):
+        if start > local or (is_open and local <= end + timedelta(seconds=1)):
+            return start.astimezone(tz), end.astimezone(tz)
     raise ValueError("the window never opens")

@@ -182,6 +182,18 @@ def test_api_failures_become_clear_errors(
     assert "Traceback" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("status", "retried"), [(502, True), (503, False), (500, False)])
+def test_a_server_error_says_retried_only_when_hcloud_retries_it(
+    service: HetznerService, emulator: HetznerEmulator, status: int, retried: bool
+) -> None:
+    """hcloud-python's ``Client._retry_policy`` retries 502 and 504 (and the codes
+    conflict, rate_limit_exceeded, bad_gateway, timeout), not 500 or 503."""
+    emulator.faults.fail("GET", "/servers", status=status, times=99)
+    with pytest.raises(BinderctlError) as caught:
+        service.find_member_resources()
+    assert ("also when retried" in caught.value.message) is retried
+
+
 def test_transient_failures_are_retried_by_the_client(
     service: HetznerService, emulator: HetznerEmulator
 ) -> None:

@@ -5,19 +5,26 @@ schema in the API emulator, the attention items and the ``[upgrades]`` table."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from binderctl.config import parse_config
 from binderctl.demo.k3s_channels import ChannelServer
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import StoreError
 from binderctl.demo.kube.validation import validate
-from binderctl.demo.member.upgrade_controller import plan_hash, safe_concat_name
+from binderctl.demo.member.upgrade_controller import (
+    channel_error,
+    plan_hash,
+    safe_concat_name,
+    selects,
+)
 from binderctl.demo.runtime import LoopThread
 from binderctl.errors import BinderctlError, ConfigError
 from binderctl.maintenance_window import Window, check, contains, next_opening
@@ -84,13 +91,15 @@ def test_the_window_as_kured_keeps_it() -> None:
     window = Window(("sunday", "3"), "00:00", "02:00", "UTC")  # Sunday and Wednesday
     sunday = datetime(2026, 10, 4, 1, 0, tzinfo=UTC)
     assert contains(window, sunday)
-    assert not contains(window, sunday.replace(hour=0, minute=0))  # strictly after the start
-    assert not contains(window, sunday.replace(hour=2))  # strictly before the end
+    assert contains(window, sunday.replace(hour=0, minute=0))  # both ends included
+    assert contains(window, sunday.replace(hour=2))
+    assert not contains(window, sunday.replace(hour=2, second=1))
     assert next_opening(window, sunday.replace(hour=3)) == (
         datetime(2026, 10, 7, 0, 0, tzinfo=UTC), datetime(2026, 10, 7, 2, 0, tzinfo=UTC),
     )  # fmt: skip
-    with pytest.raises(ValueError, match="never open"):
-        check(Window(("sunday",), "22:00", "02:00"))  # compared within one day
+    check(Window(("sunday",), "22:00", "02:00"))  # wraps across midnight
+    with pytest.raises(ValueError, match="Invalid time format"):
+        check(Window(("sunday",), "3:04pm", "02:00"))  # kured's "03:04pm" wants 2 digits
     with pytest.raises(ValueError, match="accepts"):
         check(Window(("Sunday",), "00:00", "02:00"))  # the Plan's enum is lower case
 
@@ -139,7 +148,7 @@ def test_the_upgrades_table(tmp_path: Path) -> None:
     for bad, words in (
         ('[upgrades]\nchannel_url = "nope"\n', "upgrades.channel_url"),
         ('[upgrades.window]\ndays = ["Sunday"]\n', "upgrades.window"),
-        ('[upgrades.window]\nstart = "03:00"\nend = "01:00"\n', "never open"),
+        ('[upgrades.window]\nstart = "03:00"\nend = "25:00"\n', "Invalid time format"),
         ("[upgrades]\nwhen = 1\n", "upgrades.when"),
     ):
         with pytest.raises(ConfigError, match=words):
@@ -150,3 +159,34 @@ def k3s_releases_url() -> str:
     from binderctl.upgrades_config import K3S_CHANNEL_URL
 
     return K3S_CHANNEL_URL
+
+
+def test_a_plan_without_node_selector_selects_no_node() -> None:
+    """plan.go ``NodeSelector``: ``metav1.LabelSelectorAsSelector(nil)`` is
+    ``labels.Nothing()``; an empty selector is ``labels.Everything()``."""
+    node = {"metadata": {"name": "n", "labels": {"kubernetes.io/hostname": "n"}}}
+    plan = system_upgrade.plan_object("p", version="v1.36.3+k3s1")
+    del plan["spec"]["nodeSelector"]
+    assert not selects(plan, node)
+    plan["spec"]["nodeSelector"] = {}
+    assert selects(plan, node)
+    plan["spec"]["nodeSelector"] = {"matchLabels": {"kubernetes.io/hostname": "other"}}
+    assert not selects(plan, node)
+
+
+def test_the_controller_reads_the_hosts_ca_roots_or_no_https_channel_resolves() -> None:
+    """The controller's image is FROM scratch without CA roots: its manifest mounts the
+    host's /etc/ssl, /etc/pki and /etc/ca-certificates (system-upgrade-controller v0.20.1
+    manifests/system-upgrade-controller.yaml); without them an https channel fails."""
+    deployment = yaml.safe_load(system_upgrade.controller_templates()["deployment.yaml"])
+    pod = {"metadata": {"name": "suc"}, "spec": deployment["spec"]["template"]["spec"]}
+    mounts = {m["mountPath"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
+    assert {"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/tmp"} <= set(mounts)
+    assert all(mounts[p]["readOnly"] for p in ("/etc/ssl", "/etc/pki", "/etc/ca-certificates"))
+    assert channel_error(pod, "https://update.k3s.io/v1-release/channels/stable") is None
+    bare = copy.deepcopy(pod)
+    bare["spec"].pop("volumes")
+    bare["spec"]["containers"][0].pop("volumeMounts")
+    error = channel_error(bare, "https://update.k3s.io/v1-release/channels/stable")
+    assert error is not None and "x509: certificate signed by unknown authority" in error
+    assert channel_error(bare, "http://127.0.0.1:8080/stable") is None

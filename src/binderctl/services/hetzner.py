@@ -366,8 +366,11 @@ class HetznerService:
             "service_error",
             "maintenance",
         ):
+            # hcloud's Client._retry_policy retries only these before raising
+            retried = code in (502, 504, "bad_gateway", "timeout")
             return BinderctlError(
-                f"{doing}: the Hetzner API failed ({code}: {message}), also when retried",
+                f"{doing}: the Hetzner API failed ({code}: {message})"
+                + (", also when retried" if retried else ""),
                 hint="Hetzner may have an incident (https://status.hetzner.com); run the same "
                 "command again later: it continues where it stopped",
             )

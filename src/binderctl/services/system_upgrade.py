@@ -75,6 +75,9 @@ CONTROLLER_ENV = {
     "SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL": "15m",
 }
 _CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+# The image is FROM scratch (package/Dockerfile): the CA roots are the host's, mounted
+# read-only; without them a channel over https fails (x509: unknown authority).
+HOST_CA_DIRS = ("/etc/ssl", "/etc/pki", "/etc/ca-certificates")
 
 
 def _controller_objects() -> dict[str, Obj]:
@@ -113,8 +116,19 @@ def _controller_objects() -> dict[str, Obj]:
         ],
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
                             "allowPrivilegeEscalation": False,
+                            "seccompProfile": {"type": "RuntimeDefault"},
                             "capabilities": {"drop": ["ALL"]}},
+        "volumeMounts": [
+            *({"name": _volume(path), "mountPath": path, "readOnly": True}
+              for path in HOST_CA_DIRS),
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
     }  # fmt: skip
+    volumes = [
+        *({"name": _volume(path), "hostPath": {"path": path, "type": "DirectoryOrCreate"}}
+          for path in HOST_CA_DIRS),
+        {"name": "tmp", "emptyDir": {}},
+    ]  # fmt: skip
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -127,12 +141,20 @@ def _controller_objects() -> dict[str, Obj]:
                 "spec": {
                     "serviceAccountName": SERVICE_ACCOUNT,
                     "affinity": {"nodeAffinity": {required: {"nodeSelectorTerms": [
-                        {"matchExpressions": [{"key": _CONTROL_PLANE, "operator": "Exists"}]}]}}},
+                        {"matchExpressions": [
+                            {"key": _CONTROL_PLANE, "operator": "Exists"},
+                            {"key": "kubernetes.io/os", "operator": "In",
+                             "values": ["linux"]}]}]}}},
                     "tolerations": [
                         {"key": "CriticalAddonsOnly", "operator": "Exists"},
-                        {"key": _CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"},
+                        *({"key": f"node-role.kubernetes.io/{role}", "operator": "Exists",
+                           "effect": "NoSchedule"}
+                          for role in ("master", "controlplane", "control-plane")),
+                        {"key": "node-role.kubernetes.io/etcd", "operator": "Exists",
+                         "effect": "NoExecute"},
                     ],
                     "containers": [container],
+                    "volumes": volumes,
                 },
             },
         },
@@ -172,11 +194,21 @@ def _controller_objects() -> dict[str, Obj]:
     }
 
 
-def controller_chart() -> Obj:
-    """The HelmChart that installs the system-upgrade-controller."""
-    templates = {
+def _volume(path: str) -> str:
+    """The manifest's volume names: /etc/ca-certificates is etc-ca-certificates."""
+    return path.strip("/").replace("/", "-")
+
+
+def controller_templates() -> dict[str, str]:
+    """The chart's templates: the controller's manifest as binderctl installs it."""
+    return {
         name: yaml.safe_dump(obj, sort_keys=False) for name, obj in _controller_objects().items()
     }
+
+
+def controller_chart() -> Obj:
+    """The HelmChart that installs the system-upgrade-controller."""
+    templates = controller_templates()
     chart = charts.helm_chart(CHART, None)
     chart["spec"]["chartContent"] = charts.chart_content(CHART.chart, CHART.version, templates)
     return chart

@@ -11,7 +11,8 @@ namespace, as rancher/system-upgrade-controller v0.20.1 does (f1362a3;
   (reason ``Channel``; asked again every ``SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL``, 15m);
   ``latestVersion`` with ``+`` as ``-``, ``latestHash`` the SHA-224 of the version and
   the service account; a new version sets ``Complete`` False (reason ``Resolved``);
-- nodes: those the ``nodeSelector`` picks that have ``kubernetes.io/hostname`` and not
+- nodes: those the ``nodeSelector`` picks (none without one) that have
+  ``kubernetes.io/hostname`` and not
   the label ``plan.upgrade.cattle.io/<plan>`` = the hash (or ``disabled``), the
   applying ones first, up to ``concurrency``; outside ``spec.window`` (kured's rules,
   ``maintenance_window``) no Job is made while none is applying (``Complete`` False,
@@ -92,6 +93,27 @@ def plan_hash(plan: Obj, latest: str) -> str:
     """``DigestStatus``: SHA-224 of the latest version and the service account."""
     spec = plan.get("spec") or {}
     return hashlib.sha224((latest + str(spec.get("serviceAccountName") or "")).encode()).hexdigest()
+
+
+def channel_error(pod: Obj, channel: str) -> str | None:
+    """Why the controller's pod cannot read an https channel: its image has no CA roots
+    (FROM scratch), so it needs the host's /etc/ssl mounted (the demo's host keeps its
+    roots there, as Debian and Ubuntu do)."""
+    if not channel.startswith("https://"):
+        return None
+    spec = pod.get("spec") or {}
+    host_ssl = {
+        v["name"] for v in spec.get("volumes") or []
+        if (v.get("hostPath") or {}).get("path") == "/etc/ssl"
+    }  # fmt: skip
+    for container in spec.get("containers") or []:
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("name") in host_ssl and mount.get("mountPath") == "/etc/ssl":
+                return None
+    return (
+        f'Get "{channel}": tls: failed to verify certificate: x509: certificate signed by '
+        "unknown authority"
+    )
 
 
 def _window(spec: Obj) -> Window | None:
@@ -276,13 +298,8 @@ class UpgradeController:
                 self.timeline.soon(lambda: self._job_changed(meta["namespace"], meta["name"]))
         elif event.rt is types.NODES:
             for plan in self.store.list(types.PLANS, self.namespace):
-                if self._selects(plan, event.obj):
+                if selects(plan, event.obj):
                     self._enqueue(plan["metadata"]["name"])
-
-    @staticmethod
-    def _selects(plan: Obj, node: Obj) -> bool:
-        selector = selector_from_spec((plan.get("spec") or {}).get("nodeSelector") or {})
-        return selector.matches(node["metadata"].get("labels") or {})
 
     def _write_status(self, plan: Obj, status: Obj) -> None:
         if status == plan.get("status"):
@@ -349,6 +366,9 @@ class UpgradeController:
             try:
                 if self.resolve_channel is None:
                     raise ValueError(f'Get "{channel}": dial tcp: lookup: no such host')
+                for pod in self._pods():
+                    if (untrusted := channel_error(pod, channel)) is not None:
+                        raise ValueError(untrusted)
                 latest = munge(self.resolve_channel(channel))
             except ValueError as exc:
                 if resolved.get("status") != "False":
@@ -364,6 +384,10 @@ class UpgradeController:
         conditions.set("LatestResolved", "True", reason)
         self._digest(plan, status, conditions)
         return "write"
+
+    def _pods(self) -> list[Obj]:
+        found = (self.store.find(types.PODS, self.namespace, name) for name in self.running)
+        return [pod for pod in found if pod is not None]
 
     @staticmethod
     def _digest(plan: Obj, status: Obj, conditions: Conditions) -> None:
@@ -416,7 +440,7 @@ class UpgradeController:
         concurrency = int((plan.get("spec") or {}).get("concurrency") or 0)
         candidates = [
             n for n in self.store.list(types.NODES)
-            if self._selects(plan, n) and HOSTNAME in (n["metadata"].get("labels") or {})
+            if selects(plan, n) and HOSTNAME in (n["metadata"].get("labels") or {})
             and (n["metadata"].get("labels") or {}).get(label) not in ("disabled", digest)
         ]  # fmt: skip
         selected = [n for n in candidates if _hostname(n) in applying]
@@ -606,6 +630,12 @@ class UpgradeController:
             obj.setdefault("spec", {})["unschedulable"] = value
 
         self.store.mutate(types.NODES, None, node, change)
+
+
+def selects(plan: Obj, node: Obj) -> bool:
+    """``NodeSelector``: a Plan without ``nodeSelector`` selects no node."""
+    selector = selector_from_spec((plan.get("spec") or {}).get("nodeSelector"))
+    return selector.matches(node["metadata"].get("labels") or {})
 
 
 def _hostname(node: Obj) -> str:
