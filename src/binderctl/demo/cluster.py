@@ -23,7 +23,7 @@ from binderctl.demo.kube import tls
 from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.kubeconfig import kubeconfig_yaml
 from binderctl.demo.kube.server import KubeAPIServer
-from binderctl.demo.kube.sources import LogSource, MetricsSource
+from binderctl.demo.kube.sources import KubeletSource, LogSource, MetricsSource
 from binderctl.demo.kube.store import Store
 from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
@@ -49,6 +49,7 @@ class KubeStack:
         credentials: tls.ClusterCredentials | None = None,
         host: str = "k3s-server",
         bookmark_interval: float = 60.0,
+        kubelets: KubeletSource | None = None,
     ) -> None:
         self.store = store or Store()
         self.plane = None
@@ -62,6 +63,7 @@ class KubeStack:
             credentials=credentials,
             rng=None if seed is None else random.Random(seed),
             bookmark_interval=bookmark_interval,
+            kubelets=kubelets,
         )
 
     @property
@@ -107,6 +109,7 @@ class MemberStack(KubeStack):
             seed=seed if fixed_ids else None,
             credentials=credentials,
             host=host,
+            kubelets=self.member.kubelet_stats,
         )
         self.ingress = BinderHubApp(self.member)
 

@@ -32,6 +32,7 @@ from binderctl.services.kube import (
     node_address,
     rfc3339,
 )
+from binderctl.services.repos import repo_matches
 from binderctl.services.rotation import (
     clear_drain_record,
     read_drain_record,
@@ -153,24 +154,6 @@ class ActionRunner:
         finally:
             audit.end(self.member.name)
         return outcome
-
-
-def normalize_repo(url: str) -> str:
-    """``https://GitHub.com/o/r.git/`` and ``github.com/o/r`` compare equal."""
-    value = url.strip().lower()
-    for prefix in ("https://", "http://", "git://", "www."):
-        value = value.removeprefix(prefix)
-    value = value.rstrip("/")
-    return value.removesuffix(".git")
-
-
-def repo_matches(wanted: str, repo: str) -> bool:
-    """Exact repo match; ``org/repo`` without a host matches it on any host."""
-    want, have = normalize_repo(wanted), normalize_repo(repo)
-    if want == have:
-        return True
-    host_given = "." in want.split("/", 1)[0]
-    return not host_given and "/" in have and have.split("/", 1)[1] == want
 
 
 def _names(items: Sequence[str], limit: int = 5) -> str:

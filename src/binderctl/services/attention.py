@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from binderctl.config import MemberConfig
 from binderctl.federation_config import DEFAULT_FEDERATION
-from binderctl.formatting import age, size
+from binderctl.formatting import age, repo_label, size
 from binderctl.models import (
     COMPONENTS,
     SEVERITIES,
@@ -35,9 +35,11 @@ from binderctl.models import (
     Severity,
 )
 from binderctl.parsing import covers_world
+from binderctl.services.abuse import suspects
 
 if TYPE_CHECKING:
     from binderctl.services.cluster import ClusterState
+    from binderctl.services.hetzner import ServerFlags
 
 # A client certificate that expires sooner than this is warned about, and provisioning
 # fetches a new kubeconfig instead of keeping it.
@@ -87,6 +89,7 @@ class Facts:
     open_ports: tuple[int, ...] = ()  # the config's firewall opens these to everyone
     observed: RotationVerdict | None = None  # by the federation redirector's rules
     pod_headroom: int = DEFAULT_FEDERATION.check.pod_headroom
+    server: ServerFlags | None = None  # what the Hetzner API says of the server
 
 
 def world_open_ports(member: MemberConfig) -> tuple[int, ...]:
@@ -146,6 +149,8 @@ def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...
         *_builds(state),
         *_certificate(facts, now),
         *_firewall(facts.open_ports),
+        *_server(facts.server),
+        *_abuse(state),
     ]
     return tuple(sorted(items, key=lambda item: SEVERITIES.index(item.severity)))
 
@@ -363,3 +368,35 @@ def _firewall(open_ports: tuple[int, ...]) -> Iterator[Attention]:
     for port in open_ports:
         text = f"the firewall opens port {port} to the whole internet (config)"
         yield Attention("firewall-open", "info", text)
+
+
+def _server(server: ServerFlags | None) -> Iterator[Attention]:
+    """Hetzner's answers to abuse: a locked server takes no action (no reboot, no
+    rescue), a blocked IPv4 reaches nobody."""
+    if server is None:
+        return
+    if server.locked:
+        text = f"Hetzner has locked server {server.name}: it takes no action until unlocked"
+        yield Attention("server-locked", "error", text)
+    if server.ipv4_blocked:
+        text = f"Hetzner has blocked the server's IPv4 {server.ipv4}: nobody reaches the member"
+        yield Attention("ipv4-blocked", "error", text)
+
+
+def _abuse(state: ClusterState) -> Iterator[Attention]:
+    """Sessions that look like mining, scanning or a flood (``services/abuse.py``), one
+    item per repository: Hetzner answers abuse with a blocked IP or a locked server."""
+    by_repo: dict[str, list[str]] = {}
+    for suspect in suspects(state.sessions, state.traffic):
+        reasons = by_repo.setdefault(suspect.session.repo, [])
+        reasons.append(f"{suspect.session.pod}: {suspect.reasons[0]}")
+    for repo, reasons in by_repo.items():
+        shown = "; ".join(reasons[:2]) + (
+            f" and {len(reasons) - 2} more" if len(reasons) > 2 else ""
+        )
+        verb = "looks" if len(reasons) == 1 else "look"
+        text = (
+            f"{_plural(len(reasons), 'session')} of {repo_label(repo)} {verb} like abuse "
+            f"({shown}): ban the repository and kill its sessions"
+        )
+        yield Attention("abuse-suspected", "warning", text, "ban", repo)

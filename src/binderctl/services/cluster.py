@@ -34,12 +34,15 @@ from binderctl.models import (
     NodeStatus,
     Rotation,
     Session,
+    SessionTraffic,
     WarningEvent,
 )
 from binderctl.services import kube as kube_api
 from binderctl.services import mapping
 from binderctl.services.kube import Kube, Obj
+from binderctl.services.kubelet_stats import PodCounters, read_counters
 from binderctl.services.rotation import rotation_of
+from binderctl.services.traffic import STATS_INTERVAL, TrafficIndex
 from binderctl.services.watch import Reflector
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class ClusterState:
     launches_last_hour: int
     connection: ConnectionState = "connected"
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
+    traffic: Mapping[str, SessionTraffic] = field(default_factory=dict)  # by session key
 
     @property
     def node(self) -> NodeStatus | None:
@@ -169,6 +173,14 @@ class PodIndex:
         for key in known - seen:
             self.remove(key)
 
+    def cpu_limits(self) -> dict[str, float | None]:
+        """Each session's CPU limit (cores), by key."""
+        return {
+            key: identity.cpu_limit
+            for key, (_, identity) in self._identities.items()
+            if key in self.sessions
+        }
+
     def set_usage(self, usage: dict[str, tuple[float, int]]) -> None:
         self.usage = usage
         for key, session in list(self.sessions.items()):
@@ -251,6 +263,7 @@ class ClusterIndex:
         self._emit = emit
         self.pods = PodIndex(emit, stuck_after, time.time() if started is None else started)
         self.warnings = WarningIndex(emit)
+        self.traffic = TrafficIndex(emit)
         self.node_objects: dict[str, Obj] = {}
         self.node_usage: dict[str, tuple[float, int]] = {}
         self.workloads: dict[ComponentName, Obj] = {}
@@ -299,6 +312,10 @@ class ClusterIndex:
 
     def set_pod_metrics(self, items: Iterable[Obj]) -> None:
         self.pods.set_usage({mapping.key_of(i): mapping.metrics_usage(i) for i in items})
+
+    def set_traffic(self, counters: Mapping[str, PodCounters]) -> None:
+        """One read of the kubelets' counters (``kubelet_stats.read_counters``)."""
+        self.traffic.apply(counters, self.pods.cpu_limits())
 
     def set_quota(self, quota: int | None, error: str | None = None) -> None:
         self.quota = (quota, error)
@@ -371,6 +388,7 @@ class ClusterIndex:
             launches_last_hour=len(self.pods.launches),
             connection=connection,
             errors=dict(errors or {}),
+            traffic=dict(self.traffic.rows),
         )
 
 
@@ -415,6 +433,13 @@ def read_quota(kube: Kube) -> tuple[int | None, str | None]:
         return None, exc.message
 
 
+def read_traffic(kube: Kube, nodes: Iterable[str] | None = None) -> dict[str, PodCounters]:
+    """Every pod's counters from the kubelets of ``nodes`` (default: every node)."""
+    from binderctl.services.kubelet_stats import node_names
+
+    return read_counters(kube, node_names(kube) if nodes is None else nodes)
+
+
 def read_health(kube: Kube, member: MemberConfig) -> Health:
     from binderctl.services.binderhub import fetch_health
 
@@ -429,7 +454,7 @@ def read_disk(member: MemberConfig, address: str) -> tuple[int, int]:
     return usage.used, usage.total
 
 
-# every part but "disk", which needs SSH to the node
+# every part but "disk", which needs SSH to the node, and "traffic" (the kubelet's stats)
 PARTS = ("pods", "nodes", "events", "workloads", "node_metrics", "pod_metrics", "health")
 
 
@@ -456,6 +481,7 @@ def collect(
         "pod_metrics": lambda: list_session_metrics(kube),
         "health": lambda: read_health(kube, member),
         "disk": lambda: read_disk(member, kube.host),
+        "traffic": lambda: read_traffic(kube),
     }
     if "nodes" in wanted:
         readers["quota"] = lambda: read_quota(kube)
@@ -487,6 +513,8 @@ def collect(
         index.set_health(results["health"])
     if "disk" in results:
         index.set_disk(results["disk"])
+    if "traffic" in results:
+        index.set_traffic(results["traffic"])
     index.refresh(time.time())
     return index.state(errors=errors)
 
@@ -522,6 +550,7 @@ class ClusterModel:
         health_interval: float = 15.0,
         history_interval: float = 60.0,
         disk_interval: float | None = 60.0,
+        stats_interval: float | None = STATS_INTERVAL,
         history_limit: int = 720,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
         record_history: bool = True,
@@ -534,6 +563,7 @@ class ClusterModel:
         self.health_interval = health_interval
         self.history_interval = history_interval
         self.disk_interval = disk_interval
+        self.stats_interval = stats_interval
         self.record_history = record_history
         if deferred_until is None:
             deferred_until = threading.Event()
@@ -641,6 +671,8 @@ class ClusterModel:
         ]
         if self.disk_interval is not None:
             targets.append(("binderctl-disk", self._disk_loop))
+        if self.stats_interval is not None:
+            targets.append(("binderctl-stats", self._stats_loop))
         for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -810,6 +842,23 @@ class ClusterModel:
                 recorded = time.monotonic()
                 self._record_history()
             self._stop.wait(self.poll_interval)
+
+    def poll_traffic(self) -> None:
+        """One read of the kubelets' counters into the sessions' sliding windows."""
+        with self._lock:
+            nodes = list(self._index.node_objects)
+        if nodes:
+            self._poll_part(
+                "traffic", lambda: read_traffic(self.kube, nodes), self._index.set_traffic
+            )
+
+    def _stats_loop(self) -> None:
+        assert self.stats_interval is not None
+        if not self._wait_for(self._reflectors[0].synced, self._reflectors[1].synced):
+            return
+        while not self._stop.is_set():
+            self.poll_traffic()
+            self._stop.wait(self.stats_interval)
 
     def _disk_loop(self) -> None:
         assert self.disk_interval is not None

@@ -90,6 +90,15 @@ class Ensured:
 
 
 @dataclass(frozen=True)
+class ServerFlags:
+    name: str
+    status: str
+    locked: bool
+    ipv4: str | None
+    ipv4_blocked: bool
+
+
+@dataclass(frozen=True)
 class PlanItem:
     kind: str
     action: PlanAction
@@ -509,6 +518,22 @@ class HetznerService:
         ipv4 = server.public_net.ipv4.ip if server.public_net.ipv4 else None
         return Found("server", server.id, server.name, tuple(drift), tuple(notes), ipv4)
 
+    def server_flags(self) -> ServerFlags | None:
+        """What Hetzner says of the running server that can take a member down: an abuse
+        lock, a blocked IPv4 (``locked``, ``public_net.ipv4.blocked``)."""
+        with self._api("looking up the server"):
+            server = self._one("server", self._client.servers.get_all(label_selector=self.selector))
+        if server is None:
+            return None
+        ipv4 = known(server.public_net, "server's public network").ipv4
+        return ServerFlags(
+            name=server.name,
+            status=server.status,
+            locked=bool(server.locked),
+            ipv4=ipv4.ip if ipv4 else None,
+            ipv4_blocked=bool(ipv4 and ipv4.blocked),
+        )
+
     # ---- ensuring ---------------------------------------------------------------------------
 
     @contextmanager
@@ -719,3 +744,12 @@ class HetznerService:
         """``GET /pricing`` as the API returns it (hcloud-python has no pricing client)."""
         with self._api("fetching prices"):
             return self._client.request("GET", "/pricing")
+
+
+def member_server_flags(member: MemberConfig) -> ServerFlags | None:
+    """The member's server as Hetzner's abuse desk leaves it, or None when the API
+    cannot be asked (no token stored, not reachable): then there is nothing to show."""
+    try:
+        return HetznerService.for_member(member).server_flags()
+    except BinderctlError:
+        return None

@@ -14,6 +14,7 @@ from binderctl.models import Attention
 from binderctl.services.attention import Facts, judge, world_open_ports
 from binderctl.services.cluster import ClusterState, collect
 from binderctl.services.federation import HostReport, member_verdict
+from binderctl.services.hetzner import ServerFlags, member_server_flags
 from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
 
@@ -28,6 +29,7 @@ class StatusReport:
     world_open_ports: tuple[int, ...]  # from the config: the firewall opens these to all
     attention: tuple[Attention, ...]  # what needs attention, worst first
     federation: HostReport | None = None  # the member as the redirector's rules see it
+    hetzner: ServerFlags | None = None  # the server's abuse flags (None: not asked)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -45,15 +47,19 @@ def status_report(
     """``disk``: also read the node's disk usage over SSH (slower: an SSH login);
     ``config``: also judge the member by the federation redirector's rules (its
     ``[federation]``: the prime, the check settings)."""
-    parts: tuple[str, ...] = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
+    parts: tuple[str, ...] = (
+        *("pods", "nodes", "events", "workloads", "node_metrics", "health", "traffic"),
+    )
     parts += ("disk",) if disk else ()
     import httpx  # noqa: F401  (in this thread first: both threads use it)
 
-    with ThreadPoolExecutor(1, thread_name_prefix="binderctl-federation") as pool:
-        # the redirector's view (up to its timeout) while the cluster is read
+    with ThreadPoolExecutor(2, thread_name_prefix="binderctl-status") as pool:
+        # the redirector's view (up to its timeout) and Hetzner's while the cluster is read
         judged = pool.submit(member_verdict, config, member) if config is not None else None
+        flags = pool.submit(member_server_flags, member)
         state = collect(kube, member, parts, stuck_after=stuck_after)
         observed = judged.result() if judged is not None else None
+        server = flags.result()
     try:
         expiry, cert_error = client_cert_expiry(kube.path), None
     except BinderctlError as exc:
@@ -64,6 +70,7 @@ def status_report(
         open_ports=world_open_ports(member),
         observed=None if observed is None else observed.verdict,
         pod_headroom=(config.federation if config else DEFAULT_FEDERATION).check.pod_headroom,
+        server=server,
     )
     return StatusReport(
         member=member.name,
@@ -74,4 +81,5 @@ def status_report(
         world_open_ports=facts.open_ports,
         attention=judge(state, facts, time.time()),
         federation=observed,
+        hetzner=server,
     )

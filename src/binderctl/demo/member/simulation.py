@@ -32,12 +32,14 @@ from binderctl.demo.member.helm import CHART_LABEL, HelmController
 from binderctl.demo.member.hub_config import authenticator_error
 from binderctl.demo.member.image_cleaner import ImageCleaner
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
+from binderctl.demo.member.kubelet_stats import KubeletStats
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.metrics import Metrics
 from binderctl.demo.member.objects import Writer
 from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
+from binderctl.demo.member.usage import Usage
 from binderctl.services.cloudinit import node_cidr_mask
 from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
 
@@ -321,6 +323,10 @@ class Member:
             store, self.timeline, self.logs, self.kubelet.disk, self.wall_now
         )
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
+        self.usage = Usage(
+            store, self.kubelet, self.metrics, lambda: self.timeline.now, self.clock.wall
+        )
+        self.kubelet_stats = KubeletStats(self.kubelet, self.usage)
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
         # what /versions reports: the installed chart's BinderHub build
