@@ -32,6 +32,7 @@ EGRESS_BANDWIDTH = "kubernetes.io/egress-bandwidth"
 MINER = "miner"
 SCANNER = "scanner"
 SCAN_PACKETS = 3000.0  # probes a second
+SCANNER_CPU = 0.15
 SYN_BYTES = 64
 ANSWERED = 0.15  # share of probes that get an answer (SYN-ACK or RST)
 
