@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from binderctl.formatting import age, cpu, repo_label, size
-from binderctl.models import Session
+from binderctl.formatting import age, cpu, rate, repo_label, share, size
+from binderctl.models import Session, SessionTraffic
 from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
 from binderctl.widgets.live_table import CellValue, Column, Row
@@ -13,14 +13,20 @@ from binderctl.widgets.live_table import CellValue, Column, Row
 PHASE_STYLE = {"Running": "", "Pending": "yellow", "Failed": "bold red", "Unknown": "red"}
 
 
-def session_row(session: Session, now: float) -> Row:
+def session_row(session: Session, traffic: SessionTraffic | None, now: float) -> Row:
+    sent = None if traffic is None else traffic.tx_rate
+    received = None if traffic is None else traffic.rx_rate
+    used = None if traffic is None else traffic.cpu_share
     return (
         CellValue(session.user, session.user),
         CellValue(repo_label(session.repo), session.repo),
         CellValue(session.ref, session.ref),
         CellValue(age(now - session.started), -session.started),
         CellValue(cpu(session.cpu), session.cpu),
+        CellValue(share(used), used),
         CellValue(size(session.memory), session.memory),
+        CellValue(rate(sent), sent),
+        CellValue(rate(received), received),
         CellValue(session.phase, session.phase, PHASE_STYLE.get(session.phase, "")),
     )
 
@@ -28,7 +34,7 @@ def session_row(session: Session, now: float) -> Row:
 class SessionsScreen(TableScreen):
     BINDINGS = list(keymap.selection_bindings("sessions"))
     PODS = "sessions"
-    KINDS = frozenset({"session", "clock", "connection"})
+    KINDS = frozenset({"session", "traffic", "clock", "connection"})
     NOUN = "sessions"
     EMPTY = "no sessions running yet: they appear here as users launch repositories"
     COLUMNS = (
@@ -37,15 +43,19 @@ class SessionsScreen(TableScreen):
         Column("ref", "Ref", 10),
         Column("age", "Age", 6),
         Column("cpu", "CPU", 11),
+        Column("cpu_share", "CPU%", 5),
         Column("memory", "Memory", 7),
+        Column("net_out", "Net out", 9),
+        Column("net_in", "Net in", 9),
         Column("phase", "Phase", 9),
     )
     SORT_BY = "age"
 
     def __init__(self) -> None:
         super().__init__()
-        # key -> (session, row, search text): rebuilt only for sessions that changed.
-        self._rows: dict[str, tuple[Session, Row, str]] = {}
+        # key -> (session, its traffic, row, search text): rebuilt only for sessions
+        # whose row or figures changed.
+        self._rows: dict[str, tuple[Session, SessionTraffic | None, Row, str]] = {}
 
     def table_rows(self) -> Iterable[tuple[str, Row, str]]:
         model = self.console.model
@@ -53,18 +63,20 @@ class SessionsScreen(TableScreen):
             return
         now = self.console.clock()
         cache = self._rows
-        fresh: dict[str, tuple[Session, Row, str]] = {}
+        figures = model.traffic
+        fresh: dict[str, tuple[Session, SessionTraffic | None, Row, str]] = {}
         for key, session in model.sessions.items():
+            traffic = figures.get(key)
             cached = cache.get(key)
-            if cached is not None and cached[0] is session:
-                _, row, text = cached
+            if cached is not None and cached[0] is session and cached[1] is traffic:
+                _, _, row, text = cached
                 shown_age = age(now - session.started)
                 if row[3].text != shown_age:
                     row = (*row[:3], row[3]._replace(text=shown_age), *row[4:])
             else:
-                row = session_row(session, now)
+                row = session_row(session, traffic, now)
                 text = f"{session.pod} {session.user} {session.repo} {session.ref} {session.phase}"
-            fresh[key] = (session, row, text)
+            fresh[key] = (session, traffic, row, text)
             yield key, row, text
         self._rows = fresh
 

@@ -378,6 +378,25 @@ def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
     return helm_charts(chosen, node_address(member))
 
 
+def keep_bans(chart: dict[str, Any], current_spec: dict[str, Any]) -> None:
+    """Repositories banned on the member stay banned: the ``banned_specs`` of the chart's
+    current values (``binderctl ban``'s, or set by hand) go into ``chart``'s values, as
+    a drained member's quota stays 0 (``services/bans.py``)."""
+    current = yaml.safe_load(current_spec.get("valuesContent") or "") or {}
+    config = current.get("config") if isinstance(current, dict) else None
+    banned = {
+        name: section["banned_specs"]
+        for name, section in (config or {}).items()
+        if isinstance(section, dict) and "banned_specs" in section
+    }
+    if not banned:
+        return
+    values = yaml.safe_load(chart["spec"]["valuesContent"])
+    for name, specs in banned.items():
+        values.setdefault("config", {}).setdefault(name, {})["banned_specs"] = specs
+    chart["spec"]["valuesContent"] = yaml.safe_dump(values, sort_keys=True)
+
+
 def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:
     """The chart's spec with None for the optional fields it lacks (a merge patch
     removes those)."""
@@ -430,6 +449,8 @@ def _drift(
             drift[name] = "missing"
             continue
         spec = current.get("spec") or {}
+        if name == RELEASE:
+            keep_bans(chart, spec)
         want = _wanted_spec(chart)
         same = {key: spec.get(key) for key in want} == want
         drift[name] = "unchanged" if same else "differs"
