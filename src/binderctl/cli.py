@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "demo_cmd",
     "node_cmd",
     "federation_cmd",
+    "abuse_cmd",
 )
 
 EPILOG = """\
