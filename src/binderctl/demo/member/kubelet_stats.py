@@ -13,6 +13,7 @@ for its sandbox's ``eth0``. Only the network families are served here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -124,8 +125,7 @@ class KubeletStats:
 
     def summary(self) -> dict[str, Any]:
         samples = self._samples()
-        now = self.usage.wall_now()
-        time = rfc3339(now)
+        time = rfc3339(self.usage.wall_now())
         pods = [pod_stats(sample) for sample in samples]
         cores = sum(u.cpu for s in samples for u, _, _ in s.containers)
         core_seconds = sum(seconds for s in samples for _, seconds, _ in s.containers)
@@ -162,7 +162,7 @@ class KubeletStats:
 
     def cadvisor(self) -> str:
         samples = self._samples()
-        stamp = int(self.usage.wall_now() * 1000)
+        stamp = math.floor(self.usage.wall_now()) * 1000
         lines: list[str] = []
         for name, help_text, field in NETWORK_FAMILIES:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]

@@ -17,6 +17,7 @@ rate, as a TCP sender's does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -179,8 +180,10 @@ class Usage:
         return usage
 
     def samples(self) -> Iterator[PodSample]:
-        """Every running pod of the node, its counters brought to now."""
-        now = self.wall_now()
+        """Every running pod of the node, its counters brought to the last whole second
+        (the stats' ``time`` is stamped in whole seconds: counted up to it, a client's
+        rates come out exact)."""
+        now = float(math.floor(self.wall_now()))
         live = set()
         for run in list(self.kubelet.runs.values()):
             if run.phase != "Running":
