@@ -423,7 +423,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
             CHART_TIMEOUT,
         ),
         selection="abuse",
-        example="REPO --kill --reason mining",
+        example="org/repo --kill --reason mining",
     ),
     ActionSpec(
         "unban",
@@ -437,7 +437,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         lambda ops, r: ops.unban(r.targets, timeout=float(r.options["timeout"])),
         options=(REPOS, CHART_TIMEOUT),
-        example="REPO",
+        example="org/repo",
     ),
 )
 

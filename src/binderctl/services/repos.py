@@ -29,6 +29,7 @@ GITLAB = "GitLabRepoProvider"
 GIT = "GitRepoProvider"
 PROVIDERS = (GITHUB, GITLAB, GIT)
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
+_SPECIAL = frozenset(".^$*+?{}[]\\|()")
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
@@ -78,10 +79,16 @@ def repo_url(repo: str) -> str:
     return f"https://{host}/{'/'.join(segments)}"
 
 
+def _literal(text: str) -> str:
+    """``text`` as a pattern that matches it: only what a pattern reads as syntax is
+    escaped (a hyphen is not: the patterns stay readable in ``bans``)."""
+    return "".join(f"\\{c}" if c in _SPECIAL else c for c in text)
+
+
 def _escaped(text: str) -> str:
     """A pattern for ``text`` url-escaped or not (``/`` as ``/`` or ``%2F``)."""
     return "".join(
-        re.escape(c) if _UNRESERVED.fullmatch(c) else f"(?:{re.escape(c)}|%{ord(c):02X})"
+        _literal(c) if _UNRESERVED.fullmatch(c) else f"(?:{_literal(c)}|%{ord(c):02X})"
         for c in text
     )
 
@@ -97,7 +104,7 @@ def ban_patterns(repo: str) -> dict[str, str]:
         owner, name = path.split("/", 1)
         if "/" in name:
             raise UsageError(f"{inert(repo, 80)!r}: a GitHub repository is owner/name")
-        patterns[GITHUB] = rf"^{re.escape(owner)}/{re.escape(name)}(?:\.git)?/"
+        patterns[GITHUB] = rf"^{_literal(owner)}/{_literal(name)}(?:\.git)?/"
     elif host == "gitlab.com":
         patterns[GITLAB] = rf"^{_escaped(path)}(?:\.git)?/"
     return {provider: patterns[provider] for provider in PROVIDERS if provider in patterns}
