@@ -6,8 +6,10 @@ served for the sessions the ban ended."""
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from binderctl.demo.member.usage import MINER, SCANNER
 from binderctl.services import audit
 from tests.kit.cli import run_cli
 from tests.kit.waiting import wait_for
-from tests.ops.ops_world import OpsWorld
+from tests.kube.kube_kubectl import needs_kubectl
+from tests.ops.ops_world import MEMBER, OpsWorld
 
 SPEED = 20.0  # the install job and a binder start take under a second
 REFUSED = "Sorry, {spec} is not allowed to launch. Please contact admins for more info!"
@@ -106,8 +109,9 @@ def test_ban_kill_keeps_the_miner_out_with_one_record_and_the_evidence(
     served = world.on_loop(lambda: dict(world.sim.kubelet_stats.served))
     assert {s["pod"] for s in report["sessions"]} == miners
     for session in report["sessions"]:
-        rx, tx, _, tx_packets = served[uids[session["pod"]]][-1]  # what the ban read
-        assert (session["tx_bytes"], session["tx_packets"]) == (tx, tx_packets)
+        counted = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets")
+        read_by_the_ban = served[uids[session["pod"]]][-1]
+        assert tuple(session[name] for name in counted) == read_by_the_ban
         assert session["ended_by"] == "ban --kill" and session["ended"]
         assert session["cpu_peak"] >= 0.9  # a miner at its limit of one core
     assert [a["action"] for a in report["actions"]] == ["ban"]
@@ -136,3 +140,22 @@ def test_bad_repositories_are_usage_errors(abused: OpsWorld) -> None:
         assert "Traceback" not in done.stderr
     unbanned = run_cli(abused, "unban", "org/never-banned", "--yes")
     assert unbanned.returncode == 1 and "not banned by binderctl" in unbanned.stderr
+
+
+@needs_kubectl
+def test_kubectl_reads_the_kubelets_stats_through_the_node_proxy(world: OpsWorld) -> None:
+    def kubectl(path: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "KUBECONFIG": str(world.home / "data" / MEMBER / "kubeconfig")}
+        return subprocess.run(
+            ["kubectl", "get", "--raw", path], capture_output=True, text=True, env=env, timeout=60
+        )
+
+    summary = json.loads(kubectl("/api/v1/nodes/demo/proxy/stats/summary").stdout)
+    assert summary["node"]["nodeName"] == "demo"
+    assert sum(1 for p in summary["pods"] if p["podRef"]["name"].startswith("jupyter-")) == 30
+    metrics = kubectl("/api/v1/nodes/demo/proxy/metrics/cadvisor").stdout
+    assert "# TYPE container_network_transmit_packets_total counter" in metrics
+    missing = kubectl("/api/v1/nodes/demo/proxy/stats/nothing")
+    assert missing.returncode == 1 and "NotFound" in missing.stderr
+    nowhere = kubectl("/api/v1/nodes/elsewhere/proxy/stats/summary")
+    assert nowhere.returncode == 1 and 'nodes "elsewhere" not found' in nowhere.stderr

@@ -107,11 +107,14 @@ MISBEHAVING_REPOS = {
 }
 
 
-def misbehave(member: Member, kind: str, count: int) -> tuple[str, list[str]]:
+def misbehave(
+    member: Member, kind: str, count: int, *, running: bool = False
+) -> tuple[str, list[str]]:
     """``count`` sessions of a repository whose code misbehaves (``usage.MINER`` keeps
     its CPU limit busy, ``usage.SCANNER`` probes ports), launched through BinderHub as
-    any launch is (its bans and quota apply); returns the repository's URL and the pods
-    it started. Later launches of the repository misbehave too."""
+    any launch is (its bans and quota apply), or with ``running`` already running as
+    the operator finds them (a full node schedules nothing new); returns the
+    repository's URL and the pods. Later launches of the repository misbehave too."""
     hub = member.hub
     owner, name = MISBEHAVING_REPOS[kind]
     repo = next((r for r in hub.catalog.repos if (r.owner, r.name) == (owner, name)), None)
@@ -122,6 +125,11 @@ def misbehave(member: Member, kind: str, count: int) -> tuple[str, list[str]]:
     launch = Launch(repo, repo.refs[0], repo.branch)
     image = naming.image_name(hub.settings.image_prefix, repo.build_slug, launch.ref)
     hub.registry.setdefault(image, image_bytes(image))
+    if running:
+        objects = hub.existing(count, member.options.node_name, launch)
+        for pod in objects:
+            member.writer.create(types.PODS, pod)
+        return repo.url, [pod["metadata"]["name"] for pod in objects]
     pods = []
     for _ in range(count):
         if hub.refuse_banned(launch):

@@ -104,6 +104,7 @@ class KubeletStats:
         # pod uid -> every (rx, tx, rx packets, tx packets) it served: tests compare
         # what binderctl reports with what was served
         self.served: dict[str, list[tuple[int, int, int, int]]] = {}
+        self.summaries = 0  # summaries served
 
     def get(self, node: str, path: str) -> tuple[int, str, bytes] | None:
         """(status, content type, body) for ``path`` below the kubelet's root; None for a
@@ -124,6 +125,7 @@ class KubeletStats:
         return samples
 
     def summary(self) -> dict[str, Any]:
+        self.summaries += 1
         samples = self._samples()
         time = rfc3339(self.usage.wall_now())
         pods = [pod_stats(sample) for sample in samples]

@@ -429,20 +429,21 @@ class Hub:
         }
 
     # -- an "up" member's sessions ---------------------------------------------------
-    def existing(self, count: int, node_name: str) -> list[Obj]:
-        """Pods of ``count`` sessions that were running before the simulation started."""
+    def existing(self, count: int, node_name: str, launch: Launch | None = None) -> list[Obj]:
+        """Pods of ``count`` sessions (of ``launch``, else of repositories picked as
+        launches pick them) that were running before the simulation started."""
         pods = []
         for _ in range(count):
-            launch = self.catalog.pick()
+            picked = launch or self.catalog.pick()
             image = naming.image_name(
-                self.settings.image_prefix, launch.repo.build_slug, launch.ref
+                self.settings.image_prefix, picked.repo.build_slug, picked.ref
             )
-            prefix = naming.user_prefix(launch.repo.url)
+            prefix = naming.user_prefix(picked.repo.url)
             suffix = "".join(self.rng.choices(naming.USER_SUFFIX_CHARS, k=8))
             age = self.rng.uniform(0, min(self.settings.cull_max_age, 2 * 3600))
             active = self.rng.lognormvariate(math.log(ACTIVE_MEDIAN), 1.0)
             created = self.timeline.now - age
-            session = self._new_session(f"{prefix}-{suffix}", launch, image, created, active)
+            session = self._new_session(f"{prefix}-{suffix}", picked, image, created, active)
             session.state = "running"
             self.registry.setdefault(image, image_bytes(image))
             pod = self.pod_object(session)
