@@ -174,3 +174,11 @@ def test_the_kubelets_answers_are_read_leniently() -> None:
         ]
     )
     assert parse_packets(text) == {"ns/p": {"tx_packets": 9, "rx_packets": 3}}
+
+
+def test_the_same_reading_twice_is_one_sample() -> None:
+    index = TrafficIndex(lambda *change: None)
+    for _ in range(3):
+        index.apply({"ns/p": counters(1100.0, 10_000, 50.0)}, {"ns/p": 1.0})
+    assert len(index.samples["ns/p"]) == 1
+    assert index.rows["ns/p"].tx_rate == 10_000 / 100  # since it started

@@ -167,6 +167,7 @@ async def loaded(pilot: Pilot) -> None:
             and model.node
             and model.components
             and len(model.sessions) == SESSIONS
+            and len(model.traffic) == SESSIONS
             and model.health
             and model.health.ok
             and budget

@@ -123,6 +123,8 @@ class TrafficIndex:
             if window is None or _restarted(window[-1], sample):
                 window = self.samples[key] = deque()
                 self.peaks.pop(key, None)
+            elif window[-1].time == sample.time:
+                window.pop()  # the same reading again (the kubelet's stats are cached)
             window.append(sample)
             newest = sample.time or 0.0
             while len(window) > 2 and (window[1].time or 0.0) <= newest - self.window:
