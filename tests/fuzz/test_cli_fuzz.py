@@ -60,6 +60,9 @@ BASE_ARGV = {
     "kill-session": ["kill-session", "--yes"],
     "drain": ["drain", "--yes"],
     "delete-builds": ["delete-builds", "--yes"],
+    "ban": ["ban", "org/repo", "--yes"],
+    "unban": ["unban", "org/repo", "--yes"],
+    "report": ["abuse", "report"],
 }
 
 
