@@ -27,6 +27,7 @@ BENCHMARKS = {
     "scaling": "benchmarks.scaling",
     "headless-start": "benchmarks.headless",
     "drain-to-out": "benchmarks.drain_to_out",
+    "kubelet-stats": "benchmarks.kubelet_stats",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# issue 8's six benchmarks, issue 18's two and issue 12's drain-to-out
+# issue 8's six benchmarks, issue 18's two, issue 12's drain-to-out, issue 17's kubelet-stats
 BENCHMARKS = {
     *("status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"),
-    *("scaling", "headless-start", "drain-to-out"),
+    *("scaling", "headless-start", "drain-to-out", "kubelet-stats"),
 }
 
 
