@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from binderctl.formatting import age, inert, packet_rate, rate, repo_label, share
 from binderctl.screens import keymap
 from binderctl.screens.table import TableScreen
-from binderctl.services.abuse import Suspicion, rank
+from binderctl.services.abuse import Suspicion
 from binderctl.widgets.cells import plain
 from binderctl.widgets.live_table import CellValue, Column, Row
 
@@ -27,14 +27,15 @@ def suspicion_row(suspect: Suspicion, now: float) -> Row:
     style = "bold red" if suspect.flagged else ""
     used = traffic.cpu_share
     return (
-        CellValue(flagged or "-", -suspect.score, style),
+        # whole points: a score moving in its noise does not re-sort the table
+        CellValue(flagged or "-", -round(suspect.score), style),
         CellValue(session.user, session.user),
         CellValue(repo_label(session.repo), session.repo),
         CellValue(age(now - session.started), -session.started),
         CellValue(share(used), used),
         CellValue(rate(traffic.tx_rate), traffic.tx_rate),
         CellValue(packet_rate(traffic.tx_packet_rate), traffic.tx_packet_rate),
-        CellValue(str(len(suspect.siblings)), len(suspect.siblings)),
+        CellValue(str(len(suspect.repo_sessions) - 1), len(suspect.repo_sessions) - 1),
     )
 
 
@@ -82,6 +83,10 @@ class AbuseScreen(TableScreen):
     def __init__(self) -> None:
         super().__init__()
         self._ranked: dict[str, Suspicion] = {}
+        # ranked once per state of the model (a clock tick only moves the ages)
+        self._ranked_for: object = None
+        self._rows: dict[str, tuple[Row, str]] = {}
+        self._panel: object = None  # what the panel shows now
 
     def compose_body(self) -> ComposeResult:
         yield from super().compose_body()
@@ -92,11 +97,21 @@ class AbuseScreen(TableScreen):
         if model is None:
             return
         now = self.console.clock()
-        self._ranked = {s.key: s for s in rank(model.sessions, model.traffic)}
-        for key, suspect in self._ranked.items():
-            session = suspect.session
-            text = f"{session.pod} {session.user} {session.repo} {' '.join(suspect.signals)}"
-            yield key, suspicion_row(suspect, now), text
+        if model is not self._ranked_for:
+            self._ranked_for = model
+            self._ranked = {s.key: s for s in model.suspicions}
+            self._rows = {}
+            for key, suspect in self._ranked.items():
+                session = suspect.session
+                words = " ".join(suspect.signals)
+                text = f"{session.pod} {session.user} {session.repo} {words}"
+                self._rows[key] = (suspicion_row(suspect, now), text)
+        for key, (row, text) in self._rows.items():
+            shown_age = age(now - self._ranked[key].session.started)
+            if row[3].text != shown_age:
+                row = (*row[:3], row[3]._replace(text=shown_age), *row[4:])
+                self._rows[key] = (row, text)
+            yield key, row, text
 
     def render_model(self) -> None:
         super().render_model()
@@ -107,8 +122,13 @@ class AbuseScreen(TableScreen):
         key = self.table.current_key
         suspect = self._ranked.get(key) if key is not None else None
         panel.display = suspect is not None
-        if suspect is not None:
-            panel.update(suspect_table(suspect, self.console.clock()))
+        if suspect is None:
+            return
+        now = self.console.clock()
+        shown = (suspect.key, suspect.reasons, suspect.repo_sessions, int(now // 60))
+        if shown != self._panel:  # a new table lays the screen out again: only on change
+            self._panel = shown
+            panel.update(suspect_table(suspect, now))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_current()

@@ -13,20 +13,30 @@ from binderctl.widgets.live_table import CellValue, Column, Row
 PHASE_STYLE = {"Running": "", "Pending": "yellow", "Failed": "bold red", "Unknown": "red"}
 
 
+def traffic_cells(traffic: SessionTraffic | None) -> tuple[CellValue, CellValue, CellValue]:
+    """CPU%, Net out and Net in: what a read of the kubelet changes."""
+    if traffic is None:
+        return CellValue("-"), CellValue("-"), CellValue("-")
+    used, sent, received = traffic.cpu_share, traffic.tx_rate, traffic.rx_rate
+    return (
+        CellValue(share(used), used),
+        CellValue(rate(sent), sent),
+        CellValue(rate(received), received),
+    )
+
+
 def session_row(session: Session, traffic: SessionTraffic | None, now: float) -> Row:
-    sent = None if traffic is None else traffic.tx_rate
-    received = None if traffic is None else traffic.rx_rate
-    used = None if traffic is None else traffic.cpu_share
+    used, sent, received = traffic_cells(traffic)
     return (
         CellValue(session.user, session.user),
         CellValue(repo_label(session.repo), session.repo),
         CellValue(session.ref, session.ref),
         CellValue(age(now - session.started), -session.started),
         CellValue(cpu(session.cpu), session.cpu),
-        CellValue(share(used), used),
+        used,
         CellValue(size(session.memory), session.memory),
-        CellValue(rate(sent), sent),
-        CellValue(rate(received), received),
+        sent,
+        received,
         CellValue(session.phase, session.phase, PHASE_STYLE.get(session.phase, "")),
     )
 
@@ -68,8 +78,11 @@ class SessionsScreen(TableScreen):
         for key, session in model.sessions.items():
             traffic = figures.get(key)
             cached = cache.get(key)
-            if cached is not None and cached[0] is session and cached[1] is traffic:
-                _, _, row, text = cached
+            if cached is not None and cached[0] is session:
+                _, was, row, text = cached
+                if was is not traffic:  # a read of the kubelet: its three cells only
+                    used, sent, received = traffic_cells(traffic)
+                    row = (*row[:5], used, row[6], sent, received, row[9])
                 shown_age = age(now - session.started)
                 if row[3].text != shown_age:
                     row = (*row[:3], row[3]._replace(text=shown_age), *row[4:])

@@ -47,11 +47,16 @@ class Suspicion:
     score: float
     signals: tuple[str, ...]
     reasons: tuple[str, ...]
-    siblings: tuple[Session, ...] = ()
+    repo_sessions: tuple[Session, ...] = ()  # every running session of its repository
 
     @property
     def flagged(self) -> bool:
         return bool(self.signals)
+
+    @property
+    def siblings(self) -> tuple[Session, ...]:
+        """The other running sessions of its repository."""
+        return tuple(s for s in self.repo_sessions if s is not self.session)
 
 
 def norm(traffic: Iterable[SessionTraffic]) -> float:
@@ -105,9 +110,11 @@ def _over(traffic: SessionTraffic) -> str:
 def rank(sessions: Mapping[str, Session], traffic: Mapping[str, SessionTraffic]) -> list[Suspicion]:
     """Every running session with figures, most suspicious first."""
     running = {k: s for k, s in sessions.items() if s.phase == "Running"}
-    by_repo: dict[str, list[str]] = {}
-    for key, each in running.items():
-        by_repo.setdefault(normalize_repo(each.repo), []).append(key)
+    repos = {key: normalize_repo(each.repo) for key, each in running.items()}
+    grouped: dict[str, list[Session]] = {}
+    for key, repo in repos.items():
+        grouped.setdefault(repo, []).append(running[key])
+    by_repo = {repo: tuple(group) for repo, group in grouped.items()}
     threshold = norm(t for k, t in traffic.items() if k in running)
     found = []
     for key, figures in traffic.items():
@@ -115,14 +122,8 @@ def rank(sessions: Mapping[str, Session], traffic: Mapping[str, SessionTraffic])
         if session is None:
             continue
         score, signals, reasons = assess(figures, threshold)
-        siblings = tuple(running[k] for k in by_repo[normalize_repo(session.repo)] if k != key)
-        found.append(Suspicion(key, session, figures, score, signals, reasons, siblings))
+        group = by_repo[repos[key]]
+        found.append(Suspicion(key, session, figures, score, signals, reasons, group))
     found.sort(key=lambda s: (-s.score, s.key))
     return found
 
-
-def suspects(
-    sessions: Mapping[str, Session], traffic: Mapping[str, SessionTraffic]
-) -> list[Suspicion]:
-    """The flagged sessions, most suspicious first."""
-    return [s for s in rank(sessions, traffic) if s.flagged]

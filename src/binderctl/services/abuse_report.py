@@ -21,7 +21,6 @@ from binderctl import __version__
 from binderctl.config import MemberConfig
 from binderctl.formatting import cpu, size
 from binderctl.services import audit, evidence, mapping
-from binderctl.services.abuse import suspects
 from binderctl.services.cluster import ClusterIndex, read_traffic
 from binderctl.services.evidence import SessionEvidence
 from binderctl.services.kube import PODS, Kube
@@ -95,7 +94,7 @@ def _live(
     elif repo is not None:
         keys = {k for k, s in sessions.items() if repo_matches(repo, s.repo)}
     else:
-        keys = {s.key for s in suspects(sessions, traffic)}
+        keys = {s.key for s in index.suspicions if s.flagged}
     chosen = [p for p in pods if mapping.key_of(p) in keys]
     read = evidence.by_key(counters, chosen)
     return [

@@ -35,7 +35,6 @@ from binderctl.models import (
     Severity,
 )
 from binderctl.parsing import covers_world
-from binderctl.services.abuse import suspects
 
 if TYPE_CHECKING:
     from binderctl.services.cluster import ClusterState
@@ -387,7 +386,7 @@ def _abuse(state: ClusterState) -> Iterator[Attention]:
     """Sessions that look like mining, scanning or a flood (``services/abuse.py``), one
     item per repository: Hetzner answers abuse with a blocked IP or a locked server."""
     by_repo: dict[str, list[str]] = {}
-    for suspect in suspects(state.sessions, state.traffic):
+    for suspect in (s for s in state.suspicions if s.flagged):
         reasons = by_repo.setdefault(suspect.session.repo, [])
         reasons.append(f"{suspect.session.pod}: {suspect.reasons[0]}")
     for repo, reasons in by_repo.items():

@@ -39,6 +39,7 @@ from binderctl.models import (
 )
 from binderctl.services import kube as kube_api
 from binderctl.services import mapping
+from binderctl.services.abuse import Suspicion, rank
 from binderctl.services.kube import Kube, Obj
 from binderctl.services.kubelet_stats import PodCounters, read_counters
 from binderctl.services.rotation import rotation_of
@@ -72,6 +73,9 @@ class ClusterState:
     connection: ConnectionState = "connected"
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
     traffic: Mapping[str, SessionTraffic] = field(default_factory=dict)  # by session key
+    # the running sessions with figures, most suspicious first (``services/abuse.py``),
+    # judged when the figures came
+    suspicions: tuple[Suspicion, ...] = ()
 
     @property
     def node(self) -> NodeStatus | None:
@@ -264,6 +268,7 @@ class ClusterIndex:
         self.pods = PodIndex(emit, stuck_after, time.time() if started is None else started)
         self.warnings = WarningIndex(emit)
         self.traffic = TrafficIndex(emit)
+        self.suspicions: tuple[Suspicion, ...] = ()
         self.node_objects: dict[str, Obj] = {}
         self.node_usage: dict[str, tuple[float, int]] = {}
         self.workloads: dict[ComponentName, Obj] = {}
@@ -314,8 +319,17 @@ class ClusterIndex:
         self.pods.set_usage({mapping.key_of(i): mapping.metrics_usage(i) for i in items})
 
     def set_traffic(self, counters: Mapping[str, PodCounters]) -> None:
-        """One read of the kubelets' counters (``kubelet_stats.read_counters``)."""
+        """One read of the kubelets' counters (``kubelet_stats.read_counters``), and the
+        sessions judged by them (here, in the reading thread, not at every redraw)."""
         self.traffic.apply(counters, self.pods.cpu_limits())
+        self.suspicions = tuple(rank(self.pods.sessions, self.traffic.rows))
+
+    def _suspicions(self) -> tuple[Suspicion, ...]:
+        """The judged sessions that still run (one may have ended since the read)."""
+        sessions = self.pods.sessions
+        return tuple(
+            s for s in self.suspicions if (now := sessions.get(s.key)) and now.phase == "Running"
+        )
 
     def set_quota(self, quota: int | None, error: str | None = None) -> None:
         self.quota = (quota, error)
@@ -389,6 +403,7 @@ class ClusterIndex:
             connection=connection,
             errors=dict(errors or {}),
             traffic=dict(self.traffic.rows),
+            suspicions=self._suspicions(),
         )
 
 
