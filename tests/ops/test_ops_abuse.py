@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from binderctl.demo.member import incidents
 from binderctl.demo.member.usage import MINER, SCANNER
 from binderctl.services import audit
 from tests.kit.cli import run_cli
+from tests.kit.launches import launch_events
 from tests.kit.waiting import wait_for
 from tests.kube.kube_kubectl import needs_kubectl
 from tests.ops.ops_world import MEMBER, OpsWorld
@@ -29,19 +28,7 @@ REFUSED = "Sorry, {spec} is not allowed to launch. Please contact admins for mor
 
 
 def launch(world: OpsWorld, spec: str) -> list[dict]:
-    """The events BinderHub's /build/gh/<spec> streams, as a launch link's page reads them."""
-    member = world.member
-    assert member.tls_ca_bundle is not None
-    context = ssl.create_default_context(cafile=str(member.tls_ca_bundle))
-    with httpx.Client(verify=context, timeout=30) as client:
-        answer = client.get(
-            f"https://127.0.0.1:{member.https_port}/build/gh/{spec}",
-            headers={"Host": member.binder_host, "Accept": "text/event-stream"},
-            extensions={"sni_hostname": member.binder_host},
-        )
-    assert answer.status_code == 200  # an EventSource cannot read an error status
-    assert answer.headers["content-type"] == "text/event-stream"
-    return [json.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")]
+    return launch_events(world.member, "127.0.0.1", spec)
 
 
 def running(world: OpsWorld, repo: str) -> list[str]:

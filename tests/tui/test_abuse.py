@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import functools
 import json
-import ssl
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from textual.widgets import Static
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig, load_config
-from binderctl.demo import DEMO_SPEED
 from binderctl.demo.member import incidents
 from binderctl.demo.member.usage import MINER, SCANNER
-from binderctl.demo.world import DemoWorld, in_process_world
+from binderctl.demo.world import DemoWorld
 from binderctl.screens.abuse import AbuseScreen
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.services import audit
@@ -31,23 +28,16 @@ from binderctl.services.kube import node_address
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from tests.kit.cli import run_cli
+from tests.kit.launches import launch_events
 from tests.kit.worlds import on_loop
-from tests.tui.tuikit import SIZE, running_sessions, shown_text, until
+from tests.tui.tuikit import SIZE, provisioned_world, running_sessions, shown_text, until
 
 SESSIONS = 498  # and a miner and a scanner: 500
 
 
 @pytest.fixture(scope="module")
 def busy_world() -> Iterator[DemoWorld]:
-    with in_process_world(
-        action_seconds=0.05,
-        backoff=0.01,
-        speed=DEMO_SPEED,
-        seed=17,
-        sessions=SESSIONS,
-        launches_per_minute=0.0,
-    ) as world:
-        world.provision()
+    with provisioned_world(SESSIONS, seed=17) as world:
         yield world
 
 
@@ -57,16 +47,7 @@ def busy_member(busy_world: DemoWorld) -> MemberConfig:
 
 
 def launch(member: MemberConfig, spec: str) -> list[dict]:
-    """The events of BinderHub's /build/gh/<spec> (what a launch link's page reads)."""
-    assert member.tls_ca_bundle is not None
-    context = ssl.create_default_context(cafile=str(member.tls_ca_bundle))
-    with httpx.Client(verify=context, timeout=30) as client:
-        answer = client.get(
-            f"https://{node_address(member)}:{member.https_port}/build/gh/{spec}",
-            headers={"Host": member.binder_host, "Accept": "text/event-stream"},
-            extensions={"sni_hostname": member.binder_host},
-        )
-    return [json.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")]
+    return launch_events(member, node_address(member), spec)
 
 
 def top(table: LiveTable, count: int) -> list[str]:
