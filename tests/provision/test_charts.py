@@ -198,3 +198,18 @@ def test_cryptnono_runs_with_mybinders_detectors() -> None:
         for c in charts.helm_charts(replace(member(), cryptnono=False), NODE_IP)
     ]
     assert "cryptnono" not in names
+
+
+def test_provisioning_keeps_the_banned_repositories() -> None:
+    """`binderctl ban` puts banned_specs into the chart's values; applying the config's
+    charts again (`--provision`) keeps them, as it keeps a drained member's quota."""
+    chart = by_name(member())["binderhub"]
+    current = values_of(chart)
+    current["config"]["GitHubRepoProvider"] = {"banned_specs": ["^org/repo(?:\\.git)?/"]}
+    charts.keep_bans(chart, {"valuesContent": yaml.safe_dump(current)})
+    assert values_of(chart)["config"]["GitHubRepoProvider"] == {
+        "banned_specs": ["^org/repo(?:\\.git)?/"]
+    }
+    plain = by_name(member())["binderhub"]
+    charts.keep_bans(plain, {"valuesContent": yaml.safe_dump(values_of(plain))})
+    assert plain == by_name(member())["binderhub"]  # nothing banned: unchanged
