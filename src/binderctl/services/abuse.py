@@ -126,4 +126,3 @@ def rank(sessions: Mapping[str, Session], traffic: Mapping[str, SessionTraffic])
         found.append(Suspicion(key, session, figures, score, signals, reasons, group))
     found.sort(key=lambda s: (-s.score, s.key))
     return found
-
