@@ -29,6 +29,7 @@ BENCHMARKS = {
     "drain-to-out": "benchmarks.drain_to_out",
     "drills": "benchmarks.drills",
     "watch": "benchmarks.watch",
+    "kubelet-stats": "benchmarks.kubelet_stats",
 }
 HEADERS = ("benchmark", "figure", "baseline", "ratio", "target", "met")
 

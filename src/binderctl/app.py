@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from binderctl.screens.console import Console
     from binderctl.services.attention import K3sSupport
     from binderctl.services.cluster import ClusterModel, ClusterState
+    from binderctl.services.hetzner import ServerFlags
     from binderctl.services.kube import Kube
 
 # At most this often the shown screen redraws for model changes.
@@ -71,6 +72,7 @@ REDRAW_SECONDS = 0.25
 CLOCK_SECONDS = 1.0
 BUDGET_SECONDS = 600.0
 CERTIFICATE_SECONDS = 5.0  # a local file read: as often as the model polls
+SERVER_SECONDS = 60.0  # Hetzner's abuse flags of the server
 # How long a busy thread (a log flood's reader) may hold the GIL while the UI thread
 # waits for it; Python's default of 5 ms made key presses wait hundreds of ms.
 GIL_SWITCH_SECONDS = 0.0005
@@ -91,6 +93,13 @@ def _palette_help(key: str, text: str) -> str:
 
 class ModelChanged(Message):
     """Posted (from any thread) when the live model changed; handled coalesced."""
+
+
+@dataclass
+class ServerObserved(Message):
+    """What the Hetzner API says of the server (a lock, a blocked IPv4), or None."""
+
+    flags: ServerFlags | None
 
 
 @dataclass
@@ -150,6 +159,7 @@ class BinderctlApp(App[int]):
         self.cert_error: str | None = None  # why the client certificate cannot be read
         self.pod_headroom = PRODUCTION_CHECK.pod_headroom  # the config's, once it is read
         self.k3s_support: K3sSupport | None = None  # k3s's channels, as last read
+        self.server_flags: ServerFlags | None = None  # Hetzner's, once it is asked
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
@@ -172,7 +182,9 @@ class BinderctlApp(App[int]):
             self.connect()
             self.refresh_budget()
             self.refresh_rotation()
+            self.refresh_server()
         self.set_interval(self.check_settings().period, self.refresh_rotation)
+        self.set_interval(SERVER_SECONDS, self.refresh_server)
 
     @property
     def history(self) -> History:
@@ -301,6 +313,14 @@ class BinderctlApp(App[int]):
         self.pod_headroom = config.federation.check.pod_headroom
         self.post_message(RotationObserved(verdict))
 
+    @work(thread=True, exclusive=True, group="server")
+    def refresh_server(self) -> None:
+        """Whether Hetzner has locked the server or blocked its IPv4 (for the header)."""
+        self.services_ready.wait()
+        from binderctl.services.hetzner import member_server_flags
+
+        self.post_message(ServerObserved(member_server_flags(self.member)))
+
     def open_member(self, name: str) -> None:
         """Switch the console to the configured member ``name`` (the Federation screen)."""
         from binderctl.config import load_config
@@ -316,6 +336,7 @@ class BinderctlApp(App[int]):
             self.connect()
             self.refresh_budget()
             self.refresh_rotation()
+            self.refresh_server()
         self.switch_mode("dashboard")
 
     def set_member(self, member: MemberConfig) -> None:
@@ -401,6 +422,7 @@ class BinderctlApp(App[int]):
             observed=self.header_state.observed,
             pod_headroom=self.pod_headroom,
             k3s=self.k3s_support,
+            server=self.server_flags,
         )
         return judge(state, facts, self.clock())
 
@@ -454,6 +476,11 @@ class BinderctlApp(App[int]):
     @on(RotationObserved)
     def _rotation_observed(self, message: RotationObserved) -> None:
         self._update_header(observed=message.verdict)
+        self.model_changed({"rotation"})  # what needs attention may change with it
+
+    @on(ServerObserved)
+    def _server_observed(self, message: ServerObserved) -> None:
+        self.server_flags = message.flags
         self.model_changed({"rotation"})  # what needs attention may change with it
 
     @on(OpenMember)

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "federation_cmd",
     "watch_cmd",
     "upgrade_cmd",
+    "abuse_cmd",
 )
 
 EPILOG = """\

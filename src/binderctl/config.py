@@ -75,6 +75,9 @@ def default_max_pods(server_type: str) -> int | None:
     return None if memory is None else int(memory * 1.75)
 
 
+SMTP_PORTS = (25, 465, 587)  # mail submission and relay: spam from sessions
+
+
 @dataclass(frozen=True)
 class MemberConfig:
     name: str
@@ -113,6 +116,12 @@ class MemberConfig:
     # mybinder.org-deploy mybinder/values.yaml binderhub.networkPolicy.egress.tcpPorts:
     # http(s), git, rsync, xroot, Wolfram licensing, IPFS; () = every port (z2jh default)
     session_egress_ports: tuple[int, ...] = (80, 443, 9418, 873, 1094, 1095, 16286, 4001)
+    # mybinder's tc-init caps what a session sends at 1mbit (mybinder/values.yaml
+    # EGRESS_BANDWIDTH); here the pod annotation kubernetes.io/egress-bandwidth (bits a
+    # second), which k3s's bundled bandwidth CNI plugin applies; "" = no limit
+    session_egress_bandwidth: str = "1M"
+    block_smtp: bool = True  # sessions cannot send mail (TCP 25, 465, 587)
+    block_cloud_metadata: bool = True  # sessions cannot reach 169.254.169.254
     cryptnono: bool = True  # mybinder's crypto-mining detection (a chart of its own)
     dind_mtu: int = 1450
     dind_max_concurrent_uploads: int = 32
@@ -284,6 +293,20 @@ def _ports(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _bandwidth(value: Any) -> str:
+    """A bandwidth the CNI plugin accepts: a quantity of bits a second from 1k to 1P
+    (containerd's CRI plugin refuses the pod's sandbox otherwise), or "" for none."""
+    text = _str(value).strip()
+    if not text:
+        return ""
+    bits = parsing.parse_bandwidth(text)
+    if bits is None:
+        raise ValueError(f"{text[:30]!r} is not a bandwidth; expected bits a second like 1M")
+    if not 1e3 <= bits <= 1e15:
+        raise ValueError(f"{text} is out of range; allowed: 1k to 1P (bits a second)")
+    return text
+
+
 def _k3s_version(value: Any) -> str:
     text = _str(value)
     k3s_release(text)
@@ -335,6 +358,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "cull_max_age": _duration,
     "dns_resolvers": _resolvers,
     "session_egress_ports": _ports,
+    "session_egress_bandwidth": _bandwidth,
+    "block_smtp": _bool,
+    "block_cloud_metadata": _bool,
     "cryptnono": _bool,
     "dind_mtu": _int_range(576, 9000),
     "dind_max_concurrent_uploads": _int_range(1, 128),
@@ -418,6 +444,13 @@ def _member(path: Path, name: str, table: Any) -> MemberConfig:
             "set): k3s reads a HelmChart's valuesSecrets from v1.30.12, v1.31.8, v1.32.4 and "
             "v1.33.0 on; set k3s_version to one of those or later, or remove registry_url "
             "to use the in-cluster registry",
+        )
+    mail = sorted(set(values.get("session_egress_ports", ())) & set(SMTP_PORTS))
+    if mail and values.get("block_smtp", True):
+        raise fail(
+            "session_egress_ports",
+            f"port {mail[0]} is SMTP, which block_smtp (on by default) keeps closed; remove "
+            "it, or set block_smtp = false",
         )
     if not values.get("allow_world_access", False):
         for key in ("ssh_allowed_cidrs", "api_allowed_cidrs"):
@@ -515,6 +548,9 @@ letsencrypt_email = "ops@example.org"
 # cull_timeout = "10m"
 # cull_max_age = "6h"
 # session_egress_ports = [80, 443, 9418, 873, 1094, 1095, 16286, 4001]  # mybinder's; [] = all
+# session_egress_bandwidth = "1M"    # bits a second a session may send; "" = no limit
+# block_smtp = true                  # sessions cannot send mail (ports 25, 465, 587)
+# block_cloud_metadata = true        # sessions cannot reach 169.254.169.254
 # cryptnono = true                  # mybinder's crypto-mining detection
 # dind_mtu = 1450                    # mybinder's value: 1500 breaks some sites for builds
 # dind_max_concurrent_uploads = 32   # mybinder's value: parallel layer pushes

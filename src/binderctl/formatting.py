@@ -1,5 +1,6 @@
 """How binderctl shows things, the same in the CLI and the console: ages like ``3m``,
-sizes like ``1.2Gi``, CPU like ``0.25 cores``, repositories like ``org/repo``; and
+sizes like ``1.2Gi``, rates like ``1.2Ki/s``, CPU like ``0.25 cores``, shares like
+``95%``, repositories like ``org/repo``; and
 untrusted text made safe to print (``inert``) and laid out in columns (``table``)."""
 
 from __future__ import annotations
@@ -68,6 +69,21 @@ def cpu(value: float | None) -> str:
         return "-"
     shown = cores(value)
     return f"{shown} core" if shown == "1" else f"{shown} cores"
+
+
+def rate(bytes_per_second: float | None) -> str:
+    """A transfer rate: ``830/s``, ``1.2Ki/s``, ``3.4Mi/s``."""
+    return "-" if bytes_per_second is None else f"{size(bytes_per_second)}/s"
+
+
+def packet_rate(per_second: float | None) -> str:
+    """Packets a second: ``12 pkt/s``, ``3,100 pkt/s``."""
+    return "-" if per_second is None else f"{per_second:,.0f} pkt/s"
+
+
+def share(value: float | None) -> str:
+    """A share as a percentage: ``7%``, ``100%``."""
+    return "-" if value is None else f"{value:.0%}"
 
 
 def repo_label(url: str) -> str:

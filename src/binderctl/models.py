@@ -32,6 +32,36 @@ class Session:
 
 
 @dataclass(frozen=True)
+class SessionTraffic:
+    """A session's network and CPU use from the kubelet's stats summary (and its
+    cAdvisor packet counters), as rates over the live model's sliding window.
+
+    Rates are per second over ``window`` seconds; with one sample they are averages
+    since the pod started. Counters are cumulative since the pod (its network) or the
+    container (its CPU) started, as the kubelet serves them."""
+
+    pod: str
+    tx_rate: float | None  # bytes sent a second
+    rx_rate: float | None  # bytes received a second
+    tx_packet_rate: float | None  # packets sent a second (None: not reported)
+    cpu: float | None  # cores, averaged over the window
+    cpu_limit: float | None  # cores (the pod's limit; None: none set)
+    cpu_peak: float | None  # the highest of the kubelet's CPU samples seen
+    tx_bytes: int | None = None
+    rx_bytes: int | None = None
+    tx_packets: int | None = None
+    window: float = 0.0  # seconds the rates cover (0: since the pod started)
+    samples: int = 0
+
+    @property
+    def cpu_share(self) -> float | None:
+        """The window's CPU against the pod's limit (1.0: at the limit)."""
+        if self.cpu is None or not self.cpu_limit:
+            return None
+        return self.cpu / self.cpu_limit
+
+
+@dataclass(frozen=True)
 class Build:
     pod: str
     namespace: str
@@ -295,7 +325,7 @@ class Attention:
 
 ChangeKind = Literal[
     "session", "build", "component", "node", "health", "warning", "rotation", "connection",
-    "history",
+    "history", "traffic",
 ]  # fmt: skip
 ConnectionState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 

@@ -215,6 +215,22 @@ def parse_size(text: str) -> int:
     return int(Decimal(number) * _SIZE_FACTORS.get(unit or "", 1))
 
 
+_BANDWIDTH = re.compile(r"([0-9]+(?:\.[0-9]+)?)([kMGTP]|[KMGTP]i)?")
+_BANDWIDTH_FACTORS = {
+    **{unit: 1000**power for power, unit in enumerate("kMGTP", start=1)},
+    **{f"{unit}i": 1024**power for power, unit in enumerate("KMGTP", start=1)},
+}
+
+
+def parse_bandwidth(text: str) -> float | None:
+    """A Kubernetes quantity of bits a second (``1M``, ``500k``), or None."""
+    match = _BANDWIDTH.fullmatch(text.strip())
+    if not match:
+        return None
+    number, unit = match.groups()
+    return float(Decimal(number) * _BANDWIDTH_FACTORS.get(unit or "", 1))
+
+
 _SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
                   "ecdsa-sha2-nistp521")  # fmt: skip
 

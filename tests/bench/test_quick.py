@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# issue 8's six benchmarks, issue 18's two, issue 12's drain-to-out, 19's drills, 16's watch
+# issue 8's six benchmarks, 18's two, 12's drain-to-out, 19's drills, 16's watch, 17's
+# kubelet-stats
 BENCHMARKS = {
     *("status", "console-start", "sessions-table", "log-view", "live-model", "provisioning"),
-    *("scaling", "headless-start", "drain-to-out", "drills", "watch"),
+    *("scaling", "headless-start", "drain-to-out", "drills", "watch", "kubelet-stats"),
 }
 
 

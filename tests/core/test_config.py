@@ -55,6 +55,9 @@ def test_max_pods_follows_server_type() -> None:
         ("budget_cap_eur = 0", "budget_cap_eur", "out of range"),
         ('hcloud_endpoint = "ftp://x"', "hcloud_endpoint", "not a URL"),
         ('cull_timeout = "soon"', "cull_timeout", "not a duration"),
+        ('session_egress_bandwidth = "fast"', "session_egress_bandwidth", "not a bandwidth"),
+        ('session_egress_bandwidth = "500"', "session_egress_bandwidth", "1k to 1P"),
+        ("session_egress_ports = [443, 25]", "session_egress_ports", "port 25 is SMTP"),
     ],
 )
 def test_bad_values_name_file_key_and_allowed(extra: str, key: str, words: str) -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from binderctl.commands.rows import SESSION_HEADERS, session_row
-from binderctl.formatting import cores, cpu, image_label, images_label, moment, repo_label
+from binderctl.formatting import (
+    cores,
+    cpu,
+    image_label,
+    images_label,
+    moment,
+    packet_rate,
+    rate,
+    repo_label,
+    share,
+)
 from binderctl.models import Session
 from binderctl.screens.sessions import SessionsScreen
 from binderctl.screens.sessions import session_row as console_row
@@ -75,9 +85,24 @@ def test_the_cli_and_the_console_show_a_session_alike() -> None:
     cli = dict(zip(SESSION_HEADERS, session_row(session, 17 * 60.0), strict=True))
     titles = [column.label for column in SessionsScreen.COLUMNS]
     console = dict(
-        zip(titles, [cell.text for cell in console_row(session, 17 * 60.0)], strict=True)
+        zip(titles, [cell.text for cell in console_row(session, None, 17 * 60.0)], strict=True)
     )
     assert cli["REPO"] == console["Repository"] == "org/repo"
     assert cli["CPU"] == console["CPU"] == "0.028 cores"
     assert cli["AGE"] == console["Age"] == "17m"
     assert cli["MEM"] == console["Memory"] == "300Mi"
+
+
+@pytest.mark.parametrize(
+    ("figure", "shown"),
+    [
+        (rate(None), "-"),
+        (rate(830.0), "830/s"),
+        (rate(1250.0), "1.2Ki/s"),
+        (packet_rate(3100.4), "3,100 pkt/s"),
+        (share(0.07), "7%"),
+        (share(1.0), "100%"),
+    ],
+)
+def test_rates_and_shares(figure: str, shown: str) -> None:
+    assert figure == shown

@@ -63,6 +63,9 @@ BASE_ARGV = {
     "delete-builds": ["delete-builds", "--yes"],
     "k3s": ["upgrade", "k3s", "--yes"],  # the `upgrade` group's
     "charts": ["upgrade", "charts", "--yes"],
+    "ban": ["ban", "org/repo", "--yes"],
+    "unban": ["unban", "org/repo", "--yes"],
+    "report": ["abuse", "report"],
 }
 
 

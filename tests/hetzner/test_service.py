@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import socket
 from collections.abc import Callable
 
@@ -16,7 +17,10 @@ from binderctl.demo.hetzner import HetznerEmulator
 from binderctl.demo.world import DemoWorld
 from binderctl.errors import EXIT_FAILED, EXIT_USAGE, BinderctlError, ConfigError
 from binderctl.services import dns
+from binderctl.services.attention import Facts, judge
+from binderctl.services.cluster import ClusterState
 from binderctl.services.hetzner import HetznerService, desired_rules, rules_differ
+from tests.kit.worlds import on_loop
 
 Labelled = Callable[[], dict[str, list[str]]]
 CLOUD_INIT = "#cloud-config\nhostname: demo\n"
@@ -252,3 +256,24 @@ def test_pure_helpers(member: MemberConfig) -> None:
     apart = dataclasses.replace(member, hub_host="hub.example.org")
     last = dns.records(apart, "192.0.2.7")[-1]
     assert (last.name, last.value, last.probe) == ("hub.example.org", "192.0.2.7", last.name)
+
+
+def test_an_abuse_block_and_lock_are_read_from_the_api(
+    service: HetznerService, world: DemoWorld, emulator: HetznerEmulator
+) -> None:
+    """As the API reports them (``public_net.ipv4.blocked``, ``locked``); a locked
+    server takes no action."""
+    provision(service, world)
+    flags = service.server_flags()
+    assert flags is not None and not flags.locked and not flags.ipv4_blocked
+    server = next(iter(emulator.project.servers.values()))
+    on_loop(world, functools.partial(emulator.project.abuse_block, server.id, lock=True))
+    blocked = service.server_flags()
+    assert blocked == dataclasses.replace(flags, locked=True, ipv4_blocked=True)
+    kinds = [i.kind for i in judge(ClusterState(0, {}, {}, {}, {}, (), None, None, 0),
+                                   Facts(server=blocked), 0.0)]  # fmt: skip
+    assert kinds == ["server-locked", "ipv4-blocked"]
+    with pytest.raises(BinderctlError, match="locked"):
+        service.reboot()
+    on_loop(world, functools.partial(emulator.project.abuse_block, server.id, blocked=False))
+    assert service.server_flags() == flags

@@ -13,10 +13,11 @@ from binderctl.demo.kube import types
 from binderctl.demo.member import naming
 from binderctl.errors import BinderctlError, RefusedError
 from binderctl.services import audit
-from binderctl.services.actions import ActionRunner, Operations, repo_matches
+from binderctl.services.actions import ActionRunner, Operations
 from binderctl.services.binderhub import set_launch_quota
 from binderctl.services.cluster import collect
 from binderctl.services.kube import NODES, Kube
+from binderctl.services.repos import repo_matches
 from binderctl.services.rotation import drain_record_path, write_drain_record
 from tests.kit.cli import run_cli, run_on_terminal
 from tests.kit.waiting import wait_for

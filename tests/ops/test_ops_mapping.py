@@ -9,9 +9,9 @@ import pytest
 from binderctl.errors import UsageError
 from binderctl.models import Rotation
 from binderctl.services import mapping
-from binderctl.services.actions import normalize_repo, repo_matches
 from binderctl.services.cluster import ClusterIndex
 from binderctl.services.logs import log_target, split_timestamp
+from binderctl.services.repos import normalize_repo, repo_matches
 from binderctl.services.watch import iter_lines
 
 

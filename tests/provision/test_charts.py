@@ -3,7 +3,7 @@ from pathlib import Path
 
 import yaml
 
-from binderctl.config import parse_config
+from binderctl.config import MemberConfig, parse_config
 from binderctl.demo.member.charts import chart_archive
 from binderctl.services import charts
 
@@ -148,9 +148,39 @@ def test_sessions_reach_the_internet_on_mybinders_ports_only() -> None:
     (rule,) = policy["egress"]
     assert [p["port"] for p in rule["ports"]] == [80, 443, 9418, 873, 1094, 1095, 16286, 4001]
     assert "169.254.169.254/32" in rule["to"][0]["ipBlock"]["except"]
-    open_ports = replace(member(), session_egress_ports=())
-    assert values_of(by_name(open_ports)["binderhub"])["jupyterhub"]["singleuser"][
-        "networkPolicy"] == {"enabled": True}  # fmt: skip
+
+
+def singleuser(config: MemberConfig) -> dict:
+    return values_of(by_name(config)["binderhub"])["jupyterhub"]["singleuser"]
+
+
+def test_with_every_port_open_sessions_still_cannot_send_mail() -> None:
+    """block_smtp (mybinder's ports leave 25, 465 and 587 out): every TCP port but those,
+    as NetworkPolicy port ranges, and UDP; without it, no port list at all."""
+    (rule,) = singleuser(replace(member(), session_egress_ports=()))["networkPolicy"]["egress"]
+    tcp = [(p["port"], p["endPort"]) for p in rule["ports"] if p["protocol"] == "TCP"]
+    assert tcp == [(1, 24), (26, 464), (466, 586), (588, 65535)]
+    assert {"protocol": "UDP"} in rule["ports"]
+    allowed = replace(member(), session_egress_ports=(), block_smtp=False)
+    (rule,) = singleuser(allowed)["networkPolicy"]["egress"]
+    assert "ports" not in rule
+
+
+def test_the_cloud_metadata_server_is_blocked_by_the_policy_not_iptables() -> None:
+    values = singleuser(member())
+    (rule,) = values["networkPolicy"]["egress"]
+    assert "169.254.169.254/32" in rule["to"][0]["ipBlock"]["except"]
+    assert values["cloudMetadata"] == {"blockWithIptables": False}  # as mybinder does
+    open_metadata = singleuser(replace(member(), block_cloud_metadata=False))
+    (rule,) = open_metadata["networkPolicy"]["egress"]
+    assert "169.254.169.254/32" not in rule["to"][0]["ipBlock"]["except"]
+    assert open_metadata["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] is True
+
+
+def test_sessions_send_at_mybinders_egress_bandwidth() -> None:
+    """mybinder's tc-init caps egress at 1mbit; here the bandwidth CNI annotation."""
+    assert singleuser(member())["extraAnnotations"] == {"kubernetes.io/egress-bandwidth": "1M"}
+    assert "extraAnnotations" not in singleuser(replace(member(), session_egress_bandwidth=""))
 
 
 def test_cryptnono_runs_with_mybinders_detectors() -> None:
@@ -168,3 +198,18 @@ def test_cryptnono_runs_with_mybinders_detectors() -> None:
         for c in charts.helm_charts(replace(member(), cryptnono=False), NODE_IP)
     ]
     assert "cryptnono" not in names
+
+
+def test_provisioning_keeps_the_banned_repositories() -> None:
+    """`binderctl ban` puts banned_specs into the chart's values; applying the config's
+    charts again (`--provision`) keeps them, as it keeps a drained member's quota."""
+    chart = by_name(member())["binderhub"]
+    current = values_of(chart)
+    current["config"]["GitHubRepoProvider"] = {"banned_specs": ["^org/repo(?:\\.git)?/"]}
+    charts.keep_bans(chart, {"valuesContent": yaml.safe_dump(current)})
+    assert values_of(chart)["config"]["GitHubRepoProvider"] == {
+        "banned_specs": ["^org/repo(?:\\.git)?/"]
+    }
+    plain = by_name(member())["binderhub"]
+    charts.keep_bans(plain, {"valuesContent": yaml.safe_dump(values_of(plain))})
+    assert plain == by_name(member())["binderhub"]  # nothing banned: unchanged

@@ -6,6 +6,7 @@ endpoint refuses requests without the world's token and listens on loopback only
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,18 @@ def test_a_drill_is_named_by_status_and_resolved_by_its_action(
     assert run["seconds_to_resolve"] >= run["seconds_to_detect"]
     assert [a["action"] for a in run["resolved_by"]] == [action]
     assert run["resolved_by"][0]["outcome"] == "ok"
+
+
+def test_the_abusive_session_drill_is_resolved_by_a_ban_with_kill(member: DemoWorld) -> None:
+    started = cli_json(member, "demo", "drill", "start", "abusive-session")
+    repos = re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", started["detail"])
+    assert len(repos) == 2  # the miner's and the scanner's
+    assert "like abuse" in named_by_status(member, "abusive-session")
+    done = run_cli(member, "ban", *repos, "--kill", "--reason", "drill", "--yes")
+    assert done.returncode == 0, done.stderr
+    run = wait_resolved(member, "abusive-session")
+    assert [a["action"] for a in run["resolved_by"]] == ["ban"]
+    assert run_cli(member, "unban", *repos, "--yes").returncode == 0  # as it was
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from binderctl.config import MemberConfig, load_config
-from binderctl.demo import DEMO_SPEED
 from binderctl.demo.world import KEYRING_ENV, NO_KEYRING, DemoWorld, in_process_world
 from binderctl.paths import CONFIG_ENV, HOME_ENV
+from tests.tui.tuikit import provisioned_world
 
 LIVE_SESSIONS = 12
 
@@ -54,17 +54,8 @@ def world_member(empty_world: DemoWorld) -> MemberConfig:
 
 @pytest.fixture(scope="module")
 def live_world() -> Iterator[DemoWorld]:
-    """A demo world provisioned through the real pipeline, with ``LIVE_SESSIONS``
-    sessions running and no new launches; its environment applied for the module."""
-    with in_process_world(
-        action_seconds=0.05,
-        backoff=0.01,
-        speed=DEMO_SPEED,
-        seed=7,
-        sessions=LIVE_SESSIONS,
-        launches_per_minute=0.0,
-    ) as world:
-        world.provision()
+    """``LIVE_SESSIONS`` sessions, for the module."""
+    with provisioned_world(LIVE_SESSIONS, seed=7) as world:
         yield world
 
 

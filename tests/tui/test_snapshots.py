@@ -185,6 +185,7 @@ async def loaded(pilot: Pilot) -> None:
             and model.node
             and model.components
             and len(model.sessions) == SESSIONS
+            and len(model.traffic) == SESSIONS
             and model.health
             and model.health.ok
             and budget
@@ -416,6 +417,8 @@ def test_upgrades(snap_compare, frozen: MemberConfig) -> None:  # type: ignore[n
         await pilot.pause(0.6)
 
     assert snap_compare(console(frozen, "upgrade"), terminal_size=SIZE, run_before=running)
+
+
 BAD_TAG = "9.9.9-nope"
 
 

@@ -3,8 +3,9 @@ looking into the demo world."""
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
@@ -12,9 +13,10 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from binderctl.demo import DEMO_SPEED
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
-from binderctl.demo.world import DemoWorld
+from binderctl.demo.world import DemoWorld, in_process_world
 from tests.kit.worlds import on_loop
 
 T = TypeVar("T")
@@ -58,3 +60,19 @@ def running_sessions(world: DemoWorld) -> set[str]:
         if (pod.get("status") or {}).get("phase") == "Running"
         and not pod["metadata"].get("deletionTimestamp")
     }
+
+
+@contextlib.contextmanager
+def provisioned_world(sessions: int, seed: int) -> Iterator[DemoWorld]:
+    """A demo world provisioned through the real pipeline, with ``sessions`` sessions
+    running and no new launches; its environment applied meanwhile."""
+    with in_process_world(
+        action_seconds=0.05,
+        backoff=0.01,
+        speed=DEMO_SPEED,
+        seed=seed,
+        sessions=sessions,
+        launches_per_minute=0.0,
+    ) as world:
+        world.provision()
+        yield world

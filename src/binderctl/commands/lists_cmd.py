@@ -13,9 +13,9 @@ from binderctl.commands import rows as r
 from binderctl.commands.arguments import add_stuck_after, whole_number
 from binderctl.errors import BinderctlError
 from binderctl.services import mapping
-from binderctl.services.actions import repo_matches
 from binderctl.services.cluster import ClusterState, collect
 from binderctl.services.kube import Kube
+from binderctl.services.repos import repo_matches
 
 
 def _collect(ctx: Context, parts: tuple[str, ...], selector: str | None = None) -> ClusterState:

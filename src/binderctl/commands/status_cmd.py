@@ -139,6 +139,7 @@ def document(report: StatusReport) -> dict[str, Any]:
             "error": report.cert_error,
         },
         "firewall": {"world_open_ports": list(report.world_open_ports), "source": "config"},
+        "hetzner": None if report.hetzner is None else asdict(report.hetzner),
         "warnings": [r.warning_json(w) for w in state.warnings[:WARNINGS_SHOWN]],
         "errors": dict(state.errors),
         "attention": [asdict(item) for item in report.attention],
@@ -208,6 +209,16 @@ def _node_lines(node: NodeStatus | None) -> list[str]:
     ]
 
 
+def _server_lines(report: StatusReport) -> list[str]:
+    """What Hetzner says of the server (nothing when it could not be asked)."""
+    flags = report.hetzner
+    if flags is None:
+        return []
+    marks = [m for m, on in (("LOCKED", flags.locked), ("IPv4 BLOCKED", flags.ipv4_blocked)) if on]
+    text = f"{inert(flags.name, 40)} {inert(flags.status, 20)}, IPv4 {flags.ipv4 or '-'}"
+    return [_line("server", text + (f"  {', '.join(marks)}" if marks else ""))]
+
+
 def render(report: StatusReport) -> str:
     state = report.state
     now = state.time
@@ -237,6 +248,7 @@ def render(report: StatusReport) -> str:
         ),
         *_node_lines(node),
         _line("components", components or "none found"),
+        *_server_lines(report),
     ]
     if report.cert_expiry is not None:
         left = report.cert_expiry - now

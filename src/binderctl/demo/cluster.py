@@ -26,7 +26,7 @@ from binderctl.demo.kube.controllers.plane import ControlPlane
 from binderctl.demo.kube.discovery import VersionInfo
 from binderctl.demo.kube.kubeconfig import kubeconfig_yaml
 from binderctl.demo.kube.server import KubeAPIServer
-from binderctl.demo.kube.sources import LogSource, MetricsSource
+from binderctl.demo.kube.sources import KubeletSource, LogSource, MetricsSource
 from binderctl.demo.kube.store import Store
 from binderctl.demo.member.binderhub_http import BinderHubApp
 from binderctl.demo.member.clock import SimClock
@@ -53,6 +53,7 @@ class KubeStack:
         host: str = "k3s-server",
         bookmark_interval: float = 60.0,
         event_time: Callable[[], float] = time.time,
+        kubelets: KubeletSource | None = None,
     ) -> None:
         self.store = store or Store()
         self.plane = None
@@ -66,6 +67,7 @@ class KubeStack:
             credentials=credentials,
             rng=None if seed is None else random.Random(seed),
             bookmark_interval=bookmark_interval,
+            kubelets=kubelets,
         )
 
     @property
@@ -114,6 +116,7 @@ class MemberStack(KubeStack):
             credentials=credentials,
             host=host,
             event_time=self.member.wall_now if fixed_ids else time.time,
+            kubelets=self.member.kubelet_stats,
         )
         self.ingress = BinderHubApp(self.member)
 

@@ -32,6 +32,9 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec(
         "2", "sessions", "Sessions", "sessions", "SessionsScreen", "running sessions", "filter"
     ),
+    ScreenSpec(
+        "a", "abuse", "Abuse", "abuse", "AbuseScreen", "sessions ranked by suspicion", "filter"
+    ),
     ScreenSpec("3", "builds", "Builds", "builds", "BuildsScreen", "image builds", "filter"),
     ScreenSpec("4", "resources", "Resources", "resources", "ResourcesScreen", "history plots"),
     ScreenSpec("5", "logs", "Logs", "logs", "LogsScreen", "follow a component or pod", "source"),

@@ -7,14 +7,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from binderctl.formatting import cpu, inert, moment, size
-from binderctl.models import Session
+from binderctl.formatting import cpu, inert, moment, packet_rate, rate, share, size
+from binderctl.models import Session, SessionTraffic
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
 from binderctl.widgets.cells import fields_table, plain
 
 
-def session_table(session: Session, now: float) -> Table:
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def traffic_rows(traffic: SessionTraffic | None) -> list[tuple[str, str]]:
+    """The kubelet's figures of a session, over the live model's window."""
+    if traffic is None:
+        return [("Network", "not read yet (the kubelet's stats come every few seconds)")]
+    over = f"over {traffic.window:.0f} s" if traffic.window else "since it started"
+    return [
+        ("CPU of limit", f"{share(traffic.cpu_share)} ({cpu(traffic.cpu)} {over})"),
+        ("Net out", f"{rate(traffic.tx_rate)}, {packet_rate(traffic.tx_packet_rate)} {over}"),
+        ("Net in", f"{rate(traffic.rx_rate)} {over}"),
+        ("Sent", f"{size(traffic.tx_bytes)} in {_count(traffic.tx_packets)} packets"),
+    ]
+
+
+def session_table(session: Session, now: float, traffic: SessionTraffic | None = None) -> Table:
     fields = (
         ("Pod", session.pod),
         ("Namespace", session.namespace),
@@ -26,12 +43,13 @@ def session_table(session: Session, now: float) -> Table:
         ("CPU", cpu(session.cpu)),
         ("Memory", size(session.memory)),
         ("Restarts", str(session.restarts)),
+        *traffic_rows(traffic),
     )
     return fields_table((label, plain(inert(value, 1000), limit=1000)) for label, value in fields)
 
 
 class SessionDetailScreen(ConsoleScreen):
-    KINDS = frozenset({"session", "clock"})
+    KINDS = frozenset({"session", "traffic", "clock"})
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "logs", "Logs"),
@@ -53,7 +71,8 @@ class SessionDetailScreen(ConsoleScreen):
         if session is None:
             detail.update(plain("This session has ended (or the model is not connected yet)."))
         else:
-            detail.update(session_table(session, self.console.clock()))
+            traffic = None if model is None else model.traffic.get(self.pod)
+            detail.update(session_table(session, self.console.clock(), traffic))
 
     def action_logs(self) -> None:
         self.show("logs", self.pod)

@@ -40,6 +40,7 @@ from binderctl.services.kube import (
     node_address,
     rfc3339,
 )
+from binderctl.services.repos import repo_matches
 from binderctl.services.rotation import (
     clear_drain_record,
     read_drain_record,
@@ -170,24 +171,6 @@ class ActionRunner:
         finally:
             audit.end(self.member.name)
         return outcome
-
-
-def normalize_repo(url: str) -> str:
-    """``https://GitHub.com/o/r.git/`` and ``github.com/o/r`` compare equal."""
-    value = url.strip().lower()
-    for prefix in ("https://", "http://", "git://", "www."):
-        value = value.removeprefix(prefix)
-    value = value.rstrip("/")
-    return value.removesuffix(".git")
-
-
-def repo_matches(wanted: str, repo: str) -> bool:
-    """Exact repo match; ``org/repo`` without a host matches it on any host."""
-    want, have = normalize_repo(wanted), normalize_repo(repo)
-    if want == have:
-        return True
-    host_given = "." in want.split("/", 1)[0]
-    return not host_given and "/" in have and have.split("/", 1)[1] == want
 
 
 def _names(items: Sequence[str], limit: int = 5) -> str:
@@ -726,6 +709,132 @@ class Operations:
             "delete-builds", f"{kinds} builds", prepare, {"stuck": stuck, "failed": failed}
         )
 
+    # -- bans --------------------------------------------------------------------------
+    def _kill_with_evidence(self, repos: Sequence[str], outcomes: dict[str, str]) -> str:
+        """Record the kubelet's counters of the repositories' sessions, then delete those
+        and their builds in progress; returns what it did, in words."""
+        from binderctl.services import bans, evidence
+        from binderctl.services.cluster import read_traffic
+
+        sessions, builds = bans.repo_pods(self.kube, repos)
+        if not sessions and not builds:
+            return "no session or build of them running"
+        counters = evidence.by_key(read_traffic(self.kube) if sessions else {}, sessions)
+        ended = time.time()
+        evidence.record(
+            self.member.name,
+            [
+                evidence.of_pod(
+                    p, counters.get(mapping.key_of(p)), ended=ended, ended_by="ban --kill"
+                )
+                for p in sessions
+            ],
+        )
+        killed = self._delete_pods(_refs(sessions), outcomes)
+        stopped = self._delete_pods(_refs(builds), outcomes)
+        return f"killed {killed} session(s), stopped {stopped} build(s)"
+
+    def ban(
+        self,
+        repos: Sequence[str],
+        *,
+        reason: str = "",
+        kill: bool = False,
+        timeout: float = quota_change.DEFAULT_TIMEOUT,
+    ) -> Action:
+        """Put ``repos`` into BinderHub's banned_specs (``services/bans.py``); with
+        ``kill`` also end their sessions and builds."""
+        from binderctl.services import bans
+        from binderctl.services.repos import repo_url
+
+        urls = list(dict.fromkeys(repo_url(r) for r in repos))
+        if not urls:
+            raise UsageError("name the repositories to ban")
+        user = audit.local_user()
+        wanted = {url: bans.new_ban(url, reason, user) for url in urls}
+
+        def prepare() -> Prepared:
+            current = bans.read_bans(self.kube)
+            lines = []
+            for url, ban in wanted.items():
+                since = current.find(url)
+                note = f" (banned since {rfc3339(since.time)})" if since else ""
+                lines.append(f"{formatting.inert(url, 100)}{note}: {bans.describe(ban)}")
+            targets = {url: "not run" for url in urls}
+            if kill:
+                sessions, builds = bans.repo_pods(self.kube, urls)
+                targets.update({name: "not run" for _, name, _ in _refs(sessions + builds)})
+                lines.append(
+                    f"then kill {len(sessions)} session(s) and {len(builds)} build(s)"
+                    + (
+                        f": {_names([t[1] for t in _refs(sessions + builds)])}"
+                        if sessions or builds
+                        else ""
+                    )
+                )
+            return Prepared("; ".join(lines), lambda progress: execute(progress, targets), targets)
+
+        def edit(current: list[bans.Ban]) -> list[bans.Ban]:
+            return [b for b in current if b.repo not in wanted] + list(wanted.values())
+
+        def execute(progress: Progress, targets: dict[str, str]) -> str:
+            before = quota_change.before_change(self.kube)
+            _, changed = bans.change_bans(self.kube, edit)
+            targets.update({url: "banned in the chart" for url in urls})
+            progress(f"banned_specs set in the HelmChart for {', '.join(urls)}")
+            done = self._kill_with_evidence(urls, targets) if kill else ""
+            if changed:
+                quota_change.wait_for_release(self.kube, before, progress=progress, timeout=timeout)
+            targets.update({url: "banned" for url in urls})
+            if kill:
+                late = self._kill_with_evidence(urls, targets)
+                if not late.startswith("no session"):
+                    done += f"; then {late} (started before the ban reached BinderHub)"
+            outcome = f"BinderHub refuses launches of {', '.join(urls)}"
+            return outcome + (f"; {done}" if done else "")
+
+        target = _repositories(urls)
+        parameters = {"repos": urls, "reason": reason, "kill": kill, "timeout": timeout}
+        return self._action("ban", target, prepare, parameters, targets=urls)
+
+    def unban(
+        self, repos: Sequence[str], *, timeout: float = quota_change.DEFAULT_TIMEOUT
+    ) -> Action:
+        """Take binderctl's bans of ``repos`` out of BinderHub's banned_specs."""
+        from binderctl.services import bans
+        from binderctl.services.repos import repo_url
+
+        urls = list(dict.fromkeys(repo_url(r) for r in repos))
+        if not urls:
+            raise UsageError("name the repositories to unban")
+
+        def prepare() -> Prepared:
+            current = bans.read_bans(self.kube)
+            missing = [url for url in urls if current.find(url) is None]
+            if missing:
+                raise BinderctlError(
+                    f"not banned by binderctl: {', '.join(missing)}",
+                    hint="`binderctl bans` lists the bans, and banned_specs binderctl did not set",
+                )
+            details = "; ".join(
+                f"{url}: {bans.describe(b)}" for url in urls if (b := current.find(url))
+            )
+            targets = {url: "not run" for url in urls}
+            return Prepared(details, lambda progress: execute(progress, targets), targets)
+
+        def execute(progress: Progress, targets: dict[str, str]) -> str:
+            before = quota_change.before_change(self.kube)
+            _, changed = bans.change_bans(
+                self.kube, lambda current: [b for b in current if b.repo not in urls]
+            )
+            if changed:
+                quota_change.wait_for_release(self.kube, before, progress=progress, timeout=timeout)
+            targets.update({url: "unbanned" for url in urls})
+            return f"BinderHub launches {', '.join(urls)} again"
+
+        target = _repositories(urls)
+        return self._action("unban", target, prepare, {"repos": urls, "timeout": timeout})
+
     # -- the server --------------------------------------------------------------------
     def reboot(self, *, hard: bool = False) -> Action:
         def prepare() -> Prepared:
@@ -821,6 +930,12 @@ def _upgrade_parameters(options: UpgradeOptions, **given: object) -> dict[str, o
         "force_after": options.force_after,
         "timeout": options.timeout,
     }
+
+
+def _repositories(urls: Sequence[str]) -> str:
+    if len(urls) == 1:
+        return f"repository {urls[0]}"
+    return f"{len(urls)} repositories: {_names(urls, 3)}"
 
 
 def _rejoin(health: Health, quota: int | None, check: CheckSettings) -> str:

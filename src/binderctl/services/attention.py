@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from binderctl.config import MemberConfig
 from binderctl.federation_config import DEFAULT_FEDERATION
-from binderctl.formatting import age, image_label, size
+from binderctl.formatting import age, image_label, repo_label, size
 from binderctl.models import (
     COMPONENTS,
     SEVERITIES,
@@ -203,6 +203,7 @@ def judge(state: ClusterState, facts: Facts, now: float) -> tuple[Attention, ...
         *_budget(facts.budget),
         *_server(facts.server),
         *_hetzner(facts.hetzner_error),
+        *_abuse(state),
     ]
     return tuple(sorted(items, key=lambda item: SEVERITIES.index(item.severity)))
 
@@ -528,3 +529,22 @@ def _hetzner(error: str | None) -> Iterator[Attention]:
             "the budget cannot be done or read until it does; the member itself runs on"
         )
         yield Attention("hetzner-api", "warning", text)
+
+
+def _abuse(state: ClusterState) -> Iterator[Attention]:
+    """Sessions that look like mining, scanning or a flood (``services/abuse.py``), one
+    item per repository: Hetzner answers abuse with a blocked IP or a locked server."""
+    by_repo: dict[str, list[str]] = {}
+    for suspect in (s for s in state.suspicions if s.flagged):
+        reasons = by_repo.setdefault(suspect.session.repo, [])
+        reasons.append(f"{suspect.session.pod}: {suspect.reasons[0]}")
+    for repo, reasons in by_repo.items():
+        shown = "; ".join(reasons[:2]) + (
+            f" and {len(reasons) - 2} more" if len(reasons) > 2 else ""
+        )
+        verb = "looks" if len(reasons) == 1 else "look"
+        text = (
+            f"{_plural(len(reasons), 'session')} of {repo_label(repo)} {verb} like abuse "
+            f"({shown}): ban the repository and kill its sessions"
+        )
+        yield Attention("abuse-suspected", "warning", text, "ban", repo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from binderctl.config import MemberConfig
@@ -69,25 +70,25 @@ def get_launch_quota(kube: Kube) -> int | None:
     return _quota_in(_values(_chart(kube)))
 
 
-def set_launch_quota(kube: Kube, quota: int | None) -> int | None:
-    """Set the launch quota (merge patch of the HelmChart); returns the previous one.
-
-    The patch carries the object's resourceVersion, so a concurrent change of the values
-    makes it fail with 409 and it is retried on the fresh object instead of lost.
-    """
+def update_chart(
+    kube: Kube, change: Callable[[dict[str, Any], dict[str, Any]], dict[str, str] | None]
+) -> dict[str, Any]:
+    """Edit the BinderHub chart's values: ``change(values, chart)`` edits ``values`` in
+    place and returns annotations to set on the HelmChart (or None). One merge patch of
+    ``spec.valuesContent`` (and the annotations) carrying the object's resourceVersion,
+    so a concurrent change of the chart makes it fail with 409 and it is retried on the
+    fresh object instead of lost. Returns the chart as it was before."""
     import yaml
 
     for attempt in range(_PATCH_ATTEMPTS):
         chart = _chart(kube)
         values = _values(chart)
-        previous = _quota_in(values)
-        config = values.setdefault("config", {})
-        config.setdefault("LaunchQuota", {})["total_quota"] = quota
-        legacy = config.get("BinderHub") or {}
-        if "pod_quota" in legacy:
-            legacy["pod_quota"] = quota
+        annotations = change(values, chart)
+        metadata: dict[str, Any] = {"resourceVersion": chart["metadata"]["resourceVersion"]}
+        if annotations:
+            metadata["annotations"] = annotations
         patch = {
-            "metadata": {"resourceVersion": chart["metadata"]["resourceVersion"]},
+            "metadata": metadata,
             "spec": {"valuesContent": yaml.safe_dump(values, sort_keys=True)},
         }
         try:
@@ -102,8 +103,27 @@ def set_launch_quota(kube: Kube, quota: int | None) -> int | None:
             if exc.status == 409 and attempt + 1 < _PATCH_ATTEMPTS:
                 continue
             raise
-        return previous
+        return chart
     raise AssertionError("unreachable")
+
+
+def read_chart(kube: Kube) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The BinderHub HelmChart and its values."""
+    chart = _chart(kube)
+    return chart, _values(chart)
+
+
+def set_launch_quota(kube: Kube, quota: int | None) -> int | None:
+    """Set the launch quota (merge patch of the HelmChart); returns the previous one."""
+
+    def change(values: dict[str, Any], chart: dict[str, Any]) -> None:
+        config = values.setdefault("config", {})
+        config.setdefault("LaunchQuota", {})["total_quota"] = quota
+        legacy = config.get("BinderHub") or {}
+        if "pod_quota" in legacy:
+            legacy["pod_quota"] = quota
+
+    return _quota_in(_values(update_chart(kube, change)))
 
 
 # -- /health and /versions -----------------------------------------------------------

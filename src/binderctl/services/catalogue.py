@@ -220,6 +220,19 @@ UPGRADE_DRAIN = Blast(
     "reports it; the federation redirector drops it): no new sessions start here until the "
     "last step resumes it, and a step that fails leaves it drained. Running sessions go on."
 )
+CHART_TIMEOUT = Option(
+    "--timeout",
+    "how long to wait for the chart's install job and the binder rollout (default {default})",
+    duration,
+    "D",
+    _quota_timeout,
+)
+REPOS = Option(
+    "repo",
+    "repository URLs (https://github.com/org/repo), or org/repo for GitHub",
+    metavar="REPO",
+    many=True,
+)
 
 
 def _seconds(value: Any) -> float | None:
@@ -552,7 +565,58 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         command=("upgrade", "schedule"),
     ),
+    ActionSpec(
+        "ban",
+        "Ban repositories",
+        "keep repositories from launching: BinderHub's banned_specs (--kill: end their sessions)",
+        (
+            Blast(
+                "Each repository goes into the banned_specs of every repo provider that can "
+                "launch it (a pattern that matches its specs and nothing else), in the BinderHub "
+                "chart: k3s's helm-controller runs the install job and binder rolls to a new pod "
+                "(the site blinks; running sessions survive). From then BinderHub refuses its "
+                "launches ('Sorry, ... is not allowed to launch'). Kept by --provision until unban."
+            ),
+            Blast(
+                "Every running session of the repositories is deleted (those users lose unsaved "
+                "work) and their builds in progress stop; the kubelet's counters of each session "
+                "are recorded first, for `abuse report`. Sessions that start before the ban "
+                "reaches BinderHub are killed too.",
+                when="--kill",
+            ),
+        ),
+        lambda ops, r: ops.ban(
+            r.targets,
+            reason=str(r.options["reason"] or ""),
+            kill=bool(r.options["kill"]),
+            timeout=float(r.options["timeout"]),
+        ),
+        key="b",
+        options=(
+            REPOS,
+            Option("--reason", "why: kept with the ban, shown by `bans`", str, "TEXT", ""),
+            Option("--kill", "also kill their running sessions and builds in progress"),
+            CHART_TIMEOUT,
+        ),
+        selection="abuse",
+        example="org/repo --kill --reason mining",
+    ),
+    ActionSpec(
+        "unban",
+        "Unban repositories",
+        "let banned repositories launch again (removes binderctl's ban from banned_specs)",
+        (
+            Blast(
+                "The repositories' patterns leave banned_specs the same way (install job, "
+                "binder rollout: the site blinks); then BinderHub launches them again."
+            ),
+        ),
+        lambda ops, r: ops.unban(r.targets, timeout=float(r.options["timeout"])),
+        options=(REPOS, CHART_TIMEOUT),
+        example="org/repo",
+    ),
 )
+
 
 ALIASES: tuple[Alias, ...] = (
     Alias("prune", "prune-images"),
@@ -590,7 +654,8 @@ def hint(name: str, target: str | None = None) -> str:
     """How an on-screen hint says to run an action: its key (``r dind``), else its `:`
     command (``:renew-certs``)."""
     action = spec(name)
-    words = (action.key, target) if action.key else (f":{name}", target)
+    keyed = action.key and not action.selection  # a selection's key acts on its rows
+    words = (action.key, target) if keyed else (f":{name}", target)
     return " ".join(w for w in words if w)
 
 

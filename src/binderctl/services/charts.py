@@ -31,7 +31,7 @@ import yaml
 
 from binderctl import auth
 from binderctl.auth import Secret
-from binderctl.config import MemberConfig
+from binderctl.config import SMTP_PORTS, MemberConfig
 from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, PINNED_CHART_VERSION
 
 if TYPE_CHECKING:
@@ -217,24 +217,60 @@ def _tls_ingress(host: str, secret: str) -> dict[str, Any]:
     }
 
 
-# Where sessions may not connect: the cluster's and other private networks, and the
-# cloud metadata server (mybinder.org-deploy mybinder/templates/netpol.yaml).
-PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32")
+# Where sessions may not connect: the cluster's and other private networks
+# (mybinder.org-deploy mybinder/templates/netpol.yaml) and, with block_cloud_metadata,
+# the cloud metadata server (it serves the server's user data: cloud-init).
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+CLOUD_METADATA = "169.254.169.254/32"
+EGRESS_BANDWIDTH = "kubernetes.io/egress-bandwidth"
+MAX_PORT = 65535
+
+
+def _ports_around(closed: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Every TCP port but ``closed`` (NetworkPolicy ranges: ``port`` to ``endPort``), and
+    every UDP port."""
+    ports, start = [], 1
+    for port in sorted(closed):
+        if port > start:
+            ports.append({"port": start, "endPort": port - 1, "protocol": "TCP"})
+        start = port + 1
+    ports.append({"port": start, "endPort": MAX_PORT, "protocol": "TCP"})
+    return [*ports, {"protocol": "UDP"}]
 
 
 def session_network_policy(member: MemberConfig) -> dict[str, Any]:
-    """z2jh's ``singleuser.networkPolicy``: with ports listed, sessions reach public
-    addresses on those TCP ports only (mybinder limits egress the same way, against
-    port scans and abuse from sessions); without, z2jh's default (any public port)."""
-    if not member.session_egress_ports:
-        return {"enabled": True}
-    ports = [{"port": port, "protocol": "TCP"} for port in member.session_egress_ports]
-    world = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_NETWORKS)}}
-    return {
-        "enabled": True,
-        "egressAllowRules": {"nonPrivateIPs": False},
-        "egress": [{"ports": ports, "to": [world]}],
+    """z2jh's ``singleuser.networkPolicy``: sessions reach public addresses only, on the
+    listed TCP ports (mybinder limits egress the same way, against port scans and abuse
+    from sessions), or on every port but SMTP's (``block_smtp``), or on every port; never
+    the metadata server with ``block_cloud_metadata``."""
+    excepted = [*PRIVATE_NETWORKS, *([CLOUD_METADATA] if member.block_cloud_metadata else [])]
+    rule: dict[str, Any] = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": excepted}}]}
+    if member.session_egress_ports:
+        rule["ports"] = [{"port": port, "protocol": "TCP"} for port in member.session_egress_ports]
+    elif member.block_smtp:
+        rule["ports"] = _ports_around(SMTP_PORTS)
+    allow: dict[str, bool] = {"nonPrivateIPs": False}
+    if not member.block_cloud_metadata:
+        allow["cloudMetadataServer"] = True
+    return {"enabled": True, "egressAllowRules": allow, "egress": [rule]}
+
+
+def singleuser_values(member: MemberConfig) -> dict[str, Any]:
+    """z2jh's ``singleuser``: resources, the network policy, the egress bandwidth."""
+    values: dict[str, Any] = {
+        "networkPolicy": session_network_policy(member),
+        # the network policy keeps sessions off the metadata server, as mybinder's does
+        # (mybinder/values.yaml): no privileged iptables init container in each session
+        "cloudMetadata": {"blockWithIptables": False},
+        "memory": {
+            "guarantee": member.session_memory_guarantee,
+            "limit": member.session_memory_limit,
+        },
+        "cpu": {"guarantee": 0.01, "limit": member.session_cpu_limit},
     }
+    if member.session_egress_bandwidth:
+        values["extraAnnotations"] = {EGRESS_BANDWIDTH: member.session_egress_bandwidth}
+    return values
 
 
 def dind_args(member: MemberConfig, node_ip: str) -> list[str]:
@@ -274,14 +310,7 @@ def binderhub_values(member: MemberConfig, node_ip: str) -> dict[str, Any]:
         "jupyterhub": {
             "ingress": _tls_ingress(member.hub_host, "hub-tls"),
             "proxy": {"service": {"type": "ClusterIP"}},
-            "singleuser": {
-                "networkPolicy": session_network_policy(member),
-                "memory": {
-                    "guarantee": member.session_memory_guarantee,
-                    "limit": member.session_memory_limit,
-                },
-                "cpu": {"guarantee": 0.01, "limit": member.session_cpu_limit},
-            },
+            "singleuser": singleuser_values(member),
             "cull": {
                 "enabled": True,
                 "timeout": member.cull_timeout_seconds,
@@ -384,6 +413,25 @@ def _wanted(member: MemberConfig, quota: int | None) -> list[dict[str, Any]]:
     return helm_charts(chosen, node_address(member))
 
 
+def keep_bans(chart: dict[str, Any], current_spec: dict[str, Any]) -> None:
+    """Repositories banned on the member stay banned: the ``banned_specs`` of the chart's
+    current values (``binderctl ban``'s, or set by hand) go into ``chart``'s values, as
+    a drained member's quota stays 0 (``services/bans.py``)."""
+    current = yaml.safe_load(current_spec.get("valuesContent") or "") or {}
+    config = current.get("config") if isinstance(current, dict) else None
+    banned = {
+        name: section["banned_specs"]
+        for name, section in (config or {}).items()
+        if isinstance(section, dict) and "banned_specs" in section
+    }
+    if not banned:
+        return
+    values = yaml.safe_load(chart["spec"]["valuesContent"])
+    for name, specs in banned.items():
+        values.setdefault("config", {}).setdefault(name, {})["banned_specs"] = specs
+    chart["spec"]["valuesContent"] = yaml.safe_dump(values, sort_keys=True)
+
+
 def _wanted_spec(chart: dict[str, Any]) -> dict[str, Any]:
     """The chart's spec with None for the optional fields it lacks (a merge patch
     removes those)."""
@@ -436,6 +484,8 @@ def _drift(
             drift[name] = "missing"
             continue
         spec = current.get("spec") or {}
+        if name == RELEASE:
+            keep_bans(chart, spec)
         want = _wanted_spec(chart)
         same = {key: spec.get(key) for key in want} == want
         drift[name] = "unchanged" if same else "differs"

@@ -34,12 +34,16 @@ from binderctl.models import (
     NodeStatus,
     Rotation,
     Session,
+    SessionTraffic,
     WarningEvent,
 )
 from binderctl.services import kube as kube_api
 from binderctl.services import mapping
+from binderctl.services.abuse import Suspicion, rank
 from binderctl.services.kube import Kube, Obj
+from binderctl.services.kubelet_stats import PodCounters, read_counters
 from binderctl.services.rotation import rotation_of
+from binderctl.services.traffic import STATS_INTERVAL, TrafficIndex
 from binderctl.services.watch import Reflector
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,10 @@ class ClusterState:
     launches_last_hour: int
     connection: ConnectionState = "connected"
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
+    traffic: Mapping[str, SessionTraffic] = field(default_factory=dict)  # by session key
+    # the running sessions with figures, most suspicious first (``services/abuse.py``),
+    # judged when the figures came
+    suspicions: tuple[Suspicion, ...] = ()
 
     @property
     def node(self) -> NodeStatus | None:
@@ -169,6 +177,14 @@ class PodIndex:
         for key in known - seen:
             self.remove(key)
 
+    def cpu_limits(self) -> dict[str, float | None]:
+        """Each session's CPU limit (cores), by key."""
+        return {
+            key: identity.cpu_limit
+            for key, (_, identity) in self._identities.items()
+            if key in self.sessions
+        }
+
     def set_usage(self, usage: dict[str, tuple[float, int]]) -> None:
         self.usage = usage
         for key, session in list(self.sessions.items()):
@@ -251,6 +267,8 @@ class ClusterIndex:
         self._emit = emit
         self.pods = PodIndex(emit, stuck_after, time.time() if started is None else started)
         self.warnings = WarningIndex(emit)
+        self.traffic = TrafficIndex(emit)
+        self.suspicions: tuple[Suspicion, ...] = ()
         self.node_objects: dict[str, Obj] = {}
         self.node_usage: dict[str, tuple[float, int]] = {}
         self.workloads: dict[ComponentName, Obj] = {}
@@ -299,6 +317,19 @@ class ClusterIndex:
 
     def set_pod_metrics(self, items: Iterable[Obj]) -> None:
         self.pods.set_usage({mapping.key_of(i): mapping.metrics_usage(i) for i in items})
+
+    def set_traffic(self, counters: Mapping[str, PodCounters]) -> None:
+        """One read of the kubelets' counters (``kubelet_stats.read_counters``), and the
+        sessions judged by them (here, in the reading thread, not at every redraw)."""
+        self.traffic.apply(counters, self.pods.cpu_limits())
+        self.suspicions = tuple(rank(self.pods.sessions, self.traffic.rows))
+
+    def _suspicions(self) -> tuple[Suspicion, ...]:
+        """The judged sessions that still run (one may have ended since the read)."""
+        sessions = self.pods.sessions
+        return tuple(
+            s for s in self.suspicions if (now := sessions.get(s.key)) and now.phase == "Running"
+        )
 
     def set_quota(self, quota: int | None, error: str | None = None) -> None:
         self.quota = (quota, error)
@@ -371,6 +402,8 @@ class ClusterIndex:
             launches_last_hour=len(self.pods.launches),
             connection=connection,
             errors=dict(errors or {}),
+            traffic=dict(self.traffic.rows),
+            suspicions=self._suspicions(),
         )
 
 
@@ -422,6 +455,13 @@ def read_quota(kube: Kube) -> tuple[int | None, str | None]:
         return None, exc.message
 
 
+def read_traffic(kube: Kube, nodes: Iterable[str] | None = None) -> dict[str, PodCounters]:
+    """Every pod's counters from the kubelets of ``nodes`` (default: every node)."""
+    from binderctl.services.kubelet_stats import node_names
+
+    return read_counters(kube, node_names(kube) if nodes is None else nodes)
+
+
 def read_health(kube: Kube, member: MemberConfig) -> Health:
     from binderctl.services.binderhub import fetch_health
 
@@ -436,7 +476,7 @@ def read_disk(member: MemberConfig, address: str) -> tuple[int, int]:
     return usage.used, usage.total
 
 
-# every part but "disk", which needs SSH to the node
+# every part but "disk", which needs SSH to the node, and "traffic" (the kubelet's stats)
 PARTS = ("pods", "nodes", "events", "workloads", "node_metrics", "pod_metrics", "health")
 
 
@@ -463,6 +503,7 @@ def collect(
         "pod_metrics": lambda: list_session_metrics(kube),
         "health": lambda: read_health(kube, member),
         "disk": lambda: read_disk(member, kube.host),
+        "traffic": lambda: read_traffic(kube),
     }
     if "nodes" in wanted:
         readers["quota"] = lambda: read_quota(kube)
@@ -494,6 +535,8 @@ def collect(
         index.set_health(results["health"])
     if "disk" in results:
         index.set_disk(results["disk"])
+    if "traffic" in results:
+        index.set_traffic(results["traffic"])
     index.refresh(time.time())
     return index.state(errors=errors)
 
@@ -529,6 +572,7 @@ class ClusterModel:
         health_interval: float = 15.0,
         history_interval: float = 60.0,
         disk_interval: float | None = 60.0,
+        stats_interval: float | None = STATS_INTERVAL,
         history_limit: int = 720,
         stuck_after: float = mapping.STUCK_AFTER_SECONDS,
         record_history: bool = True,
@@ -541,6 +585,7 @@ class ClusterModel:
         self.health_interval = health_interval
         self.history_interval = history_interval
         self.disk_interval = disk_interval
+        self.stats_interval = stats_interval
         self.record_history = record_history
         if deferred_until is None:
             deferred_until = threading.Event()
@@ -661,6 +706,8 @@ class ClusterModel:
         ]
         if self.disk_interval is not None:
             targets.append(("binderctl-disk", self._disk_loop))
+        if self.stats_interval is not None:
+            targets.append(("binderctl-stats", self._stats_loop))
         for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -831,6 +878,23 @@ class ClusterModel:
                 recorded = time.monotonic()
                 self._record_history()
             self._stop.wait(self.poll_interval)
+
+    def poll_traffic(self) -> None:
+        """One read of the kubelets' counters into the sessions' sliding windows."""
+        with self._lock:
+            nodes = list(self._index.node_objects)
+        if nodes:
+            self._poll_part(
+                "traffic", lambda: read_traffic(self.kube, nodes), self._index.set_traffic
+            )
+
+    def _stats_loop(self) -> None:
+        assert self.stats_interval is not None
+        if not self._wait_for(self._reflectors[0].synced, self._reflectors[1].synced):
+            return
+        while not self._stop.is_set():
+            self.poll_traffic()
+            self._stop.wait(self.stats_interval)
 
     def _disk_loop(self) -> None:
         assert self.disk_interval is not None

@@ -532,7 +532,7 @@ class HetznerService:
             server = self._one("server", self._client.servers.get_all(label_selector=self.selector))
         if server is None:
             return None
-        ipv4 = server.public_net.ipv4
+        ipv4 = known(server.public_net, "server's public network").ipv4
         return ServerFlags(
             name=server.name,
             status=server.status,
@@ -751,3 +751,23 @@ class HetznerService:
         """``GET /pricing`` as the API returns it (hcloud-python has no pricing client)."""
         with self._api("fetching prices"):
             return self._client.request("GET", "/pricing")
+
+
+def read_server_flags(
+    member: MemberConfig, retries: int | None = None
+) -> tuple[ServerFlags | None, str | None]:
+    """The member's server as Hetzner's abuse desk leaves it, and why it could not be
+    read; (None, None) without a Hetzner token (nothing to ask with)."""
+    try:
+        service = HetznerService.for_member(member, retries=retries)
+    except ConfigError:
+        return None, None
+    try:
+        return service.server_flags(), None
+    except BinderctlError as exc:
+        return None, exc.message
+
+
+def member_server_flags(member: MemberConfig) -> ServerFlags | None:
+    """The flags, or None when the API cannot be asked: then there is nothing to show."""
+    return read_server_flags(member)[0]

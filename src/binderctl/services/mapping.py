@@ -154,6 +154,18 @@ class SessionIdentity:
     repo: str
     ref: str
     started: float
+    cpu_limit: float | None = None  # cores: the sum of the containers' limits
+
+
+def cpu_limit(obj: Obj) -> float | None:
+    """The pod's CPU limit in cores (its containers' limits added), None if one has none."""
+    total = 0.0
+    for container in (obj.get("spec") or {}).get("containers") or ():
+        limit = quantity(((container.get("resources") or {}).get("limits") or {}).get("cpu"))
+        if limit is None:
+            return None
+        total += limit
+    return total or None
 
 
 def session_identity(obj: Obj) -> SessionIdentity:
@@ -166,6 +178,7 @@ def session_identity(obj: Obj) -> SessionIdentity:
         repo=env.get("BINDER_REPO_URL") or (image[: -len(tag) - 1] if tag else image),
         ref=ref_from_url(env.get("BINDER_REF_URL", "")) or tag,
         started=parse_time(meta.get("creationTimestamp")) or 0.0,
+        cpu_limit=cpu_limit(obj),
     )
 
 

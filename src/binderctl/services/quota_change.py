@@ -202,3 +202,33 @@ def wait_for_quota(
                 "the command again to keep waiting, with a longer --timeout",
             )
         time.sleep(poll)
+
+
+def wait_for_release(
+    kube: Kube,
+    before: Before,
+    *,
+    progress: Progress,
+    timeout: float = DEFAULT_TIMEOUT,
+    poll: float = QUOTA_POLL_SECONDS,
+) -> None:
+    """Wait until a change of the chart's values has reached BinderHub: its install Job
+    has succeeded and binder has rolled out (the new pod read the new config when it
+    started). For config that ``/health`` does not report (``banned_specs``)."""
+    started = time.monotonic()
+    said = ""
+    while True:
+        where = _job_stage(kube, before) or _rollout_stage(kube)
+        if where is None:
+            progress("install job done, binder rolled out: BinderHub runs with the new config")
+            return
+        if where != said:
+            progress(where)
+            said = where
+        if time.monotonic() - started >= timeout:
+            raise BinderctlError(
+                f"the chart change did not reach BinderHub within {age(timeout)}: stuck at {where}",
+                hint="the HelmChart holds the change; helm-controller keeps trying. Run the "
+                "command again to keep waiting, with a longer --timeout",
+            )
+        time.sleep(poll)

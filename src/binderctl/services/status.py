@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from binderctl.config import Config, MemberConfig
-from binderctl.errors import BinderctlError, ConfigError
+from binderctl.errors import BinderctlError
 from binderctl.federation_config import DEFAULT_FEDERATION
 from binderctl.models import Attention
 from binderctl.services import k3s_releases
 from binderctl.services.attention import Facts, judge, world_open_ports
 from binderctl.services.cluster import ClusterState, collect
 from binderctl.services.federation import HostReport, member_verdict
+from binderctl.services.hetzner import ServerFlags, read_server_flags
 from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
 from binderctl.services.upgrade_schedule import Schedule, schedule
@@ -36,25 +37,11 @@ class StatusReport:
     attention: tuple[Attention, ...]  # what needs attention, worst first
     federation: HostReport | None = None  # the member as the redirector's rules see it
     schedule: Schedule | None = None  # the automatic k3s upgrade and its window
+    hetzner: ServerFlags | None = None  # the server's abuse flags (None: not asked)
 
     @property
     def problems(self) -> tuple[str, ...]:
         return tuple(item.text for item in self.attention)
-
-
-def read_server(member: MemberConfig) -> tuple[ServerFlags | None, str | None]:
-    """The server's flags at Hetzner (one try: status does not wait out an outage), and
-    why they could not be read; nothing without a Hetzner token."""
-    from binderctl.services.hetzner import HetznerService
-
-    try:
-        service = HetznerService.for_member(member, retries=0)
-    except ConfigError:
-        return None, None  # no token here: status reads the cluster only
-    try:
-        return service.server_flags(), None
-    except BinderctlError as exc:
-        return None, exc.message
 
 
 def status_report(
@@ -68,14 +55,16 @@ def status_report(
     """``disk``: also read the node's disk usage over SSH (slower: an SSH login);
     ``config``: also judge the member by the federation redirector's rules (its
     ``[federation]``: the prime, the check settings)."""
-    parts: tuple[str, ...] = ("pods", "nodes", "events", "workloads", "node_metrics", "health")
+    parts: tuple[str, ...] = (
+        *("pods", "nodes", "events", "workloads", "node_metrics", "health", "traffic"),
+    )
     parts += ("disk",) if disk else ()
     import httpx  # noqa: F401  (in this thread first: both threads use it)
 
     with ThreadPoolExecutor(2, thread_name_prefix="binderctl-status") as pool:
         # the redirector's view (up to its timeout) and Hetzner's while the cluster is read
         judged = pool.submit(member_verdict, config, member) if config is not None else None
-        hetzner = pool.submit(read_server, member)
+        hetzner = pool.submit(read_server_flags, member, 0)
         state = collect(kube, member, parts, stuck_after=stuck_after)
         scheduled = schedule(kube)
         observed = judged.result() if judged is not None else None
@@ -105,4 +94,5 @@ def status_report(
         attention=judge(state, facts, time.time()),
         federation=observed,
         schedule=scheduled,
+        hetzner=server,
     )

@@ -57,6 +57,10 @@ IN_DOUBT = {
 }
 
 
+# Hetzner's answers to abuse (attention kinds) and how the header says them.
+SERVER_MARKS = {"server-locked": "SERVER LOCKED", "ipv4-blocked": "IPv4 BLOCKED"}
+
+
 def _rotation(state: HeaderState) -> tuple[str, str]:
     text, style = _rotation_asked_and_observed(state.rotation, state.observed)
     severity = worst(state.attention, ROTATION_KINDS)
@@ -110,6 +114,10 @@ def render_header(state: HeaderState) -> Text:
     if state.month_to_date:
         style = {"warn": "yellow", "over": "bold red"}.get(state.budget_level, "")
         parts.extend(["  ", (state.month_to_date, style)])
+    for item in state.attention:
+        mark = SERVER_MARKS.get(item.kind)
+        if mark is not None:
+            parts.extend(["  ", (f" {mark} ", "bold white on red")])
     if state.readonly:
         parts.extend(["  ", (" READ-ONLY ", "bold black on cyan")])
     if state.connection in ("reconnecting", "disconnected"):

@@ -18,6 +18,8 @@ from binderctl.demo.drills.scene import Scene
 from binderctl.demo.hetzner.faults import ScriptedFailure
 from binderctl.demo.member import incidents
 from binderctl.demo.member.hardware import EVICTION_IMAGEFS
+from binderctl.demo.member.sessions import GITHUB_PROVIDER
+from binderctl.demo.member.usage import MINER, SCANNER
 from binderctl.errors import BinderctlError
 from binderctl.paths import write_private
 from binderctl.services.attention import CERT_RENEW_BEFORE_SECONDS
@@ -325,6 +327,45 @@ class VersionsDrift(Drill):
             await federation.move_prime({"build_image": self.before["builder_info"]["build_image"]})
 
 
+class AbusiveSession(Drill):
+    name = "abusive-session"
+    title = "A miner and a port scanner among the sessions"
+    symptom = (
+        "two sessions of one repository keep their CPU at its limit (mining) and a session "
+        "of another sends thousands of small packets a second (a port scan): Hetzner's "
+        "abuse desk answers with a deadline, then a blocked IP or a locked server"
+    )
+    fixes = ("ban REPO --kill",)
+    kinds = ("abuse-suspected",)
+
+    async def start(self) -> str:
+        member = self.scene.member
+        self.repos: dict[str, list[str]] = {}
+        for kind, count in ((MINER, 2), (SCANNER, 1)):
+            repo, pods = incidents.misbehave(member, kind, count)
+            if not pods:
+                raise BinderctlError(f"no session of {repo} could start (banned, or no room)")
+            self.repos[repo] = pods
+        return "; ".join(f"{len(pods)} session(s) of {repo}" for repo, pods in self.repos.items())
+
+    def resolved(self) -> bool:
+        """Both repositories are refused by BinderHub and none of their sessions runs."""
+        hub = self.scene.member.hub
+        for repo in self.repos:
+            spec = repo.removeprefix("https://github.com/") + "/HEAD"
+            running = any(s.launch.repo.url == repo for s in hub.sessions.values())
+            if running or not hub.is_banned(GITHUB_PROVIDER, spec):
+                return False
+        return True
+
+    async def stop(self) -> None:
+        hub = self.scene.member.hub
+        for repo in self.repos:
+            hub.misbehaving.pop(repo, None)
+            for session in [s for s in hub.sessions.values() if s.launch.repo.url == repo]:
+                hub.stop(session)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -341,5 +382,6 @@ DRILLS: dict[str, type[Drill]] = {
         VersionsDrift,
         NodeUnreachable,
         CertExpiring,
+        AbusiveSession,
     )
 }

@@ -29,6 +29,16 @@ class Project(FirewallOps, PrimaryIpOps, SshKeyOps):
             server.ingoing_traffic += self.traffic_rate[1] * elapsed
         server.traffic_sampled = now
 
+    def abuse_block(self, server_id: int, *, lock: bool = False, blocked: bool = True) -> None:
+        """What Hetzner's abuse desk does: block the server's IPv4 (``blocked`` on the
+        server's ``public_net.ipv4`` and on its primary IP) and, with ``lock``, lock the
+        server (``locked``: it takes no action). ``blocked=False`` lifts both."""
+        server = self.server(server_id)
+        ipv4 = self.primary_ips.get(server.ipv4_id) if server.ipv4_id else None
+        if ipv4 is not None:
+            ipv4.blocked = blocked
+        server.locked = lock and blocked
+
     def add_traffic(self, server_id: int, outgoing: int, ingoing: int) -> None:
         server = self.server(server_id)
         self._traffic(server)
@@ -225,6 +235,8 @@ class Project(FirewallOps, PrimaryIpOps, SshKeyOps):
         }[verb]
         if server.status in ("initializing", "deleting") or self.busy("server", server.id):
             raise ApiError("locked", f"server {server.id} is locked by a running action")
+        if server.locked:
+            raise ApiError("locked", f"server {server.id} is locked")
         action = self._action(command, [(server.id, "server")])
 
         def done() -> None:

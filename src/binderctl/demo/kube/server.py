@@ -46,9 +46,16 @@ from binderctl.demo.kube.fieldvalidation import FieldValidation
 from binderctl.demo.kube.labels import Selector, parse_selector
 from binderctl.demo.kube.logs import LogOptions, render, select, waiting_reason
 from binderctl.demo.kube.metrics import MetricsAPI
+from binderctl.demo.kube.nodeproxy import node_proxy
 from binderctl.demo.kube.query import flag, integer
 from binderctl.demo.kube.registry import Registry
-from binderctl.demo.kube.sources import LogFollower, LogLine, LogSource, MetricsSource
+from binderctl.demo.kube.sources import (
+    KubeletSource,
+    LogFollower,
+    LogLine,
+    LogSource,
+    MetricsSource,
+)
 from binderctl.demo.kube.store import Obj, ResourceType, Store, StoreError
 from binderctl.demo.kube.tables import partial_metadata, to_table
 from binderctl.demo.kube.tls import ClusterCredentials, client_is_valid, generate
@@ -199,8 +206,10 @@ class KubeAPIServer:
         version: discovery.VersionInfo | None = None,
         rng: random.Random | None = None,
         bookmark_interval: float = 60.0,
+        kubelets: KubeletSource | None = None,
     ) -> None:
         self.store = store
+        self.kubelets = kubelets
         for rt in types.ALL:
             if store.type_for(rt.group, rt.plural) is None:
                 store.register(rt)
@@ -350,6 +359,8 @@ class KubeAPIServer:
             return _json(found)
         else:
             raise path_not_found()
+        if not group and len(rest) >= 3 and rest[0] == "nodes" and rest[2] == "proxy":
+            return node_proxy(request, self.store, self.kubelets, rest[1], "/".join(rest[3:]))
         if not rest:
             resources = discovery.api_resource_list(self.served_types(), group, version)
             if resources is None or request.method != "GET":

@@ -49,3 +49,10 @@ class MetricsSource(Protocol):
     def pod_usage(self, namespace: str, pod: str) -> Sequence[ContainerUsage] | None:
         """Per-container usage of a running pod, or None when it has no metrics."""
         ...
+
+
+class KubeletSource(Protocol):
+    def get(self, node: str, path: str) -> tuple[int, str, bytes] | None:
+        """What the kubelet of ``node`` answers for ``path`` below its root (status,
+        content type, body), or None when no kubelet of that name answers."""
+        ...

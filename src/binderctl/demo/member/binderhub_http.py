@@ -16,6 +16,7 @@ import contextlib
 import json
 import re
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -56,6 +57,10 @@ class BinderHubState(HealthState, Protocol):
 
     def websocket_lifetime(self) -> float | None:
         """Real seconds a websocket through the ingress lives (None: no traefik)."""
+        ...
+
+    def build_events(self, prefix: str, spec: str, accept: str) -> AsyncIterator[dict[str, Any]]:
+        """The events of ``GET /build/<prefix>/<spec>`` (``build_requests``)."""
         ...
 
 
@@ -118,6 +123,8 @@ class BinderHubApp:
                 return web.Response(
                     status=200 if ok else 503, text=body, content_type="application/json"
                 )
+            if request.path.startswith("/build/") and request.method == "GET":
+                return await self._build(request)
             if request.path == "/versions" and request.method == "GET":
                 return web.Response(
                     text=json.dumps(self.state.versions()),
@@ -134,6 +141,20 @@ class BinderHubApp:
         else:
             return web.Response(status=404, text="404 page not found\n")
         return web.Response(status=404, text="404: Not Found")
+
+    async def _build(self, request: web.Request) -> web.StreamResponse:
+        """An EventSource stream: one ``data:`` line per event (raw path: the spec may
+        hold escaped slashes, as BinderHub's ``get_spec_from_request`` keeps them)."""
+        prefix, _, spec = request.raw_path.split("?", 1)[0].removeprefix("/build/").partition("/")
+        stream = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await stream.prepare(request)
+        accept = request.headers.get("Accept", "")
+        async for event in self.state.build_events(prefix, spec, accept):
+            await stream.write(f"data: {json.dumps(event)}\n\n".encode())
+        await stream.write_eof()
+        return stream
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         """A kernel's websocket: echoes messages until traefik's read deadline."""

@@ -7,6 +7,7 @@ images on the node's filesystem, a launch storm is launches through BinderHub's 
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import yaml
@@ -17,9 +18,10 @@ from binderctl.demo.member import naming
 from binderctl.demo.member.builds import MAX_AGE, Build
 from binderctl.demo.member.disk import Image
 from binderctl.demo.member.prestart import running_pod
-from binderctl.demo.member.repos import Launch
+from binderctl.demo.member.repos import Launch, Repo, commit_sha
 from binderctl.demo.member.sessions import image_bytes
 from binderctl.demo.member.simulation import Member
+from binderctl.demo.member.usage import MINER, SCANNER
 
 FILLER_IMAGE_BYTES = 4 * 1000**3
 CLEANER_GRACE = 3600.0  # simulated seconds until BinderHub's cleaner removes a hung build
@@ -103,3 +105,44 @@ def set_chart_value(member: Member, chart: str, path: str, value: Any) -> None:
         obj["spec"]["valuesContent"] = yaml.safe_dump(values, sort_keys=True)
 
     member.store.mutate(types.HELMCHARTS, "kube-system", chart, edit)
+
+
+# Made-up repositories for the misbehaving sessions (the catalogue's are real ones).
+MISBEHAVING_REPOS = {
+    MINER: ("demo-abuse", "gpu-notebook-free"),
+    SCANNER: ("demo-abuse", "netcheck"),
+}
+
+
+def misbehave(
+    member: Member, kind: str, count: int, *, running: bool = False
+) -> tuple[str, list[str]]:
+    """``count`` sessions of a repository whose code misbehaves (``usage.MINER`` keeps
+    its CPU limit busy, ``usage.SCANNER`` probes ports), launched through BinderHub as
+    any launch is (its bans and quota apply), or with ``running`` already running as
+    the operator finds them (a full node schedules nothing new); returns the
+    repository's URL and the pods. Later launches of the repository misbehave too."""
+    hub = member.hub
+    owner, name = MISBEHAVING_REPOS[kind]
+    repo = next((r for r in hub.catalog.repos if (r.owner, r.name) == (owner, name)), None)
+    if repo is None:
+        repo = Repo(owner, name, "HEAD", [commit_sha(random.Random(f"{owner}/{name}"))])
+        hub.catalog.repos.append(repo)  # resolvable; random arrivals never pick it
+    hub.misbehaving[repo.url] = kind
+    launch = Launch(repo, repo.refs[0], repo.branch)
+    image = naming.image_name(hub.settings.image_prefix, repo.build_slug, launch.ref)
+    hub.registry.setdefault(image, image_bytes(image))
+    if running:
+        objects = hub.existing(count, member.options.node_name, launch)
+        for pod in objects:
+            member.writer.create(types.PODS, pod)
+        return repo.url, [pod["metadata"]["name"] for pod in objects]
+    pods = []
+    for _ in range(count):
+        if hub.refuse_banned(launch):
+            break
+        session = hub.launch(launch, image)
+        if session is None:
+            break
+        pods.append(session.pod)
+    return repo.url, pods

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from binderctl.demo.kube.sources import ContainerUsage
 from binderctl.demo.member.kubelet import Kubelet, Run
+
+if TYPE_CHECKING:
+    from binderctl.demo.member.usage import Behaviour
 
 MI = 1024**2
 WINDOW = 15.0
@@ -34,29 +38,36 @@ STEADY: dict[str, tuple[float, int]] = {
 }
 
 
-def _unit(*parts: object) -> float:
+def unit(*parts: object) -> float:
     """A deterministic number in [0, 1) for the given parts."""
     return zlib.crc32("/".join(map(str, parts)).encode()) / 2**32
 
 
 class Metrics:
-    """The ``MetricsSource`` of the Kubernetes emulator."""
+    """The ``MetricsSource`` of the Kubernetes emulator. ``behaviours`` (by pod uid) are
+    the sessions that misbehave (``usage.Behaviour``): their notebook uses what the
+    behaviour says."""
 
     def __init__(self, kubelet: Kubelet, now: Callable[[], float]) -> None:
         self._kubelet = kubelet
         self._now = now
+        self.behaviours: dict[str, Behaviour] = {}
 
-    def _container(self, run: Run, name: str) -> ContainerUsage:
+    def container_usage(self, run: Run, name: str) -> ContainerUsage:
         window = int(self._now() // WINDOW)
-        noise = _unit(run.uid, name, window)
+        noise = unit(run.uid, name, window)
         steady = STEADY.get(name)
-        if name == "notebook":
-            base = _unit(run.uid, "memory")
+        behaviour = self.behaviours.get(run.uid) if name == "notebook" else None
+        if behaviour is not None:
+            cpu = behaviour.cpu * (0.995 + 0.005 * noise)
+            memory = int((300 + 100 * unit(run.uid, "memory")) * MI)
+        elif name == "notebook":
+            base = unit(run.uid, "memory")
             cpu = 0.002 + 0.03 * noise + (0.6 if noise > 0.97 else 0.0)
             memory = int((150 + 750 * base + 40 * noise) * MI)
         elif name == "builder":
             cpu = 0.7 + 0.3 * noise
-            memory = int((1000 + 800 * _unit(run.uid, "memory") + 100 * noise) * MI)
+            memory = int((1000 + 800 * unit(run.uid, "memory") + 100 * noise) * MI)
         elif steady is not None:
             cpu = steady[0] * (0.7 + 0.6 * noise)
             memory = int(steady[1] * (0.95 + 0.1 * noise))
@@ -69,7 +80,7 @@ class Metrics:
         if run is None or run.phase != "Running":
             return None
         return [
-            self._container(run, name)
+            self.container_usage(run, name)
             for name, _ in run.containers
             if "running" in run.states.get(name, {})
         ]
@@ -83,7 +94,7 @@ class Metrics:
                 continue
             for name, _ in run.containers:
                 if "running" in run.states.get(name, {}):
-                    usage = self._container(run, name)
+                    usage = self.container_usage(run, name)
                     cpu += usage.cpu
                     memory += usage.memory
         return round(cpu, 6), memory

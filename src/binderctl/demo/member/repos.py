@@ -89,8 +89,13 @@ class Launch:
     unresolved: str  # what the user asked for: a branch name, or the SHA itself
 
     @property
+    def spec(self) -> str:
+        """What BinderHub's GitHub provider is given: ``owner/repo/ref`` as asked."""
+        return f"{self.repo.spec}/{self.unresolved}"
+
+    @property
     def request(self) -> str:
-        return f"v2/gh/{self.repo.spec}/{self.unresolved}"
+        return f"v2/gh/{self.spec}"
 
     @property
     def persistent_request(self) -> str:

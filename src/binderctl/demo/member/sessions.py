@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import uuid
 import zlib
 from collections.abc import Callable
@@ -36,6 +37,7 @@ JUPYTERHUB_VERSION = "5.3.0"
 KUBESPAWNER_VERSION = "7.0.0"
 CULLER = "jupyterhub-idle-culler@127.0.0.1"
 DELETE_GRACE = 1  # KubeSpawner.delete_grace_period
+GITHUB_PROVIDER = "GitHubRepoProvider"
 
 
 def image_bytes(image: str) -> int:
@@ -111,11 +113,19 @@ class Hub:
         self.binder_pods: set[str] = set()  # ready binder pods
         # The launch quota each binder process read from binder-secret when it started
         self.binder_quotas: dict[str, int | None] = {}
+        # and each repo provider's banned_specs (provider class -> patterns)
+        self.binder_bans: dict[str, dict[str, list[str]]] = {}
         self.routes_missing = False
         self._had_proxy = False
         self.launches = self.refused = self.failed = 0
         self.registry: dict[str, int] = {}  # images in the registry: name -> bytes
         self.build: Callable[[Launch, str, Callable[[bool], None]], None] | None = None
+        # repositories whose sessions misbehave (a drill's): URL -> what they do, and
+        # what makes a started session of one misbehave
+        self.misbehaving: dict[str, str] = {}
+        self.misbehave: Callable[[Obj, str], None] | None = None
+        # the extraAnnotations of singleuser pods, as the running hub read its config
+        self.session_annotations: dict[str, str] = {}
 
     # -- components up or down -------------------------------------------------------
     @property
@@ -185,6 +195,8 @@ class Hub:
         if not self.binder_up:
             return
         launch = self.catalog.pick()
+        if self.refuse_banned(launch):
+            return
         prefix = self.settings.image_prefix
         image = naming.image_name(prefix, launch.repo.build_slug, launch.ref)
         if image in self.registry:
@@ -222,6 +234,33 @@ class Hub:
         if pod is None or pod not in self.binder_quotas:
             return self.settings.quota
         return self.binder_quotas[pod]
+
+    def banned_specs(self) -> dict[str, list[str]]:
+        """Each repo provider's ``banned_specs`` as the serving binder process has them
+        (read from its config at start, as the launch quota is)."""
+        pod = self.serving_binder()
+        return self.binder_bans.get(pod, {}) if pod is not None else {}
+
+    def is_banned(self, provider: str, spec: str) -> bool:
+        """``RepoProvider.is_banned`` (binderhub ``repoproviders.py``): a pattern of the
+        provider's ``banned_specs`` matches the spec from its start, ignoring case."""
+        return any(
+            re.match(pattern, spec, re.IGNORECASE)
+            for pattern in self.banned_specs().get(provider, ())
+        )
+
+    def refuse_banned(self, launch: Launch) -> bool:
+        """A launch link of a banned repository: BinderHub answers its EventSource request
+        with the refusal and launches nothing (``BuildHandler.get``)."""
+        spec = launch.spec
+        if not self.is_banned(GITHUB_PROVIDER, spec):
+            return False
+        self.refused += 1
+        self.binder_log(
+            "I", "log:135", f"200 GET /build/gh/{spec} (@{self._client_ip()}) "
+            f"{self.rng.uniform(2, 20):.2f}ms",
+        )  # fmt: skip
+        return True
 
     def quota_allows(self, launch: Launch) -> bool:
         quota = self.launch_quota()
@@ -347,6 +386,7 @@ class Hub:
                     "release": s.release,
                 },
                 "annotations": {
+                    **self.session_annotations,
                     "hub.jupyter.org/jupyterhub-version": JUPYTERHUB_VERSION,
                     "hub.jupyter.org/kubespawner-version": KUBESPAWNER_VERSION,
                     "hub.jupyter.org/username": user,
@@ -389,20 +429,21 @@ class Hub:
         }
 
     # -- an "up" member's sessions ---------------------------------------------------
-    def existing(self, count: int, node_name: str) -> list[Obj]:
-        """Pods of ``count`` sessions that were running before the simulation started."""
+    def existing(self, count: int, node_name: str, launch: Launch | None = None) -> list[Obj]:
+        """Pods of ``count`` sessions (of ``launch``, else of repositories picked as
+        launches pick them) that were running before the simulation started."""
         pods = []
         for _ in range(count):
-            launch = self.catalog.pick()
+            picked = launch or self.catalog.pick()
             image = naming.image_name(
-                self.settings.image_prefix, launch.repo.build_slug, launch.ref
+                self.settings.image_prefix, picked.repo.build_slug, picked.ref
             )
-            prefix = naming.user_prefix(launch.repo.url)
+            prefix = naming.user_prefix(picked.repo.url)
             suffix = "".join(self.rng.choices(naming.USER_SUFFIX_CHARS, k=8))
             age = self.rng.uniform(0, min(self.settings.cull_max_age, 2 * 3600))
             active = self.rng.lognormvariate(math.log(ACTIVE_MEDIAN), 1.0)
             created = self.timeline.now - age
-            session = self._new_session(f"{prefix}-{suffix}", launch, image, created, active)
+            session = self._new_session(f"{prefix}-{suffix}", picked, image, created, active)
             session.state = "running"
             self.registry.setdefault(image, image_bytes(image))
             pod = self.pod_object(session)
@@ -444,6 +485,9 @@ class Hub:
         user = session.user
         run = self.kubelet.run_of(self.settings.namespace, session.pod)
         session.ip = run.pod_ip if run else ""
+        kind = self.misbehaving.get(session.launch.repo.url)
+        if kind is not None and self.misbehave is not None:
+            self.misbehave(pod, kind)
         self.logs.chatter(
             self.settings.namespace, session.pod, "notebook", 1 / 45, self._chatter(session)
         )
@@ -670,12 +714,16 @@ class Hub:
     def binder_ready(self, pod: str) -> None:
         self.binder_pods.add(pod)
 
-    def binder_started(self, pod: str, quota: int | None) -> None:
+    def binder_started(
+        self, pod: str, quota: int | None, banned: dict[str, list[str]] | None = None
+    ) -> None:
         self.binder_quotas[pod] = quota
+        self.binder_bans[pod] = banned or {}
 
     def binder_gone(self, pod: str) -> None:
         self.binder_pods.discard(pod)
         self.binder_quotas.pop(pod, None)
+        self.binder_bans.pop(pod, None)
 
     def count_pods(self, selector: dict[str, str]) -> int:
         return sum(

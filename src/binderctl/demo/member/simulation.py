@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import math
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +23,9 @@ from binderctl.config import DEFAULT_K3S_VERSION, default_max_pods, reads_values
 from binderctl.demo import k3s_channels
 from binderctl.demo.kube import types
 from binderctl.demo.kube.events import EventRecorder, rfc3339
+from binderctl.demo.kube.quantity import parse_quantity
 from binderctl.demo.kube.store import Obj, Store
-from binderctl.demo.member import charts, prestart, programs, system
+from binderctl.demo.member import build_requests, charts, prestart, programs, system
 from binderctl.demo.member import logformats as fmt
 from binderctl.demo.member.builds import BUILD_LABEL, Builds
 from binderctl.demo.member.charts import Release, get
@@ -33,6 +35,7 @@ from binderctl.demo.member.helm import CHART_LABEL, HelmController
 from binderctl.demo.member.hub_config import authenticator_error
 from binderctl.demo.member.image_cleaner import ImageCleaner
 from binderctl.demo.member.kubelet import Kubelet, Plan, Workload
+from binderctl.demo.member.kubelet_stats import KubeletStats
 from binderctl.demo.member.logs import LogBook
 from binderctl.demo.member.metrics import Metrics
 from binderctl.demo.member.objects import Writer
@@ -40,6 +43,7 @@ from binderctl.demo.member.repos import RepoCatalog
 from binderctl.demo.member.sessions import SESSION_LABELS, Hub, Settings
 from binderctl.demo.member.timeline import Timeline
 from binderctl.demo.member.upgrade_controller import ChannelResolver, UpgradeController
+from binderctl.demo.member.usage import MINER, SCANNER_CPU, Behaviour, Usage
 from binderctl.demo.node.k3s import K3sHost
 from binderctl.services.cloudinit import node_cidr_mask
 from binderctl.services.prime_versions import PINNED_BUILD_IMAGE, binderhub_version_for
@@ -158,6 +162,17 @@ def quota_of(values: dict[str, Any]) -> int | None:
     return None
 
 
+def banned_of(values: dict[str, Any]) -> dict[str, list[str]]:
+    """Each repo provider's ``banned_specs`` in BinderHub's config
+    (``config.<provider class>.banned_specs``, e.g. ``GitHubRepoProvider``)."""
+    config = values.get("config") or {}
+    return {
+        name: [str(pattern) for pattern in section["banned_specs"]]
+        for name, section in config.items()
+        if isinstance(section, dict) and isinstance(section.get("banned_specs"), list)
+    }
+
+
 class _Program:
     """Workload of a long-running program (add-ons, BinderHub's components)."""
 
@@ -196,12 +211,15 @@ class _Program:
         secret = self.member.store.find(types.SECRETS, meta["namespace"], charts.BINDER_SECRET)
         config = charts.binder_config_of(secret)
         if config is not None:
-            self.member.hub.binder_started(meta["name"], quota_of(config))
+            self.member.hub.binder_started(meta["name"], quota_of(config), banned_of(config))
 
     def ready(self, pod: Obj) -> None:
         name, hub = pod["metadata"]["name"], self.member.hub
         component = _component(pod)
         if component == "hub":
+            # the hub reads its config (z2jh's singleuser settings) when it starts
+            annotations = get(self.member.values, "jupyterhub.singleuser.extraAnnotations")
+            hub.session_annotations = dict(annotations or {})
             hub.hub_ready(name)
         elif component == "binder":
             if name not in hub.binder_quotas:  # a pod that ran before the simulation began
@@ -335,6 +353,11 @@ class Member:
             resolve_channel=lambda url: self._resolve_channel(url),
         )  # fmt: skip
         self.metrics = Metrics(self.kubelet, lambda: self.timeline.now)
+        self.usage = Usage(
+            store, self.kubelet, self.metrics, lambda: self.timeline.now, self.clock.wall
+        )
+        self.kubelet_stats = KubeletStats(self.kubelet, self.usage)
+        self.hub.misbehave = self._misbehave
         self._program = _Program(self)
         self.values: dict[str, Any] = {}
         # what /versions reports: the installed chart's BinderHub build
@@ -410,6 +433,13 @@ class Member:
         image = get(values, "config.KubernetesBuildExecutor.build_image")
         self.builds.build_image = image or charts.REPO2DOCKER_IMAGE
         self.builds.push_error = push_error(values, self.options.node_ip)
+
+    def _misbehave(self, pod: Obj, kind: str) -> None:
+        """A session of a misbehaving repository has started: a miner keeps its CPU
+        limit busy, a scanner a sixth of a core."""
+        limits = pod["spec"]["containers"][0].get("resources", {}).get("limits", {})
+        cpu = parse_quantity(limits.get("cpu", 1)) if kind == MINER else SCANNER_CPU
+        self.metrics.behaviours[pod["metadata"]["uid"]] = Behaviour(kind, cpu)
 
     # -- pods and what they do ---------------------------------------------------------
     def _workload_for(self, pod: Obj) -> Workload:
@@ -587,6 +617,9 @@ class Member:
         if not ingress:
             return None
         return self.clock.real_seconds(charts.read_timeout(ingress[0]))
+
+    def build_events(self, prefix: str, spec: str, accept: str) -> AsyncIterator[dict[str, Any]]:
+        return build_requests.build_events(self.hub, prefix, spec, accept)
 
     def health_checked(self, results: list[dict[str, Any]], ok: bool) -> None:
         hub = self.hub
