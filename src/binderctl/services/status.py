@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
@@ -21,9 +20,6 @@ from binderctl.services.kube import Kube, client_cert_expiry
 from binderctl.services.mapping import STUCK_AFTER_SECONDS
 from binderctl.services.upgrade_schedule import Schedule, schedule
 from binderctl.upgrades_config import DEFAULT_UPGRADES
-
-if TYPE_CHECKING:
-    from binderctl.services.hetzner import ServerFlags
 
 
 @dataclass(frozen=True)
