@@ -47,7 +47,7 @@ async def shown(pilot: Pilot, check: Callable[[str], Any], seconds: float = 20.0
 async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         seen = {}
-        for key, marker in (("1", "→ hub:?[2J"), ("2", "[bold red]bold[/bold red]"),
+        for key, marker in (("1", "→ hub:?[2J"), ("2", "[bold red]bol"),
                             ("3", "build-long"), ("6", "FAKE ROW")):  # fmt: skip
             await pilot.press(key)
             seen[key] = await shown(pilot, lambda text, marker=marker: marker in text)

@@ -15,6 +15,7 @@ from binderctl.commands import Context, Subparsers, add_command
 from binderctl.commands import rows as r
 from binderctl.errors import ConfigError
 from binderctl.formatting import age, inert
+from binderctl.paths import write_private
 
 EXIT_FIRING = 4
 ONCE_SETTLE_SECONDS = 60.0  # --once: how long the first lists and polls may take
@@ -177,8 +178,7 @@ def _install(ctx: Context) -> int:
     text = systemd_unit.render(ctx.config_path, env_file, system, user)
     path = systemd_unit.unit_dir(system) / systemd_unit.UNIT_NAME
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     except OSError as exc:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror}",

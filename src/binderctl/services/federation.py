@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +37,7 @@ from binderctl.config import Config, MemberConfig
 from binderctl.errors import BinderctlError
 from binderctl.federation_config import CheckSettings, FederationConfig, FederationHost
 from binderctl.models import Health, HealthCheck, RotationVerdict
-from binderctl.paths import app_dir, private_dir, write_private
+from binderctl.paths import app_dir, exclusive_lock, write_private
 from binderctl.services import prime_versions
 
 if TYPE_CHECKING:
@@ -159,18 +157,11 @@ def _memory_path() -> Path:
 def _memory_locked() -> Iterator[None]:
     """Around a read-modify-write of the memory: the console, `status` and `watch` may
     judge at once, and one must not drop the failure another has just recorded."""
-    path = _memory_path()
     try:
-        private_dir(path.parent)
-        fd = os.open(path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        with exclusive_lock(_memory_path().with_suffix(".lock")):
+            yield
     except OSError:
         yield  # an unwritable state dir: the memory is not written either
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _read_memory() -> dict[str, dict[str, float]]:

@@ -10,15 +10,13 @@ SIGKILL or a target that is down for hours.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from binderctl.errors import BinderctlError
-from binderctl.paths import private_dir, write_private
+from binderctl.paths import exclusive_lock, private_dir, write_private
 from binderctl.services.alert_state import Notice
 
 BACKOFF_FIRST = 2.0
@@ -57,18 +55,13 @@ class Outbox:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Held for the watcher's lifetime: one watcher per outbox."""
-        fd = os.open(self.root / "lock", os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with exclusive_lock(self.root / "lock", wait=False) as held:
+            if not held:
                 raise OutboxLocked(
                     f"another `binderctl watch` is running with the outbox {self.root}",
                     hint="stop it first, or give this one another state directory",
-                ) from None
+                )
             yield
-        finally:
-            os.close(fd)
 
     def _next_sequence(self) -> int:
         path = self.root / _SEQUENCE
