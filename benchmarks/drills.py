@@ -190,7 +190,7 @@ def run(suite: Suite) -> list[Row]:
             NAME, f"drill-{plan.name}-keys", "key presses, Dashboard to confirmed fix",
             "the target's 4 presses", "keys", Target(1.0),
         )  # fmt: skip
-        keys.add(result.presses, 4)
+        keys.add(float(result.presses), 4.0)
         mitigate = Row(
             NAME, f"drill-{plan.name}-mitigate", "first key press to resolved",
             f"`binderctl {' '.join(plan.fix)} --yes` to resolved", "s", Target(1.2, 2.0),
