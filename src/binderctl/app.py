@@ -639,6 +639,7 @@ class BinderctlApp(App[int]):
             self.call_later(self.connect)  # the old client holds the old certificate
         elif self.cluster is not None:
             self.cluster.poll()  # show the quota and cordon now, not at the next poll
+            self.cluster.refresh_disk()  # and the disk a prune freed, not a minute later
 
     def report_error(self, exc: BinderctlError) -> None:
         severity: SeverityLevel = "warning" if exc.exit_code == 3 else "error"
