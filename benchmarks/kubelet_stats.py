@@ -70,14 +70,14 @@ def in_process_fetch(kube: Kube, node: str) -> float:
     return time.perf_counter() - started
 
 
-def _press_during_reads(app: BinderctlApp, table: LiveTable, reading: bool) -> float:
-    """The slowest of PRESSES key presses, each pressed at a random moment of a read of
-    the kubelet (or of the redraw it causes) when ``reading``; from a thread."""
+def _press_during_reads(app: BinderctlApp, table: LiveTable, reading: bool, presses: int) -> float:
+    """The slowest of ``presses`` key presses, each pressed at a random moment of a read
+    of the kubelet (or of the redraw it causes) when ``reading``; from a thread."""
     model = app.cluster
     assert model is not None
     rng = random.Random(0)
     slowest = 0.0
-    for index in range(PRESSES):
+    for index in range(presses):
         reader = threading.Thread(target=lambda: (model.poll_traffic(), model.flush()))
         if reading:
             reader.start()
@@ -92,7 +92,7 @@ def _press_during_reads(app: BinderctlApp, table: LiveTable, reading: bool) -> f
 
 
 async def _measure_keys(
-    config: MemberConfig, sessions: int, start: str, repeats: int
+    config: MemberConfig, sessions: int, start: str, repeats: int, presses: int
 ) -> list[tuple[float, float]]:
     """(slowest press with reads, slowest press without) on screen ``start``, in ms."""
     app = BinderctlApp(config, start=start)
@@ -111,8 +111,8 @@ async def _measure_keys(
         # its watches and other polls stop: only the reads made here reach the screen
         app.cluster.stop()
         for _ in range(repeats):
-            reading = await asyncio.to_thread(_press_during_reads, app, table, True)
-            calm = await asyncio.to_thread(_press_during_reads, app, table, False)
+            reading = await asyncio.to_thread(_press_during_reads, app, table, True, presses)
+            calm = await asyncio.to_thread(_press_during_reads, app, table, False, presses)
             found.append((reading * 1000, calm * 1000))
     return found
 
@@ -140,10 +140,13 @@ def _measure(
         f"{sessions:,} sessions, {traffic:,} with figures; the summary alone through "
         f"binderctl's client (fetch + orjson): {sorted(raw)[len(raw) // 2]:.3f} s"
     )
-    repeats = suite.repeats(3, 2)
-    for figure, baseline in asyncio.run(_measure_keys(config, sessions, "sessions", repeats)):
+    repeats, presses = suite.repeats(3, 1), suite.scaled(PRESSES, 6)
+    measured = asyncio.run(_measure_keys(config, sessions, "sessions", repeats, presses))
+    for figure, baseline in measured:
         key_row.add(figure, baseline)
-    abuse = asyncio.run(_measure_keys(config, sessions, "abuse", repeats))
+    if suite.options.quick:
+        return
+    abuse = asyncio.run(_measure_keys(config, sessions, "abuse", repeats, presses))
     worst = sorted(figure for figure, _ in abuse)[len(abuse) // 2]
     calm = sorted(baseline for _, baseline in abuse)[len(abuse) // 2]
     key_row.notes.append(
