@@ -35,6 +35,8 @@ ACTIONS: dict[str, list[str]] = {
     "prune-images": ["prune-images"],
     "reboot": ["reboot", "--hard"],
     "renew-certs": ["renew-certs"],
+    "ban": ["ban", "org/repo", "--kill", "--reason", "mining"],
+    "unban": ["unban", "org/repo"],
     "teardown": ["teardown"],
     "node forget-host-key": ["node", "forget-host-key"],
     "upgrade k3s": ["upgrade", "k3s", "--force-after", "1s"],
@@ -47,10 +49,11 @@ ACTIONS: dict[str, list[str]] = {
     "prune": ["prune"],
     "restart-dind": ["restart-dind"],
 }
-# commands that read, or manage binderctl's own config and keyring entry, or break the
-# demo world on purpose (drills, through its control endpoint): not actions on a member
+# commands that read (`abuse report` writes its file in binderctl's state dir), or manage
+# binderctl's own config and keyring entry, or break the demo world on purpose (drills,
+# through its control endpoint): not actions on a member
 NOT_ACTIONS = {
-    "audit", "auth login", "auth logout", "auth status", "budget", "builds",
+    "abuse report", "audit", "auth login", "bans", "auth logout", "auth status", "budget", "builds",
     "config check", "config init", "config path", "demo drill list",
     "demo drill start", "demo drill status", "demo drill stop", "events", "federation",
     "logs", "sessions", "status", "upgrade plan", "bans", "abuse report",

@@ -18,10 +18,11 @@ def traffic_cells(traffic: SessionTraffic | None) -> tuple[CellValue, CellValue,
     if traffic is None:
         return CellValue("-"), CellValue("-"), CellValue("-")
     used, sent, received = traffic.cpu_share, traffic.tx_rate, traffic.rx_rate
+    # sorted by what is shown: a cell whose figure moves within its shown digits stays
     return (
-        CellValue(share(used), used),
-        CellValue(rate(sent), sent),
-        CellValue(rate(received), received),
+        CellValue(share(used), None if used is None else round(used, 2)),
+        CellValue(rate(sent), None if sent is None else float(f"{sent:.2g}")),
+        CellValue(rate(received), None if received is None else float(f"{received:.2g}")),
     )
 
 

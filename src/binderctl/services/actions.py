@@ -710,15 +710,17 @@ class Operations:
         )
 
     # -- bans --------------------------------------------------------------------------
-    def _kill_with_evidence(self, repos: Sequence[str], outcomes: dict[str, str]) -> str:
+    def _kill_with_evidence(
+        self, repos: Sequence[str], outcomes: dict[str, str]
+    ) -> tuple[int, int]:
         """Record the kubelet's counters of the repositories' sessions, then delete those
-        and their builds in progress; returns what it did, in words."""
+        and their builds in progress; returns how many of each it deleted."""
         from binderctl.services import bans, evidence
         from binderctl.services.cluster import read_traffic
 
         sessions, builds = bans.repo_pods(self.kube, repos)
         if not sessions and not builds:
-            return "no session or build of them running"
+            return 0, 0
         counters = evidence.by_key(read_traffic(self.kube) if sessions else {}, sessions)
         ended = time.time()
         evidence.record(
@@ -730,9 +732,9 @@ class Operations:
                 for p in sessions
             ],
         )
-        killed = self._delete_pods(_refs(sessions), outcomes)
-        stopped = self._delete_pods(_refs(builds), outcomes)
-        return f"killed {killed} session(s), stopped {stopped} build(s)"
+        return self._delete_pods(_refs(sessions), outcomes), self._delete_pods(
+            _refs(builds), outcomes
+        )
 
     def ban(
         self,
@@ -763,15 +765,10 @@ class Operations:
             targets = {url: "not run" for url in urls}
             if kill:
                 sessions, builds = bans.repo_pods(self.kube, urls)
-                targets.update({name: "not run" for _, name, _ in _refs(sessions + builds)})
-                lines.append(
-                    f"then kill {len(sessions)} session(s) and {len(builds)} build(s)"
-                    + (
-                        f": {_names([t[1] for t in _refs(sessions + builds)])}"
-                        if sessions or builds
-                        else ""
-                    )
-                )
+                pods = [name for _, name, _ in _refs(sessions + builds)]
+                targets.update(dict.fromkeys(pods, "not run"))
+                line = f"then kill {len(sessions)} session(s) and {len(builds)} build(s)"
+                lines.append(f"{line}: {_names(pods)}" if pods else line)
             return Prepared("; ".join(lines), lambda progress: execute(progress, targets), targets)
 
         def edit(current: list[bans.Ban]) -> list[bans.Ban]:
@@ -782,16 +779,18 @@ class Operations:
             _, changed = bans.change_bans(self.kube, edit)
             targets.update({url: "banned in the chart" for url in urls})
             progress(f"banned_specs set in the HelmChart for {', '.join(urls)}")
-            done = self._kill_with_evidence(urls, targets) if kill else ""
+            first = self._kill_with_evidence(urls, targets) if kill else (0, 0)
             if changed:
                 quota_change.wait_for_release(self.kube, before, progress=progress, timeout=timeout)
             targets.update({url: "banned" for url in urls})
-            if kill:
-                late = self._kill_with_evidence(urls, targets)
-                if not late.startswith("no session"):
-                    done += f"; then {late} (started before the ban reached BinderHub)"
+            late = self._kill_with_evidence(urls, targets) if kill else (0, 0)
             outcome = f"BinderHub refuses launches of {', '.join(urls)}"
-            return outcome + (f"; {done}" if done else "")
+            if kill:
+                killed, stopped = first[0] + late[0], first[1] + late[1]
+                outcome += f"; killed {killed} session(s), stopped {stopped} build(s)"
+            if any(late):
+                outcome += f" ({sum(late)} started before the ban reached BinderHub)"
+            return outcome
 
         target = _repositories(urls)
         parameters = {"repos": urls, "reason": reason, "kill": kill, "timeout": timeout}
