@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
 from textual.markup import escape
@@ -51,6 +51,7 @@ from binderctl.screens.messages import (
     ShowScreen,
     ask,
 )
+from binderctl.screens.typing import Typing
 from binderctl.services import catalogue
 from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
@@ -148,9 +149,18 @@ class BinderctlApp(App[int]):
         self.pod_headroom = PRODUCTION_CHECK.pod_headroom  # the config's, once it is read
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
+        self.typing = Typing(self._typing_notice, self.set_timer)
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
 
     # -- lifecycle --------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.typing.pressed(event.time)  # before any binding: typed text is no command
+        await super().on_event(event)
+
+    def _typing_notice(self, text: str) -> None:
+        self.notify(text, title="Typing", severity="warning", markup=False)
 
     def on_mount(self) -> None:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
@@ -400,7 +410,7 @@ class BinderctlApp(App[int]):
 
     @on(PickTarget)
     def _pick_target(self, message: PickTarget) -> None:
-        self.action_act(message.action)
+        self.choose_and_perform(message.action)
 
     @on(ShowHelp)
     def _show_help(self) -> None:
@@ -409,6 +419,16 @@ class BinderctlApp(App[int]):
     @on(Quit)
     def _quit(self) -> None:
         self.exit(0)
+
+    def action_ask_quit(self) -> None:
+        """`q`: ask first (a stray q in typed text must not close the console)."""
+        from binderctl.screens.confirm import ConfirmScreen
+
+        def ask() -> None:
+            dialog = ConfirmScreen("Quit binderctl?", "ctrl+q quits without asking", "")
+            self.push_screen(dialog, lambda yes: self.exit(0) if yes else None)
+
+        self.typing.hold("q", ask)
 
     @on(Confirm)
     def _confirm(self, message: Confirm) -> None:
@@ -531,7 +551,11 @@ class BinderctlApp(App[int]):
         return True
 
     def action_act(self, name: str) -> None:
-        """An action's key: ask which target when it has several, then run it."""
+        """An action's key: only when pressed on its own (``screens/typing.py``)."""
+        self.typing.hold(catalogue.spec(name).key, lambda: self.choose_and_perform(name))
+
+    def choose_and_perform(self, name: str) -> None:
+        """Ask which target when the action has several, then run it."""
         action = catalogue.spec(name)
         if not action.choices:
             self.perform(catalogue.request(name))
@@ -542,7 +566,8 @@ class BinderctlApp(App[int]):
             if target:
                 self.perform(catalogue.request(name, [target]))
 
-        self.push_screen(ChooseScreen(f"{action.title} which component?", action.choices), chosen)
+        title = f"{action.title} which component?"
+        self.push_screen(ChooseScreen(title, action.choices, deliberate=True), chosen)
 
     def action_refused(self, name: str) -> None:
         """An action's key in read-only mode: say so instead of doing nothing."""

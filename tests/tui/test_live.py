@@ -3,30 +3,45 @@ drain and resume, restart, logs, hostile data, the budget."""
 
 from __future__ import annotations
 
+import asyncio
+import string
 import time
 from pathlib import Path
 
+from hypothesis import example, given
+from hypothesis import strategies as st
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 from textual.widgets.data_table import RowKey
 
 from binderctl.app import BinderctlApp
-from binderctl.config import MemberConfig
+from binderctl.config import MemberConfig, load_config
 from binderctl.demo.kube import types
 from binderctl.demo.member import incidents
 from binderctl.demo.world import DemoWorld
+from binderctl.screens import keymap
 from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import KEYS, ConfirmScreen
 from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen
+from binderctl.screens.typing import TYPING_GAP
 from binderctl.services import audit
 from binderctl.services.budget import UNIT_STEP
 from binderctl.services.session_history import record_sample
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
+from tests.fuzz.fuzzkit import budget
 from tests.kit.worlds import on_loop
-from tests.tui.tuikit import SIZE, notifications, running_sessions, shown_text, until
+from tests.tui.tuikit import (
+    SIZE,
+    deliberately,
+    notifications,
+    running_sessions,
+    shown_text,
+    until,
+)
 
 
 def line_of(text: str, label: str) -> str:
@@ -104,13 +119,13 @@ async def test_kill_asks_first_and_cancel_keeps_the_session(
         assert shown_text(dialog.query(".dialog-keys").first(Static)).strip() == KEYS
         await pilot.press("tab")  # onto Yes: Enter still answers No
         assert app.focused is not None and app.focused.id == "yes"
-        await pilot.press("enter")
+        await deliberately(pilot, "enter")
         await until(pilot, lambda: any("not confirmed" in n for n in notifications(app)))
         assert pod in running_sessions(live_world)
 
         await pilot.press("ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: any("killed 1 session" in n for n in notifications(app)))
         await until(pilot, lambda: pod not in running_sessions(live_world))
         await until(pilot, lambda: victim not in table.rows)
@@ -130,7 +145,7 @@ async def test_marked_sessions_are_killed_with_one_question(
         await pilot.press("ctrl+d")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "2 sessions" in dialog.question and all(pod in dialog.question for pod in pods)
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: any("killed 2 session(s)" in n for n in notifications(app)))
         await until(pilot, lambda: not pods & running_sessions(live_world))
         (record,) = audit.read(live_member.name)[before:]
@@ -177,7 +192,7 @@ async def test_ctrl_d_deletes_exactly_the_marked_builds(
                 pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen
             )
             assert "3 builds" in dialog.question and all(b in dialog.question for b in marked)
-            await pilot.press("y")
+            await deliberately(pilot, "y")
             await until(
                 pilot, lambda: any("deleted 3 build pod(s)" in n for n in notifications(app))
             )
@@ -200,7 +215,7 @@ async def test_drain_then_resume_changes_the_header(
         await pilot.press("D")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "no new sessions start here" in dialog.blast_radius
-        await pilot.press("y")
+        await deliberately(pilot, "y")
 
         def header() -> str:
             return render_header(app.header_state).plain
@@ -212,7 +227,7 @@ async def test_drain_then_resume_changes_the_header(
 
         await pilot.press("U")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         # back once the redirector checks again, after failed_period
         await until(pilot, lambda: "asked:" not in header())
         await until(pilot, lambda: "● IN ROTATION" in header() or "failed_period" in header())
@@ -233,16 +248,16 @@ async def test_restart_asks_which_and_says_the_blast_radius(
 
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ChooseScreen))
-        await pilot.press("down", "enter")  # hub, then binder
+        await deliberately(pilot, "2")  # hub, then binder
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "binder" in dialog.question and "site blinks" in dialog.blast_radius
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: any("rollout restart of" in n for n in notifications(app)))
 
         await pilot.press("colon", *"restart-dind", "enter")  # an alias from the catalogue
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert dialog.question == "restart dind?" and "hung builds" in dialog.blast_radius
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: any("dind pod(s)" in n for n in notifications(app)))
         record = audit.read(live_member.name)[-1]
         assert (record.action, record.target, record.outcome) == ("restart", "dind", "ok")
@@ -394,3 +409,63 @@ async def test_the_header_says_reconnecting_while_the_api_is_down(
         await until(pilot, lambda: app.header_state.connection == "connected")
         assert "RECONNECTING" not in render_header(app.header_state).plain
         assert app.header_state.sessions == running
+
+
+# -- typed text is not a command (screens/typing.py) ------------------------------------
+# Letters (the actions' keys D U P r and q among them), a path's slash and dash, space.
+TYPED = st.text(st.sampled_from(string.ascii_letters + "/- "), min_size=1, max_size=24)
+
+
+def fingerprint(world: DemoWorld) -> tuple[object, ...]:
+    """What an action would change: the charts' values, the workloads' templates, the
+    node's spec, the core components' pods."""
+    store = world.cluster().store
+
+    def read() -> tuple[object, ...]:
+        charts = sorted(str(c["spec"]) for c in store.list(types.HELMCHARTS))
+        workloads = sorted(
+            str(w["spec"]["template"]) for rt in (types.DEPLOYMENTS, types.DAEMONSETS)
+            for w in store.list(rt)
+        )  # fmt: skip
+        nodes = sorted(str(n.get("spec")) for n in store.list(types.NODES))
+        core = sorted(
+            p["metadata"]["name"]
+            for p in store.list(types.PODS)
+            if (p["metadata"].get("labels") or {}).get("component")
+            in ("hub", "binder", "proxy", "image-builder")
+        )
+        return charts, workloads, nodes, core
+
+    return on_loop(world, read)
+
+
+async def type_on_every_screen(member: MemberConfig, words: list[str]) -> None:
+    """Type one word, then Enter, on each screen as someone who thinks a search box has
+    the focus; nothing may ask to confirm an action or run one."""
+    app = BinderctlApp(member)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.model is not None and app.model.components)
+        for spec, word in zip(keymap.SCREENS, words, strict=True):
+            app.action_show(spec.name)
+            await pilot.pause(TYPING_GAP + 0.05)  # the word's first key is pressed on its own
+            await pilot.press(*word, "enter")
+            await pilot.pause(TYPING_GAP + 0.2)  # a key held as a command would act by now
+            assert app.return_code is None, (spec.name, word)
+            assert not isinstance(app.screen, ConfirmScreen), (spec.name, word)
+            chooser = app.screen
+            assert not (isinstance(chooser, ChooseScreen) and chooser.deliberate), word
+            assert not [w for w in app.workers if w.group == "actions"], (spec.name, word)
+            while isinstance(app.screen, ModalScreen):  # the Logs screen's source picker
+                await app.pop_screen()
+
+
+@budget(ci=1, full=50)
+@given(words=st.lists(TYPED, min_size=len(keymap.SCREENS), max_size=len(keymap.SCREENS)))
+@example(words=["/binder-examples/requirements", "Dy", "ry", "q", "Py", "Uy", "rD", "qy", "D"])
+def test_typed_text_changes_nothing(live_world: DemoWorld, words: list[str]) -> None:
+    member = load_config(live_world.config_path).member(None)
+    records = len(audit.read(member.name))
+    before = fingerprint(live_world)
+    asyncio.run(type_on_every_screen(member, words))
+    assert len(audit.read(member.name)) == records  # no action reached the runner
+    assert fingerprint(live_world) == before

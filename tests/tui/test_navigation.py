@@ -104,9 +104,9 @@ async def test_no_cluster_is_a_notification_not_a_crash(member: MemberConfig) ->
         assert any("not provisioned yet" in n.message for n in app._notifications)
 
 
-async def test_quit_key_exits(member: MemberConfig) -> None:
+async def test_ctrl_q_quits_at_once(member: MemberConfig) -> None:
     app = BinderctlApp(member)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0

@@ -102,7 +102,9 @@ def test_demo_in_a_terminal(session: Session) -> None:
     screen = term.wait_until(lambda s: count(r"following +([\d,]+) lines", s) > 0)
     assert "logs binder" in screen and "BinderHub starting" in screen
 
-    term.keys("q")
+    term.keys("q")  # asks first
+    term.wait_for("Quit binderctl?")
+    term.keys("C-q")
     assert session.exit_status() == "0"
     assert "Traceback" not in term.screen()
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
 from binderctl.demo.world import DemoWorld
+from binderctl.screens.typing import READ_SECONDS, TYPING_GAP
 from tests.kit.worlds import on_loop
 
 T = TypeVar("T")
@@ -39,6 +40,14 @@ async def until(pilot: Pilot, check: Callable[[], T], seconds: float = 30.0) -> 
             return result
         await pilot.pause(0.1)
     raise AssertionError("the console never got there")
+
+
+async def deliberately(pilot: Pilot, *keys: str) -> None:
+    """Press each key on its own, as someone who reads before answering does: after a
+    dialog has been read and apart from other keys (``screens/typing.py``)."""
+    for key in keys:
+        await pilot.pause(max(READ_SECONDS, TYPING_GAP) + 0.05)
+        await pilot.press(key)
 
 
 def session_pods(world: DemoWorld) -> list[Obj]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import cast
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from binderctl.screens import keymap
 from binderctl.screens.console import Console
 from binderctl.screens.messages import RequestAction, ShowScreen
 from binderctl.services import catalogue
@@ -25,9 +27,16 @@ ALL_KINDS = frozenset(
 )
 
 
+def no_list_here() -> str:
+    """What `/` says on a screen without a list (typed text goes nowhere there)."""
+    lists = ", ".join(f"{s.key} {s.title}" for s in keymap.SCREENS if s.argument == "filter")
+    return f"nothing to filter here: / filters the lists ({lists}) and the Logs; : runs a command"
+
+
 class ConsoleScreen(Screen):
     """A screen with the status header; subclasses compose the body and render the model."""
 
+    BINDINGS = [Binding("slash", "no_list", "Filter", show=False)]
     KINDS: frozenset[str] = frozenset()
 
     @property
@@ -52,6 +61,9 @@ class ConsoleScreen(Screen):
         if argument:
             self.apply_argument(argument)
         self.model_changed(ALL_KINDS)
+
+    def action_no_list(self) -> None:
+        self.notify(no_list_here(), title="/", severity="warning", markup=False)
 
     def apply_argument(self, argument: str) -> None:
         """What `:screen ARGUMENT` asked for (a filter, a log source)."""

@@ -90,7 +90,7 @@ GLOBAL_BINDINGS: list[Binding] = [
     *action_bindings(KEYED_ACTIONS, "app.act"),
     Binding("colon", "app.command_line", "Command", key_display=":"),
     Binding("question_mark", "app.help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit"),
+    Binding("q", "app.ask_quit", "Quit", tooltip="asks first; ctrl+q quits at once"),
 ]
 
 TABLE_BINDINGS: list[Binding] = [
