@@ -38,6 +38,7 @@ from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.messages import (
+    Back,
     Confirm,
     Failed,
     MemberChosen,
@@ -143,6 +144,7 @@ class BinderctlApp(App[int]):
         self.kube: Kube | None = None
         # A screen's `:` argument (a filter, a log source) until that screen shows.
         self._argument: tuple[str, str] | None = None
+        self._previous_mode: str | None = None  # where Back goes
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
         self.cert_error: str | None = None  # why the client certificate cannot be read
@@ -404,6 +406,11 @@ class BinderctlApp(App[int]):
     def _show_screen(self, message: ShowScreen) -> None:
         self.action_show(message.name, message.argument)
 
+    @on(Back)
+    def _back(self) -> None:
+        previous = self._previous_mode
+        self.action_show(previous if previous and previous != self.current_mode else "dashboard")
+
     @on(RequestAction)
     def _request_action(self, message: RequestAction) -> None:
         self.perform(message.request)
@@ -487,6 +494,7 @@ class BinderctlApp(App[int]):
                 screen.apply_argument(argument)
             return
         self._argument = (name, argument) if argument else None
+        self._previous_mode = self.current_mode
         self.switch_mode(name)
 
     def take_argument(self, screen: Screen) -> str | None:

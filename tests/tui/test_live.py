@@ -24,7 +24,7 @@ from binderctl.screens import keymap
 from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import KEYS, ConfirmScreen
-from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen
+from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen, Source
 from binderctl.screens.typing import TYPING_GAP
 from binderctl.services import audit
 from binderctl.services.budget import UNIT_STEP
@@ -273,7 +273,7 @@ async def test_logs_open_on_the_binder_component(
         screen = app.screen
         assert isinstance(screen, LogsScreen)
         view = screen.query_one(LogView)
-        await until(pilot, lambda: screen.source == DEFAULT_SOURCE and view.shown > 0)
+        await until(pilot, lambda: screen.source == Source(DEFAULT_SOURCE) and view.shown > 0)
         status = shown_text(screen.query_one("#log-status", Static))
         assert f"logs {DEFAULT_SOURCE}" in status and "following" in status
 
@@ -287,7 +287,7 @@ async def test_logs_of_a_session_arrive(live_world: DemoWorld, live_member: Memb
         screen = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
         view = screen.query_one(LogView)
         await until(pilot, lambda: view.shown > 0)
-        assert screen.source is not None and screen.source.endswith(pod)
+        assert screen.source is not None and screen.source.name.endswith(pod)
         assert pod in shown_text(screen.query_one("#log-status", Static))
         await pilot.press("t")
         assert view.timestamps
@@ -296,12 +296,51 @@ async def test_logs_of_a_session_arrive(live_world: DemoWorld, live_member: Memb
         await pilot.press("f")
         assert view.follow
         await pilot.press("colon", *"logs hub", "enter")
-        await until(pilot, lambda: screen.source == "hub" and view.shown > 0)
+        await until(pilot, lambda: screen.source == Source("hub") and view.shown > 0)
         await pilot.press("ctrl+s")
         saved = await until(pilot, lambda: [n for n in notifications(app) if "saved" in n])
         path = Path(saved[0].rsplit(" to ", 1)[1])
         assert path.stat().st_mode & 0o777 == 0o600
         assert len(path.read_text().splitlines()) == view.shown
+
+
+async def test_logs_count_one_source_go_back_and_say_why_they_stopped(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    hung = hang_builds(live_world, 1).pop()
+    binder = next(
+        p["metadata"]["name"]
+        for p in on_loop(live_world, live_world.cluster().store.list, types.PODS)
+        if p["metadata"]["name"].startswith("binder-")
+    )
+    app = BinderctlApp(live_member)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await sessions_screen(app, pilot, live_world)
+            await pilot.press("l")
+            screen = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
+            view = screen.query_one(LogView)
+            status = screen.query_one("#log-status", Static)
+            await until(pilot, lambda: view.shown > 0)
+            await pilot.press("colon", *"logs hub", "enter")
+            await until(pilot, lambda: screen.source == Source("hub") and view.shown > 0)
+            assert {entry.pod.split("-")[0] for entry in view.lines} == {"hub"}
+            assert view.received == len(view.lines)  # the session's lines are not counted
+            assert f"({view.received:,} received)" in shown_text(status)
+
+            await pilot.press("colon", *f"logs {binder} --previous", "enter")
+            refused = f'previous terminated container "binder" in pod "{binder}" not found'
+            await until(pilot, lambda: refused in shown_text(status, width=300))
+            assert "following" not in shown_text(status, width=300) and view.shown == 0
+
+            await pilot.press("colon", *f"logs {hung}", "enter")
+            await until(pilot, lambda: any("Pushed" in entry.text for entry in view.lines))
+            assert not any(entry.text.startswith("{") for entry in view.lines)  # messages
+
+            await pilot.press("escape")  # back where the logs were asked for
+            await until(pilot, lambda: app.screen.__class__.__name__ == "SessionsScreen")
+    finally:
+        on_loop(live_world, live_world.cluster().member.builds.release_hung)
 
 
 HOSTILE_REPO = (

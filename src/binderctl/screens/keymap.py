@@ -106,7 +106,7 @@ LOG_BINDINGS: list[Binding] = [
     Binding("t", "timestamps", "Timestamps"),
     Binding("w", "wrap", "Wrap"),
     Binding("slash", "filter", "Filter", key_display="/"),
-    Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc"),
+    Binding("escape", "clear_or_back", "Clear/back", show=False, key_display="esc"),
     Binding("p", "pick", "Pick source"),
     Binding("ctrl+s", "save", "Save"),
 ]

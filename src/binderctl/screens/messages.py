@@ -29,6 +29,11 @@ class ShowScreen(Message):
 
 
 @dataclass
+class Back(Message):
+    """Show the screen that was shown before this one (the Dashboard when none was)."""
+
+
+@dataclass
 class RequestAction(Message):
     """Run an action of the catalogue (asks which target first if it has choices)."""
 

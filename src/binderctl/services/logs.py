@@ -6,15 +6,22 @@ container instance (after a crash) is picked up and read from its first line. A 
 that drops while its container keeps running resumes where it stopped. Lines wait for
 the consumer in a ring buffer of fixed size, so memory stays bounded however long it
 runs (``dropped`` counts lines a slow consumer missed).
+
+Build pods log as repo2docker's ``--json-logs`` writes: one JSON object per line,
+``{"message": "#19 exporting to image\n", "phase": "building"}``, which BinderHub's
+``Build.stream_logs`` forwards as its build events. Their lines are given as the
+message's text (a line that is not such an object is shown as it is, as BinderHub
+does).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +72,21 @@ def log_target(text: str) -> LogTarget:
     return LogTarget(f"pod {value}", pod=name, namespace=namespace or None)
 
 
+def build_message(line: str) -> Sequence[str]:
+    """The text of one repo2docker ``--json-logs`` line: its message's lines (a message
+    such as ``"Step 1/9 : FROM ...\n"`` ends with a line break; some hold several)."""
+    if not line.startswith("{"):
+        return (line,)
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return (line,)
+    message = event.get("message") if isinstance(event, dict) else None
+    if not isinstance(message, str):
+        return (line,)
+    return message.rstrip("\n").split("\n")
+
+
 def split_timestamp(raw: str) -> tuple[str, str]:
     """``2024-05-01T12:00:00.1Z text`` -> (time, text); no time -> ("", raw)."""
     stamp, _, text = raw.partition(" ")
@@ -83,6 +105,7 @@ class _Follow:
 
     instance: int
     thread: threading.Thread
+    json_logs: bool  # a build pod: repo2docker's JSON lines, shown as their messages
     last_time: str = ""
     at_last_time: int = 0  # lines read that carry exactly ``last_time``
 
@@ -173,6 +196,11 @@ class LogStream:
                 return
 
     @property
+    def target_gone(self) -> bool:
+        """The pod followed by name was deleted."""
+        return self._target_gone
+
+    @property
     def done(self) -> bool:
         """Nothing more will come: stopped, or not following and every reader ended."""
         if self._stop.is_set():
@@ -255,8 +283,8 @@ class LogStream:
         meta = pod["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         instances = _instances(pod)
-        if self.options.previous:
-            instances = {c: (n - 1, "terminated") for c, (n, _) in instances.items() if n > 0}
+        if self.options.previous:  # the API says whether there is one (and if not, why)
+            instances = {c: (n - 1, "terminated") for c, (n, _) in instances.items()}
         for container, (instance, state) in instances.items():
             if self.options.container and container != self.options.container:
                 continue
@@ -280,7 +308,7 @@ class LogStream:
                 name=f"binderctl-log-{name}-{container}",
                 daemon=True,
             )
-            follow = _Follow(instance, thread)
+            follow = _Follow(instance, thread, mapping.pod_role(pod) == "build")
             if resume and known is not None:
                 follow.last_time, follow.at_last_time = known.last_time, known.at_last_time
             self._follows[key] = follow
@@ -361,7 +389,7 @@ class LogStream:
         try:
             with self.kube.errors():
                 for batch in iter_batches(response):
-                    lines = []
+                    lines: list[LogLine] = []
                     for raw in batch:
                         stamp, text = split_timestamp(raw.decode("utf-8", "replace"))
                         if seen is not None and stamp:
@@ -375,7 +403,8 @@ class LogStream:
                             follow.at_last_time += 1
                         else:
                             follow.last_time, follow.at_last_time = stamp, 1
-                        lines.append(LogLine(name, container, text, stamp))
+                        texts = build_message(text) if follow.json_logs else (text,)
+                        lines += (LogLine(name, container, t, stamp) for t in texts)
                     if lines:
                         self._push(lines)
         finally:

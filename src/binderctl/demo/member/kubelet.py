@@ -680,6 +680,10 @@ class Kubelet:
             if pod is None:
                 return
             run.restarts[name] += 1
+            # A new container (lastState keeps the old one's id); not drawn from the random
+            # stream, so that a restart does not change what the simulation does next.
+            old = run.ids[name]
+            run.ids[name] = f"containerd://{hashlib.sha256(old.encode()).hexdigest()}"
             run.plan = run.workload.plan(pod)  # a new process: it may end differently
             image = dict(run.containers)[name]
             self._emit(
