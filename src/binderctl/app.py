@@ -50,6 +50,7 @@ from binderctl.screens.messages import (
     RotationObserved,
     ShowHelp,
     ShowScreen,
+    StuckAfter,
     ask,
 )
 from binderctl.screens.typing import Typing
@@ -145,6 +146,7 @@ class BinderctlApp(App[int]):
         # A screen's `:` argument (a filter, a log source) until that screen shows.
         self._argument: tuple[str, str] | None = None
         self._previous_mode: str | None = None  # where Back goes
+        self.stuck_after: float | None = None  # `:builds --stuck-after`, kept across models
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
         self.cert_error: str | None = None  # why the client certificate cannot be read
@@ -219,6 +221,8 @@ class BinderctlApp(App[int]):
         self.connect_error = None
         self.kube = cluster.kube
         self.cluster = cluster
+        if self.stuck_after is not None:
+            cluster.set_stuck_after(self.stuck_after)
         cluster.subscribe(lambda changes: self._on_changes(cluster, changes))
         if cluster.listed:  # it listed before it had this subscriber: draw what it holds
             self.model = cluster.state()
@@ -405,6 +409,12 @@ class BinderctlApp(App[int]):
     @on(ShowScreen)
     def _show_screen(self, message: ShowScreen) -> None:
         self.action_show(message.name, message.argument)
+
+    @on(StuckAfter)
+    def _stuck_after(self, message: StuckAfter) -> None:
+        self.stuck_after = message.seconds
+        if self.cluster is not None:
+            self.cluster.set_stuck_after(message.seconds)
 
     @on(Back)
     def _back(self) -> None:

@@ -36,6 +36,8 @@ class Build:
     phase: str
     started: float
     stuck: bool = False
+    last_log: str | None = None  # the last line the build logged (its message), if read
+    last_log_time: float | None = None  # when it was logged: a hung build falls silent
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,23 @@ class Health:
 
 @dataclass(frozen=True)
 class WarningEvent:
-    time: float
+    time: float  # last seen
     namespace: str
     object: str  # kind/name
     reason: str
     message: str
     count: int = 1
+    first_seen: float | None = None
+    name: str = ""  # the Event object's own name
+    gone: bool = False  # its object (a pod) no longer exists
+
+    @property
+    def kind(self) -> str:
+        return self.object.partition("/")[0]
+
+    @property
+    def object_name(self) -> str:
+        return self.object.partition("/")[2]
 
 
 @dataclass

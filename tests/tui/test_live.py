@@ -24,11 +24,13 @@ from binderctl.screens import keymap
 from binderctl.screens.budget import BudgetScreen, day_totals
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import KEYS, ConfirmScreen
+from binderctl.screens.events import EventsScreen
 from binderctl.screens.logs import DEFAULT_SOURCE, LogsScreen, Source
 from binderctl.screens.typing import TYPING_GAP
 from binderctl.services import audit
 from binderctl.services.budget import UNIT_STEP
 from binderctl.services.session_history import record_sample
+from binderctl.widgets.cells import NAME_LIMIT
 from binderctl.widgets.header import render_header
 from binderctl.widgets.live_table import LiveTable
 from binderctl.widgets.log_view import LogView
@@ -37,6 +39,7 @@ from tests.kit.worlds import on_loop
 from tests.tui.tuikit import (
     SIZE,
     deliberately,
+    extra_pod,
     notifications,
     running_sessions,
     shown_text,
@@ -205,6 +208,38 @@ async def test_ctrl_d_deletes_exactly_the_marked_builds(
         on_loop(live_world, live_world.cluster().member.builds.release_hung)
 
 
+async def test_builds_say_why_one_looks_hung_and_take_a_threshold(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    hung = hang_builds(live_world, 1).pop()  # started a minute ago, silent since it pushed
+    app = BinderctlApp(live_member)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("3")
+            screen = app.screen
+            table = screen.query_one(LiveTable)
+            key = await until(pilot, lambda: row_of(table, hung))
+            await until(pilot, lambda: table.get_cell(key, "quiet").plain != "-")
+            assert table.get_cell(key, "phase").plain == "Running"
+            assert table.get_cell(key, "stuck").plain == ""
+            table.move_cursor(row=table.get_row_index(key))
+            last = screen.query_one("#last-log", Static)
+            await until(pilot, lambda: "last log line" in shown_text(last))
+            assert "digest: sha256:" in shown_text(last, width=300)  # what it said last
+            status = screen.query_one("#status", Static)
+            assert "0 stuck: running > 30m" in shown_text(status)
+
+            await pilot.press("colon", *"builds --stuck-after 30s", "enter")
+            await until(pilot, lambda: table.get_cell(key, "stuck").plain == "STUCK")
+            await until(pilot, lambda: "stuck: running > 30s" in shown_text(status))
+            await pilot.press("enter")
+            detail = await until(pilot, lambda: app.screen.query("#detail"))
+            text = shown_text(detail.first(Static))
+            assert "Last log line" in text and "STUCK: running for more than 30s" in text
+    finally:
+        on_loop(live_world, live_world.cluster().member.builds.release_hung)
+
+
 async def test_drain_then_resume_changes_the_header(
     live_world: DemoWorld, live_member: MemberConfig
 ) -> None:
@@ -343,6 +378,57 @@ async def test_logs_count_one_source_go_back_and_say_why_they_stopped(
         on_loop(live_world, live_world.cluster().member.builds.release_hung)
 
 
+BAD_IMAGE = "quay.io/jupyterhub/k8s-hub:9.9.9-nope"
+
+
+async def test_events_open_whole_name_the_image_and_outlive_their_pod(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    name = "hub-9d9d9d9d9d-nope1"
+    pod = {
+        "metadata": {"name": name, "namespace": "binderhub", "labels": {"app": "test"}},
+        "spec": {"containers": [{"name": "hub", "image": BAD_IMAGE}]},
+    }
+    app = BinderctlApp(live_member)
+    with extra_pod(live_world, pod):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("6")
+            table = app.screen.query_one(LiveTable)
+            key = f"binderhub/Pod/{name}/Failed"
+
+            def pull_failed() -> bool:
+                model = app.model
+                events = [] if model is None else [w for w in model.warnings if name in w.object]
+                messages = " ".join(w.message for w in events)
+                return key in {k.value for k in table.rows} and "ImagePullBackOff" in messages
+
+            await until(pilot, pull_failed)
+            row = table.get_row(key)
+            assert BAD_IMAGE in row[5].plain  # the grouped row names the image
+
+            table.move_cursor(row=table.get_row_index(key))
+            await pilot.press("enter")
+            detail = await until(pilot, lambda: app.screen.query("#detail"))
+            text = shown_text(detail.first(Static), width=300)
+            assert f"Pod/{name} in namespace binderhub" in text
+            assert f'Failed to pull image "{BAD_IMAGE}"' in text and "not found" in text
+            assert "Error: ImagePullBackOff" in text and "First seen" in text
+            assert "Last seen" in text and "Count" in text
+            await pilot.press("escape")
+
+            store = live_world.cluster().store
+            on_loop(live_world, store.delete, types.PODS, "binderhub", name)
+            await until(pilot, lambda: "(gone)" in table.get_row(key)[3].plain)
+            await pilot.press("l")
+            await until(pilot, lambda: any(f"pod {name} is gone" in n for n in notifications(app)))
+            assert isinstance(app.screen, EventsScreen)
+
+            await pilot.press("1")  # the Dashboard keeps no warning of a pod that is gone
+            warnings = app.screen.query_one("#warnings", Static)
+            await until(pilot, lambda: "about pods that are gone" in shown_text(warnings))
+            assert name not in shown_text(warnings)
+
+
 HOSTILE_REPO = (
     "https://github.com/\x1b[2J\x1b]0;owned\x07[bold red]evil[/]/[link=http://x]r[/link]"
     + "x" * 300
@@ -369,10 +455,8 @@ async def test_hostile_session_data_is_shown_inert(
             ]
         },
     }
-    store = live_world.cluster().store
-    on_loop(live_world, store.create, types.PODS, pod)
     app = BinderctlApp(live_member)
-    try:
+    with extra_pod(live_world, pod):
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("2")
             table = app.screen.query_one(LiveTable)
@@ -380,14 +464,12 @@ async def test_hostile_session_data_is_shown_inert(
             cell = table.get_cell(key, "repo").plain
             assert "[bold red]evil[/]" in cell
             assert "\x1b" not in cell and "\x07" not in cell
-            assert len(cell) <= 80
+            assert len(cell) <= NAME_LIMIT and cell.endswith("x")  # cut in the middle
             table.move_cursor(row=table.get_row_index(key))
             await pilot.press("enter")
             detail = await until(pilot, lambda: app.screen.query("#detail"))
             text = shown_text(detail.first(Static))
             assert "[link=http://x]" in text and "\x1b" not in text
-    finally:
-        on_loop(live_world, store.delete, types.PODS, "binderhub", name)
 
 
 async def test_budget_shows_the_month_against_the_cap(

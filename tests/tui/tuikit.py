@@ -3,8 +3,9 @@ looking into the demo world."""
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
@@ -48,6 +49,19 @@ async def deliberately(pilot: Pilot, *keys: str) -> None:
     for key in keys:
         await pilot.pause(max(READ_SECONDS, TYPING_GAP) + 0.05)
         await pilot.press(key)
+
+
+@contextlib.contextmanager
+def extra_pod(world: DemoWorld, pod: Obj) -> Iterator[None]:
+    """``pod`` created in the world's member for the block (deleted after, if still there)."""
+    store = world.cluster().store
+    meta = pod["metadata"]
+    on_loop(world, store.create, types.PODS, pod)
+    try:
+        yield
+    finally:
+        if on_loop(world, store.find, types.PODS, meta["namespace"], meta["name"]) is not None:
+            on_loop(world, store.delete, types.PODS, meta["namespace"], meta["name"])
 
 
 def session_pods(world: DemoWorld) -> list[Obj]:

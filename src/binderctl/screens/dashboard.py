@@ -17,10 +17,11 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from binderctl.formatting import age, cores, inert, size
+from binderctl.formatting import age, cores, inert, middle, size
 from binderctl.models import Component, Health, History, NodeStatus, WarningEvent
+from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
-from binderctl.screens.events import event_row
+from binderctl.screens.events import event_row, grouped
 from binderctl.services.attention import (
     certificate_severity,
     component_severity,
@@ -112,22 +113,31 @@ def health_table(health: Health | None) -> Table | Text:
 
 
 def warnings_text(warnings: Sequence[WarningEvent], now: float) -> Text:
-    if not warnings:
-        return Text("no warnings", style="green")
-    latest = sorted(warnings, key=lambda e: e.time, reverse=True)[:LATEST_WARNINGS]
+    """The latest warnings about what still exists; those whose pod has been deleted
+    since are history: counted, and listed on the Events screen."""
+    groups = grouped(warnings)
+    live = [g for g in groups if not g.gone]
+    gone = len(groups) - len(live)
     lines = []
-    for event in latest:
-        when, reason, obj, _, message = event_row(event, now)
+    for group in live[:LATEST_WARNINGS]:
+        when, reason, obj, _, message = event_row(group, now)
         lines.append(
             Text.assemble(
                 (f"{when.text:>5} ", "dim"),
                 (f"{inert(reason.text, 18):<18} ", reason.style),
-                (f"{inert(obj.text, 40)}  ", ""),
+                (f"{middle(inert(obj.text, 200), 40)}  ", ""),
                 (inert(message.text, 120), "dim"),
                 no_wrap=True,
                 overflow="ellipsis",
             )
         )
+    if not lines:
+        lines.append(Text("no warnings", style="green"))
+    if gone:
+        about = "warning" if gone == 1 else "warnings"
+        events = keymap.screen_spec("events")
+        listed = f" ({events.key} {events.title} lists them)" if events else ""
+        lines.append(Text(f"+{gone} {about} about pods that are gone{listed}", style="dim"))
     return Text("\n").join(lines)
 
 
@@ -183,7 +193,7 @@ class DashboardScreen(ConsoleScreen):
                 Column("ready", "Ready", 5),
                 Column("restarts", "Restarts", 8),
                 Column("age", "Age", 6),
-                Column("image", "Image"),
+                Column("image", "Image", middle=True),
             ),
             sort_by="name",
             id="components",

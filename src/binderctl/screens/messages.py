@@ -48,6 +48,13 @@ class PickTarget(Message):
 
 
 @dataclass
+class StuckAfter(Message):
+    """Count builds running longer than ``seconds`` as stuck (`:builds --stuck-after`)."""
+
+    seconds: float
+
+
+@dataclass
 class ShowHelp(Message):
     """Show every key and command."""
 

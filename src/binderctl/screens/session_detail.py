@@ -2,68 +2,44 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.table import Table
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.widgets import Static
 
-from binderctl.formatting import age, cpu, inert, size
+from binderctl.formatting import cpu, moment, size
 from binderctl.models import Session
 from binderctl.screens import keymap
-from binderctl.screens.base import ConsoleScreen
-from binderctl.widgets.cells import plain
+from binderctl.screens.detail import DetailScreen, fields
 
 
 def session_table(session: Session, now: float) -> Table:
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.started))
-    for label, value in (
-        ("Pod", session.pod),
-        ("Namespace", session.namespace),
-        ("User", session.user),
-        ("Repository", session.repo),
-        ("Ref", session.ref),
-        ("Phase", session.phase),
-        ("Started", f"{started} ({age(now - session.started)} ago)"),
-        ("CPU", cpu(session.cpu)),
-        ("Memory", size(session.memory)),
-        ("Restarts", str(session.restarts)),
-    ):
-        table.add_row(label, plain(inert(value, 1000), limit=1000))
-    return table
+    return fields(
+        [
+            ("Pod", session.pod),
+            ("Namespace", session.namespace),
+            ("User", session.user),
+            ("Repository", session.repo),
+            ("Ref", session.ref),
+            ("Phase", session.phase),
+            ("Started", moment(session.started, now)),
+            ("CPU", cpu(session.cpu)),
+            ("Memory", size(session.memory)),
+            ("Restarts", str(session.restarts)),
+        ]
+    )
 
 
-class SessionDetailScreen(ConsoleScreen):
+class SessionDetailScreen(DetailScreen):
     KINDS = frozenset({"session", "clock"})
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("l", "logs", "Logs"),
-        *keymap.selection_bindings("sessions"),
-    ]
+    BINDINGS = list(keymap.selection_bindings("sessions"))
+    NOUN = "Session"
+    ENDED = "This session has ended (or the model is not connected yet)."
 
-    def __init__(self, pod: str) -> None:
-        super().__init__()
-        self.pod = pod
-
-    def compose_body(self) -> ComposeResult:
-        yield Static(plain(f"Session {self.pod}", "bold"), classes="title")
-        yield Static(id="detail", classes="panel")
-
-    def render_model(self) -> None:
+    def describe(self) -> Table | None:
         model = self.console.model
-        session = None if model is None else model.sessions.get(self.pod)
-        detail = self.query_one("#detail", Static)
-        if session is None:
-            detail.update(plain("This session has ended (or the model is not connected yet)."))
-        else:
-            detail.update(session_table(session, self.console.clock()))
+        session = None if model is None else model.sessions.get(self.key)
+        return None if session is None else session_table(session, self.console.clock())
 
     def action_logs(self) -> None:
-        self.show("logs", self.pod)
+        self.show("logs", self.key)
 
     def selected_targets(self) -> list[str]:
-        return [self.pod.rsplit("/", 1)[-1]]
+        return [self.key.rsplit("/", 1)[-1]]

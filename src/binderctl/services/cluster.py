@@ -31,6 +31,7 @@ from binderctl.models import (
     ConnectionState,
     Health,
     History,
+    LogLine,
     NodeStatus,
     Rotation,
     Session,
@@ -38,7 +39,7 @@ from binderctl.models import (
 )
 from binderctl.services import kube as kube_api
 from binderctl.services import mapping
-from binderctl.services.kube import Kube, Obj
+from binderctl.services.kube import Kube, Obj, parse_time
 from binderctl.services.rotation import rotation_of
 from binderctl.services.watch import Reflector
 
@@ -68,6 +69,7 @@ class ClusterState:
     launches_last_hour: int
     connection: ConnectionState = "connected"
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
+    stuck_after: float = mapping.STUCK_AFTER_SECONDS  # a build running longer is stuck
 
     @property
     def node(self) -> NodeStatus | None:
@@ -100,12 +102,18 @@ class PodIndex:
         self._identities: dict[str, tuple[str, mapping.SessionIdentity]] = {}
         self.dirty_core: set[ComponentName] = set()
         self.nodes_dirty = False
+        self.names: set[str] = set()  # every pod's key, to tell which events' pods are gone
+        self.listed = False  # ``names`` is whole (the pods have been listed)
+        self.names_dirty = False
 
     def apply(self, kind: str, obj: Obj) -> None:
         key = mapping.key_of(obj)
         if kind == "DELETED":
             self.remove(key)
             return
+        if key not in self.names:
+            self.names.add(key)
+            self.names_dirty = True
         if mapping.pod_is_active(obj):
             node = obj["spec"]["nodeName"]
             if self.active.get(key) != node:
@@ -131,6 +139,10 @@ class PodIndex:
         elif role == "build":
             build = mapping.build_from_pod(obj, time.time(), self.stuck_after)
             old_build = self.builds.get(key)
+            if old_build is not None:  # what the pod object does not say: its log
+                build = replace(
+                    build, last_log=old_build.last_log, last_log_time=old_build.last_log_time
+                )
             if build != old_build:
                 self.builds[key] = build
                 self._emit("build", key, old_build, build)
@@ -147,6 +159,9 @@ class PodIndex:
                 self.launches_total += 1
 
     def remove(self, key: str) -> None:
+        if key in self.names:
+            self.names.discard(key)
+            self.names_dirty = True
         self._identities.pop(key, None)
         if self.active.pop(key, None) is not None:
             self.nodes_dirty = True
@@ -166,8 +181,10 @@ class PodIndex:
             self.apply("ADDED", obj)
             seen.add(mapping.key_of(obj))
         known = set(self.sessions) | set(self.builds) | set(self.core) | set(self.active)
-        for key in known - seen:
+        for key in (known | self.names) - seen:
             self.remove(key)
+        self.listed = True
+        self.names_dirty = True
 
     def set_usage(self, usage: dict[str, tuple[float, int]]) -> None:
         self.usage = usage
@@ -177,6 +194,17 @@ class PodIndex:
                 updated = replace(session, cpu=cpu, memory=memory)
                 self.sessions[key] = updated
                 self._emit("session", key, session, updated)
+
+    def set_build_logs(self, lines: Mapping[str, LogLine]) -> None:
+        """The last line each build (by key) logged."""
+        for key, line in lines.items():
+            build = self.builds.get(key)
+            if build is None:
+                continue
+            updated = replace(build, last_log=line.text, last_log_time=parse_time(line.time))
+            if updated != build:
+                self.builds[key] = updated
+                self._emit("build", key, build, updated)
 
     def refresh(self, now: float) -> None:
         """What changes with time alone: stuck builds, the launch window."""
@@ -198,6 +226,7 @@ class WarningIndex:
         self._emit = emit
         self.limit = limit
         self.events: dict[str, WarningEvent] = {}
+        self.dirty = False  # events came or changed: whose objects are gone is told again
 
     def apply(self, kind: str, obj: Obj) -> None:
         if obj.get("type") != "Warning":
@@ -210,8 +239,11 @@ class WarningIndex:
                 self._emit("warning", key, old, None)
             return
         event = mapping.warning_from_event(obj)
+        if event is not None and old is not None and old.gone:
+            event = replace(event, gone=True)  # until told again
         if event is not None and event != old:
             self.events[key] = event
+            self.dirty = True
             self._emit("warning", key, old, event)
             if len(self.events) > self.limit * 5 // 4:
                 self._trim()
@@ -234,6 +266,19 @@ class WarningIndex:
 
     def latest(self) -> tuple[WarningEvent, ...]:
         return tuple(sorted(self.events.values(), key=lambda e: e.time, reverse=True))
+
+    def mark_gone(self, pods: set[str]) -> None:
+        """Mark the events about pods not among ``pods`` (keys) as gone, and the others
+        not: a warning about a pod that was deleted is history, not a problem."""
+        for key, event in list(self.events.items()):
+            if event.kind != "Pod":
+                continue
+            gone = f"{event.namespace}/{event.object_name}" not in pods
+            if gone != event.gone:
+                marked = replace(event, gone=gone)
+                self.events[key] = marked
+                self._emit("warning", key, event, marked)
+        self.dirty = False
 
 
 class ClusterIndex:
@@ -337,6 +382,9 @@ class ClusterIndex:
             self.pods.dirty_core.clear()
         if self._nodes_dirty or self.pods.nodes_dirty:
             self._refresh_nodes()
+        if self.pods.listed and (self.pods.names_dirty or self.warnings.dirty):
+            self.warnings.mark_gone(self.pods.names)
+            self.pods.names_dirty = False
 
     def _refresh_nodes(self) -> None:
         self._refresh_rotation()  # the cordon is part of it
@@ -371,6 +419,7 @@ class ClusterIndex:
             launches_last_hour=len(self.pods.launches),
             connection=connection,
             errors=dict(errors or {}),
+            stuck_after=self.pods.stuck_after,
         )
 
 
@@ -403,6 +452,20 @@ def list_node_metrics(kube: Kube) -> list[Obj]:
 
 def list_session_metrics(kube: Kube) -> list[Obj]:
     return kube.list(kube_api.POD_METRICS, labelSelector=mapping.SESSION_SELECTOR)
+
+
+def read_build_logs(kube: Kube, builds: Iterable[Build]) -> dict[str, LogLine]:
+    """The last line each running build logged, by the build's key (a hung build has
+    fallen silent: the time of its last line says since when)."""
+    from binderctl.services.logs import last_build_line
+
+    lines = {}
+    for build in builds:
+        if build.phase == "Running":
+            line = last_build_line(kube, build.namespace, build.pod)
+            if line is not None:
+                lines[f"{build.namespace}/{build.pod}"] = line
+    return lines
 
 
 def read_quota(kube: Kube) -> tuple[int | None, str | None]:
@@ -709,6 +772,13 @@ class ClusterModel:
     def connection(self) -> ConnectionState:
         return self._connection
 
+    def set_stuck_after(self, seconds: float) -> None:
+        """Count builds running longer than ``seconds`` as stuck from now on (the
+        console's `:builds --stuck-after`); subscribers hear of the builds it changes."""
+        with self._lock:
+            self._index.pods.stuck_after = seconds
+        self.flush()
+
     @property
     def launches_total(self) -> int:
         return self._index.pods.launches_total
@@ -764,6 +834,12 @@ class ClusterModel:
         self._poll_part("node_metrics", lambda: list_node_metrics(kube), index.set_node_metrics)
         self._poll_part("pod_metrics", lambda: list_session_metrics(kube), index.set_pod_metrics)
         self._poll_part("workloads", lambda: list_workloads(kube), index.set_workloads)
+        with self._lock:
+            builds = list(index.pods.builds.values())
+        if builds:
+            self._poll_part(
+                "build_logs", lambda: read_build_logs(kube, builds), index.pods.set_build_logs
+            )
         quota, error = read_quota(kube)
         with self._lock:
             index.set_quota(quota, error)

@@ -87,6 +87,27 @@ def build_message(line: str) -> Sequence[str]:
     return message.rstrip("\n").split("\n")
 
 
+def last_build_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
+    """The last line build pod ``pod`` logged (as its message), or None when it has
+    logged nothing yet or its log cannot be read."""
+    query = {"tailLines": 1, "timestamps": "true"}
+    try:
+        response = kube.open(
+            "GET", PODS, namespace=namespace, name=pod, sub="log", query=query, timeout=(5.0, 10.0)
+        )
+        with kube.errors():
+            try:
+                raw = response.data.decode("utf-8", "replace").rstrip("\n")
+            finally:
+                response.release_conn()
+    except BinderctlError:
+        return None
+    if not raw:
+        return None
+    stamp, text = split_timestamp(raw.rsplit("\n", 1)[-1])
+    return LogLine(pod, "", build_message(text)[-1], stamp)
+
+
 def split_timestamp(raw: str) -> tuple[str, str]:
     """``2024-05-01T12:00:00.1Z text`` -> (time, text); no time -> ("", raw)."""
     stamp, _, text = raw.partition(" ")

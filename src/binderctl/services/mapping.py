@@ -330,6 +330,8 @@ def warning_from_event(obj: Obj) -> WarningEvent | None:
         reason=obj.get("reason", ""),
         message=obj.get("message") or obj.get("note") or "",
         count=obj.get("count") or (obj.get("series") or {}).get("count") or 1,
+        first_seen=parse_time(obj.get("firstTimestamp")) or parse_time(obj.get("eventTime")),
+        name=meta.get("name", ""),
     )
 
 
