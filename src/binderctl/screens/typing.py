@@ -27,6 +27,12 @@ from textual.timer import Timer
 TYPING_GAP = 0.4  # keys closer together than this are typing (typists: 0.1-0.3 s apart)
 READ_SECONDS = 0.6  # how long a dialog is shown before an answer that acts counts
 HINT = "keys typed together are not commands: / filters a list, : runs a command"
+# what the help screen says of it
+HELP = (
+    ("D U P r q", "act only when pressed on their own: keys typed together are typing"),
+    ("y, a pick", "count once the dialog has been read; enter never says yes"),
+    ("ctrl+q", "quit at once (q asks first)"),
+)
 
 
 @dataclass
