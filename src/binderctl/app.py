@@ -618,11 +618,15 @@ class BinderctlApp(App[int]):
         except BinderctlError as exc:
             self.post_message(Failed(exc))
             return
-        self.notify(outcome, title=name, markup=False)
-        if catalogue.spec(name).reconnects:
+        spec, cluster = catalogue.spec(name), self.cluster
+        if spec.reconnects:
             self.call_later(self.connect)  # the old client holds the old certificate
-        elif self.cluster is not None:
-            self.cluster.poll()  # show the quota and cordon now, not at the next poll
+        elif cluster is not None:
+            # What the action changed is shown with its outcome, not at the next poll.
+            cluster.poll()  # the quota, the cordon
+            if spec.changes_disk:
+                cluster.refresh_disk()  # the gauge, as `status --disk` reads it: df
+        self.notify(outcome, title=name, markup=False)
 
     def report_error(self, exc: BinderctlError) -> None:
         severity: SeverityLevel = "warning" if exc.exit_code == 3 else "error"

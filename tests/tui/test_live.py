@@ -240,6 +240,23 @@ async def test_builds_say_why_one_looks_hung_and_take_a_threshold(
         on_loop(live_world, live_world.cluster().member.builds.release_hung)
 
 
+async def test_after_a_prune_the_gauge_says_what_the_outcome_says(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    on_loop(live_world, incidents.fill_image_filesystem, live_world.cluster().member, 0.3)
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        gauge = await until(pilot, lambda: app.screen.query("#disk .metric-value"))
+        value = gauge.first(Static)
+        await until(pilot, lambda: " of " in shown_text(value) and "- of" not in shown_text(value))
+        await deliberately(pilot, "P")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await deliberately(pilot, "y")
+        told = await until(pilot, lambda: [n for n in notifications(app) if "freed" in n])
+        used, total = told[0].rsplit("disk ", 1)[1].removesuffix(" used").split("/")
+        assert f"{used} of {total}" in shown_text(value)  # at once, not at the next disk read
+
+
 async def test_drain_then_resume_changes_the_header(
     live_world: DemoWorld, live_member: MemberConfig
 ) -> None:

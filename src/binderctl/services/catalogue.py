@@ -112,6 +112,7 @@ class ActionSpec:
     selection: str = ""
     example: str = ""  # arguments of a `:` example (help screen; tests parse them)
     reconnects: bool = False  # the console connects again after it (a new kubeconfig)
+    changes_disk: bool = False  # the console reads the node's disk again at once after it
 
     @property
     def target(self) -> Option | None:
@@ -341,6 +342,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         lambda ops, r: ops.prune_images(),
         key="P",
+        changes_disk=True,
     ),
     ActionSpec(
         "reboot",

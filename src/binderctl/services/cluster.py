@@ -847,6 +847,18 @@ class ClusterModel:
             index.refresh(time.time())
             self._sample(time.time())
 
+    def refresh_disk(self) -> None:
+        """Read the node's disk now, not at the next disk poll (after an action that
+        changed it: the gauge then says what the action's outcome says); subscribers
+        hear of it before this returns."""
+        self._read_disk()
+        self.flush()
+
+    def _read_disk(self) -> None:
+        self._poll_part(
+            "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
+        )
+
     def _sample(self, now: float) -> None:
         node = next(iter(self._index.nodes.values()), None)
         history = self.history
@@ -892,9 +904,7 @@ class ClusterModel:
         if not self._wait_for(self._settled, self._deferred_until):
             return
         while not self._stop.is_set():
-            self._poll_part(
-                "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
-            )
+            self._read_disk()
             self._stop.wait(self.disk_interval)
 
     def _health_loop(self) -> None:
