@@ -179,9 +179,21 @@ class Attention:
     target: str | None = None
 
 
+@dataclass(frozen=True)
+class Departure:
+    """A session that ended and why (``services/departures.py``)."""
+
+    pod: str  # namespace/name
+    user: str
+    time: float
+    # culled, stopped, killed, evicted, finished, never started, deleted; "" until told
+    cause: str = ""
+    by: str = ""  # the idle culler, binderctl kill-session, the kubelet, ...
+
+
 ChangeKind = Literal[
     "session", "build", "component", "node", "health", "warning", "rotation", "connection",
-    "history",
+    "history", "departure",
 ]  # fmt: skip
 ConnectionState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 

@@ -549,6 +549,29 @@ async def test_the_header_says_reconnecting_while_the_api_is_down(
         assert app.header_state.sessions == running
 
 
+async def test_a_drop_in_sessions_says_why(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    member = live_world.cluster().member
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        activity = await until(pilot, lambda: app.screen.query("#activity"))
+        await until(pilot, lambda: "Sessions running" in shown_text(activity.first(Static)))
+
+        def idle_then_cull() -> None:
+            for session in sorted(member.hub.sessions.values(), key=lambda s: s.pod)[:3]:
+                session.active_until = member.timeline.now - 10 * 3600
+            member.hub.cull()
+
+        on_loop(live_world, idle_then_cull)
+
+        def told() -> str:
+            text = shown_text(activity.first(Static), 300)
+            return text if "culled by the idle culler" in text else ""
+
+        assert "ended in the last 10m" in await until(pilot, told)
+
+
 # -- typed text is not a command (screens/typing.py) ------------------------------------
 # Letters (the actions' keys D U P r and q among them), a path's slash and dash, space.
 TYPED = st.text(st.sampled_from(string.ascii_letters + "/- "), min_size=1, max_size=24)

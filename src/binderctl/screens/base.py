@@ -22,7 +22,7 @@ from binderctl.widgets.header import StatusHeader
 ALL_KINDS = frozenset(
     {
         *("session", "build", "component", "node", "health", "warning"),
-        *("rotation", "connection", "history", "clock", "budget"),
+        *("rotation", "connection", "history", "departure", "clock", "budget"),
     }
 )
 

@@ -22,6 +22,7 @@ from binderctl.models import Component, Health, History, NodeStatus, WarningEven
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.events import event_row, grouped
+from binderctl.services import departures
 from binderctl.services.attention import (
     certificate_severity,
     component_severity,
@@ -81,9 +82,11 @@ def component_row(component: Component, now: float) -> tuple[CellValue, ...]:
 def activity(state: ClusterState, now: float) -> Text:
     stuck = sum(1 for b in state.builds.values() if b.stuck)
     recent_builds = sum(1 for b in state.builds.values() if b.started >= now - HOUR)
+    ended = departures.summary(state.departures, now)
     return Text.assemble(
         ("Sessions running  ", "bold"),
         f"{state.sessions_running}\n",
+        *((("Sessions ", "bold"), (inert(ended, 300), "yellow"), "\n") if ended else ()),
         ("Launches, last hour  ", "bold"),
         f"{state.launches_last_hour}\n",
         ("Builds running  ", "bold"),

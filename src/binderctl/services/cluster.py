@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,7 @@ from binderctl.models import (
     Component,
     ComponentName,
     ConnectionState,
+    Departure,
     Health,
     History,
     LogLine,
@@ -37,8 +39,8 @@ from binderctl.models import (
     Session,
     WarningEvent,
 )
+from binderctl.services import departures, mapping
 from binderctl.services import kube as kube_api
-from binderctl.services import mapping
 from binderctl.services.kube import Kube, Obj, parse_time
 from binderctl.services.rotation import rotation_of
 from binderctl.services.watch import Reflector
@@ -70,6 +72,7 @@ class ClusterState:
     connection: ConnectionState = "connected"
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
     stuck_after: float = mapping.STUCK_AFTER_SECONDS  # a build running longer is stuck
+    departures: tuple[Departure, ...] = ()  # sessions that ended lately, and why
 
     @property
     def node(self) -> NodeStatus | None:
@@ -102,6 +105,7 @@ class PodIndex:
         self._identities: dict[str, tuple[str, mapping.SessionIdentity]] = {}
         self.dirty_core: set[ComponentName] = set()
         self.nodes_dirty = False
+        self.departures: deque[Departure] = deque()  # sessions that ended, last WINDOW
         self.names: set[str] = set()  # every pod's key, to tell which events' pods are gone
         self.listed = False  # ``names`` is whole (the pods have been listed)
         self.names_dirty = False
@@ -109,7 +113,7 @@ class PodIndex:
     def apply(self, kind: str, obj: Obj) -> None:
         key = mapping.key_of(obj)
         if kind == "DELETED":
-            self.remove(key)
+            self.remove(key, obj)
             return
         if key not in self.names:
             self.names.add(key)
@@ -158,7 +162,8 @@ class PodIndex:
             if created >= self.started:
                 self.launches_total += 1
 
-    def remove(self, key: str) -> None:
+    def remove(self, key: str, final: Obj | None = None) -> None:
+        """``key``'s pod is gone (``final``: its last state, from a watch's DELETED)."""
         if key in self.names:
             self.names.discard(key)
             self.names_dirty = True
@@ -168,6 +173,7 @@ class PodIndex:
         session = self.sessions.pop(key, None)
         if session is not None:
             self._emit("session", key, session, None)
+            self._departed(key, session, final)
         build = self.builds.pop(key, None)
         if build is not None:
             self._emit("build", key, build, None)
@@ -185,6 +191,27 @@ class PodIndex:
             self.remove(key)
         self.listed = True
         self.names_dirty = True
+
+    def _departed(self, key: str, session: Session, final: Obj | None) -> None:
+        departure = Departure(key, session.user, time.time())
+        told = departures.left_as(final)
+        if told is not None:
+            departure = replace(departure, cause=told[0], by=told[1])
+        self.departures.append(departure)
+        self._emit("departure", key, None, departure)
+
+    def untold(self) -> list[Departure]:
+        return [d for d in self.departures if not d.cause]
+
+    def explain(self, acted: Mapping[str, str], stops: Mapping[str, str], now: float) -> None:
+        """Tell why the sessions that ended without a word went (``departures.explain``)."""
+        for index, departure in enumerate(self.departures):
+            if departure.cause:
+                continue
+            told = departures.explain(departure, acted, stops, now)
+            if told is not None:
+                self.departures[index] = told
+                self._emit("departure", departure.pod, departure, told)
 
     def set_usage(self, usage: dict[str, tuple[float, int]]) -> None:
         self.usage = usage
@@ -217,6 +244,9 @@ class PodIndex:
         horizon = now - LAUNCH_WINDOW
         for uid in [u for u, created in self.launches.items() if created < horizon]:
             del self.launches[uid]
+        while self.departures and now - self.departures[0].time > departures.WINDOW:
+            gone = self.departures.popleft()
+            self._emit("departure", gone.pod, gone, None)
 
 
 class WarningIndex:
@@ -420,6 +450,7 @@ class ClusterIndex:
             connection=connection,
             errors=dict(errors or {}),
             stuck_after=self.pods.stuck_after,
+            departures=tuple(self.pods.departures),
         )
 
 
@@ -466,6 +497,28 @@ def read_build_logs(kube: Kube, builds: Iterable[Build]) -> dict[str, LogLine]:
             if line is not None:
                 lines[f"{build.namespace}/{build.pod}"] = line
     return lines
+
+
+def read_departures(
+    member: MemberConfig,
+    kube: Kube,
+    core: Mapping[str, mapping.ComponentPod],
+    untold: Sequence[Departure],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What binderctl did since the first of ``untold`` departed (the audit log) and
+    whose servers the hub was asked to stop (its pods' logs since then)."""
+    from binderctl.services import audit
+    from binderctl.services.logs import read_lines
+
+    since = min(d.time for d in untold) - departures.BURST_GAP
+    acted = audit.acted_on(member.name, since)
+    seconds = max(1, int(time.time() - since))
+    lines: list[str] = []
+    for key, pod in core.items():
+        if pod.component == "hub":
+            namespace, name = key.split("/", 1)
+            lines += read_lines(kube, namespace, name, "hub", seconds)
+    return acted, departures.hub_stops(lines)
 
 
 def read_quota(kube: Kube) -> tuple[int | None, str | None]:
@@ -839,6 +892,14 @@ class ClusterModel:
         if builds:
             self._poll_part(
                 "build_logs", lambda: read_build_logs(kube, builds), index.pods.set_build_logs
+            )
+        with self._lock:
+            untold, core = index.pods.untold(), dict(index.pods.core)
+        if untold:
+            self._poll_part(
+                "departures",
+                lambda: read_departures(self.member, kube, core, untold),
+                lambda found: index.pods.explain(found[0], found[1], time.time()),
             )
         quota, error = read_quota(kube)
         with self._lock:

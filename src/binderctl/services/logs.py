@@ -87,21 +87,36 @@ def build_message(line: str) -> Sequence[str]:
     return message.rstrip("\n").split("\n")
 
 
-def last_build_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
-    """The last line build pod ``pod`` logged (as its message), or None when it has
-    logged nothing yet or its log cannot be read."""
-    query = {"tailLines": 1, "timestamps": "true"}
+READ_LIMIT = 4 << 20  # bytes of a log read at once (not followed)
+
+
+def _read(kube: Kube, namespace: str, pod: str, query: dict[str, Any]) -> str:
+    """A pod's log as the API returns it, not followed; "" when it cannot be read."""
     try:
         response = kube.open(
-            "GET", PODS, namespace=namespace, name=pod, sub="log", query=query, timeout=(5.0, 10.0)
-        )
+            "GET", PODS, namespace=namespace, name=pod, sub="log",
+            query={**query, "limitBytes": READ_LIMIT}, timeout=(5.0, 30.0),
+        )  # fmt: skip
         with kube.errors():
             try:
-                raw = response.data.decode("utf-8", "replace").rstrip("\n")
+                data: bytes = response.data
             finally:
                 response.release_conn()
     except BinderctlError:
-        return None
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def read_lines(kube: Kube, namespace: str, pod: str, container: str, since: int) -> list[str]:
+    """The lines ``container`` of ``pod`` logged in the last ``since`` seconds."""
+    query = {"container": container, "sinceSeconds": max(1, since)}
+    return _read(kube, namespace, pod, query).splitlines()
+
+
+def last_build_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
+    """The last line build pod ``pod`` logged (as its message), or None when it has
+    logged nothing yet or its log cannot be read."""
+    raw = _read(kube, namespace, pod, {"tailLines": 1, "timestamps": "true"}).rstrip("\n")
     if not raw:
         return None
     stamp, text = split_timestamp(raw.rsplit("\n", 1)[-1])
