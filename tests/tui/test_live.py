@@ -382,8 +382,9 @@ async def test_logs_count_one_source_go_back_and_say_why_they_stopped(
 
             await pilot.press("colon", *f"logs {binder} --previous", "enter")
             refused = f'previous terminated container "binder" in pod "{binder}" not found'
-            await until(pilot, lambda: refused in shown_text(status, width=300))
-            assert "following" not in shown_text(status, width=300) and view.shown == 0
+            note = screen.query_one("#log-note", Static)
+            await until(pilot, lambda: refused in shown_text(note, width=300))
+            assert "following" not in shown_text(status) and view.shown == 0
 
             await pilot.press("colon", *f"logs {hung}", "enter")
             await until(pilot, lambda: any("Pushed" in entry.text for entry in view.lines))

@@ -67,6 +67,17 @@ def save_path(source: str, now: float) -> Path:
 
 
 class LogsScreen(ConsoleScreen):
+    DEFAULT_CSS = """
+    LogsScreen #log-note {
+        dock: top;
+        offset: 2 3;
+        width: auto;
+        max-width: 90%;
+        height: auto;
+        padding: 0 1;
+        background: $surface;
+    }
+    """
     BINDINGS = list(keymap.LOG_BINDINGS)
     AUTO_FOCUS = "LogView"
     KINDS = frozenset({"connection"})
@@ -88,6 +99,7 @@ class LogsScreen(ConsoleScreen):
         yield Static(id="log-status", classes="status-line")
         yield Input(placeholder="filter / search (esc clears)", id="filter", classes="filter")
         yield LogView(id="log")
+        yield Static(id="log-note", markup=False)  # why there are no lines
 
     @property
     def log_view(self) -> LogView:
@@ -163,6 +175,8 @@ class LogsScreen(ConsoleScreen):
     def _show_status(self) -> None:
         view = self.query_one(LogView)
         status = self.query_one("#log-status", Static)
+        note = self.query_one("#log-note", Static)
+        note.display = self.source is not None and self.ended is not None and not view.received
         if self.source is None:
             status.update(
                 Text.assemble(
@@ -176,8 +190,9 @@ class LogsScreen(ConsoleScreen):
             return
         what = (inert(self.source.name, 80), "bold cyan")
         previous = ("  previous instance", "bold") if self.source.previous else ""
-        if self.ended is not None and not view.received:
-            failed = (inert(self.ended, 300), "bold red")
+        if note.display:
+            note.update(Text(inert(self.ended or "", 600), style="bold red"))
+            failed = ("✘ no lines: why below", "bold red")
             status.update(Text.assemble(("logs ", "bold"), what, previous, "  ", failed))
             return
         if self.ended is not None:
