@@ -4,30 +4,12 @@ pod's last state)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-
 from binderctl.models import Departure
 from binderctl.services import departures
 from binderctl.services.actions import ActionRunner, Operations
 from binderctl.services.cluster import ClusterModel
 from tests.kit.waiting import wait_for
 from tests.ops.ops_world import OpsWorld
-
-
-@pytest.fixture
-def quiet(make_world: Callable[..., OpsWorld]) -> OpsWorld:
-    return make_world(sessions=20, speed=1.0, launches_per_minute=0.0)
-
-
-@pytest.fixture
-def model(quiet: OpsWorld) -> Iterator[ClusterModel]:
-    with ClusterModel(
-        quiet.member, poll_interval=0.2, record_history=False, disk_interval=None
-    ) as live:
-        assert live.wait_synced(20)
-        yield live
 
 
 def test_each_ended_session_says_why(quiet: OpsWorld, model: ClusterModel) -> None:
