@@ -61,7 +61,7 @@ def test_summary_names_the_drop_and_its_causes() -> None:
     evicted = [Departure("ns/q", "q", 900.0, "evicted", "the kubelet")]
     text = summary([*culled, *evicted], 1030.0)
     assert text == (
-        "172 ended in the last 10m: -171 in 17s (13s ago); 171 culled by the idle culler, "
+        "172 sessions ended in the last 10m: -171 in 17s (13s ago); 171 culled by the idle culler, "
         "1 evicted by the kubelet"
     )
     assert summary(culled, 1000.0 + 3600) is None

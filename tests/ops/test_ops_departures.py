@@ -52,6 +52,6 @@ def test_each_ended_session_says_why(quiet: OpsWorld, model: ClusterModel) -> No
     assert (ended[evicted].cause, ended[evicted].by) == ("evicted", "the kubelet")
     assert ended[finished].cause == "finished"
     summary = departures.summary(model.state().departures, max(d.time for d in ended.values()))
-    assert summary is not None and summary.startswith("9 ended in the last 10m: -9 in")
+    assert summary is not None and summary.startswith("9 sessions ended in the last 10m: -9 ")
     assert "5 culled by the idle culler, 2 killed by binderctl kill-session" in summary
     assert "1 evicted by the kubelet" in summary and "1 finished" in summary

@@ -298,7 +298,7 @@ async def test_restart_asks_which_and_says_the_blast_radius(
         await pilot.press("n")
         await until(pilot, lambda: any("not confirmed" in n for n in notifications(app)))
 
-        await pilot.press("r")
+        await deliberately(pilot, "r")  # on its own: an action's key
         await until(pilot, lambda: isinstance(app.screen, ChooseScreen))
         await deliberately(pilot, "2")  # hub, then binder
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
@@ -570,7 +570,7 @@ async def test_a_drop_in_sessions_says_why(
             text = shown_text(activity.first(Static), 300)
             return text if "culled by the idle culler" in text else ""
 
-        assert "ended in the last 10m" in await until(pilot, told)
+        assert "sessions ended in the last 10m" in await until(pilot, told)
 
 
 # -- typed text is not a command (screens/typing.py) ------------------------------------

@@ -86,7 +86,7 @@ def activity(state: ClusterState, now: float) -> Text:
     return Text.assemble(
         ("Sessions running  ", "bold"),
         f"{state.sessions_running}\n",
-        *((("Sessions ", "bold"), (inert(ended, 300), "yellow"), "\n") if ended else ()),
+        *(((inert(ended, 300), "yellow"), "\n") if ended else ()),
         ("Launches, last hour  ", "bold"),
         f"{state.launches_last_hour}\n",
         ("Builds running  ", "bold"),

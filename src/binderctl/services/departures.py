@@ -120,16 +120,17 @@ def _bursts(departures: Sequence[Departure]) -> list[list[Departure]]:
 
 def summary(departures: Sequence[Departure], now: float) -> str | None:
     """Sessions that ended in the last ``WINDOW``, with the biggest drop and why: ``171
-    ended in the last 10m: -169 in 8s (2m ago); 169 culled by the idle culler, 2
-    evicted by the kubelet``; None when none did."""
+    sessions ended in the last 10m: -169 in 8s (2m ago); 169 culled by the idle culler,
+    2 evicted by the kubelet``; None when none did."""
     recent = [d for d in departures if now - d.time <= WINDOW]
     if not recent:
         return None
     causes = Counter(phrase(d) for d in recent).most_common()
     why = ", ".join(f"{count} {cause}" for cause, count in causes)
-    text = f"{len(recent)} ended in the last {age(WINDOW)}"
+    text = f"{len(recent)} session{'s' if len(recent) > 1 else ''} ended in the last {age(WINDOW)}"
     drop = max(_bursts(recent), key=len)
     if len(drop) > 1:
         span = drop[-1].time - drop[0].time
-        text += f": -{len(drop)} in {age(span)} ({age(now - drop[-1].time)} ago)"
+        within = f"in {age(span)}" if span >= 1 else "at once"
+        text += f": -{len(drop)} {within} ({age(now - drop[-1].time)} ago)"
     return f"{text}; {why}"
