@@ -47,7 +47,8 @@ async def shown(pilot: Pilot, check: Callable[[str], Any], seconds: float = 20.0
 async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         seen = {}
-        for key, marker in (("1", "hub:?[2J?[H"), ("2", "[bold red]bold[/bold red]"),
+        # names are cut in their middle: the markup's start shows, as typed
+        for key, marker in (("1", "hub:?[2J?[H"), ("2", "[bold red"),
                             ("3", "build-long"), ("6", "FAKE ROW")):  # fmt: skip
             await pilot.press(key)
             seen[key] = await shown(pilot, lambda text, marker=marker: marker in text)
@@ -57,4 +58,4 @@ async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> Non
             assert unsafe_characters(text) == set(), key
             assert LONG[:150] not in text, key
         assert ESCAPES.replace("\x1b", "?")[:12] in seen["1"] + seen["6"]  # visible, inactive
-        assert "[bold red]bold[/bold" in seen["2"] + seen["3"] + seen["6"]
+        assert "[bold red" in seen["2"] + seen["3"] + seen["6"]

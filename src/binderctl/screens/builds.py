@@ -55,7 +55,7 @@ def build_row(build: Build, now: float, stuck_after: float) -> Row:
 def last_log_text(build: Build, now: float) -> Text:
     """The build's last log line and how long ago it came."""
     if build.last_log is None or build.last_log_time is None:
-        return Text(f"{build.pod}: no log line read yet", style="dim")
+        return Text(f"{inert(build.pod, 100)}: no log line read yet", style="dim")
     silent = quiet(build, now)
     when = f"last log line {age(now - build.last_log_time)} ago: "
     return Text.assemble(

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from binderctl.formatting import age
+from binderctl.formatting import age, inert
 from binderctl.models import WarningEvent
 from binderctl.screens.base import ConsoleScreen
 from binderctl.screens.table import TableScreen
@@ -129,10 +129,15 @@ def logs_of(screen: ConsoleScreen, group: WarningGroup) -> None:
     """`l` on an event: the logs of its pod, or why there are none."""
     event = group.latest
     if event.kind != "Pod":
-        screen.notify(f"{event.object} is not a pod: it has no logs", severity="warning")
+        screen.notify(
+            f"{inert(event.object, 100)} is not a pod: it has no logs",
+            severity="warning",
+            markup=False,
+        )
     elif group.gone:
         screen.notify(
-            f"pod {event.object_name} is gone (deleted since the event): its logs went with it",
+            f"pod {inert(event.object_name, 100)} is gone (deleted since the event): its logs "
+            "went with it",
             title="Logs",
             severity="warning",
             markup=False,

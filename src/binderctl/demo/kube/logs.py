@@ -121,6 +121,14 @@ def why_no_log(pod: Obj, container: str, previous: bool) -> str | None:
     return f'container "{container}" in pod "{name}" is waiting to start - no logs yet'
 
 
+def before_current(pod: Obj, container: str, previous: bool) -> bool:
+    """Whether the log asked for is a source's instance before its current one: with
+    ``previous``, except while the container waits to restart (then lastState is the
+    instance that just ended, whose lines a source still holds as its current ones)."""
+    entry = _container_status(pod, container) or {}
+    return previous and "waiting" not in (entry.get("state") or {})
+
+
 # what the kubelet says of the usual reasons a container waits
 WAITING = {
     "ErrImagePull": "image can't be pulled",

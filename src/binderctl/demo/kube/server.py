@@ -44,7 +44,13 @@ from binderctl.demo.kube.eviction import evict
 from binderctl.demo.kube.fields import FieldSelector, parse_or_400
 from binderctl.demo.kube.fieldvalidation import FieldValidation
 from binderctl.demo.kube.labels import Selector, parse_selector
-from binderctl.demo.kube.logs import LogOptions, render, select, why_no_log
+from binderctl.demo.kube.logs import (
+    LogOptions,
+    before_current,
+    render,
+    select,
+    why_no_log,
+)
 from binderctl.demo.kube.metrics import MetricsAPI
 from binderctl.demo.kube.query import flag, integer
 from binderctl.demo.kube.registry import Registry
@@ -668,8 +674,9 @@ class KubeAPIServer:
         lines: list[LogLine] = []
         follow = None
         if self.logs is not None and pod["spec"].get("nodeName"):
+            earlier = before_current(pod, container, options.previous)
             with contextlib.suppress(KeyError):
-                lines = list(self.logs.lines(namespace, name, container, options.previous))
+                lines = list(self.logs.lines(namespace, name, container, earlier))
             if (
                 options.follow
                 and not options.previous

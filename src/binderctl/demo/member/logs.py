@@ -171,10 +171,8 @@ class LogBook:
 
     # -- reading (LogSource) -----------------------------------------------------------
     def lines(self, namespace: str, pod: str, container: str, previous: bool) -> Sequence[LogLine]:
-        """``previous``: the last instance that ended (the kubelet's lastState), which is
-        the one before the running one, or the stopped one while it waits to restart."""
         log = self._logs[(namespace, pod, container)]
-        if previous and log.running:
+        if previous:
             if log.previous is None:
                 raise KeyError(container)
             return list(log.previous)
