@@ -36,6 +36,7 @@ from binderctl.demo.drills.catalogue import DRILLS
 from binderctl.demo.drills.client import DrillClient
 from binderctl.models import Attention
 from binderctl.screens.confirm import ConfirmScreen
+from binderctl.screens.typing import READ_SECONDS
 from binderctl.services.cluster import ClusterModel
 from binderctl.widgets.attention import first_fix
 
@@ -123,6 +124,7 @@ async def _drill(app: BinderctlApp, pilot: Pilot[int], client: DrillClient, plan
         pressed = time.monotonic()
         await pilot.press("f")
         await _until(lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        await pilot.pause(READ_SECONDS)  # y counts once the dialog could be read
         await pilot.press("y")
         result.presses = 2
         result.mitigate = await _until(lambda: _resolved(client), "resolved") - pressed

@@ -30,7 +30,7 @@ from benchmarks.keys import press_and_time
 from benchmarks.measure import Row, Target, rss_mb
 from benchmarks.suite import Suite
 from binderctl.app import BinderctlApp
-from binderctl.screens.logs import LogsScreen
+from binderctl.screens.logs import LogsScreen, Source
 from binderctl.services.kube import PODS, Kube
 from binderctl.widgets.log_view import LogView
 
@@ -92,10 +92,10 @@ async def _until(pilot: Pilot, count: Callable[[], int], lines: int) -> float:
 
 
 def _follow(screen: LogsScreen, view: LogView, pod: str) -> Callable[[], int]:
-    """Follow ``pod`` from now on; what tells how many of its lines the view received."""
-    before = view.received
-    screen.follow_source(f"{NAMESPACE}/{pod}")
-    return lambda: view.received - before
+    """Follow ``pod`` from now on; what tells how many of its lines the view received
+    (the view counts the source it shows only)."""
+    screen.follow_source(Source(f"{NAMESPACE}/{pod}"))
+    return lambda: view.received
 
 
 async def _keys(app: BinderctlApp, view: LogView) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
 from textual.markup import escape
@@ -39,6 +39,7 @@ from binderctl.paths import assets_dir, default_config_path
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
 from binderctl.screens.messages import (
+    Back,
     Confirm,
     Failed,
     MemberChosen,
@@ -50,8 +51,10 @@ from binderctl.screens.messages import (
     RotationObserved,
     ShowHelp,
     ShowScreen,
+    StuckAfter,
     ask,
 )
+from binderctl.screens.typing import Typing
 from binderctl.services import catalogue
 from binderctl.services.startup import Startup, connect
 from binderctl.widgets.header import HeaderState, StatusHeader
@@ -154,6 +157,8 @@ class BinderctlApp(App[int]):
         self.kube: Kube | None = None
         # A screen's `:` argument (a filter, a log source) until that screen shows.
         self._argument: tuple[str, str] | None = None
+        self._previous_mode: str | None = None  # where Back goes
+        self.stuck_after: float | None = None  # `:builds --stuck-after`, kept across models
         self.model: ClusterState | None = None  # the latest consistent copy, for screens
         self.cert_expiry: float | None = None
         self.cert_error: str | None = None  # why the client certificate cannot be read
@@ -162,9 +167,18 @@ class BinderctlApp(App[int]):
         self.server_flags: ServerFlags | None = None  # Hetzner's, once it is asked
         self.connect_error: str | None = None  # why there is no live model
         self._frozen = False  # long-lived objects moved out of the collector's reach
+        self.typing = Typing(self._typing_notice, self.set_timer)
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at exit
 
     # -- lifecycle --------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.typing.pressed(event.time)  # before any binding: typed text is no command
+        await super().on_event(event)
+
+    def _typing_notice(self, text: str) -> None:
+        self.notify(text, title="Typing", severity="warning", markup=False)
 
     def on_mount(self) -> None:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
@@ -224,6 +238,8 @@ class BinderctlApp(App[int]):
         self.connect_error = None
         self.kube = cluster.kube
         self.cluster = cluster
+        if self.stuck_after is not None:
+            cluster.set_stuck_after(self.stuck_after)
         cluster.subscribe(lambda changes: self._on_changes(cluster, changes))
         if cluster.listed:  # it listed before it had this subscriber: draw what it holds
             self.model = cluster.state()
@@ -439,13 +455,24 @@ class BinderctlApp(App[int]):
     def _show_screen(self, message: ShowScreen) -> None:
         self.action_show(message.name, message.argument)
 
+    @on(StuckAfter)
+    def _stuck_after(self, message: StuckAfter) -> None:
+        self.stuck_after = message.seconds
+        if self.cluster is not None:
+            self.cluster.set_stuck_after(message.seconds)
+
+    @on(Back)
+    def _back(self) -> None:
+        previous = self._previous_mode
+        self.action_show(previous if previous and previous != self.current_mode else "dashboard")
+
     @on(RequestAction)
     def _request_action(self, message: RequestAction) -> None:
         self.perform(message.request)
 
     @on(PickTarget)
     def _pick_target(self, message: PickTarget) -> None:
-        self.action_act(message.action)
+        self.choose_and_perform(message.action)
 
     @on(ShowHelp)
     def _show_help(self) -> None:
@@ -454,6 +481,16 @@ class BinderctlApp(App[int]):
     @on(Quit)
     def _quit(self) -> None:
         self.exit(0)
+
+    def action_ask_quit(self) -> None:
+        """`q`: ask first (a stray q in typed text must not close the console)."""
+        from binderctl.screens.confirm import ConfirmScreen
+
+        def ask() -> None:
+            dialog = ConfirmScreen("Quit binderctl?", "ctrl+q quits without asking", "")
+            self.push_screen(dialog, lambda yes: self.exit(0) if yes else None)
+
+        self.typing.hold("q", ask)
 
     @on(Confirm)
     def _confirm(self, message: Confirm) -> None:
@@ -509,6 +546,15 @@ class BinderctlApp(App[int]):
 
     # -- navigation ---------------------------------------------------------------------
 
+    def action_go(self, name: str) -> None:
+        """A screen's key: pressed amid typed keys it is a letter of a word, not a way
+        to another screen (``screens/typing.py``)."""
+        spec = keymap.screen_spec(name)
+        if self.typing.amid():
+            self.typing.ignored(spec.key if spec is not None else name)
+            return
+        self.action_show(name)
+
     def action_show(self, name: str, argument: str | None = None) -> None:
         """Show the screen ``name``, giving it ``argument`` (`:sessions norvig`)."""
         if keymap.screen_spec(name) is None:
@@ -520,6 +566,7 @@ class BinderctlApp(App[int]):
                 screen.apply_argument(argument)
             return
         self._argument = (name, argument) if argument else None
+        self._previous_mode = self.current_mode
         self.switch_mode(name)
 
     def take_argument(self, screen: Screen) -> str | None:
@@ -584,7 +631,11 @@ class BinderctlApp(App[int]):
         return True
 
     def action_act(self, name: str) -> None:
-        """An action's key: ask which target when it has several, then run it."""
+        """An action's key: only when pressed on its own (``screens/typing.py``)."""
+        self.typing.hold(catalogue.spec(name).key, lambda: self.choose_and_perform(name))
+
+    def choose_and_perform(self, name: str) -> None:
+        """Ask which target when the action has several, then run it."""
         action = catalogue.spec(name)
         if not action.choices:
             self.perform(catalogue.request(name))
@@ -595,7 +646,8 @@ class BinderctlApp(App[int]):
             if target:
                 self.perform(catalogue.request(name, [target]))
 
-        self.push_screen(ChooseScreen(f"{action.title} which component?", action.choices), chosen)
+        title = f"{action.title} which component?"
+        self.push_screen(ChooseScreen(title, action.choices, deliberate=True), chosen)
 
     def action_refused(self, name: str) -> None:
         """An action's key in read-only mode: say so instead of doing nothing."""
@@ -634,12 +686,15 @@ class BinderctlApp(App[int]):
         except BinderctlError as exc:
             self.post_message(Failed(exc))
             return
-        self.notify(outcome, title=name, markup=False)
-        if catalogue.spec(name).reconnects:
+        spec, cluster = catalogue.spec(name), self.cluster
+        if spec.reconnects:
             self.call_later(self.connect)  # the old client holds the old certificate
-        elif self.cluster is not None:
-            self.cluster.poll()  # show the quota and cordon now, not at the next poll
-            self.cluster.refresh_disk()  # and the disk a prune freed, not a minute later
+        elif cluster is not None:
+            # What the action changed is shown with its outcome, not at the next poll.
+            cluster.poll()  # the quota, the cordon
+            if spec.changes_disk:
+                cluster.refresh_disk()  # the gauge, as `status --disk` reads it: df
+        self.notify(outcome, title=name, markup=False)
 
     def report_error(self, exc: BinderctlError) -> None:
         severity: SeverityLevel = "warning" if exc.exit_code == 3 else "error"

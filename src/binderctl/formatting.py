@@ -1,7 +1,8 @@
 """How binderctl shows things, the same in the CLI and the console: ages like ``3m``,
 sizes like ``1.2Gi``, rates like ``1.2Ki/s``, CPU like ``0.25 cores``, shares like
 ``95%``, repositories like ``org/repo``; and
-untrusted text made safe to print (``inert``) and laid out in columns (``table``)."""
+untrusted text made safe to print (``inert``), names shortened in the middle
+(``middle``), and laid out in columns (``table``)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,29 @@ def _cut(text: str, limit: int) -> str:
         if used > limit:
             return text[:index]
     return text
+
+
+def _cut_end(text: str, limit: int) -> str:
+    """The longest end of ``text`` that takes at most ``limit`` columns."""
+    used = 0
+    for index in range(len(text) - 1, -1, -1):
+        used += _cells(text[index])
+        if used > limit:
+            return text[index + 1 :]
+    return text
+
+
+def middle(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` columns, cut in the middle when it is longer: names
+    differ at their end (``binder-examples-requirements-x7k2q``, an image's tag), so a
+    third of the room keeps the start and the rest the end (``binder-…rements-x7k2q``)."""
+    if cells(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    room = limit - 1
+    head = room // 3
+    return _cut(text, head) + "…" + _cut_end(text, room - head)
 
 
 def inert(text: str, limit: int = 200) -> str:

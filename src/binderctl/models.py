@@ -70,6 +70,8 @@ class Build:
     phase: str
     started: float
     stuck: bool = False
+    last_log: str | None = None  # the last line the build logged (its message), if read
+    last_log_time: float | None = None  # when it was logged: a hung build falls silent
 
 
 # Why a pod cannot become Ready: the waiting reasons `kubectl rollout status` warns about
@@ -186,8 +188,18 @@ class WarningEvent:
     reason: str
     message: str
     count: int = 1
-    first_time: float | None = None  # first seen
+    first_seen: float | None = None
     type: str = "Warning"  # or Normal
+    name: str = ""  # the Event object's own name
+    gone: bool = False  # its object (a pod) no longer exists
+
+    @property
+    def kind(self) -> str:
+        return self.object.partition("/")[0]
+
+    @property
+    def object_name(self) -> str:
+        return self.object.partition("/")[2]
 
 
 @dataclass(frozen=True)
@@ -323,9 +335,21 @@ class Attention:
     subject: str | None = None  # what it is about, when one kind can name several (hub, dind)
 
 
+@dataclass(frozen=True)
+class Departure:
+    """A session that ended and why (``services/departures.py``)."""
+
+    pod: str  # namespace/name
+    user: str
+    time: float
+    # culled, stopped, killed, evicted, finished, never started, deleted; "" until told
+    cause: str = ""
+    by: str = ""  # the idle culler, binderctl kill-session, the kubelet, ...
+
+
 ChangeKind = Literal[
     "session", "build", "component", "node", "health", "warning", "rotation", "connection",
-    "history", "traffic",
+    "history", "traffic", "departure",
 ]  # fmt: skip
 ConnectionState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 

@@ -42,8 +42,6 @@ ACTIONS: dict[str, list[str]] = {
     "upgrade k3s": ["upgrade", "k3s", "--force-after", "1s"],
     "upgrade charts": ["upgrade", "charts"],
     "upgrade schedule": ["upgrade", "schedule", "--day", "sunday"],
-    "ban": ["ban", "org/repo", "--kill"],
-    "unban": ["unban", "org/repo"],
     # the catalogue's aliases
     "kill": ["kill", "jupyter-nobody"],
     "prune": ["prune"],
@@ -56,7 +54,7 @@ NOT_ACTIONS = {
     "abuse report", "audit", "auth login", "bans", "auth logout", "auth status", "budget", "builds",
     "config check", "config init", "config path", "demo drill list",
     "demo drill start", "demo drill status", "demo drill stop", "events", "federation",
-    "logs", "sessions", "status", "upgrade plan", "bans", "abuse report",
+    "logs", "sessions", "status", "upgrade plan",
     "watch",  # its own auto-actions go through the action runner (read-only refuses them)
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ from binderctl.config import load_config
 from binderctl.demo.world import patched_environ
 from tests.fuzz.fuzzkit import MEMBER, make_sandbox
 from tests.fuzz.hostile import ESCAPES, LONG, MARKUP, start, unsafe_characters
+from tests.tui.tuikit import deliberately
 
 SIZE = (120, 40)
 
@@ -47,9 +48,10 @@ async def shown(pilot: Pilot, check: Callable[[str], Any], seconds: float = 20.0
 async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         seen = {}
-        for key, marker in (("1", "→ hub:?[2J"), ("2", "[bold red]bol"),
+        # names are cut in their middle: the markup's start shows, as typed
+        for key, marker in (("1", "?[31mred?[0m"), ("2", "[bol"),
                             ("3", "build-long"), ("6", "FAKE ROW")):  # fmt: skip
-            await pilot.press(key)
+            await deliberately(pilot, key)  # a screen's key, on its own
             seen[key] = await shown(pilot, lambda text, marker=marker: marker in text)
         app.action_show("logs", "hub")
         seen["logs"] = await shown(pilot, lambda text: MARKUP in text)
@@ -57,4 +59,4 @@ async def test_every_screen_draws_hostile_data_inertly(app: BinderctlApp) -> Non
             assert unsafe_characters(text) == set(), key
             assert LONG[:150] not in text, key
         assert ESCAPES.replace("\x1b", "?")[:12] in seen["1"] + seen["6"]  # visible, inactive
-        assert "[bold red]bold[/bold" in seen["2"] + seen["3"] + seen["6"]
+        assert "[bold red" in seen["2"] + seen["3"] + seen["6"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 from kubernetes.client.rest import ApiException
@@ -87,15 +88,36 @@ def test_previous_and_waiting_containers_are_400(cluster: Cluster) -> None:
     assert message == 'previous terminated container "notebook" in pod "web" not found'
     cluster.do(lambda: cluster.logs.write("default", "web", "notebook", "first run"))
     cluster.do(lambda: cluster.logs.restart("default", "web", "notebook"))
+    with pytest.raises(ApiException):  # the kubelet goes by the pod's status, not its files
+        cluster.core.read_namespaced_pod_log("web", "default", previous=True)
+
+    def restarted(pod: dict) -> None:
+        status = pod["status"]["containerStatuses"][0]
+        status["lastState"] = {"terminated": {"exitCode": 1, "containerID": "containerd://1"}}
+
+    cluster.do(lambda: cluster.store.mutate(types.PODS, "default", "web", restarted))
     assert cluster.core.read_namespaced_pod_log("web", "default", previous=True) == "first run\n"
 
-    def waiting(pod: dict) -> None:
-        pod["status"]["containerStatuses"][0]["state"] = {
-            "waiting": {"reason": "ContainerCreating"}
-        }
+    def waiting(reason: str, *, ran: bool) -> Callable[[dict], None]:
+        def change(pod: dict) -> None:
+            status = pod["status"]["containerStatuses"][0]
+            status["state"] = {"waiting": {"reason": reason}}
+            if not ran:
+                status["lastState"] = {}
 
-    cluster.do(lambda: cluster.store.mutate(types.PODS, "default", "web", waiting))
-    with pytest.raises(ApiException) as creating:
-        cluster.core.read_namespaced_pod_log("web", "default")
-    message = json.loads(creating.value.body)["message"]
-    assert message == 'container "notebook" in pod "web" is waiting to start: ContainerCreating'
+        return change
+
+    # in CrashLoopBackOff the kubelet serves the instance that ended
+    backoff = waiting("CrashLoopBackOff", ran=True)
+    cluster.do(lambda: cluster.store.mutate(types.PODS, "default", "web", backoff))
+    assert cluster.core.read_namespaced_pod_log("web", "default") == ""
+    for reason, says in (
+        ("ContainerCreating", "ContainerCreating"),
+        ("ImagePullBackOff", "trying and failing to pull image"),
+    ):
+        first = waiting(reason, ran=False)
+        cluster.do(lambda change=first: cluster.store.mutate(types.PODS, "default", "web", change))
+        with pytest.raises(ApiException) as creating:
+            cluster.core.read_namespaced_pod_log("web", "default")
+        message = json.loads(creating.value.body)["message"]
+        assert message == f'container "notebook" in pod "web" is waiting to start: {says}'

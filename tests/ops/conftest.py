@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from binderctl.services.cluster import ClusterModel
 from tests.ops.ops_world import OpsWorld, start_world, stop_world
 
 
@@ -33,3 +34,19 @@ def make_world(
 @pytest.fixture
 def world(make_world: Callable[..., OpsWorld]) -> OpsWorld:
     return make_world(sessions=30, speed=1.0)  # quiet: nothing is culled during a test
+
+
+@pytest.fixture
+def quiet(make_world: Callable[..., OpsWorld]) -> OpsWorld:
+    """A member with sessions but no new launches: the truth only changes when we act."""
+    return make_world(sessions=40, speed=1.0, launches_per_minute=0.0)
+
+
+@pytest.fixture
+def model(quiet: OpsWorld) -> Iterator[ClusterModel]:
+    """The live model of ``quiet``, listed, polling every 0.2 s."""
+    with ClusterModel(
+        quiet.member, poll_interval=0.2, record_history=False, disk_interval=None
+    ) as live:
+        assert live.wait_synced(20)
+        yield live

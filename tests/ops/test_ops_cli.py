@@ -9,9 +9,11 @@ import socket
 import tomllib
 from collections.abc import Callable
 
+import pytest
 import tomli_w
 
 from binderctl.demo.kube import types
+from binderctl.services.kube import EVENTS, Kube
 from tests.kit.cli import run_cli
 from tests.ops.ops_world import MEMBER, OpsWorld
 
@@ -138,3 +140,28 @@ def test_status_warns_when_the_firewall_is_open_to_the_world(world: OpsWorld) ->
     report = json.loads(result.stdout)
     assert report["firewall"]["world_open_ports"] == [22, 6443]  # the API list defaults to it
     assert any("port 22 to the whole internet" in p for p in report["problems"])
+
+
+def test_events_to_a_pipe_are_whole_lines(world: OpsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`binderctl events | cat`: nothing is cut when stdout is not a terminal (a
+    terminal's width shortens the object in its middle and the message at its end)."""
+    pod = f"jupyter-{'binder-2dexamples-2drequirements-' * 3}x7k2q"
+    message = "0/1 nodes are available: " + "1 node(s) had untolerated taint. " * 12
+    event = {
+        "metadata": {"name": f"{pod}.1", "namespace": "binderhub"},
+        "involvedObject": {"kind": "Pod", "name": pod, "namespace": "binderhub"},
+        "reason": "FailedScheduling",
+        "message": message,
+        "type": "Warning",
+        "count": 3,
+    }
+    with Kube(world.member) as kube:
+        kube.post(EVENTS, event, namespace="binderhub")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    piped = run_cli(world, "events")
+    assert piped.returncode == 0, piped.stderr
+    (line,) = [line for line in piped.stdout.splitlines() if "FailedScheduling" in line]
+    assert f"Pod/{pod}" in line and line.endswith(message.strip())
+    narrow = run_cli(world, "events", env={"COLUMNS": "100"})
+    (short,) = [line for line in narrow.stdout.splitlines() if "FailedScheduling" in line]
+    assert len(short) <= 100 and short.split()[2].endswith("x7k2q")  # the name's end stays

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from itertools import pairwise
 
+from binderctl.demo.member import incidents
 from binderctl.models import LogLine
 from binderctl.services.actions import ActionRunner, Operations
 from binderctl.services.kube import Kube
@@ -126,3 +127,82 @@ def test_a_flood_without_a_rate_streams_every_line_in_order(
     assert len(numbers) >= 30_000
     assert all(a < b for a, b in pairwise(numbers))
     assert numbers[-1] - numbers[0] + 1 - len(numbers) <= stream.dropped  # gaps: only its own
+
+
+def test_previous_logs_after_a_restart(make_world: Callable[..., OpsWorld]) -> None:
+    """`--previous` is the real API's previous=true: refused with the kubelet's message
+    while the container has not ended, the ended instance's lines after a restart."""
+    world = make_world(sessions=1, speed=60.0)
+    binder = next(p["metadata"]["name"] for p in world.pods("binder"))
+    target = f"binderhub/{binder}"
+    none = run_cli(world, "logs", target, "--previous")
+    assert none.returncode == 1
+    assert f'previous terminated container "binder" in pod "{binder}" not found' in none.stderr
+
+    def crash() -> None:
+        world.sim.logs.write("binderhub", binder, "binder", "the last words before the crash")
+        run = world.sim.kubelet.run_of("binderhub", binder)
+        assert run is not None
+        world.sim.kubelet.finish(run, 1)
+
+    def restarted() -> bool:
+        (pod,) = [p for p in world.pods("binder") if p["metadata"]["name"] == binder]
+        (status,) = pod["status"]["containerStatuses"]
+        return status["restartCount"] == 1 and "running" in status["state"]
+
+    world.on_loop(crash)
+    wait_for(restarted, what="binder restarted after its crash")
+    previous = run_cli(world, "logs", target, "--previous")
+    assert previous.returncode == 0, previous.stderr
+    assert previous.stdout.splitlines()[-1] == "the last words before the crash"
+    current = run_cli(world, "logs", target)
+    assert "the last words before the crash" not in current.stdout
+
+
+def test_a_crash_looping_container_serves_its_ended_instance(
+    make_world: Callable[..., OpsWorld],
+) -> None:
+    """While a container waits to restart (CrashLoopBackOff) the kubelet serves its
+    ended instance, asked for with or without previous (validateContainerLogStatus): the
+    lines that tell why it crashed must not read as an empty log."""
+    world = make_world(sessions=1, speed=1.0)
+    binder = next(p["metadata"]["name"] for p in world.pods("binder"))
+    target = f"binderhub/{binder}"
+
+    def crash() -> None:
+        world.sim.logs.write("binderhub", binder, "binder", "why it crashed")
+        run = world.sim.kubelet.run_of("binderhub", binder)
+        assert run is not None
+        world.sim.kubelet.finish(run, 1)
+
+    def backing_off() -> bool:
+        (pod,) = [p for p in world.pods("binder") if p["metadata"]["name"] == binder]
+        (status,) = pod["status"]["containerStatuses"]
+        return status["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
+
+    world.on_loop(crash)
+    wait_for(backing_off, what="binder waiting to restart")
+    for extra in ((), ("--previous",)):
+        shown = run_cli(world, "logs", target, *extra)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.splitlines()[-1] == "why it crashed", extra
+
+
+def test_build_logs_are_their_messages(world: OpsWorld) -> None:
+    """A build pod logs repo2docker's JSON events; they are read as their message text
+    (BinderHub's build log), and a line that is not JSON as it is."""
+    pod = world.on_loop(incidents.hang_build, world.sim, 60.0)
+
+    def pushed() -> bool:  # the build ran its course (and hung after pushing)
+        lines = world.on_loop(world.sim.logs.lines, "binderhub", pod, "builder", False)
+        return any("digest: sha256:" in line.text for line in lines)
+
+    wait_for(pushed, what="the hung build's log")
+    world.on_loop(lambda: world.sim.logs.write("binderhub", pod, "builder", "plain words"))
+    with Kube(world.member) as kube:
+        lines = list(LogStream(kube, log_target(pod), LogOptions()))
+    texts = [line.text for line in lines]
+    assert texts[0] == "Picked Git content provider." and texts[-1] == "plain words"
+    assert not any(text.startswith("{") or text.endswith("\\n") for text in texts)
+    raw = run_cli(world, "logs", pod).stdout.splitlines()
+    assert raw == texts

@@ -127,8 +127,9 @@ def test_index_emits_only_real_changes_and_removals() -> None:
     index.pods.apply("ADDED", pod)
     index.pods.apply("MODIFIED", pod)  # same row: no change
     assert [c[0] for c in changes] == ["session"]
-    index.pods.sync([])  # a re-list without the pod removes it
-    assert changes[-1][0] == "session" and changes[-1][3] is None
+    index.pods.sync([])  # a re-list without the pod removes it, and notes it ended
+    assert [c[0] for c in changes[-2:]] == ["session", "departure"]
+    assert changes[-2][3] is None and changes[-1][3].pod == "binderhub/jupyter-a"
     assert index.pods.launches_total == 1 and len(index.pods.launches) == 1
 
 

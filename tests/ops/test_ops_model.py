@@ -4,9 +4,7 @@ streams, 410 Gone and an API server restart, and reports changes row by row."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from binderctl.demo.kube import types
 from binderctl.models import Change, Session
@@ -15,21 +13,6 @@ from binderctl.services.kube import PODS, Kube
 from binderctl.services.session_history import history_path, load_history
 from tests.kit.waiting import wait_for
 from tests.ops.ops_world import OpsWorld
-
-
-@pytest.fixture
-def quiet(make_world: Callable[..., OpsWorld]) -> OpsWorld:
-    """A member with sessions but no new launches: the truth only changes when we act."""
-    return make_world(sessions=40, speed=1.0, launches_per_minute=0.0)
-
-
-@pytest.fixture
-def model(quiet: OpsWorld) -> Iterator[ClusterModel]:
-    with ClusterModel(
-        quiet.member, poll_interval=0.2, record_history=False, disk_interval=None
-    ) as live:
-        assert live.wait_synced(20)
-        yield live
 
 
 def truth(world: OpsWorld) -> ClusterState:

@@ -30,7 +30,14 @@ from binderctl.widgets.live_table import LiveTable
 from tests.kit.cli import run_cli
 from tests.kit.launches import launch_events
 from tests.kit.worlds import on_loop
-from tests.tui.tuikit import SIZE, provisioned_world, running_sessions, shown_text, until
+from tests.tui.tuikit import (
+    SIZE,
+    deliberately,
+    provisioned_world,
+    running_sessions,
+    shown_text,
+    until,
+)
 
 SESSIONS = 498  # and a miner and a scanner: 500
 
@@ -87,7 +94,7 @@ async def test_ban_kill_from_the_console_keeps_the_miner_out(
         await pilot.press("colon", *f"ban {miner_repo} --kill --reason mining", "enter")
         dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
         assert "kill 2 session(s)" in dialog.details
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         records = await until(pilot, lambda: audit.read(live_member.name)[before:], seconds=60)
     assert not set(miners) & running_sessions(live_world)
     (record,) = records

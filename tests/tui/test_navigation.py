@@ -10,7 +10,7 @@ from binderctl.config import MemberConfig
 from binderctl.screens import keymap
 from binderctl.screens.command_line import CommandLineScreen
 from binderctl.screens.help import HelpScreen
-from tests.tui.tuikit import SIZE
+from tests.tui.tuikit import SIZE, deliberately
 
 
 def screen_name(app: BinderctlApp) -> str:
@@ -21,7 +21,7 @@ async def test_number_keys_switch_screens(member: MemberConfig) -> None:
     app = BinderctlApp(member)
     async with app.run_test(size=SIZE) as pilot:
         for spec in (*keymap.KEYED_SCREENS[1:], keymap.KEYED_SCREENS[0]):
-            await pilot.press(spec.key)
+            await deliberately(pilot, spec.key)  # on its own: not a letter of a word
             await pilot.pause()
             assert screen_name(app) == spec.cls
             assert app.current_mode == spec.name
@@ -104,9 +104,9 @@ async def test_no_cluster_is_a_notification_not_a_crash(member: MemberConfig) ->
         assert any("not provisioned yet" in n.message for n in app._notifications)
 
 
-async def test_quit_key_exits(member: MemberConfig) -> None:
+async def test_ctrl_q_quits_at_once(member: MemberConfig) -> None:
     app = BinderctlApp(member)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0

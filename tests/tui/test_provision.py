@@ -17,7 +17,7 @@ from binderctl.screens.provision import ProvisionScreen, steps_table
 from binderctl.services.provision import ProgressEvent
 from binderctl.widgets.config_form import ConfigForm
 from binderctl.widgets.header import render_header
-from tests.tui.tuikit import SIZE, notifications, shown_text, until
+from tests.tui.tuikit import SIZE, deliberately, notifications, shown_text, until
 
 
 async def test_form_validates_with_the_config_loader(
@@ -56,7 +56,7 @@ async def test_plan_then_provision_with_confirmation(
 
         await pilot.click("#provision")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: "DNS records (keep them)" in shown_text(summary), 60)
         states = [event.state for event in screen.steps.values()]
         assert states and set(states) <= {"done", "skipped"}
@@ -109,10 +109,10 @@ async def test_a_first_run_writes_the_config_from_the_form(home: Path) -> None:
     app = BinderctlApp(new_member(""), start="provision", config_path=path)
     async with app.run_test(size=SIZE) as pilot:
         assert "new member" in render_header(app.header_state).plain
-        await pilot.press("1")
+        await deliberately(pilot, "1")
         activity = shown_text(app.screen.query_one("#activity", Static))
         assert "not provisioned yet" in activity
-        await pilot.press("8")
+        await deliberately(pilot, "8")
         form = app.screen.query_one(ConfigForm)
         for key, value in {
             "name": "fresh",
@@ -144,11 +144,15 @@ async def test_q_types_into_a_field_and_esc_gives_the_screen_keys_back(
         await pilot.press("escape")
         assert app.focused is None
         assert "escape" not in app.screen.active_bindings
-        await pilot.press("1")
+        await deliberately(pilot, "1")
         assert app.current_mode == "dashboard"
-        await pilot.press("8", "tab")
+        await deliberately(pilot, "8", "tab")
         assert isinstance(app.focused, Input)
-        await pilot.press("escape", "q")
+        await pilot.press("escape")
+        await deliberately(pilot, "q")  # a screen key again: it asks before quitting
+        dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
+        assert dialog.question == "Quit binderctl?"
+        await deliberately(pilot, "y")
         await pilot.pause()
         assert not app.is_running
 

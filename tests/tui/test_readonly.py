@@ -10,7 +10,7 @@ from binderctl.screens.confirm import ConfirmScreen
 from binderctl.services import catalogue
 from binderctl.services.audit import audit_path
 from binderctl.widgets.header import render_header
-from tests.tui.tuikit import SIZE
+from tests.tui.tuikit import SIZE, deliberately
 
 
 def shown_keys(app: BinderctlApp) -> set[str]:
@@ -34,10 +34,10 @@ async def test_readonly_hides_actions_and_marks_the_header(member: MemberConfig)
         assert any(t.startswith("Screen:") for t in titles)
         assert not any(t.startswith("Action:") for t in titles)
         assert not shown_keys(app) & {"D", "U", "r", "P"}
-        await pilot.press("D", "r")
+        await deliberately(pilot, "D", "r")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        await pilot.press("2")
+        await deliberately(pilot, "2")
         await pilot.pause()
         assert "ctrl+d" not in shown_keys(app)
         assert "slash" in shown_keys(app)

@@ -20,12 +20,12 @@ from binderctl.screens.build_detail import BuildDetailScreen
 from binderctl.screens.component_detail import ComponentDetailScreen
 from binderctl.screens.confirm import ConfirmScreen
 from binderctl.screens.event_detail import EventDetailScreen
-from binderctl.screens.logs import LogsScreen
+from binderctl.screens.logs import LogsScreen, Source
 from binderctl.services.kube import EVENTS, NODES, Kube, kubeconfig_path
 from binderctl.widgets.live_table import LiveTable
 from tests.kit.worlds import on_loop
 from tests.kube.kube_kubectl import needs_kubectl
-from tests.tui.tuikit import SIZE, notifications, shown_text, until
+from tests.tui.tuikit import SIZE, deliberately, notifications, shown_text, until
 
 NOPE = "9.9.9-nope"
 
@@ -61,10 +61,10 @@ async def confirm_dialog(app: BinderctlApp, pilot: Pilot) -> ConfirmScreen:
 
 async def open_component(app: BinderctlApp, pilot: Pilot, name: str) -> ComponentDetailScreen:
     """Back to the Dashboard, the cursor on ``name``'s row, Enter."""
-    await pilot.press("1")
+    await deliberately(pilot, "1")
     table = await dashboard_components(app, pilot)
     await cursor_on(pilot, table, name)
-    await pilot.press("enter")
+    await deliberately(pilot, "enter")
     return await until(pilot, lambda: isinstance(app.screen, ComponentDetailScreen) and app.screen)
 
 
@@ -81,7 +81,7 @@ async def test_enter_and_l_open_a_component(
         await cursor_on(pilot, table, "binder")
         await pilot.press("l")
         logs = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
-        assert logs.source == "binder"
+        assert logs.source == Source("binder")
 
         detail = await open_component(app, pilot, "binder")
         assert detail.component == "binder"
@@ -95,7 +95,7 @@ async def test_enter_and_l_open_a_component(
         pod = pods.current_key
         await pilot.press("l")
         logs = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
-        assert logs.source == f"binderhub/{pod}"
+        assert logs.source == Source(f"binderhub/{pod}")
 
 
 @needs_kubectl
@@ -130,18 +130,18 @@ async def test_a_bad_image_is_a_stuck_rollout_and_rollback_fixes_it(
         detail = await open_component(app, pilot, "binder")
         summary = detail.query_one("#component-summary", Static)
         await until(pilot, lambda: f"cannot pull {bad}" in shown_text(summary))
-        await pilot.press("r")  # restart this component: it warns that it cannot help
+        await deliberately(pilot, "r")  # restart this component: it warns that it cannot help
         dialog = await confirm_dialog(app, pilot)
         assert dialog.question == "restart binder?"
         assert "restarting cannot help while the template names this image" in warnings_of(dialog)
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ComponentDetailScreen))
 
-        await pilot.press("Z")  # roll back this component
+        await deliberately(pilot, "Z")  # roll back this component
         dialog = await confirm_dialog(app, pilot)
         assert dialog.question == "rollback binder?"
         assert f"(k8s-binderhub:{NOPE}) -> the template of revision" in dialog.details
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: any("rolled back binder" in n for n in notifications(app)))
         await until(pilot, lambda: (c := component(app, "binder")) and c.image == running)
         await until(pilot, lambda: (c := component(app, "binder")) and not c.problem)
@@ -162,7 +162,7 @@ async def test_a_restart_on_a_cordoned_node_warns_then_fails_with_the_reason(
                 assert f"node {name} is cordoned: the new proxy pod will stay Pending" in (
                     warnings_of(dialog)
                 )
-                await pilot.press("y")
+                await deliberately(pilot, "y")
                 failed = await until(
                     pilot,
                     lambda: next((n for n in notifications(app) if "the restart of" in n), None),
@@ -195,13 +195,13 @@ async def test_restarting_dind_says_how_many_builds_it_fails_and_builds_open(
         text = shown_text(detail.query_one("#detail", Static))
         build = app.model.builds[key] if app.model else None
         assert build is not None and build.repo.rsplit("/", 1)[-1] in text
-        assert build.ref in text and "Running" in text and "stuck: running for 40m" in text
-        assert "ago: " in text  # the last log line, with its age
+        assert build.ref in text and "Running" in text and "STUCK: running for more than" in text
+        assert "ago): " in text  # the last log line, with its age
 
         await pilot.press("escape", "colon", *"restart dind", "enter")
         dialog = await confirm_dialog(app, pilot)
         assert f"1 build(s) in progress fail: {hung}" in dialog.details
-        await pilot.press("y")  # recycling dind frees the hung build
+        await deliberately(pilot, "y")  # recycling dind frees the hung build
         await until(pilot, lambda: any("deleted 1 dind pod(s)" in n for n in notifications(app)))
         done = next(n for n in notifications(app) if "deleted 1 dind pod(s)" in n)
         assert "daemon set" in done and "rolled out" in done
@@ -245,6 +245,6 @@ async def test_enter_on_an_event_shows_it_whole(
         await pilot.pause(0.3)
         text = " ".join(shown_text(detail.query_one("#detail", Static)).split())
         assert "the end of a long message" in text  # whole, not cut
-        assert "Pod jupyter-probe" in text and "Count 7" in text
+        assert "Pod/jupyter-probe" in text and "Count 7" in text
         assert "First seen 2026-01-01 00:00:00 UTC" in text
         assert "Last seen 2026-01-01 00:05:00 UTC" in text

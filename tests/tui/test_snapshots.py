@@ -16,6 +16,7 @@ and a session history recorded up to the console's clock.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import subprocess
@@ -40,6 +41,7 @@ from binderctl.config import MemberConfig
 from binderctl.demo.cluster import MemberStack
 from binderctl.demo.hetzner import Faults, HetznerEmulator
 from binderctl.demo.kube import tls, types
+from binderctl.demo.member import incidents
 from binderctl.demo.member.clock import SimClock
 from binderctl.demo.member.simulation import MemberOptions
 from binderctl.demo.runtime import LoopThread
@@ -56,6 +58,7 @@ from binderctl.services.kube import (
     HELMCHARTS,
     MERGE_PATCH,
     NODES,
+    PODS,
     STRATEGIC_MERGE,
     Kube,
     kubeconfig_path,
@@ -91,8 +94,8 @@ HISTORY_HOURS = 6  # of session samples, every 5 minutes, up to BUDGET_NOW
 Frozen = tuple[MemberConfig, RunningStack[MemberStack]]
 
 
-@pytest.fixture
-def frozen_world(member: MemberConfig, tmp_path: Path) -> Iterator[Frozen]:
+@contextlib.contextmanager
+def frozen_member(member: MemberConfig, tmp_path: Path) -> Iterator[Frozen]:
     """``member`` (its config, with the ingress's port and CA) running a frozen member,
     and the emulated k3s that runs it."""
     options = MemberOptions(
@@ -124,8 +127,39 @@ def frozen_world(member: MemberConfig, tmp_path: Path) -> Iterator[Frozen]:
 
 
 @pytest.fixture
+def frozen_world(member: MemberConfig, tmp_path: Path) -> Iterator[Frozen]:
+    with frozen_member(member, tmp_path) as world:
+        yield world
+
+
+@pytest.fixture
 def frozen(frozen_world: Frozen) -> MemberConfig:
     return frozen_world[0]
+
+
+BUSY_BUILDS = 3
+UNPULLABLE = "quay.io/jupyterhub/k8s-hub:9.9.9-nope"
+
+
+@pytest.fixture
+def busy(member: MemberConfig, tmp_path: Path) -> Iterator[MemberConfig]:
+    """The frozen member with builds that hung after pushing and pods of one deployment
+    whose image cannot be pulled: lists of names alike but for their end."""
+    with frozen_member(member, tmp_path) as (config, running):
+        sim = running.stack.member
+        hung: set[str] = set()
+        while len(hung) < BUSY_BUILDS:  # of different repositories
+            hung.add(running.on_loop(incidents.hang_build, sim, 300.0 + 60 * len(hung)))
+        with Kube(config) as kube:
+            for suffix in ("7xk2q", "m9p4w"):
+                name = f"binderhub-image-cleaner-canary-deployment-{suffix}"
+                pod = {
+                    "metadata": {"name": name, "namespace": "binderhub"},
+                    "spec": {"containers": [{"name": "canary", "image": UNPULLABLE}]},
+                }
+                kube.post(PODS, pod, namespace="binderhub")
+        running.on_loop(sim.advance, 30)  # the builds log, the pulls fail
+        yield config
 
 
 @pytest.fixture
@@ -210,6 +244,34 @@ async def plotted(pilot: Pilot) -> None:
 @pytest.mark.parametrize("start", ["sessions", "builds", "events"])
 def test_screen(snap_compare, frozen: MemberConfig, start: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(console(frozen, start), terminal_size=SIZE, run_before=loaded)
+
+
+NARROW = (100, 30)  # the terminal an on-call laptop's split gives the console
+
+
+async def busy_loaded(pilot: Pilot) -> None:
+    """Loaded, with the hung builds' last log lines read and the failed pulls' warnings."""
+    await plotted(pilot)
+    app = pilot.app
+    assert isinstance(app, BinderctlApp)
+    for _ in range(200):
+        model = app.model
+        if (
+            model
+            and len(model.builds) == BUSY_BUILDS
+            and all(b.last_log_time for b in model.builds.values())
+            and sum("ImagePullBackOff" in w.message for w in model.warnings) >= 2
+        ):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.6)
+
+
+@pytest.mark.parametrize("start", ["dashboard", "sessions", "builds", "events"])
+def test_narrow(snap_compare, busy: MemberConfig, start: str) -> None:  # type: ignore[no-untyped-def]
+    """At 100x30 every list keeps its rows apart: names lose their middle, not the end
+    that tells them apart, and the columns that need room get it."""
+    assert snap_compare(console(busy, start), terminal_size=NARROW, run_before=busy_loaded)
 
 
 @pytest.mark.parametrize("start", ["dashboard", "resources"])

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from binderctl.paths import CONFIG_ENV, HOME_ENV
+from binderctl.screens.typing import TYPING_GAP
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -34,7 +35,11 @@ class Terminal:
         return self.tmux("capture-pane", "-p", "-t", "console")
 
     def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "console", *keys)
+        """Press each key on its own, as a person does (keys typed together are typing:
+        ``screens/typing.py``)."""
+        for key in keys:
+            time.sleep(TYPING_GAP + 0.05)
+            self.tmux("send-keys", "-t", "console", key)
 
     def wait_until(self, check: Callable[[str], bool], timeout: float = 60.0) -> str:
         """The screen, once ``check(screen)`` holds."""
@@ -102,7 +107,9 @@ def test_demo_in_a_terminal(session: Session) -> None:
     screen = term.wait_until(lambda s: count(r"following +([\d,]+) lines", s) > 0)
     assert "logs binder" in screen and "BinderHub starting" in screen
 
-    term.keys("q")
+    term.keys("q")  # asks first
+    term.wait_for("Quit binderctl?")
+    term.keys("C-q")
     assert session.exit_status() == "0"
     assert "Traceback" not in term.screen()
 

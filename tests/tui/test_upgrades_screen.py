@@ -17,7 +17,7 @@ from binderctl.screens.confirm import ConfirmScreen
 from binderctl.screens.upgrades import UpgradesScreen
 from binderctl.services.upgrade_k3s import STEPS
 from tests.tui.test_readonly import audit_records
-from tests.tui.tuikit import SIZE, notifications, shown_text, until
+from tests.tui.tuikit import SIZE, deliberately, notifications, shown_text, until
 from tests.upgrades.upgradekit import node_version
 
 STABLE = "v1.36.3+k3s1"
@@ -46,9 +46,9 @@ async def test_the_view_runs_a_staged_upgrade_live(world: DemoWorld) -> None:
         plan = screen.query_one("#upgrades-plan", Static)
         await until(pilot, lambda: "behind" in shown_text(plan))
         assert DEMO_K3S_VERSION in shown_text(plan) and STABLE in shown_text(plan)
-        await pilot.press("k")
+        await deliberately(pilot, "k")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await deliberately(pilot, "y")
         await until(pilot, lambda: not screen.running and "resume" in screen.steps, seconds=60)
         assert [name for name in screen.steps] == [step.name for step in STEPS]
         assert {event.state for event in screen.steps.values()} == {"done"}
@@ -68,7 +68,7 @@ async def test_the_view_runs_a_staged_upgrade_live(world: DemoWorld) -> None:
 async def test_read_only_refuses_the_upgrade(member: MemberConfig) -> None:
     app = BinderctlApp(member, readonly=True, start="upgrade")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("k")
+        await deliberately(pilot, "k")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("colon", *"upgrade-k3s", "enter")

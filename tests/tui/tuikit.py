@@ -17,6 +17,7 @@ from binderctl.demo import DEMO_SPEED
 from binderctl.demo.kube import types
 from binderctl.demo.kube.store import Obj
 from binderctl.demo.world import DemoWorld, in_process_world
+from binderctl.screens.typing import READ_SECONDS, TYPING_GAP
 from tests.kit.worlds import on_loop
 
 T = TypeVar("T")
@@ -41,6 +42,27 @@ async def until(pilot: Pilot, check: Callable[[], T], seconds: float = 30.0) -> 
             return result
         await pilot.pause(0.1)
     raise AssertionError("the console never got there")
+
+
+async def deliberately(pilot: Pilot, *keys: str) -> None:
+    """Press each key on its own, as someone who reads before answering does: after a
+    dialog has been read and apart from other keys (``screens/typing.py``)."""
+    for key in keys:
+        await pilot.pause(max(READ_SECONDS, TYPING_GAP) + 0.05)
+        await pilot.press(key)
+
+
+@contextlib.contextmanager
+def extra_pod(world: DemoWorld, pod: Obj) -> Iterator[None]:
+    """``pod`` created in the world's member for the block (deleted after, if still there)."""
+    store = world.cluster().store
+    meta = pod["metadata"]
+    on_loop(world, store.create, types.PODS, pod)
+    try:
+        yield
+    finally:
+        if on_loop(world, store.find, types.PODS, meta["namespace"], meta["name"]) is not None:
+            on_loop(world, store.delete, types.PODS, meta["namespace"], meta["name"])
 
 
 def session_pods(world: DemoWorld) -> list[Obj]:

@@ -39,6 +39,7 @@ def _print_list(
     headers: list[str],
     as_row: Callable[[T], list[str]],
     flex: tuple[int, ...],
+    names: tuple[int, ...] = (),
 ) -> bool:
     """Print `items` as JSON, as a table, or as the `empty` note; True when a table was printed."""
     if ctx.json_output:
@@ -47,7 +48,7 @@ def _print_list(
     if not items:
         ctx.info(empty)
         return False
-    print(r.fit(headers, [as_row(item) for item in items], flex=flex))
+    print(r.fit(headers, [as_row(item) for item in items], flex=flex, names=names))
     return True
 
 
@@ -66,6 +67,7 @@ def _sessions(ctx: Context) -> int:
         r.SESSION_HEADERS,
         lambda s: r.session_row(s, now),
         flex=(1, 2),
+        names=(1,),
     )
     if shown and "pod_metrics" in state.errors:
         ctx.info(f"(no CPU/memory figures: {state.errors['pod_metrics']})")
@@ -84,6 +86,7 @@ def _builds(ctx: Context) -> int:
         r.BUILD_HEADERS,
         lambda b: r.build_row(b, now),
         flex=(1, 2),
+        names=(1,),
     )
     return 0
 
@@ -101,6 +104,7 @@ def _events(ctx: Context) -> int:
         r.WARNING_HEADERS,
         lambda w: r.warning_row(w, now),
         flex=(2, 4),
+        names=(2,),
     )
     return 0
 

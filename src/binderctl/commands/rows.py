@@ -11,11 +11,12 @@ import shutil
 import sys
 from datetime import UTC, datetime
 
-from binderctl.formatting import age, cells, cpu, inert, repo_label, size, table
+from binderctl.formatting import age, cells, cpu, inert, middle, repo_label, size, table
 from binderctl.models import Build, Component, Session, WarningEvent
 
 UNLIMITED = 1_000_000
 MIN_FLEX_WIDTH = 4
+MESSAGE_LIMIT = 4096  # characters kept of an event's message: all of any real one
 
 
 def short_time(timestamp: float) -> str:
@@ -36,9 +37,15 @@ def width() -> int:
     return max(60, shutil.get_terminal_size((80, 24)).columns)
 
 
-def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str:
+def fit(
+    headers: list[str],
+    rows: list[list[str]],
+    flex: tuple[int, ...],
+    names: tuple[int, ...] = (),
+) -> str:
     """``table`` narrowed to the terminal by shortening the ``flex`` columns, the
-    widest first, down to their header's width. Names people copy (pods) are not
+    widest first, down to their header's width; those of them in ``names`` lose their
+    middle, not their end (``formatting.middle``). Names people copy (pods) are not
     flexible: a line that cannot fit stays long rather than lose them."""
     widths = [max([cells(h)] + [cells(r[i]) for r in rows]) for i, h in enumerate(headers)]
     excess = sum(widths) + 2 * (len(widths) - 1) - width()
@@ -48,8 +55,13 @@ def fit(headers: list[str], rows: list[list[str]], flex: tuple[int, ...]) -> str
             break
         widths[column] -= 1
         excess -= 1
-    rows = [[inert(c, widths[i]) if i in flex else c for i, c in enumerate(row)] for row in rows]
-    return table(headers, rows)
+
+    def cut(index: int, text: str) -> str:
+        if index in names:
+            return middle(text, widths[index])
+        return inert(text, widths[index]) if index in flex else text
+
+    return table(headers, [[cut(i, c) for i, c in enumerate(row)] for row in rows])
 
 
 # -- sessions ------------------------------------------------------------------------
@@ -120,18 +132,20 @@ WARNING_HEADERS = ["AGE", "REASON", "OBJECT", "COUNT", "MESSAGE"]
 
 
 def warning_row(w: WarningEvent, now: float) -> list[str]:
+    """Whole: ``fit`` shortens the object and message on a terminal, not on a pipe."""
     return [
         age(now - w.time),
-        inert(w.reason, 20),
-        inert(w.object, 40),
+        inert(w.reason, 40),
+        inert(w.object, 300),
         str(w.count),
-        inert(w.message, 120),
+        inert(w.message, MESSAGE_LIMIT),
     ]
 
 
 def warning_json(w: WarningEvent) -> dict[str, object]:
     return {
         "time": iso(w.time),
+        "first_seen": iso(w.first_seen),
         "namespace": w.namespace,
         "object": w.object,
         "reason": w.reason,

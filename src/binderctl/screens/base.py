@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import cast
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from binderctl.screens import keymap
 from binderctl.screens.console import Console
 from binderctl.screens.messages import RequestAction, ShowScreen
 from binderctl.services import catalogue
@@ -20,14 +22,21 @@ from binderctl.widgets.header import StatusHeader
 ALL_KINDS = frozenset(
     {
         *("session", "build", "component", "node", "health", "warning"),
-        *("rotation", "connection", "history", "traffic", "clock", "budget"),
+        *("rotation", "connection", "history", "traffic", "departure", "clock", "budget"),
     }
 )
+
+
+def no_list_here() -> str:
+    """What `/` says on a screen without a list (typed text goes nowhere there)."""
+    lists = ", ".join(f"{s.key} {s.title}" for s in keymap.SCREENS if s.argument == "filter")
+    return f"nothing to filter here: / filters the lists ({lists}) and the Logs; : runs a command"
 
 
 class ConsoleScreen(Screen):
     """A screen with the status header; subclasses compose the body and render the model."""
 
+    BINDINGS = [Binding("slash", "no_list", "Filter", show=False)]
     KINDS: frozenset[str] = frozenset()
 
     @property
@@ -53,6 +62,9 @@ class ConsoleScreen(Screen):
             self.apply_argument(argument)
         self.model_changed(ALL_KINDS)
 
+    def action_no_list(self) -> None:
+        self.notify(no_list_here(), title="/", severity="warning", markup=False)
+
     def apply_argument(self, argument: str) -> None:
         """What `:screen ARGUMENT` asked for (a filter, a log source)."""
 
@@ -60,12 +72,24 @@ class ConsoleScreen(Screen):
         """What the screen's selection actions act on: the marked rows' objects."""
         return []
 
+    def request_by_key(self, key: str, request: catalogue.Request) -> None:
+        """Ask for an action from its key: a letter only when pressed on its own, a ctrl
+        chord at once (``screens/typing.py``)."""
+
+        def post() -> None:
+            self.post_message(RequestAction(request))
+
+        if len(key) == 1:
+            self.console.typing.hold(key, post)
+        else:
+            post()
+
     def action_act_on_selection(self, name: str) -> None:
         targets = self.selected_targets()
         if not targets:
             self.notify("nothing selected: mark rows with space", severity="warning")
             return
-        self.post_message(RequestAction(catalogue.request(name, targets)))
+        self.request_by_key(catalogue.spec(name).key, catalogue.request(name, targets))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("act_on_selection", "act_on_component"):

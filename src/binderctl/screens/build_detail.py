@@ -1,110 +1,55 @@
-"""One image build in full (Enter on Builds): repository, ref, phase, how long it has
-run, and its last log line with its age (a hung build has written nothing for long)."""
+"""One build in full: what it builds, how long it has run, and its last log line with
+how long ago it came (a hung build has fallen silent)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rich.table import Table
 
-from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import Static
-
-from binderctl.formatting import age, inert, moment, repo_label
+from binderctl.formatting import age, moment
 from binderctl.models import Build
 from binderctl.screens import keymap
-from binderctl.screens.base import ConsoleScreen
-from binderctl.widgets.cells import fields_table, plain
-
-LAST_LINE_SECONDS = 5.0  # how often the last log line is read again
+from binderctl.screens.builds import QUIET_WARNING, quiet
+from binderctl.screens.detail import DetailScreen, fields
 
 
-@dataclass(frozen=True)
-class LastLine:
-    text: str  # its message
-    time: float | None
-
-
-def build_fields(
-    build: Build, last: LastLine | None, read: bool, now: float
-) -> list[tuple[str, Text]]:
-    phase = Text(build.phase, style="bold red" if build.stuck else "")
-    if build.stuck:
-        phase.append(f"  stuck: running for {age(now - build.started)}", style="bold red")
-    if last is None:
-        line = Text("reading…" if not read else "no log line yet", style="dim")
+def build_table(build: Build, now: float, stuck_after: float) -> Table:
+    silent = quiet(build, now)
+    if build.last_log_time is None:
+        last = "none read yet"
     else:
-        said = "" if last.time is None else f"{age(now - last.time)} ago: "
-        line = Text.assemble((said, "bold"), inert(last.text, 1000))
-    return [
-        ("Repository", Text(inert(repo_label(build.repo), 300))),
-        ("Ref", Text(inert(build.ref, 200))),
-        ("Phase", phase),
-        ("Started", Text(moment(build.started, now))),
-        ("Pod", Text(inert(f"{build.namespace}/{build.pod}", 300))),
-        ("Last log line", line),
-    ]
+        last = f"{moment(build.last_log_time, now)}: {build.last_log or ''}"
+    if build.stuck:
+        verdict = f"STUCK: running for more than {age(stuck_after)}"
+    elif silent is not None and silent >= QUIET_WARNING:
+        verdict = f"silent for {age(silent)}: it may be hung"
+    else:
+        verdict = "working"
+    return fields(
+        [
+            ("Pod", build.pod),
+            ("Namespace", build.namespace),
+            ("Repository", build.repo),
+            ("Ref", build.ref),
+            ("Phase", build.phase),
+            ("Started", moment(build.started, now)),
+            ("Last log line", last),
+            ("Looks", verdict),
+        ]
+    )
 
 
-class BuildDetailScreen(ConsoleScreen):
+class BuildDetailScreen(DetailScreen):
     KINDS = frozenset({"build", "clock"})
-    BINDINGS = [
-        *keymap.DETAIL_BINDINGS,
-        Binding("l", "logs", "Logs"),
-        *keymap.selection_bindings("builds"),
-    ]
+    BINDINGS = list(keymap.selection_bindings("builds"))
+    NOUN = "Build"
+    ENDED = "This build has ended (or the model is not connected yet)."
 
-    @dataclass
-    class Read(Message):
-        line: LastLine | None
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key  # namespace/pod
-        self.build: Build | None = None
-        self.last: LastLine | None = None
-        self.read = False
-
-    def compose_body(self) -> ComposeResult:
-        yield Static(plain(f"Build {self.key.rsplit('/', 1)[-1]}", "bold"), classes="title")
-        yield Static(id="detail", classes="panel")
-
-    def on_mount(self) -> None:
-        self._read_last_line()
-        self.set_interval(LAST_LINE_SECONDS, self._read_last_line)
-
-    @work(thread=True, exclusive=True, group="build-detail")
-    def _read_last_line(self) -> None:
-        self.console.services_ready.wait()
-        from binderctl.services.kube import Kube, parse_time
-        from binderctl.services.logs import last_line, message_of
-
-        namespace, _, pod = self.key.rpartition("/")
-        kube = self.console.kube or Kube(self.console.member)
-        line = last_line(kube, namespace, pod)
-        read = None if line is None else LastLine(message_of(line.text), parse_time(line.time))
-        self.post_message(self.Read(read))
-
-    @on(Read)
-    def _last_line(self, message: Read) -> None:
-        self.last, self.read = message.line, True
-        self.render_model()
-
-    def render_model(self) -> None:
+    def describe(self) -> Table | None:
         model = self.console.model
         build = None if model is None else model.builds.get(self.key)
-        self.build = build or self.build
-        detail = self.query_one("#detail", Static)
-        if self.build is None:
-            detail.update(plain("This build has ended (or the model is not connected yet)."))
-            return
-        gone = build is None
-        fields = build_fields(self.build, self.last, self.read, self.console.clock())
-        if gone:
-            fields.append(("", Text("the build pod is gone", style="dim")))
-        detail.update(fields_table(fields))
+        if model is None or build is None:
+            return None
+        return build_table(build, self.console.clock(), model.stuck_after)
 
     def action_logs(self) -> None:
         self.show("logs", self.key)

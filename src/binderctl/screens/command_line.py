@@ -1,6 +1,7 @@
-"""The `:` command line (k9s style): `:sessions norvig`, `:logs hub`, `:restart proxy`,
-`:drain --wait`. An action's words are parsed by the action catalogue exactly as
-``binderctl`` parses them, so `:x ARGS` runs what ``binderctl x ARGS`` runs."""
+"""The `:` command line (k9s style): `:sessions norvig`, `:logs hub`, `:logs hub
+--previous`, `:restart proxy`, `:drain --wait`. An action's words are parsed by the
+action catalogue exactly as ``binderctl`` parses them, so `:x ARGS` runs what
+``binderctl x ARGS`` runs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.widgets import Input
 from binderctl.errors import UsageError
 from binderctl.formatting import inert
 from binderctl.screens import keymap
+from binderctl.screens.logs import Source
 from binderctl.screens.messages import PickTarget, Quit, RequestAction, ShowHelp, ShowScreen
 from binderctl.services import catalogue
 
@@ -42,8 +44,8 @@ def parse_command(text: str) -> Message:
     if screen is not None:
         if args and not screen.argument:
             raise ValueError(f":{verb} takes no argument")
-        if screen.argument == "source" and len(args) > 1:
-            raise ValueError(f":{verb} takes one {screen.argument}, like :{verb} hub")
+        if screen.argument == "source" and args:
+            return ShowScreen(verb, str(Source.parse(shlex.join(args))))
         return ShowScreen(verb, " ".join(args) or None)
     found = catalogue.find(verb)
     if found is not None:

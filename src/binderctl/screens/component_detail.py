@@ -22,7 +22,6 @@ from binderctl.formatting import age, image_label, images_label, inert
 from binderctl.models import Component, ComponentDetail, ComponentName, PodDetail
 from binderctl.screens import keymap
 from binderctl.screens.base import ConsoleScreen
-from binderctl.screens.messages import RequestAction
 from binderctl.services import catalogue
 from binderctl.services.attention import rollout_fix
 from binderctl.widgets.cells import plain
@@ -214,4 +213,4 @@ class ComponentDetailScreen(ConsoleScreen):
             choices = ", ".join(action.choices)
             self.notify(f"{name} is for {choices}, not {self.component}", severity="warning")
             return
-        self.post_message(RequestAction(catalogue.request(name, [self.component])))
+        self.request_by_key(action.key, catalogue.request(name, [self.component]))

@@ -19,6 +19,7 @@ from binderctl.config import MemberConfig
 from binderctl.models import History
 
 if TYPE_CHECKING:
+    from binderctl.screens.typing import Typing
     from binderctl.services.cluster import ClusterState
     from binderctl.services.kube import Kube
     from binderctl.widgets.header import HeaderState
@@ -66,6 +67,10 @@ class Console(Protocol):
     @property
     def clock(self) -> Callable[[], float]:
         """The time ages are computed against."""
+
+    @property
+    def typing(self) -> Typing:
+        """The rhythm of the keys: whether the latest was typed with others."""
 
     def take_argument(self, screen: Screen) -> str | None:
         """The argument ``screen`` was asked to show with (`:sessions norvig`), once."""

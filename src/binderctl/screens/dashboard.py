@@ -18,13 +18,12 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from binderctl.formatting import age, cores, inert, size
+from binderctl.formatting import age, cores, inert, middle, size
 from binderctl.models import Health, History, NodeStatus, WarningEvent, component_named
 from binderctl.screens import keymap
 from binderctl.screens.base import ALL_KINDS, ConsoleScreen
-from binderctl.screens.events import event_row
-from binderctl.screens.messages import RequestAction
-from binderctl.services import catalogue
+from binderctl.screens.events import event_row, grouped
+from binderctl.services import catalogue, departures
 from binderctl.services.attention import certificate_severity, node_condition_severity
 from binderctl.widgets import components
 from binderctl.widgets.attention import SEVERITY_STYLE, attention_table, first_fix
@@ -63,9 +62,11 @@ def _show_bytes(
 def activity(state: ClusterState, now: float) -> Text:
     stuck = sum(1 for b in state.builds.values() if b.stuck)
     recent_builds = sum(1 for b in state.builds.values() if b.started >= now - HOUR)
+    ended = departures.summary(state.departures, now)
     return Text.assemble(
         ("Sessions running  ", "bold"),
         f"{state.sessions_running}\n",
+        *(((inert(ended, 300), "yellow"), "\n") if ended else ()),
         ("Launches, last hour  ", "bold"),
         f"{state.launches_last_hour}\n",
         ("Builds running  ", "bold"),
@@ -95,22 +96,31 @@ def health_table(health: Health | None) -> Table | Text:
 
 
 def warnings_text(warnings: Sequence[WarningEvent], now: float) -> Text:
-    if not warnings:
-        return Text("no warnings", style="green")
-    latest = sorted(warnings, key=lambda e: e.time, reverse=True)[:LATEST_WARNINGS]
+    """The latest warnings about what still exists; those whose pod has been deleted
+    since are history: counted, and listed on the Events screen."""
+    groups = grouped(warnings)
+    live = [g for g in groups if not g.gone]
+    gone = len(groups) - len(live)
     lines = []
-    for event in latest:
-        when, reason, obj, _, message = event_row(event, now)
+    for group in live[:LATEST_WARNINGS]:
+        when, reason, obj, _, message = event_row(group, now)
         lines.append(
             Text.assemble(
                 (f"{when.text:>5} ", "dim"),
                 (f"{inert(reason.text, 18):<18} ", reason.style),
-                (f"{inert(obj.text, 40)}  ", ""),
+                (f"{middle(inert(obj.text, 200), 40)}  ", ""),
                 (inert(message.text, 120), "dim"),
                 no_wrap=True,
                 overflow="ellipsis",
             )
         )
+    if not lines:
+        lines.append(Text("no warnings", style="green"))
+    if gone:
+        about = "warning" if gone == 1 else "warnings"
+        events = keymap.screen_spec("events")
+        listed = f" ({events.key} {events.title} lists them)" if events else ""
+        lines.append(Text(f"+{gone} {about} about pods that are gone{listed}", style="dim"))
     return Text("\n").join(lines)
 
 
@@ -180,7 +190,7 @@ class DashboardScreen(ConsoleScreen):
             self.notify("nothing that needs attention has a fix to run", severity="information")
             return
         targets = [item.target] if item.target else []
-        self.post_message(RequestAction(catalogue.request(item.action or "", targets)))
+        self.request_by_key("f", catalogue.request(item.action or "", targets))
 
     def render_model(self) -> None:
         model = self.console.model
@@ -221,6 +231,9 @@ class DashboardScreen(ConsoleScreen):
     def _open(self, name: str) -> None:
         from binderctl.screens.component_detail import ComponentDetailScreen
 
+        if self.console.typing.amid():  # the Enter after a word typed here by mistake
+            self.console.typing.ignored("enter")
+            return
         component = component_named(name)
         if component is not None:
             self.app.push_screen(ComponentDetailScreen(component))

@@ -1,58 +1,60 @@
-"""One warning event in full (Enter on Events): the whole message, the object it is
-about, how often it happened, and when first and last."""
+"""One warning in full: the object it is about (and whether that still exists), its
+reason, how often and since when, and every message of its row, whole."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.widgets import Static
 
 from binderctl.formatting import inert, moment
 from binderctl.models import WarningEvent
-from binderctl.screens import keymap
-from binderctl.screens.base import ConsoleScreen
-from binderctl.widgets.cells import fields_table, plain
+from binderctl.screens.detail import DetailScreen, fields
+from binderctl.screens.events import WarningGroup, group_of, logs_of
 
-MESSAGE_LIMIT = 4000
-
-
-def event_fields(event: WarningEvent, now: float) -> list[tuple[str, Text]]:
-    kind, _, name = event.object.partition("/")
-    return [
-        ("Reason", Text(inert(event.reason, 200), style="bold")),
-        ("Type", Text(event.type)),
-        ("Object", Text(inert(f"{kind} {name}", 300))),
-        ("Namespace", Text(inert(event.namespace or "-", 100))),
-        ("Count", Text(str(event.count))),
-        ("First seen", Text(moment(event.first_time, now))),
-        ("Last seen", Text(moment(event.time, now))),
-        ("Message", Text(inert(event.message, MESSAGE_LIMIT))),  # whole, wrapped
-    ]
+MESSAGE_LIMIT = 4000  # characters of one message shown (a message is a few hundred)
 
 
-class EventDetailScreen(ConsoleScreen):
-    KINDS = frozenset({"clock"})
-    BINDINGS = [
-        *keymap.DETAIL_BINDINGS,
-        Binding("l", "logs", "Logs", tooltip="the logs of the pod the event is about"),
-    ]
+def _event(event: WarningEvent, now: float) -> Group:
+    first = event.first_seen or event.time
+    seen = f"{event.count} time{'s' if event.count != 1 else ''}"
+    head = f"{seen}, first {moment(first, now)}, last {moment(event.time, now)}"
+    message = Text(inert(event.message, MESSAGE_LIMIT))
+    return Group(Text(head, style="dim"), message, Text(""))
 
-    def __init__(self, event: WarningEvent) -> None:
-        super().__init__()
-        self.event = event
 
-    def compose_body(self) -> ComposeResult:
-        yield Static(plain(f"Event {self.event.reason}", "bold"), classes="title")
-        yield Static(id="detail", classes="panel")
+def event_detail(group: WarningGroup, now: float) -> Group:
+    latest = group.latest
+    where = f"{latest.object} in namespace {latest.namespace or '-'}"
+    if group.gone:
+        where += "  (gone: deleted since)"
+    table = fields(
+        [
+            ("Reason", latest.reason),
+            ("Object", where),
+            ("Count", str(group.count)),
+            ("First seen", moment(group.first_seen, now)),
+            ("Last seen", moment(latest.time, now)),
+            *([("Images", ", ".join(group.images))] if group.images else []),
+        ]
+    )
+    messages = Text("Messages, newest first", style="bold")
+    return Group(table, Text(""), messages, *(_event(e, now) for e in group.events))
 
-    def render_model(self) -> None:
-        table = fields_table(event_fields(self.event, self.console.clock()))
-        self.query_one("#detail", Static).update(table)
+
+class EventDetailScreen(DetailScreen):
+    KINDS = frozenset({"warning", "clock"})
+    NOUN = "Warning"
+    ENDED = "This warning is no longer kept (events expire an hour after they last happen)."
+
+    def _group(self) -> WarningGroup | None:
+        model = self.console.model
+        return None if model is None else group_of(self.key, model.warnings)
+
+    def describe(self) -> Group | None:
+        group = self._group()
+        return None if group is None else event_detail(group, self.console.clock())
 
     def action_logs(self) -> None:
-        kind, _, name = self.event.object.partition("/")
-        if kind != "Pod":
-            self.notify(f"the event is about a {kind}, not a pod", severity="warning")
-            return
-        self.show("logs", f"{self.event.namespace}/{name}" if self.event.namespace else name)
+        group = self._group()
+        if group is not None:
+            logs_of(self, group)

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from binderctl.screens import keymap
+from binderctl.screens.typing import HELP as TYPING_HELP
 from binderctl.services import catalogue
 
 # Keys handled by the widgets themselves rather than by a binding of ours.
@@ -79,13 +80,14 @@ class HelpScreen(ModalScreen[None]):
                         *(
                             (_key(b), b.description)
                             for b in keymap.GLOBAL_BINDINGS
-                            if not b.action.startswith(("app.act(", "app.refused(", "app.show("))
+                            if not b.action.startswith(("app.act(", "app.refused(", "app.go("))
                         ),
                         *WIDGET_KEYS,
                     ],
                 )
             )
             yield Static(_section("Dashboard", _described(keymap.DASHBOARD_BINDINGS)))
+            yield Static(_section("Typed text is not a command", TYPING_HELP))
             yield Static(
                 _section("Tables", ((_key(b), b.description) for b in keymap.TABLE_BINDINGS))
             )

@@ -96,10 +96,10 @@ def _screen_binding(spec: ScreenSpec) -> Binding:
     """The footer shows the first screen's key as "1-9 Screens" and hides the others."""
     first, last = KEYED_SCREENS[0], KEYED_SCREENS[-1]
     if spec is not first:
-        return Binding(spec.key, f"app.show('{spec.name}')", spec.title, show=False)
+        return Binding(spec.key, f"app.go('{spec.name}')", spec.title, show=False)
     return Binding(
         spec.key,
-        f"app.show('{spec.name}')",
+        f"app.go('{spec.name}')",
         "Screens",
         key_display=f"{first.key}-{last.key}",
         tooltip=", ".join(f"{s.key} {s.title}" for s in KEYED_SCREENS),
@@ -111,7 +111,7 @@ GLOBAL_BINDINGS: list[Binding] = [
     *action_bindings(KEYED_ACTIONS, "app.act"),
     Binding("colon", "app.command_line", "Command", key_display=":"),
     Binding("question_mark", "app.help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit"),
+    Binding("q", "app.ask_quit", "Quit", tooltip="asks first; ctrl+q quits at once"),
 ]
 
 TABLE_BINDINGS: list[Binding] = [
@@ -131,7 +131,7 @@ LOG_BINDINGS: list[Binding] = [
     Binding("t", "timestamps", "Timestamps"),
     Binding("w", "wrap", "Wrap"),
     Binding("slash", "filter", "Filter", key_display="/"),
-    Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc"),
+    Binding("escape", "clear_or_back", "Clear/back", show=False, key_display="esc"),
     Binding("p", "pick", "Pick source"),
     Binding("ctrl+s", "save", "Save"),
 ]

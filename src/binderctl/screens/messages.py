@@ -29,6 +29,11 @@ class ShowScreen(Message):
 
 
 @dataclass
+class Back(Message):
+    """Show the screen that was shown before this one (the Dashboard when none was)."""
+
+
+@dataclass
 class RequestAction(Message):
     """Run an action of the catalogue (asks which target first if it has choices)."""
 
@@ -40,6 +45,13 @@ class PickTarget(Message):
     """Ask which target of the action ``action`` (its choices), then run it."""
 
     action: str
+
+
+@dataclass
+class StuckAfter(Message):
+    """Count builds running longer than ``seconds`` as stuck (`:builds --stuck-after`)."""
+
+    seconds: float
 
 
 @dataclass

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from rich.table import Table
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.widgets import Static
 
-from binderctl.formatting import cpu, inert, moment, packet_rate, rate, share, size
+from binderctl.formatting import cpu, moment, packet_rate, rate, share, size
 from binderctl.models import Session, SessionTraffic
 from binderctl.screens import keymap
-from binderctl.screens.base import ConsoleScreen
-from binderctl.widgets.cells import fields_table, plain
+from binderctl.screens.detail import DetailScreen, fields
 
 
 def _count(value: int | None) -> str:
@@ -32,50 +28,38 @@ def traffic_rows(traffic: SessionTraffic | None) -> list[tuple[str, str]]:
 
 
 def session_table(session: Session, now: float, traffic: SessionTraffic | None = None) -> Table:
-    fields = (
-        ("Pod", session.pod),
-        ("Namespace", session.namespace),
-        ("User", session.user),
-        ("Repository", session.repo),
-        ("Ref", session.ref),
-        ("Phase", session.phase),
-        ("Started", moment(session.started, now)),
-        ("CPU", cpu(session.cpu)),
-        ("Memory", size(session.memory)),
-        ("Restarts", str(session.restarts)),
-        *traffic_rows(traffic),
+    return fields(
+        [
+            ("Pod", session.pod),
+            ("Namespace", session.namespace),
+            ("User", session.user),
+            ("Repository", session.repo),
+            ("Ref", session.ref),
+            ("Phase", session.phase),
+            ("Started", moment(session.started, now)),
+            ("CPU", cpu(session.cpu)),
+            ("Memory", size(session.memory)),
+            ("Restarts", str(session.restarts)),
+            *traffic_rows(traffic),
+        ]
     )
-    return fields_table((label, plain(inert(value, 1000), limit=1000)) for label, value in fields)
 
 
-class SessionDetailScreen(ConsoleScreen):
+class SessionDetailScreen(DetailScreen):
     KINDS = frozenset({"session", "traffic", "clock"})
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("l", "logs", "Logs"),
-        *keymap.selection_bindings("sessions"),
-    ]
+    BINDINGS = list(keymap.selection_bindings("sessions"))
+    NOUN = "Session"
+    ENDED = "This session has ended (or the model is not connected yet)."
 
-    def __init__(self, pod: str) -> None:
-        super().__init__()
-        self.pod = pod
-
-    def compose_body(self) -> ComposeResult:
-        yield Static(plain(f"Session {self.pod}", "bold"), classes="title")
-        yield Static(id="detail", classes="panel")
-
-    def render_model(self) -> None:
+    def describe(self) -> Table | None:
         model = self.console.model
-        session = None if model is None else model.sessions.get(self.pod)
-        detail = self.query_one("#detail", Static)
-        if session is None:
-            detail.update(plain("This session has ended (or the model is not connected yet)."))
-        else:
-            traffic = None if model is None else model.traffic.get(self.pod)
-            detail.update(session_table(session, self.console.clock(), traffic))
+        if model is None or self.key not in model.sessions:
+            return None
+        traffic = model.traffic.get(self.key)
+        return session_table(model.sessions[self.key], self.console.clock(), traffic)
 
     def action_logs(self) -> None:
-        self.show("logs", self.pod)
+        self.show("logs", self.key)
 
     def selected_targets(self) -> list[str]:
-        return [self.pod.rsplit("/", 1)[-1]]
+        return [self.key.rsplit("/", 1)[-1]]

@@ -49,8 +49,8 @@ class SessionsScreen(TableScreen):
     NOUN = "sessions"
     EMPTY = "no sessions running yet: they appear here as users launch repositories"
     COLUMNS = (
-        Column("user", "User"),
-        Column("repo", "Repository"),
+        Column("user", "User", middle=True),
+        Column("repo", "Repository", middle=True),
         Column("ref", "Ref", 10),
         Column("age", "Age", 6),
         Column("cpu", "CPU", 11),

@@ -60,9 +60,13 @@ class TableScreen(ConsoleScreen):
         error = self.console.connect_error
         return f"not connected: {inert(error, 300)}" if error else "connecting to the cluster…"
 
+    def status_parts(self) -> list[str]:
+        """What the screen adds to its status line after the count."""
+        return []
+
     def update_status(self, shown: int) -> None:
         table = self.table
-        parts = [f"{shown} {self.NOUN}"]
+        parts = [f"{shown} {self.NOUN}", *self.status_parts()]
         if self.filter_text:
             parts.append(f"filter {self.filter_text!r}")
         if table.marked:
@@ -81,7 +85,7 @@ class TableScreen(ConsoleScreen):
     def apply_argument(self, argument: str) -> None:
         box = self.query_one("#filter", Input)
         box.value = argument
-        box.add_class("shown")
+        box.set_class(bool(argument), "shown")
         self.render_model()
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -225,3 +225,22 @@ def read(member: str, since: float | None = None) -> list[AuditRecord]:
     if since is not None:
         records = [r for r in records if r.time >= since]
     return records
+
+
+def acted_on(member: str, since: float) -> dict[str, str]:
+    """Each object an action took since ``since`` (or one running now) -> that action's
+    name: what binderctl did to a pod that went away."""
+    acted = {
+        name: record.action
+        for record in read(member, since)
+        for name, outcome in record.targets.items()
+        if outcome != "not run"
+    }
+    folder = audit_path(member).parent
+    for marker in folder.glob(f"{PENDING_PREFIX}*.json") if folder.is_dir() else ():
+        try:
+            running = json.loads(marker.read_text(encoding="utf-8"))
+            acted.update(dict.fromkeys(map(str, running.get("targets") or ()), running["action"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # being written or removed as it is read
+    return acted

@@ -114,6 +114,7 @@ class ActionSpec:
     example: str = ""  # arguments of a `:` example (help screen; tests parse them)
     reconnects: bool = False  # the console connects again after it (a new kubeconfig)
     command: tuple[str, ...] = ()  # the CLI's words when not the name: ("upgrade", "k3s")
+    changes_disk: bool = False  # the console reads the node's disk again at once after it
 
     @property
     def target(self) -> Option | None:
@@ -441,6 +442,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         lambda ops, r: ops.prune_images(),
         key="P",
+        changes_disk=True,
     ),
     ActionSpec(
         "reboot",

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,18 +30,20 @@ from binderctl.models import (
     Component,
     ComponentName,
     ConnectionState,
+    Departure,
     Health,
     History,
+    LogLine,
     NodeStatus,
     Rotation,
     Session,
     SessionTraffic,
     WarningEvent,
 )
+from binderctl.services import departures, mapping
 from binderctl.services import kube as kube_api
-from binderctl.services import mapping
 from binderctl.services.abuse import Suspicion, rank
-from binderctl.services.kube import Kube, Obj
+from binderctl.services.kube import Kube, Obj, parse_time
 from binderctl.services.kubelet_stats import PodCounters, read_counters
 from binderctl.services.rotation import rotation_of
 from binderctl.services.traffic import STATS_INTERVAL, TrafficIndex
@@ -76,6 +79,8 @@ class ClusterState:
     # the running sessions with figures, most suspicious first (``services/abuse.py``),
     # judged when the figures came
     suspicions: tuple[Suspicion, ...] = ()
+    stuck_after: float = mapping.STUCK_AFTER_SECONDS  # a build running longer is stuck
+    departures: tuple[Departure, ...] = ()  # sessions that ended lately, and why
 
     @property
     def node(self) -> NodeStatus | None:
@@ -108,12 +113,19 @@ class PodIndex:
         self._identities: dict[str, tuple[str, mapping.SessionIdentity]] = {}
         self.dirty_core: set[ComponentName] = set()
         self.nodes_dirty = False
+        self.departures: deque[Departure] = deque()  # sessions that ended, last WINDOW
+        self.names: set[str] = set()  # every pod's key, to tell which events' pods are gone
+        self.listed = False  # ``names`` is whole (the pods have been listed)
+        self.names_dirty = False
 
     def apply(self, kind: str, obj: Obj) -> None:
         key = mapping.key_of(obj)
         if kind == "DELETED":
-            self.remove(key)
+            self.remove(key, obj)
             return
+        if key not in self.names:
+            self.names.add(key)
+            self.names_dirty = True
         if mapping.pod_is_active(obj):
             node = obj["spec"]["nodeName"]
             if self.active.get(key) != node:
@@ -139,6 +151,10 @@ class PodIndex:
         elif role == "build":
             build = mapping.build_from_pod(obj, time.time(), self.stuck_after)
             old_build = self.builds.get(key)
+            if old_build is not None:  # what the pod object does not say: its log
+                build = replace(
+                    build, last_log=old_build.last_log, last_log_time=old_build.last_log_time
+                )
             if build != old_build:
                 self.builds[key] = build
                 self._emit("build", key, old_build, build)
@@ -154,13 +170,18 @@ class PodIndex:
             if created >= self.started:
                 self.launches_total += 1
 
-    def remove(self, key: str) -> None:
+    def remove(self, key: str, final: Obj | None = None) -> None:
+        """``key``'s pod is gone (``final``: its last state, from a watch's DELETED)."""
+        if key in self.names:
+            self.names.discard(key)
+            self.names_dirty = True
         self._identities.pop(key, None)
         if self.active.pop(key, None) is not None:
             self.nodes_dirty = True
         session = self.sessions.pop(key, None)
         if session is not None:
             self._emit("session", key, session, None)
+            self._departed(key, session, final)
         build = self.builds.pop(key, None)
         if build is not None:
             self._emit("build", key, build, None)
@@ -174,8 +195,31 @@ class PodIndex:
             self.apply("ADDED", obj)
             seen.add(mapping.key_of(obj))
         known = set(self.sessions) | set(self.builds) | set(self.core) | set(self.active)
-        for key in known - seen:
+        for key in (known | self.names) - seen:
             self.remove(key)
+        self.listed = True
+        self.names_dirty = True
+
+    def _departed(self, key: str, session: Session, final: Obj | None) -> None:
+        departure = Departure(key, session.user, time.time())
+        told = departures.left_as(final)
+        if told is not None:
+            departure = replace(departure, cause=told[0], by=told[1])
+        self.departures.append(departure)
+        self._emit("departure", key, None, departure)
+
+    def untold(self) -> list[Departure]:
+        return [d for d in self.departures if not d.cause]
+
+    def explain(self, acted: Mapping[str, str], stops: Mapping[str, str], now: float) -> None:
+        """Tell why the sessions that ended without a word went (``departures.explain``)."""
+        for index, departure in enumerate(self.departures):
+            if departure.cause:
+                continue
+            told = departures.explain(departure, acted, stops, now)
+            if told is not None:
+                self.departures[index] = told
+                self._emit("departure", departure.pod, departure, told)
 
     def cpu_limits(self) -> dict[str, float | None]:
         """Each session's CPU limit (cores), by key."""
@@ -194,6 +238,17 @@ class PodIndex:
                 self.sessions[key] = updated
                 self._emit("session", key, session, updated)
 
+    def set_build_logs(self, lines: Mapping[str, LogLine]) -> None:
+        """The last line each build (by key) logged."""
+        for key, line in lines.items():
+            build = self.builds.get(key)
+            if build is None:
+                continue
+            updated = replace(build, last_log=line.text, last_log_time=parse_time(line.time))
+            if updated != build:
+                self.builds[key] = updated
+                self._emit("build", key, build, updated)
+
     def refresh(self, now: float) -> None:
         """What changes with time alone: stuck builds, the launch window."""
         for key, build in list(self.builds.items()):
@@ -205,6 +260,9 @@ class PodIndex:
         horizon = now - LAUNCH_WINDOW
         for uid in [u for u, created in self.launches.items() if created < horizon]:
             del self.launches[uid]
+        while self.departures and now - self.departures[0].time > departures.WINDOW:
+            gone = self.departures.popleft()
+            self._emit("departure", gone.pod, gone, None)
 
 
 class WarningIndex:
@@ -214,6 +272,7 @@ class WarningIndex:
         self._emit = emit
         self.limit = limit
         self.events: dict[str, WarningEvent] = {}
+        self.dirty = False  # events came or changed: whose objects are gone is told again
 
     def apply(self, kind: str, obj: Obj) -> None:
         if obj.get("type") != "Warning":
@@ -226,8 +285,11 @@ class WarningIndex:
                 self._emit("warning", key, old, None)
             return
         event = mapping.warning_from_event(obj)
+        if event is not None and old is not None and old.gone:
+            event = replace(event, gone=True)  # until told again
         if event is not None and event != old:
             self.events[key] = event
+            self.dirty = True
             self._emit("warning", key, old, event)
             if len(self.events) > self.limit * 5 // 4:
                 self._trim()
@@ -250,6 +312,19 @@ class WarningIndex:
 
     def latest(self) -> tuple[WarningEvent, ...]:
         return tuple(sorted(self.events.values(), key=lambda e: e.time, reverse=True))
+
+    def mark_gone(self, pods: set[str]) -> None:
+        """Mark the events about pods not among ``pods`` (keys) as gone, and the others
+        not: a warning about a pod that was deleted is history, not a problem."""
+        for key, event in list(self.events.items()):
+            if event.kind != "Pod":
+                continue
+            gone = f"{event.namespace}/{event.object_name}" not in pods
+            if gone != event.gone:
+                marked = replace(event, gone=gone)
+                self.events[key] = marked
+                self._emit("warning", key, event, marked)
+        self.dirty = False
 
 
 class ClusterIndex:
@@ -368,6 +443,9 @@ class ClusterIndex:
             self.pods.dirty_core.clear()
         if self._nodes_dirty or self.pods.nodes_dirty:
             self._refresh_nodes()
+        if self.pods.listed and (self.pods.names_dirty or self.warnings.dirty):
+            self.warnings.mark_gone(self.pods.names)
+            self.pods.names_dirty = False
 
     def _refresh_nodes(self) -> None:
         self._refresh_rotation()  # the cordon is part of it
@@ -404,6 +482,8 @@ class ClusterIndex:
             errors=dict(errors or {}),
             traffic=dict(self.traffic.rows),
             suspicions=self._suspicions(),
+            stuck_after=self.pods.stuck_after,
+            departures=tuple(self.pods.departures),
         )
 
 
@@ -443,6 +523,42 @@ def list_node_metrics(kube: Kube) -> list[Obj]:
 
 def list_session_metrics(kube: Kube) -> list[Obj]:
     return kube.list(kube_api.POD_METRICS, labelSelector=mapping.SESSION_SELECTOR)
+
+
+def read_build_logs(kube: Kube, builds: Iterable[Build]) -> dict[str, LogLine]:
+    """The last line each running build logged, by the build's key (a hung build has
+    fallen silent: the time of its last line says since when)."""
+    from binderctl.services.logs import last_build_line
+
+    lines = {}
+    for build in builds:
+        if build.phase == "Running":
+            line = last_build_line(kube, build.namespace, build.pod)
+            if line is not None:
+                lines[f"{build.namespace}/{build.pod}"] = line
+    return lines
+
+
+def read_departures(
+    member: MemberConfig,
+    kube: Kube,
+    core: Mapping[str, mapping.ComponentPod],
+    untold: Sequence[Departure],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What binderctl did since the first of ``untold`` departed (the audit log) and
+    whose servers the hub was asked to stop (its pods' logs since then)."""
+    from binderctl.services import audit
+    from binderctl.services.logs import read_lines
+
+    since = min(d.time for d in untold) - departures.BURST_GAP
+    acted = audit.acted_on(member.name, since)
+    seconds = max(1, int(time.time() - since))
+    lines: list[str] = []
+    for key, pod in core.items():
+        if pod.component == "hub":
+            namespace, name = key.split("/", 1)
+            lines += read_lines(kube, namespace, name, "hub", seconds)
+    return acted, departures.hub_stops(lines)
 
 
 def read_quota(kube: Kube) -> tuple[int | None, str | None]:
@@ -671,10 +787,6 @@ class ClusterModel:
         if old is None or _disk_pressure(old) != _disk_pressure(obj):
             self._disk_due.set()
 
-    def refresh_disk(self) -> None:
-        """Read the disk again now (after an action that frees or fills it)."""
-        self._disk_due.set()
-
     def _stream_state(self, name: str, state: ConnectionState, error: str | None) -> None:
         with self._lock:
             self._streams[name] = state
@@ -777,6 +889,13 @@ class ClusterModel:
     def connection(self) -> ConnectionState:
         return self._connection
 
+    def set_stuck_after(self, seconds: float) -> None:
+        """Count builds running longer than ``seconds`` as stuck from now on (the
+        console's `:builds --stuck-after`); subscribers hear of the builds it changes."""
+        with self._lock:
+            self._index.pods.stuck_after = seconds
+        self.flush()
+
     @property
     def launches_total(self) -> int:
         return self._index.pods.launches_total
@@ -832,12 +951,38 @@ class ClusterModel:
         self._poll_part("node_metrics", lambda: list_node_metrics(kube), index.set_node_metrics)
         self._poll_part("pod_metrics", lambda: list_session_metrics(kube), index.set_pod_metrics)
         self._poll_part("workloads", lambda: list_workloads(kube), index.set_workloads)
+        with self._lock:
+            builds = list(index.pods.builds.values())
+        if builds:
+            self._poll_part(
+                "build_logs", lambda: read_build_logs(kube, builds), index.pods.set_build_logs
+            )
+        with self._lock:
+            untold, core = index.pods.untold(), dict(index.pods.core)
+        if untold:
+            self._poll_part(
+                "departures",
+                lambda: read_departures(self.member, kube, core, untold),
+                lambda found: index.pods.explain(found[0], found[1], time.time()),
+            )
         quota, error = read_quota(kube)
         with self._lock:
             index.set_quota(quota, error)
         with self._lock:
             index.refresh(time.time())
             self._sample(time.time())
+
+    def refresh_disk(self) -> None:
+        """Read the node's disk now, not at the next disk poll (after an action that
+        changed it: the gauge then says what the action's outcome says); subscribers
+        hear of it before this returns."""
+        self._read_disk()
+        self.flush()
+
+    def _read_disk(self) -> None:
+        self._poll_part(
+            "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
+        )
 
     def _sample(self, now: float) -> None:
         node = next(iter(self._index.nodes.values()), None)
@@ -902,9 +1047,7 @@ class ClusterModel:
             return
         while not self._stop.is_set():
             self._disk_due.clear()
-            self._poll_part(
-                "disk", lambda: read_disk(self.member, self.kube.host), self._index.set_disk
-            )
+            self._read_disk()
             self._disk_due.wait(self.disk_interval)
 
     def _health_loop(self) -> None:

@@ -6,6 +6,12 @@ container instance (after a crash) is picked up and read from its first line. A 
 that drops while its container keeps running resumes where it stopped. Lines wait for
 the consumer in a ring buffer of fixed size, so memory stays bounded however long it
 runs (``dropped`` counts lines a slow consumer missed).
+
+Build pods log as repo2docker's ``--json-logs`` writes: one JSON object per line,
+``{"message": "#19 exporting to image\n", "phase": "building"}``, which BinderHub's
+``Build.stream_logs`` forwards as its build events. Their lines are given as the
+message's text (a line that is not such an object is shown as it is, as BinderHub
+does).
 """
 
 from __future__ import annotations
@@ -13,9 +19,8 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,38 +78,55 @@ def newest_ready(pods: list[Obj]) -> Obj:
     return max(ready, key=lambda p: p["metadata"].get("creationTimestamp") or "")
 
 
-def last_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
-    """The last line the pod's container wrote, with its time (None: nothing yet, or the
-    log cannot be read)."""
+def build_message(line: str) -> Sequence[str]:
+    """The text of one repo2docker ``--json-logs`` line: its message's lines (a message
+    such as ``"Step 1/9 : FROM ...\n"`` ends with a line break; some hold several)."""
+    if not line.startswith("{"):
+        return (line,)
     try:
-        answer = kube.open(
+        event = json.loads(line)
+    except ValueError:
+        return (line,)
+    message = event.get("message") if isinstance(event, dict) else None
+    if not isinstance(message, str):
+        return (line,)
+    return message.rstrip("\n").split("\n")
+
+
+READ_LIMIT = 4 << 20  # bytes of a log read at once (not followed)
+
+
+def _read(kube: Kube, namespace: str, pod: str, query: dict[str, Any]) -> str:
+    """A pod's log as the API returns it, not followed; "" when it cannot be read."""
+    try:
+        response = kube.open(
             "GET", PODS, namespace=namespace, name=pod, sub="log",
-            query={"tailLines": 1, "timestamps": "true"},
+            query={**query, "limitBytes": READ_LIMIT}, timeout=(5.0, 30.0),
         )  # fmt: skip
-    except KubeError:
-        return None
-    try:
-        raw = answer.data.decode("utf-8", "replace").strip()
-    finally:
-        answer.release_conn()
+        with kube.errors():
+            try:
+                data: bytes = response.data
+            finally:
+                response.release_conn()
+    except BinderctlError:
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def read_lines(kube: Kube, namespace: str, pod: str, container: str, since: int) -> list[str]:
+    """The lines ``container`` of ``pod`` logged in the last ``since`` seconds."""
+    query = {"container": container, "sinceSeconds": max(1, since)}
+    return _read(kube, namespace, pod, query).splitlines()
+
+
+def last_build_line(kube: Kube, namespace: str, pod: str) -> LogLine | None:
+    """The last line build pod ``pod`` logged (as its message), or None when it has
+    logged nothing yet or its log cannot be read."""
+    raw = _read(kube, namespace, pod, {"tailLines": 1, "timestamps": "true"}).rstrip("\n")
     if not raw:
         return None
-    stamp, text = split_timestamp(raw.splitlines()[-1])
-    return LogLine(pod, "", text, stamp)
-
-
-def message_of(text: str) -> str:
-    """A repo2docker ``--json-logs`` line (a build pod's) as its message; any other line
-    as it is."""
-    if text.startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return text
-        message = document.get("message") if isinstance(document, dict) else None
-        if isinstance(message, str):
-            return message.strip()
-    return text
+    stamp, text = split_timestamp(raw.rsplit("\n", 1)[-1])
+    return LogLine(pod, "", build_message(text)[-1], stamp)
 
 
 def split_timestamp(raw: str) -> tuple[str, str]:
@@ -125,19 +147,25 @@ class _Follow:
 
     instance: int
     thread: threading.Thread
+    json_logs: bool  # a build pod: repo2docker's JSON lines, shown as their messages
     last_time: str = ""
     at_last_time: int = 0  # lines read that carry exactly ``last_time``
 
 
 def _instances(pod: Obj) -> dict[str, tuple[int, str]]:
-    """container -> (restart count, state) for containers that have run."""
+    """container -> (restart count, state) for containers that have run. A container
+    waiting to restart (CrashLoopBackOff) is "ended": the kubelet serves its ended
+    instance as its log, and as its previous log too (``validateContainerLogStatus``)."""
     found = {}
     for status in (pod.get("status") or {}).get("containerStatuses") or ():
         state = status.get("state") or {}
+        count = status.get("restartCount", 0)
         if "running" in state:
-            found[status["name"]] = (status.get("restartCount", 0), "running")
+            found[status["name"]] = (count, "running")
         elif "terminated" in state:
-            found[status["name"]] = (status.get("restartCount", 0), "terminated")
+            found[status["name"]] = (count, "terminated")
+        elif "terminated" in (status.get("lastState") or {}):
+            found[status["name"]] = (count, "ended")
     return found
 
 
@@ -225,6 +253,11 @@ class LogStream:
                 return
 
     @property
+    def target_gone(self) -> bool:
+        """The pod followed by name was deleted."""
+        return self._target_gone
+
+    @property
     def done(self) -> bool:
         """Nothing more will come: stopped, or not following and every reader ended."""
         if self._stop.is_set():
@@ -309,8 +342,11 @@ class LogStream:
         meta = pod["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         instances = _instances(pod)
-        if self.options.previous:
-            instances = {c: (n - 1, "terminated") for c, (n, _) in instances.items() if n > 0}
+        if self.options.previous:  # the API says whether there is one (and if not, why)
+            instances = {
+                c: (n if state == "ended" else n - 1, "terminated")
+                for c, (n, state) in instances.items()
+            }
         for container, (instance, state) in instances.items():
             if self.options.container and container != self.options.container:
                 continue
@@ -334,7 +370,7 @@ class LogStream:
                 name=f"binderctl-log-{name}-{container}",
                 daemon=True,
             )
-            follow = _Follow(instance, thread)
+            follow = _Follow(instance, thread, mapping.pod_role(pod) == "build")
             if resume and known is not None:
                 follow.last_time, follow.at_last_time = known.last_time, known.at_last_time
             self._follows[key] = follow
@@ -363,8 +399,9 @@ class LogStream:
             if opts.previous:
                 query["previous"] = "true"
             if resume and follow.last_time:
-                seen = parse_time(follow.last_time) or time.time()
-                query["sinceSeconds"] = max(1, int(time.time() - seen) + 2)
+                # the node's clock, not ours: its own time of the last line read (the
+                # API keeps whole seconds; the lines of that second read before are skipped)
+                query["sinceTime"] = follow.last_time.split(".")[0].removesuffix("Z") + "Z"
             elif first:
                 if opts.tail is not None:
                     query["tailLines"] = opts.tail
@@ -415,7 +452,7 @@ class LogStream:
         try:
             with self.kube.errors():
                 for batch in iter_batches(response):
-                    lines = []
+                    lines: list[LogLine] = []
                     for raw in batch:
                         stamp, text = split_timestamp(raw.decode("utf-8", "replace"))
                         if seen is not None and stamp:
@@ -429,7 +466,8 @@ class LogStream:
                             follow.at_last_time += 1
                         else:
                             follow.last_time, follow.at_last_time = stamp, 1
-                        lines.append(LogLine(name, container, text, stamp))
+                        texts = build_message(text) if follow.json_logs else (text,)
+                        lines += (LogLine(name, container, t, stamp) for t in texts)
                     if lines:
                         self._push(lines)
         finally:

@@ -174,7 +174,10 @@ def session_identity(obj: Obj) -> SessionIdentity:
     image = _image(obj)
     tag = _image_tag(image)
     return SessionIdentity(
-        user=(meta.get("labels") or {}).get("hub.jupyter.org/username", ""),
+        # KubeSpawner: the name as the hub knows it is the annotation; the label is a
+        # slug of it (hashed when the name holds "--")
+        user=(meta.get("annotations") or {}).get("hub.jupyter.org/username")
+        or (meta.get("labels") or {}).get("hub.jupyter.org/username", ""),
         repo=env.get("BINDER_REPO_URL") or (image[: -len(tag) - 1] if tag else image),
         ref=ref_from_url(env.get("BINDER_REF_URL", "")) or tag,
         started=parse_time(meta.get("creationTimestamp")) or 0.0,
@@ -474,7 +477,8 @@ def event_from(obj: Obj) -> WarningEvent:
         reason=obj.get("reason", ""),
         message=obj.get("message") or obj.get("note") or "",
         count=obj.get("count") or (obj.get("series") or {}).get("count") or 1,
-        first_time=first,
+        first_seen=first,
+        name=meta.get("name", ""),
         type=obj.get("type") or "Normal",
     )
 

@@ -15,7 +15,7 @@ COLUMNS = (
     Column("ready", "Ready", 5),
     Column("updated", "Updated", 7),
     Column("rollout", "Rollout", 16),
-    Column("image", "Image"),  # running → template, while they differ
+    Column("image", "Image", middle=True),  # running → template, while they differ
 )
 
 

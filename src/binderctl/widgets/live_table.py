@@ -30,11 +30,13 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from binderctl.formatting import cells as columns_of
 from binderctl.widgets.cells import Cell
 
 MARK_COLUMN = "_mark"
 MARK = "●"
 FLEX_MIN = 12  # the narrowest a column without a fixed width gets
+NEED_LIMIT = 120  # a flexible column never asks for more than this
 # Rendered lines and cells kept: a screenful in all its states many times over, but not
 # so many that the garbage collector's full passes (which visit them all) grow long.
 CACHED_LINES = 1000
@@ -51,14 +53,41 @@ class Column(NamedTuple):
     key: str
     label: str
     width: int | None = None  # None: shares the width the fixed columns leave
+    middle: bool = False  # names: shortened in the middle, where they are alike
 
 
 Row = tuple[CellValue, ...]
 CellLines = list[list[Segment]]  # a rendered cell
 
 
-def _cell(value: CellValue) -> Cell:
-    return Cell(value.text, value.sort_key, value.style)
+def _cell(value: CellValue, column: Column) -> Cell:
+    return Cell(value.text, value.sort_key, value.style, middle=column.middle)
+
+
+def share(free: int, needs: Sequence[int], least: int = FLEX_MIN) -> list[int]:
+    """Widths for columns that need ``needs`` out of ``free`` columns: each gets what it
+    needs if it can; what the narrow ones leave is shared by the wide ones, equally
+    (none gets less than ``least``); room to spare goes to them by their need."""
+    widths = [0] * len(needs)
+    left, open_ = max(free, least * len(needs)), sorted(range(len(needs)), key=lambda i: needs[i])
+    while open_:
+        fair = left // len(open_)
+        index = open_[0]
+        if max(needs[index], least) > fair:
+            for rest, i in enumerate(open_):
+                widths[i] = fair + (1 if rest < left - fair * len(open_) else 0)
+            return widths
+        widths[index] = max(needs[index], least)
+        left -= widths[index]
+        open_.pop(0)
+    total = sum(needs) or 1
+    spare = left
+    for i, need in enumerate(needs):  # every need is met: the rest goes by need
+        extra = spare * need // total
+        widths[i] += extra
+        left -= extra
+    widths[max(range(len(needs)), key=lambda i: needs[i])] += left
+    return widths
 
 
 class LiveTable(DataTable[Cell]):
@@ -72,6 +101,9 @@ class LiveTable(DataTable[Cell]):
         self._cells: LRUCache[Hashable, tuple[Cell, CellLines]] = LRUCache(CACHED_CELLS)
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._spec = tuple(columns)
+        self._flexible = [i for i, c in enumerate(self._spec) if c.width is None]
+        # the widest text (in cells) each flexible column has had to show, and its label
+        self._needs = {i: columns_of(self._spec[i].label) for i in self._flexible}
         self._shown: dict[str, Row] = {}
         self.marked: set[str] = set()
         self.sort_by = sort_by
@@ -83,17 +115,31 @@ class LiveTable(DataTable[Cell]):
             self.add_column(column.label, key=column.key, width=column.width or FLEX_MIN)
 
     def on_resize(self) -> None:
-        """Columns without a width share what the fixed ones leave of the table's width."""
-        flexible = [c.key for c in self._spec if c.width is None]
-        if not flexible:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Columns without a width share what the fixed ones leave of the table's width,
+        each by what its texts need (``share``)."""
+        if not self._flexible or not self.size.width:
             return
         fixed = 1 + sum(c.width or 0 for c in self._spec)
         padding = 2 * self.cell_padding * (len(self._spec) + 1)
         # Leave room for the vertical scrollbar, which comes and goes with the rows.
         free = self.size.width - self.styles.scrollbar_size_vertical - fixed - padding
-        for key in flexible:
-            self.columns[ColumnKey(key)].width = max(FLEX_MIN, free // len(flexible))
+        widths = share(free, [self._needs[i] for i in self._flexible])
+        for index, width in zip(self._flexible, widths, strict=True):
+            self.columns[ColumnKey(self._spec[index].key)].width = width
         self.refresh()
+
+    def _measure(self, row: Row) -> bool:
+        """Note what ``row``'s flexible cells need; True when a column needs more."""
+        grew = False
+        for index in self._flexible:
+            need = columns_of(row[index].text)
+            if need > self._needs[index]:
+                self._needs[index] = min(need, NEED_LIMIT)
+                grew = True
+        return grew
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -121,6 +167,7 @@ class LiveTable(DataTable[Cell]):
         resort = False
         changes: dict[str, dict[str, Cell]] = {}
         keep = self.current_key
+        grew = False
         with self.app.batch_update():
             for key in [k for k in shown if k not in rows]:
                 self.remove_row(key)
@@ -130,21 +177,25 @@ class LiveTable(DataTable[Cell]):
                 old = shown.get(key)
                 if old is None:
                     mark = MARK if key in self.marked else ""
-                    self.add_row(Cell(mark), *map(_cell, row), key=key)
+                    new = (_cell(v, c) for v, c in zip(row, self._spec, strict=True))
+                    self.add_row(Cell(mark), *new, key=key)
                     resort = True
                 elif old != row:
                     changes[key] = {
-                        column.key: _cell(after)
+                        column.key: _cell(after, column)
                         for column, before, after in zip(self._spec, old, row, strict=True)
                         if before != after
                     }
                     resort |= old[sort_index].sort_key != row[sort_index].sort_key
                 else:
                     continue
+                grew |= self._measure(row)
                 shown[key] = row
             self._set_cells(changes, repaint=not resort)  # a sort repaints them all
             if resort:
                 self._sort(keep)
+            if grew:
+                self._fit()
 
     def sort_on(self, column: str) -> None:
         """Sort by ``column``; asked again for the same column, reverse the order."""

@@ -9,6 +9,7 @@ bottom. Lines are cleaned of escapes and shown without markup.
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -59,7 +60,10 @@ class LogView(ScrollView, can_focus=True):
         self._pending: deque[Entry] = deque(maxlen=limit)
         self._view: deque[Entry] = self.lines
         self._seq = 0
-        self.received = 0
+        self.received = 0  # lines fed since the last ``clear``
+        # bumped by ``clear``: a producer still feeding what was shown before is ignored
+        self.generation = 0
+        self._feeding = threading.Lock()
         self._widest = 0
         self._offsets: list[int] | None = None  # wrapped row where each entry starts
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
@@ -71,21 +75,31 @@ class LogView(ScrollView, can_focus=True):
 
     # -- producer side (any thread) -------------------------------------------------
 
-    def feed(self, lines: Iterable[LogLine]) -> None:
-        """Queue lines; safe to call from a worker thread (cleaning happens here)."""
-        pending = self._pending
+    def feed(self, lines: Iterable[LogLine], generation: int | None = None) -> None:
+        """Queue lines; safe to call from a worker thread (cleaning happens here). Lines
+        of an older ``generation`` than the view's (read before a ``clear``) are dropped."""
         pods: dict[str, str] = {}
+        entries = []
         for line in lines:
-            self._seq += 1
-            self.received += 1
             text = inert(line.text.expandtabs(), LINE_LIMIT)
             pod = pods.get(line.pod)
             if pod is None:
                 pod = pods[line.pod] = inert(line.pod, POD_WIDTH)
-            pending.append(Entry(self._seq, line.time, pod, text))
+            entries.append((line.time, pod, text))
+        with self._feeding:
+            if generation is not None and generation != self.generation:
+                return
+            for time, pod, text in entries:
+                self._seq += 1
+                self._pending.append(Entry(self._seq, time, pod, text))
+            self.received += len(entries)
 
     def clear(self) -> None:
-        self._pending.clear()
+        """Forget every line and start counting again (a new source)."""
+        with self._feeding:
+            self.generation += 1
+            self._pending.clear()
+            self.received = 0
         self.lines.clear()
         self._widest = 0
         self._rebuild_view()

@@ -78,19 +78,62 @@ def choose_container(pod: Obj, container: str) -> str:
     return container
 
 
-def waiting_reason(pod: Obj, container: str) -> str | None:
-    """Why the container has no log yet (the kubelet's 400), or None if it has one."""
+def _container_status(pod: Obj, container: str) -> Obj | None:
     status = pod.get("status") or {}
-    for entry in [
-        *(status.get("initContainerStatuses") or []),
-        *(status.get("containerStatuses") or []),
-    ]:
-        if entry.get("name") == container:
-            state = entry.get("state") or {}
-            if "waiting" in state and not entry.get("lastState", {}).get("terminated"):
-                return state["waiting"].get("reason") or "ContainerCreating"
+    for kind in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for entry in status.get(kind) or ():
+            if entry.get("name") == container:
+                return entry
+    return None
+
+
+def why_no_log(pod: Obj, container: str, previous: bool) -> str | None:
+    """Why the kubelet serves no log of ``container`` (its 400), or None when it has one:
+    the kubelet's ``validateContainerLogStatus``, with its messages."""
+    name = pod["metadata"]["name"]
+    entry = _container_status(pod, container)
+    if entry is None:  # no status yet: scheduled or not, nothing has run
+        if previous:
+            return f'previous terminated container "{container}" in pod "{name}" not found'
+        if (pod.get("status") or {}).get("phase") == "Pending":
+            return f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'
+        return None
+    last = (entry.get("lastState") or {}).get("terminated") or {}
+    state = entry.get("state") or {}
+    if previous:
+        if not last.get("containerID"):
+            return f'previous terminated container "{container}" in pod "{name}" not found'
+        return None
+    if "running" in state:
+        return None
+    if "terminated" in state:
+        if state["terminated"].get("containerID") or last.get("containerID"):
             return None
-    return "ContainerCreating" if status.get("phase") == "Pending" else None
+        return f'container "{container}" in pod "{name}" is terminated'
+    if last:
+        if last.get("containerID"):
+            return None
+        return f'container "{container}" in pod "{name}" is terminated'
+    if "waiting" in state:
+        reason = state["waiting"].get("reason") or ""
+        detail = WAITING.get(reason, reason)
+        return f'container "{container}" in pod "{name}" is waiting to start: {detail}'
+    return f'container "{container}" in pod "{name}" is waiting to start - no logs yet'
+
+
+def before_current(pod: Obj, container: str, previous: bool) -> bool:
+    """Whether the log asked for is a source's instance before its current one: with
+    ``previous``, except while the container waits to restart (then lastState is the
+    instance that just ended, whose lines a source still holds as its current ones)."""
+    entry = _container_status(pod, container) or {}
+    return previous and "waiting" not in (entry.get("state") or {})
+
+
+# what the kubelet says of the usual reasons a container waits
+WAITING = {
+    "ErrImagePull": "image can't be pulled",
+    "ImagePullBackOff": "trying and failing to pull image",
+}
 
 
 def stamp(ts: float) -> str:

@@ -44,7 +44,13 @@ from binderctl.demo.kube.eviction import evict
 from binderctl.demo.kube.fields import FieldSelector, parse_or_400
 from binderctl.demo.kube.fieldvalidation import FieldValidation
 from binderctl.demo.kube.labels import Selector, parse_selector
-from binderctl.demo.kube.logs import LogOptions, render, select, waiting_reason
+from binderctl.demo.kube.logs import (
+    LogOptions,
+    before_current,
+    render,
+    select,
+    why_no_log,
+)
 from binderctl.demo.kube.metrics import MetricsAPI
 from binderctl.demo.kube.nodeproxy import node_proxy
 from binderctl.demo.kube.query import flag, integer
@@ -673,32 +679,21 @@ class KubeAPIServer:
         pod = self.registry.get(types.PODS, namespace, name)
         options = LogOptions.parse(pod, request.query)
         container = options.container
-        if options.previous:
-            try:
-                lines = list(self.logs.lines(namespace, name, container, True)) if self.logs else []
-            except KeyError:
-                lines = []
-            if not lines:
-                raise bad_request(
-                    f'previous terminated container "{container}" in pod "{name}" not found'
-                )
-            follow = None
-        else:
-            reason = waiting_reason(pod, container)
-            if reason is not None:
-                raise bad_request(
-                    f'container "{container}" in pod "{name}" is waiting to start: {reason}'
-                )
-            lines = []
-            follow = None
-            if self.logs is not None and pod["spec"].get("nodeName"):
-                with contextlib.suppress(KeyError):
-                    lines = list(self.logs.lines(namespace, name, container, False))
-                if options.follow and (pod.get("status") or {}).get("phase") not in (
-                    "Succeeded",
-                    "Failed",
-                ):
-                    follow = self.logs.follow(namespace, name, container)
+        why = why_no_log(pod, container, options.previous)
+        if why is not None:
+            raise bad_request(why)
+        lines: list[LogLine] = []
+        follow = None
+        if self.logs is not None and pod["spec"].get("nodeName"):
+            earlier = before_current(pod, container, options.previous)
+            with contextlib.suppress(KeyError):
+                lines = list(self.logs.lines(namespace, name, container, earlier))
+            if (
+                options.follow
+                and not options.previous
+                and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            ):
+                follow = self.logs.follow(namespace, name, container)
         response = await self._stream(request, "text/plain")
         budget = options.limit_bytes
         # A client that goes away mid-stream (ctrl-c on kubectl logs -f) ends the stream.

@@ -680,6 +680,10 @@ class Kubelet:
             if pod is None:
                 return
             run.restarts[name] += 1
+            # A new container (lastState keeps the old one's id); not drawn from the random
+            # stream, so that a restart does not change what the simulation does next.
+            old = run.ids[name]
+            run.ids[name] = f"containerd://{hashlib.sha256(old.encode()).hexdigest()}"
             run.plan = run.workload.plan(pod)  # a new process: it may end differently
             image = dict(run.containers)[name]
             self._emit(
@@ -721,9 +725,39 @@ class Kubelet:
         def removed() -> None:
             pod = self._current(run)
             if pod is not None and pod["metadata"].get("deletionTimestamp"):
+                self._terminated(run)
                 self.store.delete(types.PODS, run.namespace, run.name)
 
         self.timeline.after(STOP_SECONDS, removed)
+
+    def _terminated(self, run: Run) -> None:
+        """The pod's last status before the kubelet deletes it: a terminal phase, its
+        containers stopped for the deletion, those that never ran "ContainerStatusUnknown"
+        (``pkg/kubelet/status/status_manager.go``: ``TerminatePod``, ``canBeDeleted``)."""
+        for name, _ in run.containers:
+            state = run.states.get(name, {})
+            if "running" in state:  # it stopped on SIGTERM, now
+                end = {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": state["running"]["startedAt"],
+                    "finishedAt": self.stamp(),
+                    "containerID": run.ids[name],
+                }
+            elif "terminated" in state:
+                continue
+            else:
+                end = {
+                    "exitCode": 137,
+                    "reason": "ContainerStatusUnknown",
+                    "message": "The container could not be located when the pod was terminated",
+                }
+            run.states[name] = {"terminated": end}
+        if run.phase in ACTIVE:
+            codes = [run.states[n]["terminated"]["exitCode"] for n, _ in run.containers]
+            run.phase = "Succeeded" if not any(codes) else "Failed"
+        run.ready = False
+        self._write(run)
 
     def _forget(self, uid: str, pod: Obj) -> None:
         run = self.runs.pop(uid, None)

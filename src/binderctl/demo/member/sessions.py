@@ -50,6 +50,9 @@ def _format_td(seconds: float) -> str:
     return f"{s // 3600:02}:{s % 3600 // 60:02}:{s % 60:02}"
 
 
+POLL_INTERVAL = 30.0  # JupyterHub Spawner.poll_interval: how soon the hub sees a server end
+
+
 @dataclass
 class Session:
     user: str
@@ -556,10 +559,18 @@ class Hub:
         session = self.sessions.get(pod["metadata"]["name"])
         if session is None or session.state == "stopping":
             return
-        self.hub_log(
-            "W", "base:1348", f"User {session.user} server stopped, with exit code: {code}"
-        )
-        self.stop(session)
+
+        def noticed() -> None:
+            if self.sessions.get(session.pod) is not session or session.state == "stopping":
+                return
+            self.hub_log(
+                "W", "base:1348", f"User {session.user} server stopped, with exit code: {code}"
+            )
+            self.stop(session)
+
+        # The hub polls each spawner every poll_interval from its start (Spawner.start_polling).
+        since = self.timeline.now - session.created
+        self.timeline.after(POLL_INTERVAL - since % POLL_INTERVAL, noticed)
 
     def rejected(self, pod: Obj, reason: str) -> None:
         session = self.sessions.get(pod["metadata"]["name"])
