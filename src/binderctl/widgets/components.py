@@ -14,7 +14,7 @@ COLUMNS = (
     Column("name", "Name", 6),
     Column("ready", "Ready", 5),
     Column("updated", "Updated", 7),
-    Column("rollout", "Rollout", 16),
+    Column("rollout", "Rollout"),  # as wide as a stuck reason needs, narrow when none
     Column("image", "Image", middle=True),  # running → template, while they differ
 )
 
