@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from binderctl.models import Departure
 from binderctl.services.departures import PATIENCE, explain, hub_stops, left_as, summary
+from binderctl.services.mapping import session_identity
 
 # As JupyterHub's log_request and jupyterhub-idle-culler write them.
 HUB_LOG = [
@@ -111,3 +112,19 @@ def test_summary_names_the_drop_and_its_causes() -> None:
         "1 evicted by the kubelet"
     )
     assert summary(culled, 1000.0 + 3600) is None
+
+
+def test_the_user_is_the_name_the_hub_knows_not_its_label_slug() -> None:
+    """KubeSpawner labels a pod with a slug of the user name (hashed when the name holds
+    "--") and annotates it with the name itself, which the hub's log uses."""
+    pod = {
+        "metadata": {
+            "name": "jupyter-org--repo-abc",
+            "labels": {"hub.jupyter.org/username": "org---repo-abc---1a2b3c"},
+            "annotations": {"hub.jupyter.org/username": "org--repo-abc"},
+        },
+        "spec": {"containers": [{"name": "notebook", "image": "r/i:t"}]},
+    }
+    assert session_identity(pod).user == "org--repo-abc"
+    del pod["metadata"]["annotations"]
+    assert session_identity(pod).user == "org---repo-abc---1a2b3c"
