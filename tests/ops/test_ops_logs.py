@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 
 from binderctl.demo.member import incidents
 from binderctl.models import LogLine
@@ -129,6 +130,24 @@ def test_a_flood_without_a_rate_streams_every_line_in_order(
     assert numbers[-1] - numbers[0] + 1 - len(numbers) <= stream.dropped  # gaps: only its own
 
 
+def crash(world: OpsWorld, binder: str, last_words: str) -> None:
+    """The binder container logs ``last_words`` and exits 1 (the kubelet restarts it)."""
+
+    def end() -> None:
+        world.sim.logs.write("binderhub", binder, "binder", last_words)
+        run = world.sim.kubelet.run_of("binderhub", binder)
+        assert run is not None
+        world.sim.kubelet.finish(run, 1)
+
+    world.on_loop(end)
+
+
+def binder_status(world: OpsWorld, binder: str) -> dict[str, Any]:
+    (pod,) = [p for p in world.pods("binder") if p["metadata"]["name"] == binder]
+    (status,) = pod["status"]["containerStatuses"]
+    return dict(status)
+
+
 def test_previous_logs_after_a_restart(make_world: Callable[..., OpsWorld]) -> None:
     """`--previous` is the real API's previous=true: refused with the kubelet's message
     while the container has not ended, the ended instance's lines after a restart."""
@@ -139,18 +158,11 @@ def test_previous_logs_after_a_restart(make_world: Callable[..., OpsWorld]) -> N
     assert none.returncode == 1
     assert f'previous terminated container "binder" in pod "{binder}" not found' in none.stderr
 
-    def crash() -> None:
-        world.sim.logs.write("binderhub", binder, "binder", "the last words before the crash")
-        run = world.sim.kubelet.run_of("binderhub", binder)
-        assert run is not None
-        world.sim.kubelet.finish(run, 1)
-
     def restarted() -> bool:
-        (pod,) = [p for p in world.pods("binder") if p["metadata"]["name"] == binder]
-        (status,) = pod["status"]["containerStatuses"]
+        status = binder_status(world, binder)
         return status["restartCount"] == 1 and "running" in status["state"]
 
-    world.on_loop(crash)
+    crash(world, binder, "the last words before the crash")
     wait_for(restarted, what="binder restarted after its crash")
     previous = run_cli(world, "logs", target, "--previous")
     assert previous.returncode == 0, previous.stderr
@@ -169,18 +181,11 @@ def test_a_crash_looping_container_serves_its_ended_instance(
     binder = next(p["metadata"]["name"] for p in world.pods("binder"))
     target = f"binderhub/{binder}"
 
-    def crash() -> None:
-        world.sim.logs.write("binderhub", binder, "binder", "why it crashed")
-        run = world.sim.kubelet.run_of("binderhub", binder)
-        assert run is not None
-        world.sim.kubelet.finish(run, 1)
-
     def backing_off() -> bool:
-        (pod,) = [p for p in world.pods("binder") if p["metadata"]["name"] == binder]
-        (status,) = pod["status"]["containerStatuses"]
-        return status["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
+        waiting = binder_status(world, binder)["state"].get("waiting", {})
+        return waiting.get("reason") == "CrashLoopBackOff"
 
-    world.on_loop(crash)
+    crash(world, binder, "why it crashed")
     wait_for(backing_off, what="binder waiting to restart")
     for extra in ((), ("--previous",)):
         shown = run_cli(world, "logs", target, *extra)

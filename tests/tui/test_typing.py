@@ -4,13 +4,17 @@ so; a key pressed on its own still acts."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import OptionList, Static
 
 from binderctl.app import BinderctlApp
 from binderctl.config import MemberConfig
+from binderctl.demo.world import DemoWorld
 from binderctl.screens.choose import ChooseScreen
 from binderctl.screens.confirm import TOO_SOON, ConfirmScreen
 from binderctl.screens.dashboard import DashboardScreen
+from binderctl.services import audit
 from tests.tui.tuikit import SIZE, deliberately, notifications, shown_text, until
 
 
@@ -68,3 +72,24 @@ async def test_q_in_a_word_does_not_quit(member: MemberConfig) -> None:
         await pilot.press(*"quota", "enter")
         await pilot.pause(0.6)
         assert isinstance(app.screen, DashboardScreen) and app.return_code is None
+
+
+async def test_closing_the_console_with_a_dialog_open_runs_nothing(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    """The worker that asked waits for an answer nobody will give: the console's exit
+    cancels it, the action is recorded as not confirmed and the console ends (it used
+    to wait for ever)."""
+    before = len(audit.read(live_member.name))
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon", *"drain", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    for _ in range(50):
+        records = audit.read(live_member.name)[before:]
+        if records:
+            break
+        await asyncio.sleep(0.1)
+    assert [(r.action, r.outcome, r.detail) for r in records] == [
+        ("drain", "refused", "not confirmed")
+    ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.worker import get_current_worker
 
 from binderctl.config import MemberConfig
 from binderctl.errors import BinderctlError
@@ -74,11 +75,21 @@ class Confirm(Message):
     answer: Future[bool]
 
 
+ANSWER_POLL = 0.2  # seconds between looks at whether the console is closing
+
+
 def ask(sender: MessagePump, action: Action, prepared: Prepared) -> bool:
-    """From a worker thread: ask the operator (``Confirm``) and wait for the answer."""
+    """From a worker thread: ask the operator (``Confirm``) and wait for the answer; No
+    when the console closes first (its workers are cancelled: nobody will answer)."""
     answer: Future[bool] = Future()
     sender.post_message(Confirm(action, prepared, answer))
-    return answer.result()
+    worker = get_current_worker()
+    while True:
+        try:
+            return answer.result(timeout=ANSWER_POLL)
+        except TimeoutError:
+            if worker.is_cancelled:
+                return False
 
 
 @dataclass
