@@ -93,3 +93,19 @@ async def test_closing_the_console_with_a_dialog_open_runs_nothing(
     assert [(r.action, r.outcome, r.detail) for r in records] == [
         ("drain", "refused", "not confirmed")
     ]
+
+
+async def test_a_search_typed_on_a_live_dashboard_stays_there(
+    live_world: DemoWorld, live_member: MemberConfig
+) -> None:
+    """With components under the cursor, the word's `l` (logs), `a` (Abuse) and digits
+    and the Enter (details) are letters of the word: the Dashboard stays."""
+    app = BinderctlApp(live_member)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query("#components") and app.model is not None)
+        await until(pilot, lambda: app.model is not None and len(app.model.components) == 4)
+        await pilot.pause(0.5)
+        await pilot.press("slash", *"binder-examples/requirements2", "enter")
+        await pilot.pause(0.6)
+        assert isinstance(app.screen, DashboardScreen) and app.current_mode == "dashboard"
+        assert any("ignored: it came with other keys" in n for n in notifications(app))

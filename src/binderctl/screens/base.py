@@ -47,6 +47,14 @@ class ConsoleScreen(Screen):
         """Ask for the screen ``name`` (``logs``: following ``argument``)."""
         self.post_message(ShowScreen(name, argument))
 
+    def show_logs(self, argument: str, key: str = "l") -> None:
+        """``key`` asks for the logs of ``argument``; amid typed keys it is a letter of a
+        word, not a way to the Logs screen (``screens/typing.py``)."""
+        if self.console.typing.amid():
+            self.console.typing.ignored(key)
+            return
+        self.show("logs", argument)
+
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield from self.compose_body()

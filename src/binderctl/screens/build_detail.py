@@ -52,7 +52,7 @@ class BuildDetailScreen(DetailScreen):
         return build_table(build, self.console.clock(), model.stuck_after)
 
     def action_logs(self) -> None:
-        self.show("logs", self.key)
+        self.show_logs(self.key)
 
     def selected_targets(self) -> list[str]:
         return [self.key.rsplit("/", 1)[-1]]

@@ -198,14 +198,14 @@ class ComponentDetailScreen(ConsoleScreen):
 
     def action_logs(self) -> None:
         pod = self._pod()
-        self.show("logs", pod or self.component)
+        self.show_logs(pod or self.component)
 
     def action_previous(self) -> None:
         pod = self._pod()
         if pod is None:
             self.notify("no pod to read the previous logs of", severity="warning")
             return
-        self.show("logs", f"{pod} --previous")
+        self.show_logs(f"{pod} --previous", "p")
 
     def action_act_on_component(self, name: str) -> None:
         action = catalogue.spec(name)

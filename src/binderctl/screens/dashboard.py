@@ -241,7 +241,7 @@ class DashboardScreen(ConsoleScreen):
     def action_logs(self) -> None:
         name = self._component()
         if name is not None:
-            self.show("logs", name)
+            self.show_logs(name)
 
     def _render_node(self, node: NodeStatus | None, history: History) -> None:
         if node is None:

@@ -143,4 +143,4 @@ def logs_of(screen: ConsoleScreen, group: WarningGroup) -> None:
             markup=False,
         )
     else:
-        screen.show("logs", f"{event.namespace}/{event.object_name}")
+        screen.show_logs(f"{event.namespace}/{event.object_name}")

@@ -59,7 +59,7 @@ class SessionDetailScreen(DetailScreen):
         return session_table(model.sessions[self.key], self.console.clock(), traffic)
 
     def action_logs(self) -> None:
-        self.show("logs", self.key)
+        self.show_logs(self.key)
 
     def selected_targets(self) -> list[str]:
         return [self.key.rsplit("/", 1)[-1]]

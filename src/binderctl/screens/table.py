@@ -138,4 +138,4 @@ class TableScreen(ConsoleScreen):
     def action_logs(self) -> None:
         key = self.table.current_key
         if key is not None:
-            self.show("logs", key)
+            self.show_logs(key)
