@@ -84,6 +84,8 @@ def test_logs_command(world: OpsWorld) -> None:
     assert bad.returncode == 2 and "not a log target" in bad.stderr
     nocontainer = run_cli(world, "logs", "hub", "-c", "nope")
     assert nocontainer.returncode == 1 and "no container named 'nope'" in nocontainer.stderr
+    now = run_cli(world, "logs", "hub", "--since", "0s")  # the API refuses sinceSeconds=0
+    assert now.returncode == 2 and "--since must be at least 1s" in now.stderr
 
 
 def test_follow_resumes_a_dropped_stream_without_repeating(world: OpsWorld) -> None:

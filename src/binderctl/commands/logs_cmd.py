@@ -38,10 +38,13 @@ def _logs(ctx: Context) -> int:
     target = log_target(ctx.option("target"))
     if ctx.option("previous") and ctx.option("follow"):
         raise UsageError("--previous shows a container that has ended; it cannot be followed")
+    since = ctx.option("since")
+    if since is not None and since < 1:
+        raise UsageError("--since must be at least 1s (the API refuses a shorter sinceSeconds)")
     options = LogOptions(
         follow=bool(ctx.option("follow")),
         tail=ctx.option("tail"),
-        since=ctx.option("since"),
+        since=since,
         timestamps=bool(ctx.option("timestamps")),
         container=ctx.option("container"),
         previous=bool(ctx.option("previous")),
