@@ -29,6 +29,7 @@ from binderctl.widgets.header import render_header
 from tests.kit.cli import run_cli
 from tests.kit.waiting import wait_for
 from tests.ops.ops_world import OpsWorld
+from tests.tui.tuikit import deliberately
 
 # Simulated seconds per real second: slow enough that the kubelet's next eviction check
 # (it evicts the oldest pod first: the hung build) comes well after the test.
@@ -87,7 +88,7 @@ async def test_the_console_and_status_list_the_same_items(
                 break
             await pilot.pause(0.05)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await deliberately(pilot, "y")  # once the dialog could be read
         for _ in range(200):
             if audit.read(member.name):
                 break
