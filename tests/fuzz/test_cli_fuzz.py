@@ -99,11 +99,14 @@ def test_every_duration_option_is_fuzzed() -> None:
 def test_duration_options(sandbox: Sandbox, argv: list[str], option: str, value: str) -> None:
     result = run_main([*argv, f"{option}={value}"])
     try:
-        parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError:
         assert_usage_error(result, f"argument {option}", "duration")
     else:
-        assert_proceeded(result)
+        if (argv[0], option) == ("logs", "--since") and seconds < 1:  # the API's floor
+            assert_usage_error(result, "--since must be at least 1s")
+        else:
+            assert_proceeded(result)
 
 
 # -- whole numbers -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ is seen in BinderHub's /health (what the federation redirector reads)."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -133,6 +134,9 @@ def test_restart_binder_on_a_drained_member(drained_world: OpsWorld) -> None:
 
     world.on_loop(lambda: world.store.mutate(
         types.NODES, None, "demo", lambda n: n["spec"].update(unschedulable=True)))  # fmt: skip
+    # restartedAt has whole seconds, as kubectl's: a restart within the same second as the
+    # last one changes no template (and so starts no rollout)
+    time.sleep(1.1)
     stuck = run_cli(world, "restart", "binder", "--yes")  # it warns, tries, and says why not
     assert stuck.returncode == 1
     assert "warning: node demo is cordoned: the new binder pod will stay Pending" in stuck.stderr

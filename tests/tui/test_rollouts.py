@@ -79,7 +79,7 @@ async def test_enter_and_l_open_a_component(
     async with app.run_test(size=SIZE) as pilot:
         table = await dashboard_components(app, pilot)
         await cursor_on(pilot, table, "binder")
-        await pilot.press("l")
+        await deliberately(pilot, "l")
         logs = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
         assert logs.source == Source("binder")
 
@@ -93,7 +93,7 @@ async def test_enter_and_l_open_a_component(
         assert "deployment binderhub/binder" in text and "Revision" in text
         assert "done" in shown_text(detail.query_one("#component-summary", Static))
         pod = pods.current_key
-        await pilot.press("l")
+        await deliberately(pilot, "l")
         logs = await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen)
         assert logs.source == Source(f"binderhub/{pod}")
 
