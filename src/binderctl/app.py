@@ -550,10 +550,8 @@ class BinderctlApp(App[int]):
         """A screen's key: pressed amid typed keys it is a letter of a word, not a way
         to another screen (``screens/typing.py``)."""
         spec = keymap.screen_spec(name)
-        if self.typing.amid():
-            self.typing.ignored(spec.key if spec is not None else name)
-            return
-        self.action_show(name)
+        if not self.typing.amid(spec.key if spec is not None else name):
+            self.action_show(name)
 
     def action_show(self, name: str, argument: str | None = None) -> None:
         """Show the screen ``name``, giving it ``argument`` (`:sessions norvig`)."""

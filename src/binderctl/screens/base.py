@@ -50,10 +50,8 @@ class ConsoleScreen(Screen):
     def show_logs(self, argument: str, key: str = "l") -> None:
         """``key`` asks for the logs of ``argument``; amid typed keys it is a letter of a
         word, not a way to the Logs screen (``screens/typing.py``)."""
-        if self.console.typing.amid():
-            self.console.typing.ignored(key)
-            return
-        self.show("logs", argument)
+        if not self.console.typing.amid(key):
+            self.show("logs", argument)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()

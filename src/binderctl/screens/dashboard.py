@@ -231,8 +231,7 @@ class DashboardScreen(ConsoleScreen):
     def _open(self, name: str) -> None:
         from binderctl.screens.component_detail import ComponentDetailScreen
 
-        if self.console.typing.amid():  # the Enter after a word typed here by mistake
-            self.console.typing.ignored("enter")
+        if self.console.typing.amid("enter"):  # after a word typed here by mistake
             return
         component = component_named(name)
         if component is not None:

@@ -86,10 +86,13 @@ class Typing:
         """Whether the latest key followed another within ``TYPING_GAP``."""
         return self.last - self.previous < TYPING_GAP
 
-    def amid(self) -> bool:
-        """Whether what is being handled now is a key typed amid others (not a click, nor
-        a key pressed on its own)."""
-        return self.typing and clock.monotonic() - self._arrived < TYPING_GAP
+    def amid(self, key: str) -> bool:
+        """Whether ``key``, being handled now, was typed amid others (not a click, nor a
+        key pressed on its own): then it is a letter of a word, and the console says so."""
+        typed = self.typing and clock.monotonic() - self._arrived < TYPING_GAP
+        if typed:
+            self.ignored(key)
+        return typed
 
     def hold(self, key: str, run: Callable[[], None]) -> None:
         """Run ``run`` (what ``key`` does) once ``TYPING_GAP`` passes with no other key;
